@@ -1,0 +1,178 @@
+//! The `wom` command line: which scenario, which seed, where input comes from and where the debrief goes.
+
+use crate::repl::{self, LineSource};
+use crate::scenario::{BUILTIN, DEFAULT_SCENARIO, Scenario, ScenarioError, builtin, load_file};
+use crate::session::{Drill, EndReason, debrief};
+use clap::{Parser, Subcommand};
+use std::io::{self, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+/// Wheel of Misfortune: incident-response drills on a simulated system.
+#[derive(Parser, Debug)]
+#[command(name = "wom", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Verb>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Verb {
+    /// Play a drill as the volunteer (the default scenario when none is named)
+    Play(PlayArgs),
+    /// Validate scenarios and prove each is solvable by playing its walkthrough
+    Check {
+        /// Scenario ids or .ron files (default: every built-in scenario).
+        scenarios: Vec<String>,
+    },
+    /// List the built-in scenarios
+    List,
+}
+
+#[derive(clap::Args, Debug, Default)]
+struct PlayArgs {
+    /// A built-in scenario id or a path to a .ron file.
+    scenario: Option<String>,
+    /// Seed for every random draw; the same seed and inputs replay the same drill.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Read commands from this file instead of the terminal (lines starting with # are skipped).
+    #[arg(long)]
+    script: Option<PathBuf>,
+    /// Directory for the debrief files.
+    #[arg(long, default_value = "debriefs")]
+    debrief: PathBuf,
+}
+
+/// Runs the CLI and returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        None => play(PlayArgs { debrief: PathBuf::from("debriefs"), ..PlayArgs::default() }),
+        Some(Verb::Play(args)) => play(args),
+        Some(Verb::Check { scenarios }) => check(&scenarios),
+        Some(Verb::List) => list(),
+    };
+    match result {
+        Ok(code) => code,
+        Err(message) => {
+            let _ = writeln!(io::stderr(), "error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Loads a scenario by built-in id or path.
+pub fn resolve_scenario(name: &str) -> Result<Scenario, String> {
+    let path = Path::new(name);
+    if name.ends_with(".ron") || path.exists() {
+        return load_file(path).map_err(|e: ScenarioError| e.to_string());
+    }
+    match builtin(name) {
+        Some(result) => result.map_err(|e| e.to_string()),
+        None => {
+            let ids: Vec<String> = BUILTIN.iter().map(|(id, _, _)| id.to_string()).collect();
+            let hint = crate::scenario::closest(name, &ids).map_or(String::new(), |c| format!("did you mean `{c}`? "));
+            Err(format!("no scenario `{name}`; {hint}built-in: {}; or give a path to a .ron file", ids.join(", ")))
+        }
+    }
+}
+
+fn play(args: PlayArgs) -> Result<ExitCode, String> {
+    let scenario = Arc::new(resolve_scenario(args.scenario.as_deref().unwrap_or(DEFAULT_SCENARIO))?);
+    let seed = args.seed.unwrap_or_else(|| u64::from(rand::random::<u32>()));
+    let stdout = io::stdout();
+    let color = repl::want_color(stdout.is_terminal());
+    let mut source = match &args.script {
+        Some(path) => {
+            let file = std::fs::File::open(path).map_err(|e| format!("cannot read script {}: {e}", path.display()))?;
+            LineSource::Lines(Box::new(io::BufReader::new(file)))
+        }
+        None if io::stdin().is_terminal() => {
+            LineSource::terminal(scenario.clone()).map_err(|e| format!("cannot open the terminal: {e}"))?
+        }
+        None => LineSource::Lines(Box::new(io::BufReader::new(io::stdin()))),
+    };
+    tracing::info!(scenario = %scenario.meta.id, seed, "drill starting");
+    let mut drill = Drill::start(scenario, seed);
+    let mut out = stdout.lock();
+    repl::run(&mut drill, &mut source, &mut out, color).map_err(|e| format!("output failed: {e}"))?;
+    let written = debrief(&drill);
+    write!(out, "\n{}", repl::paint(&written.score.render(), color)).map_err(|e| e.to_string())?;
+    let path = write_debrief(&args.debrief, &drill, &written).map_err(|e| format!("cannot write the debrief: {e}"))?;
+    writeln!(out, "Debrief written to {}", path.display()).map_err(|e| e.to_string())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes `<id>-seed<seed>.md` and `.json` in `dir`, never overwriting an earlier debrief.
+fn write_debrief(dir: &Path, drill: &Drill, written: &crate::session::Debrief) -> io::Result<PathBuf> {
+    std::fs::create_dir_all(dir)?;
+    let stem = format!("{}-seed{}", drill.scenario().meta.id, drill.seed());
+    let mut n = 1;
+    let md = loop {
+        let name = if n == 1 { format!("{stem}.md") } else { format!("{stem}-{n}.md") };
+        let candidate = dir.join(name);
+        if !candidate.exists() {
+            break candidate;
+        }
+        n += 1;
+    };
+    std::fs::write(&md, &written.markdown)?;
+    std::fs::write(md.with_extension("json"), &written.json)?;
+    Ok(md)
+}
+
+fn list() -> Result<ExitCode, String> {
+    let mut out = io::stdout().lock();
+    for (id, _, _) in BUILTIN {
+        let scenario = resolve_scenario(id)?;
+        let mark = if *id == DEFAULT_SCENARIO { " (default)" } else { "" };
+        let _ = writeln!(out, "{id}{mark}  {:?}  {}", scenario.meta.difficulty, scenario.meta.briefing.lines().next().unwrap_or(""));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn check(names: &[String]) -> Result<ExitCode, String> {
+    let names: Vec<String> =
+        if names.is_empty() { BUILTIN.iter().map(|(id, _, _)| id.to_string()).collect() } else { names.to_vec() };
+    let mut out = io::stdout().lock();
+    let mut failed = false;
+    for name in &names {
+        let verdict = resolve_scenario(name).map(|s| check_walkthrough(Arc::new(s)));
+        let line = match verdict {
+            Err(err) => {
+                failed = true;
+                format!("FAIL {err}")
+            }
+            Ok(Err(why)) => {
+                failed = true;
+                format!("FAIL {name}: {why}")
+            }
+            Ok(Ok(summary)) => format!("ok   {name}: {summary}"),
+        };
+        let _ = writeln!(out, "{line}");
+    }
+    Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+/// Plays a scenario's walkthrough and says whether it resolves the incident.
+pub fn check_walkthrough(scenario: Arc<Scenario>) -> Result<String, String> {
+    let mut drill = Drill::start(scenario.clone(), 1);
+    for (n, line) in scenario.walkthrough.iter().enumerate() {
+        let range = drill.respond(line);
+        if let Some(err) = drill.events()[range].iter().find_map(|e| match &e.kind {
+            crate::session::EventKind::Rejected { error, .. } => Some(error.clone()),
+            _ => None,
+        }) {
+            return Err(format!("walkthrough step {} `{line}` was refused: {err}", n + 1));
+        }
+    }
+    drill.finish(EndReason::EndOfInput);
+    let phase = drill.sim().phase();
+    if !matches!(phase, crate::scenario::Phase::Mitigated | crate::scenario::Phase::Resolved) {
+        return Err(format!("the walkthrough leaves the incident in phase {phase:?}"));
+    }
+    let card = crate::session::score(drill.scenario(), drill.events());
+    Ok(format!("walkthrough ends {phase:?}, scoring {}/{}", card.total, card.max))
+}

@@ -1,0 +1,13 @@
+//! wom: the Wheel of Misfortune drill engine.
+//!
+//! Layers, each depending only on the ones above it:
+//! - [`scenario`]: the RON file format, loading and validation;
+//! - [`sim`]: the bevy_ecs simulation of services, telemetry, alerts and the incident state machine;
+//! - [`session`]: a drill: volunteer commands in, events out, scoring and the debrief;
+//! - [`repl`]: the terminal front end.
+
+pub mod scenario;
+pub mod sim;
+pub mod session;
+pub mod repl;
+pub mod cli;

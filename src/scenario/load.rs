@@ -1,0 +1,49 @@
+//! Reading a scenario from RON text or a file.
+
+use super::{Scenario, ScenarioError, ScenarioErrorKind, validate};
+use ron::extensions::Extensions;
+use std::path::Path;
+
+/// Parses and validates a scenario from text; `path` names it in errors.
+pub fn parse(text: &str, path: &str) -> Result<Scenario, ScenarioError> {
+    let options = ron::Options::default().with_default_extension(Extensions::IMPLICIT_SOME);
+    let scenario: Scenario = options.from_str(text).map_err(|err| ScenarioError {
+        path: path.to_string(),
+        position: Some((err.span.start.line, err.span.start.col)),
+        kind: Box::new(ScenarioErrorKind::Syntax { message: err.code.to_string() }),
+    })?;
+    validate::validate(&scenario).map_err(|kind| locate(text, path, kind))?;
+    Ok(scenario)
+}
+
+/// Reads, parses and validates a scenario file.
+pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path)
+        .map_err(|err| ScenarioError::new(&shown, ScenarioErrorKind::Io { message: err.to_string() }))?;
+    parse(&text, &shown)
+}
+
+/// Points a validation error at the first place in the text where the offending name is written.
+fn locate(text: &str, path: &str, kind: ScenarioErrorKind) -> ScenarioError {
+    let needle = match &kind {
+        ScenarioErrorKind::UnknownReference { name, .. }
+        | ScenarioErrorKind::Duplicate { name, .. }
+        | ScenarioErrorKind::UnreachableState { state: name, .. } => Some(format!("\"{name}\"")),
+        ScenarioErrorKind::NoResolvedState { track } => Some(format!("\"{track}\"")),
+        ScenarioErrorKind::SchemaVersion { .. } => Some("schema_version".to_string()),
+        _ => None,
+    };
+    let offset = needle.and_then(|n| match &kind {
+        // The second occurrence is the duplicate.
+        ScenarioErrorKind::Duplicate { .. } => text.match_indices(&n).nth(1).map(|(i, _)| i),
+        _ => text.find(&n),
+    });
+    let position = offset.map(|at| {
+        let before = &text[..at];
+        let line = before.matches('\n').count() + 1;
+        let col = before.rfind('\n').map_or(at, |nl| at - nl - 1) + 1;
+        (line, col)
+    });
+    ScenarioError { path: path.to_string(), position, kind: Box::new(kind) }
+}

@@ -1,0 +1,842 @@
+//! The scenario file format: serde types read from RON.
+//!
+//! Everything here is plain data. Hidden truth (the root cause, GM notes, the states themselves) lives in
+//! these types too, which is why the session never hands a volunteer anything built from them directly.
+
+use super::SimDuration;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The newest scenario format version this build reads.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// One historical incident, scripted as a state machine over a simulated topology.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Format version; see [`SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// Who, what and where from.
+    pub meta: Meta,
+    /// Wall-clock anchoring and history length.
+    #[serde(default)]
+    pub clock: ClockSpec,
+    /// The simulated topology.
+    pub services: Vec<Service>,
+    /// Deploys and configuration changes, visible once their time has come.
+    #[serde(default)]
+    pub changes: Vec<Change>,
+    /// Feature flags and their values.
+    #[serde(default)]
+    pub flags: Vec<Flag>,
+    /// Threshold alert rules over metrics.
+    #[serde(default)]
+    pub alerts: Vec<AlertRule>,
+    /// Service level objectives.
+    #[serde(default)]
+    pub slos: Vec<Slo>,
+    /// How budget burn maps to severities.
+    #[serde(default)]
+    pub severity_policy: SeverityPolicy,
+    /// Parallel state machines; the first one is the incident whose resolution ends the drill well.
+    pub tracks: Vec<Track>,
+    /// Mitigations and other actions a volunteer can take with `mitigate`.
+    pub actions: Vec<Action>,
+    /// The hidden truth, revealed in the debrief.
+    pub root_cause: RootCause,
+    /// Graded hints, mildest first.
+    #[serde(default)]
+    pub hints: Vec<Hint>,
+    /// Runbooks the volunteer can read.
+    #[serde(default)]
+    pub runbooks: Vec<Runbook>,
+    /// Messages from simulated people (chat, tickets).
+    #[serde(default)]
+    pub messages: Vec<Message>,
+    /// Simulated time each command costs, overriding the defaults, keyed by command name.
+    #[serde(default)]
+    pub costs: BTreeMap<String, SimDuration>,
+    /// How a run is scored.
+    pub rubric: Rubric,
+    /// The commands of a good run; tests play them to prove the scenario is solvable.
+    pub walkthrough: Vec<String>,
+    /// Free-form notes for the Game Master.
+    #[serde(default)]
+    pub gm_notes: String,
+}
+
+/// Identification and framing of a scenario.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Meta {
+    /// Short stable identifier, e.g. `signup-not-null`.
+    pub id: String,
+    /// Human title.
+    pub title: String,
+    /// What the volunteer is told when paged.
+    pub briefing: String,
+    /// What really happened, for the GM.
+    pub gm_summary: String,
+    /// Link to the public postmortem, or "seed example".
+    pub source: String,
+    /// How hard the drill is.
+    #[serde(default)]
+    pub difficulty: Difficulty,
+    /// Free tags for the wheel to pick by.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// What a volunteer should learn.
+    #[serde(default)]
+    pub objectives: Vec<String>,
+}
+
+/// Drill difficulty.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+pub enum Difficulty {
+    /// A first drill.
+    Easy,
+    /// Typical.
+    #[default]
+    Medium,
+    /// For experienced on-callers.
+    Hard,
+}
+
+/// Wall-clock anchoring of simulated time.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClockSpec {
+    /// Time of day of the page, `HH:MM`.
+    #[serde(default = "default_page_time")]
+    pub page_time: String,
+    /// How much history exists before the page.
+    #[serde(default = "default_history")]
+    pub history: SimDuration,
+}
+
+fn default_page_time() -> String {
+    "09:00".to_string()
+}
+
+fn default_history() -> SimDuration {
+    SimDuration(2 * 3600)
+}
+
+impl Default for ClockSpec {
+    fn default() -> Self {
+        ClockSpec { page_time: default_page_time(), history: default_history() }
+    }
+}
+
+/// A simulated service, host, database, queue or probe.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Service {
+    /// Unique name used in commands (`logs auth`).
+    pub id: String,
+    /// What sort of thing it is.
+    #[serde(default)]
+    pub kind: ServiceKind,
+    /// One line shown by `deps`.
+    #[serde(default)]
+    pub description: String,
+    /// Currently deployed version.
+    #[serde(default)]
+    pub version: String,
+    /// Whether users talk to it directly (SLOs usually live here).
+    #[serde(default)]
+    pub user_facing: bool,
+    /// What it calls.
+    #[serde(default)]
+    pub depends_on: Vec<Dependency>,
+    /// Its metrics.
+    #[serde(default)]
+    pub metrics: Vec<MetricSpec>,
+    /// Background log lines from healthy traffic.
+    #[serde(default)]
+    pub logs: Vec<LogSpec>,
+    /// Configuration values shown by `config`.
+    #[serde(default)]
+    pub config: BTreeMap<String, String>,
+}
+
+/// What sort of component a service is.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+pub enum ServiceKind {
+    /// An application service.
+    #[default]
+    Service,
+    /// A database.
+    Database,
+    /// A host or VM.
+    Host,
+    /// A queue or stream.
+    Queue,
+    /// A cache.
+    Cache,
+    /// A load balancer or edge.
+    Edge,
+    /// A synthetic probe measuring from outside.
+    Probe,
+    /// A third party.
+    External,
+}
+
+/// An edge in the topology.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Dependency {
+    /// The service depended on.
+    pub on: String,
+    /// How failure travels along this edge.
+    #[serde(default)]
+    pub coupling: Coupling,
+    /// Share of the dependent's requests that touch this dependency (0..=1).
+    #[serde(default = "one")]
+    pub weight: f64,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+/// How a dependency's failure reaches its dependents.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+pub enum Coupling {
+    /// Errors and latency pass straight through.
+    #[default]
+    Hard,
+    /// A fallback hides errors; latency still leaks.
+    Soft,
+    /// Calls go through a queue: errors become backlog, not failures.
+    Async,
+}
+
+/// A metric of a service and its healthy model.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricSpec {
+    /// Name, e.g. `error_rate`, `latency_p99`, `signups_per_min`.
+    pub name: String,
+    /// Unit, for display.
+    #[serde(default)]
+    pub unit: Unit,
+    /// Healthy mean value.
+    pub baseline: f64,
+    /// Noise as a fraction of the value (0.05 = ±5% standard deviation).
+    #[serde(default)]
+    pub noise: f64,
+    /// Daily cycle amplitude as a fraction (0.3 = 30% busier at the daily peak).
+    #[serde(default)]
+    pub seasonality: f64,
+    /// One line of help.
+    #[serde(default)]
+    pub help: String,
+}
+
+/// Units for display.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+pub enum Unit {
+    /// A plain number.
+    #[default]
+    Count,
+    /// A fraction 0..=1, shown as a percentage.
+    Ratio,
+    /// Milliseconds.
+    Millis,
+    /// Per second.
+    PerSecond,
+    /// Per minute.
+    PerMinute,
+    /// Bytes.
+    Bytes,
+}
+
+/// A background log line template.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSpec {
+    /// Level of the line.
+    #[serde(default)]
+    pub level: Level,
+    /// Text with placeholders `{id}`, `{user}`, `{ip}`, `{n}`, `{ms}`.
+    pub template: String,
+    /// Lines per simulated minute.
+    pub rate: f64,
+}
+
+/// Log levels.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Level {
+    /// Debugging chatter.
+    Debug,
+    /// Normal operation.
+    #[default]
+    Info,
+    /// Something odd.
+    Warn,
+    /// A failure.
+    Error,
+}
+
+/// A deploy or configuration change.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Change {
+    /// When, relative to the page.
+    pub at: SimDuration,
+    /// Which service.
+    pub service: String,
+    /// Deploy, config, flag, infra.
+    #[serde(default)]
+    pub kind: ChangeKind,
+    /// What changed, as the deploy tool would say it.
+    pub summary: String,
+    /// Who shipped it.
+    #[serde(default)]
+    pub author: String,
+}
+
+/// Sorts of change.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+pub enum ChangeKind {
+    /// A code deploy.
+    #[default]
+    Deploy,
+    /// A configuration change.
+    Config,
+    /// A feature flag flip.
+    Flag,
+    /// Infrastructure work.
+    Infra,
+    /// A rollback.
+    Rollback,
+}
+
+/// A feature flag.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Flag {
+    /// Flag name.
+    pub id: String,
+    /// Service that reads it.
+    pub service: String,
+    /// Current value.
+    pub value: String,
+    /// One line of description.
+    #[serde(default)]
+    pub description: String,
+}
+
+/// A threshold alert rule over one metric.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertRule {
+    /// Alert name, e.g. `SignupRateLow`.
+    pub name: String,
+    /// Service whose metric is watched.
+    pub service: String,
+    /// Metric watched.
+    pub metric: String,
+    /// Comparison.
+    pub op: Comparison,
+    /// Threshold.
+    pub threshold: f64,
+    /// How long the condition must hold before firing.
+    #[serde(default)]
+    pub sustained: SimDuration,
+    /// Page or ticket.
+    #[serde(default)]
+    pub severity: AlertSeverity,
+    /// Text shown when it fires.
+    pub summary: String,
+    /// Marks noise that has nothing to do with the incident.
+    #[serde(default)]
+    pub red_herring: bool,
+}
+
+/// Comparison operators.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+pub enum Comparison {
+    /// Greater than.
+    Above,
+    /// Less than.
+    Below,
+}
+
+impl Comparison {
+    /// Whether `value` meets the comparison against `threshold`.
+    pub fn holds(self, value: f64, threshold: f64) -> bool {
+        match self {
+            Comparison::Above => value > threshold,
+            Comparison::Below => value < threshold,
+        }
+    }
+}
+
+/// Alert routing severity.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+pub enum AlertSeverity {
+    /// Informational.
+    Info,
+    /// Files a ticket.
+    Ticket,
+    /// Pages the on-caller.
+    #[default]
+    Page,
+}
+
+/// A service level objective.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Slo {
+    /// Service measured.
+    pub service: String,
+    /// What is measured.
+    #[serde(default)]
+    pub kind: SloKind,
+    /// Target good fraction, e.g. 0.999.
+    pub target: f64,
+    /// Compliance window.
+    #[serde(default = "default_slo_window")]
+    pub window: SimDuration,
+}
+
+fn default_slo_window() -> SimDuration {
+    SimDuration(30 * 86_400)
+}
+
+/// SLI definitions.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq)]
+pub enum SloKind {
+    /// Good requests are those that do not fail (from `error_rate`).
+    #[default]
+    Availability,
+    /// Good requests finish under the threshold (from `latency_p99`, milliseconds).
+    Latency(f64),
+}
+
+/// Which budget-burn policy decides severities and burn alerts.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+pub enum SeverityPolicy {
+    /// The seed guide's four tiers over 1h, 1d, 1w, 1w (Critical at 2% of the budget in 1 hour).
+    #[default]
+    SeedGuide,
+    /// The SRE workbook's multi-window, multi-burn-rate alerts.
+    Workbook,
+    /// Tiers written out in the scenario.
+    Custom(Vec<SeverityTier>),
+}
+
+/// One tier of a custom severity policy.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SeverityTier {
+    /// Tier name, e.g. `Critical`.
+    pub name: String,
+    /// Fraction of the window's budget consumed…
+    pub budget: f64,
+    /// …within this long window.
+    pub window: SimDuration,
+    /// Optional short window that must also burn at the same rate (multi-window alerts).
+    #[serde(default)]
+    pub short_window: Option<SimDuration>,
+    /// Whether the tier pages (otherwise it files a ticket).
+    #[serde(default)]
+    pub page: bool,
+}
+
+/// One state machine of the scenario.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Track {
+    /// Track name.
+    pub id: String,
+    /// State the track starts in when history begins.
+    pub initial: String,
+    /// Its states.
+    pub states: Vec<State>,
+}
+
+/// A state of the incident.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct State {
+    /// Unique across all tracks.
+    pub id: String,
+    /// What is going on, for the GM.
+    #[serde(default)]
+    pub description: String,
+    /// Where the incident stands in this state.
+    #[serde(default)]
+    pub phase: Phase,
+    /// Continuous effects while in the state.
+    #[serde(default)]
+    pub symptoms: Vec<Symptom>,
+    /// One-shot effects on entry.
+    #[serde(default)]
+    pub on_enter: Vec<Effect>,
+    /// One-shot effects on exit.
+    #[serde(default)]
+    pub on_exit: Vec<Effect>,
+    /// Ways out, checked in order; the first whose trigger holds wins.
+    #[serde(default)]
+    pub transitions: Vec<Transition>,
+}
+
+/// Where the incident stands.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+pub enum Phase {
+    /// Nothing wrong yet.
+    Normal,
+    /// Users are hurt.
+    #[default]
+    Impact,
+    /// Impact has stopped but the cause remains.
+    Mitigated,
+    /// Fixed.
+    Resolved,
+}
+
+/// A continuous effect of a state.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub enum Symptom {
+    /// Moves a metric away from its healthy model.
+    Metric {
+        /// Service.
+        service: String,
+        /// Metric name.
+        metric: String,
+        /// The shift.
+        shift: Shift,
+        /// Reach the full shift gradually over this long after entering the state.
+        #[serde(default)]
+        ramp: SimDuration,
+        /// Start this long after entering the state.
+        #[serde(default)]
+        delay: SimDuration,
+    },
+    /// Emits log lines.
+    Logs {
+        /// Service.
+        service: String,
+        /// Level.
+        #[serde(default)]
+        level: Level,
+        /// Template, as in [`LogSpec`].
+        template: String,
+        /// Lines per minute.
+        rate: f64,
+    },
+}
+
+/// How a symptom moves a metric.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq)]
+pub enum Shift {
+    /// Replace the value.
+    Set(f64),
+    /// Multiply the value.
+    Scale(f64),
+    /// Add to the value.
+    Add(f64),
+}
+
+/// A one-shot effect.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub enum Effect {
+    /// Writes one log line.
+    Log {
+        /// Service.
+        service: String,
+        /// Level.
+        #[serde(default)]
+        level: Level,
+        /// Text.
+        text: String,
+    },
+    /// Records a change (e.g. the rollback appearing in the deploy log).
+    Change {
+        /// Service.
+        service: String,
+        /// Kind.
+        #[serde(default)]
+        kind: ChangeKind,
+        /// Summary.
+        summary: String,
+    },
+    /// Sets a service's deployed version.
+    Version {
+        /// Service.
+        service: String,
+        /// New version.
+        version: String,
+    },
+    /// Sets a feature flag.
+    SetFlag {
+        /// Flag.
+        flag: String,
+        /// New value.
+        value: String,
+    },
+}
+
+/// A way out of a state.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Transition {
+    /// Destination state (same track).
+    pub to: String,
+    /// When to take it.
+    pub when: Trigger,
+}
+
+/// A condition that makes a transition (or a message) happen.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub enum Trigger {
+    /// Simulated time since the page reaches this offset.
+    At(SimDuration),
+    /// Time spent in the current state (for messages: since the page).
+    After(SimDuration),
+    /// The volunteer ran `mitigate <action> [<target>]` (while in this state).
+    Action {
+        /// Action id.
+        action: String,
+        /// Target, if it matters.
+        #[serde(default)]
+        target: Option<String>,
+    },
+    /// The volunteer ran a command (e.g. looked at `logs users-db`).
+    Command {
+        /// Command name.
+        command: String,
+        /// First argument, if it matters.
+        #[serde(default)]
+        target: Option<String>,
+    },
+    /// A metric condition held for a while.
+    Metric {
+        /// Service.
+        service: String,
+        /// Metric.
+        metric: String,
+        /// Comparison.
+        op: Comparison,
+        /// Threshold.
+        value: f64,
+        /// How long it must hold.
+        #[serde(default)]
+        sustained: SimDuration,
+    },
+    /// The GM fired this named trigger.
+    Gm(String),
+    /// Another state has been reached (any track).
+    Reached(String),
+    /// Every inner trigger holds.
+    All(Vec<Trigger>),
+    /// Any inner trigger holds.
+    Any(Vec<Trigger>),
+}
+
+/// Something the volunteer can do with `mitigate`.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Action {
+    /// Action word, e.g. `rollback`.
+    pub id: String,
+    /// One line for `help mitigate`.
+    pub summary: String,
+    /// Valid targets (services or flags); empty means the action takes none.
+    #[serde(default)]
+    pub targets: Vec<String>,
+    /// Simulated time it takes.
+    #[serde(default)]
+    pub cost: Option<SimDuration>,
+    /// What the volunteer is told; `{target}` is replaced.
+    pub result: String,
+}
+
+/// The hidden truth.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RootCause {
+    /// One paragraph revealed in the debrief.
+    pub summary: String,
+    /// The trigger of the incident.
+    #[serde(default)]
+    pub trigger: String,
+    /// Groups of alternatives; a diagnosis names the cause when it matches one word of every group.
+    pub keywords: Vec<Vec<String>>,
+    /// The five Ws, answered.
+    pub five_ws: FiveWs,
+}
+
+/// What, where, why, when, who.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FiveWs {
+    /// What the system is trying to do.
+    pub what: String,
+    /// Where it fails.
+    #[serde(rename = "where")]
+    pub where_: String,
+    /// Why it fails.
+    pub why: String,
+    /// When it started.
+    pub when: String,
+    /// Who is affected.
+    pub who: String,
+}
+
+/// One graded hint.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Hint {
+    /// Hint text.
+    pub text: String,
+}
+
+/// A runbook.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Runbook {
+    /// Name used by `runbook <name>`.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Body text.
+    pub body: String,
+}
+
+/// A message from a simulated person.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Message {
+    /// Who sends it.
+    pub from: String,
+    /// Where it arrives.
+    #[serde(default)]
+    pub channel: Channel,
+    /// When it arrives.
+    pub when: Trigger,
+    /// The text.
+    pub text: String,
+    /// Marks chatter unrelated to the incident.
+    #[serde(default)]
+    pub red_herring: bool,
+}
+
+/// Where a message arrives.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+pub enum Channel {
+    /// Team chat.
+    #[default]
+    Chat,
+    /// A customer support ticket.
+    Ticket,
+}
+
+/// How a run is scored.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rubric {
+    /// Declare an incident within this long of the page.
+    pub declare: Goal,
+    /// Severities acceptable for the declaration.
+    #[serde(default)]
+    pub expected_severity: Vec<Severity>,
+    /// Stop user impact within this long.
+    pub mitigate: Goal,
+    /// Points for naming the root cause with `diagnose`.
+    pub root_cause: u32,
+    /// Evidence a good investigation finds.
+    #[serde(default)]
+    pub evidence: Vec<Evidence>,
+    /// Status update cadence.
+    pub updates: Cadence,
+    /// Points for filling all three roles.
+    #[serde(default)]
+    pub roles: u32,
+    /// Actions that make things worse.
+    #[serde(default)]
+    pub harmful: Vec<Harm>,
+    /// Points lost per hint.
+    #[serde(default)]
+    pub hint_penalty: u32,
+}
+
+/// A goal with a deadline: full points in time, half within twice the time, none after.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Goal {
+    /// Deadline after the page.
+    pub within: SimDuration,
+    /// Points.
+    pub points: u32,
+}
+
+/// A piece of evidence: found when the volunteer's own output shows the text.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Evidence {
+    /// Short id.
+    pub id: String,
+    /// What it shows.
+    pub description: String,
+    /// Text that, once shown to the volunteer, counts as finding it.
+    pub seen: String,
+    /// Points.
+    pub points: u32,
+}
+
+/// Communication cadence.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cadence {
+    /// An update at least this often once declared.
+    pub every: SimDuration,
+    /// Points.
+    pub points: u32,
+}
+
+/// An action that hurts.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Harm {
+    /// Action id.
+    pub action: String,
+    /// Target, if it matters.
+    #[serde(default)]
+    pub target: Option<String>,
+    /// Why it hurts, for the debrief.
+    pub why: String,
+    /// Points lost.
+    pub penalty: u32,
+}
+
+/// Incident severity as declared.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    /// Critical.
+    Sev1,
+    /// Major.
+    Sev2,
+    /// Minor.
+    Sev3,
+    /// Low.
+    Sev4,
+}
+
+impl Severity {
+    /// All severities, most severe first.
+    pub const ALL: [Severity; 4] = [Severity::Sev1, Severity::Sev2, Severity::Sev3, Severity::Sev4];
+
+    /// `SEV1` … `SEV4`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Severity::Sev1 => "SEV1",
+            Severity::Sev2 => "SEV2",
+            Severity::Sev3 => "SEV3",
+            Severity::Sev4 => "SEV4",
+        }
+    }
+}

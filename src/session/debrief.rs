@@ -1,0 +1,225 @@
+//! The debrief: the full timeline, the score, the revealed root cause and a blameless postmortem draft,
+//! as Markdown for people and JSON for machines.
+
+use super::Drill;
+use super::event::{EventKind, Visibility};
+use super::render::volunteer_view;
+use super::score::{Facts, Scorecard, root_cause_match, score};
+use super::text::{clock_label, offset_label};
+use crate::scenario::SimDuration;
+use serde::Serialize;
+use std::fmt::Write;
+
+/// A finished drill written up.
+pub struct Debrief {
+    /// Markdown for people.
+    pub markdown: String,
+    /// JSON for machines.
+    pub json: String,
+    /// The score.
+    pub score: Scorecard,
+}
+
+#[derive(Serialize)]
+struct Machine<'a> {
+    format: &'static str,
+    scenario: &'a str,
+    title: &'a str,
+    seed: u64,
+    score: &'a Scorecard,
+    events: &'a [super::DrillEvent],
+}
+
+/// Writes up a drill.
+pub fn debrief(drill: &Drill) -> Debrief {
+    let s = drill.scenario();
+    let card = score(s, drill.events());
+    let facts = Facts::gather(s, drill.events());
+    let tod = drill.sim().page_time_of_day();
+    let at = |t: i64| format!("{} ({})", clock_label(tod, t), offset_label(t));
+    let mut md = String::new();
+    let _ = writeln!(md, "# Debrief: {}\n", s.meta.title);
+    let _ = writeln!(
+        md,
+        "Scenario `{}`, seed {}. Paged at {}; the drill ended at {} after {} of simulated time.\n",
+        s.meta.id,
+        drill.seed(),
+        clock_label(tod, 0),
+        clock_label(tod, facts.end_t()),
+        SimDuration(facts.end_t())
+    );
+    let _ = writeln!(md, "## Score\n\n```text\n{}```\n", card.render().plain_text());
+    write_truth(&mut md, drill, &facts);
+    let _ = writeln!(md, "## Timeline\n");
+    let _ = writeln!(md, "Everything the volunteer typed and saw, with what happened behind the scenes in italics.\n");
+    let mut pending_command: Option<String> = None;
+    for e in drill.events() {
+        match &e.kind {
+            EventKind::Command { line } => pending_command = Some(line.clone()),
+            EventKind::Output { doc } => {
+                let line = pending_command.take().unwrap_or_default();
+                let _ = writeln!(md, "**{}** `{}`\n\n```text\n{}```\n", at(e.t), line.replace('`', "'"), doc.plain_text());
+            }
+            EventKind::Rejected { line, error } => {
+                let _ = writeln!(md, "**{}** `{}`: refused: {error}\n", at(e.t), line.replace('`', "'"));
+            }
+            EventKind::StateEntered { track, state, phase } => {
+                let _ = writeln!(md, "*{}: behind the scenes, `{track}` entered `{state}` ({phase:?})*\n", at(e.t));
+            }
+            EventKind::EvidenceFound { id } => {
+                let _ = writeln!(md, "*{}: evidence `{id}` was on screen*\n", at(e.t));
+            }
+            _ if e.kind.visibility() == Visibility::Everyone => {
+                if let Some(doc) = volunteer_view(e, tod) {
+                    for line in doc.plain_text().lines() {
+                        let _ = writeln!(md, "> {line}");
+                    }
+                    md.push('\n');
+                }
+            }
+            _ => {}
+        }
+    }
+    write_postmortem(&mut md, drill, &facts, &card);
+    let json = serde_json::to_string_pretty(&Machine {
+        format: "wom-debrief/1",
+        scenario: &s.meta.id,
+        title: &s.meta.title,
+        seed: drill.seed(),
+        score: &card,
+        events: drill.events(),
+    })
+    .unwrap_or_default();
+    Debrief { markdown: md, json, score: card }
+}
+
+fn write_truth(md: &mut String, drill: &Drill, facts: &Facts) {
+    let s = drill.scenario();
+    let rc = &s.root_cause;
+    let _ = writeln!(md, "## What really happened\n\n{}\n", rc.summary);
+    if !rc.trigger.is_empty() {
+        let _ = writeln!(md, "Trigger: {}.\n", rc.trigger);
+    }
+    let diagnosis = facts.diagnosis.as_deref().unwrap_or("(no diagnosis given)");
+    let (hit, of) = facts.diagnosis.as_deref().map_or((0, rc.keywords.len()), |d| root_cause_match(s, d));
+    let _ = writeln!(md, "Your diagnosis ({hit} of {of} key facts): {diagnosis}\n");
+}
+
+fn write_postmortem(md: &mut String, drill: &Drill, facts: &Facts, card: &Scorecard) {
+    let s = drill.scenario();
+    let tod = drill.sim().page_time_of_day();
+    let at = |t: i64| clock_label(tod, t);
+    let w = &s.root_cause.five_ws;
+    let title = drill
+        .events()
+        .iter()
+        .rev()
+        .find_map(|e| match &e.kind {
+            EventKind::Declared { title, severity } => Some(format!("{} {title}", severity.label())),
+            _ => None,
+        })
+        .unwrap_or_else(|| "(never declared)".to_string());
+    let _ = writeln!(md, "## Postmortem (draft)\n");
+    let _ = writeln!(md, "*Blameless: describe what the system and the process did, not who was at fault.*\n");
+    let _ = writeln!(md, "### Summary\n\nIncident: {title}. {}\n", s.root_cause.summary);
+    let _ = writeln!(md, "### Impact\n");
+    let _ = writeln!(md, "- Who: {}", w.who);
+    let end = facts.mitigated.unwrap_or(facts.end_t());
+    match facts.impact_start {
+        Some(start) => {
+            let ongoing = if facts.mitigated.is_none() { " (still ongoing when the drill ended)" } else { "" };
+            let _ = writeln!(md, "- Duration: {} to {}, {}{ongoing}", at(start), at(end), SimDuration(end - start));
+        }
+        None => {
+            let _ = writeln!(md, "- Duration: unknown");
+        }
+    }
+    let _ = writeln!(md, "- Detection: paged at {}{}\n", at(0), facts.impact_start.map_or(String::new(), |t| format!(", {} after impact began", SimDuration(-t))));
+    let _ = writeln!(md, "### Timeline\n");
+    let mut key: Vec<(i64, String)> = s
+        .changes
+        .iter()
+        .filter(|c| facts.impact_start.is_some_and(|start| c.at.secs() <= start && start - c.at.secs() <= 3600))
+        .map(|c| (c.at.secs(), format!("{} ({})", c.summary, c.service)))
+        .collect();
+    if let Some(t) = facts.impact_start {
+        key.push((t, "Impact begins".to_string()));
+    }
+    key.push((0, "Page".to_string()));
+    for e in drill.events() {
+        let what = match &e.kind {
+            EventKind::Declared { severity, title } => format!("Declared {} \"{title}\"", severity.label()),
+            EventKind::Action { action, target } => format!("Action: {action} {}", target.as_deref().unwrap_or("")),
+            EventKind::StatusUpdate { text } => format!("Status update: {text}"),
+            EventKind::Diagnosis { text } => format!("Diagnosis: {text}"),
+            EventKind::Ended { reason } => format!("Drill ended ({reason:?})"),
+            _ => continue,
+        };
+        key.push((e.t, what.trim().to_string()));
+    }
+    if let Some(t) = facts.mitigated {
+        key.push((t, "User impact stops".to_string()));
+    }
+    key.sort_by_key(|(t, _)| *t);
+    for (t, what) in key {
+        let _ = writeln!(md, "- {} {what}", at(t));
+    }
+    let _ = writeln!(md, "\n### Root cause\n\n{}\n", s.root_cause.summary);
+    let _ = writeln!(md, "### The 5 Ws\n");
+    let _ = writeln!(md, "| Question | Answer |\n|---|---|");
+    for (q, a) in [
+        ("What was the system trying to do?", &w.what),
+        ("Where did it fail?", &w.where_),
+        ("Why did it fail?", &w.why),
+        ("When did it start?", &w.when),
+        ("Who was affected?", &w.who),
+    ] {
+        let _ = writeln!(md, "| {q} | {a} |");
+    }
+    let _ = writeln!(md, "\n### What went well\n");
+    let good: Vec<_> = card.lines.iter().filter(|l| l.max > 0 && l.points >= l.max).collect();
+    if good.is_empty() {
+        let _ = writeln!(md, "- (to discuss)");
+    }
+    for l in good {
+        let _ = writeln!(md, "- {}: {}", l.item, l.detail);
+    }
+    let _ = writeln!(md, "\n### What to improve\n");
+    let weak: Vec<_> = card.lines.iter().filter(|l| l.points < l.max || l.points < 0).collect();
+    if weak.is_empty() {
+        let _ = writeln!(md, "- (to discuss)");
+    }
+    for l in weak {
+        let _ = writeln!(md, "- {}: {}", l.item, l.detail);
+    }
+    for h in &s.rubric.harmful {
+        if facts.actions.iter().any(|(_, a, t)| a == &h.action && (h.target.is_none() || &h.target == t)) {
+            let _ = writeln!(md, "- `{} {}`: {}", h.action, h.target.as_deref().unwrap_or(""), h.why);
+        }
+    }
+    for e in s.rubric.evidence.iter().filter(|e| !facts.evidence.contains(&e.id)) {
+        let _ = writeln!(md, "- missed evidence: {}", e.description);
+    }
+    let _ = writeln!(md, "\n### Action items\n");
+    if !s.root_cause.trigger.is_empty() {
+        let _ = writeln!(md, "- [ ] Prevent a recurrence of {}", s.root_cause.trigger);
+    }
+    if let Some(start) = facts.impact_start.filter(|t| *t < 0) {
+        let _ = writeln!(md, "- [ ] Detect sooner: impact began {} before the page", SimDuration(-start));
+    }
+    let _ = writeln!(md, "- [ ] Review the runbooks used in this drill for gaps");
+    let notes: Vec<&str> = drill
+        .events()
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Note { text } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect();
+    if !notes.is_empty() {
+        let _ = writeln!(md, "\n### Notes taken during the drill\n");
+        for n in notes {
+            let _ = writeln!(md, "- {n}");
+        }
+    }
+}

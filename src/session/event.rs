@@ -1,0 +1,123 @@
+//! The drill's event stream: every change of drill state, in order. Front ends render it, the debrief
+//! replays it, and (later) a journal or a socket carries it.
+
+use super::text::Doc;
+use crate::scenario::{AlertSeverity, Channel, Phase, Severity};
+use serde::Serialize;
+
+/// One event with its place in the stream and its simulated time.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DrillEvent {
+    /// Position in the stream, from 0.
+    pub seq: u64,
+    /// Simulated seconds from the page.
+    pub t: i64,
+    /// What happened.
+    pub kind: EventKind,
+}
+
+/// Who may see an event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Visibility {
+    /// The volunteer, observers and the GM.
+    Everyone,
+    /// Only the GM (and the debrief, after the drill).
+    GameMaster,
+}
+
+/// An incident role.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum Role {
+    /// Incident Commander.
+    IncidentCommander,
+    /// Operations Lead.
+    OperationsLead,
+    /// Communications Lead.
+    CommunicationsLead,
+}
+
+impl Role {
+    /// All roles in order.
+    pub const ALL: [Role; 3] = [Role::IncidentCommander, Role::OperationsLead, Role::CommunicationsLead];
+
+    /// Full name.
+    pub fn title(self) -> &'static str {
+        match self {
+            Role::IncidentCommander => "Incident Commander",
+            Role::OperationsLead => "Operations Lead",
+            Role::CommunicationsLead => "Communications Lead",
+        }
+    }
+
+    /// `ic`, `ol`, `cl`.
+    pub fn short(self) -> &'static str {
+        match self {
+            Role::IncidentCommander => "ic",
+            Role::OperationsLead => "ol",
+            Role::CommunicationsLead => "cl",
+        }
+    }
+}
+
+/// Why a drill ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum EndReason {
+    /// The volunteer ran `resolve`.
+    Resolved,
+    /// The volunteer ran `quit`.
+    Quit,
+    /// Input ran out (script or pipe ended, or Ctrl-D).
+    EndOfInput,
+}
+
+/// What happened.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub enum EventKind {
+    /// The drill began; the volunteer is paged with the briefing (never the title or id, which can give
+    /// the cause away).
+    Started { seed: u64, briefing: String },
+    /// The volunteer typed a command.
+    Command { line: String },
+    /// What the command answered.
+    Output { doc: Doc },
+    /// The command was refused; nothing else happened.
+    Rejected { line: String, error: String },
+    /// Simulated time moved on.
+    Clock { from: i64, to: i64 },
+    /// An alert fired.
+    AlertFired { name: String, service: String, severity: AlertSeverity, summary: String },
+    /// An alert resolved.
+    AlertResolved { name: String },
+    /// A message arrived.
+    Message { from: String, channel: Channel, text: String },
+    /// An incident was declared (or its severity changed).
+    Declared { severity: Severity, title: String },
+    /// Someone took a role.
+    RoleTaken { role: Role, name: String },
+    /// A status update to stakeholders.
+    StatusUpdate { text: String },
+    /// A note for the record.
+    Note { text: String },
+    /// A mitigation or other action.
+    Action { action: String, target: Option<String> },
+    /// The volunteer's statement of the cause.
+    Diagnosis { text: String },
+    /// A hint was given.
+    Hint { number: usize, text: String },
+    /// Hidden: a track entered a state.
+    StateEntered { track: String, state: String, phase: Phase },
+    /// Hidden: the volunteer's output showed a piece of evidence.
+    EvidenceFound { id: String },
+    /// The drill is over.
+    Ended { reason: EndReason },
+}
+
+impl EventKind {
+    /// Who may see this event.
+    pub fn visibility(&self) -> Visibility {
+        match self {
+            EventKind::StateEntered { .. } | EventKind::EvidenceFound { .. } => Visibility::GameMaster,
+            _ => Visibility::Everyone,
+        }
+    }
+}

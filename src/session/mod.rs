@@ -1,0 +1,20 @@
+//! A drill: volunteer commands in, events out; scoring and the debrief. No terminal I/O here.
+
+mod command;
+mod complete;
+mod debrief;
+mod drill;
+mod event;
+mod observe;
+mod render;
+mod score;
+mod text;
+
+pub use command::{Command, CommandError, CommandErrorKind, Parsed, command_help, command_summaries, parse};
+pub use complete::completions;
+pub use debrief::{Debrief, debrief};
+pub use drill::{Drill, parse_severity};
+pub use event::{DrillEvent, EndReason, EventKind, Role, Visibility};
+pub use render::volunteer_view;
+pub use score::{ScoreLine, Scorecard, score};
+pub use text::{Doc, Line, Span, Style, clock_label, offset_label, sparkline};

@@ -1,0 +1,445 @@
+//! Read-only commands: what the volunteer can look at. Everything here is built from simulated
+//! telemetry and public scenario data (services, changes, runbooks), never from states or the root cause.
+
+use super::command::{CommandError, CommandErrorKind};
+use super::text::{Doc, Line, Style, clock_label, count, offset_label, sparkline, table};
+use crate::scenario::{Channel, Level, Scenario, SimDuration, Unit};
+use crate::sim::{Health, LogFilter, Sim};
+
+/// Formats a metric value for its unit.
+pub fn format_value(v: f32, unit: Unit) -> String {
+    match unit {
+        Unit::Ratio => format!("{:.2}%", v * 100.0),
+        Unit::Millis if v >= 1000.0 => format!("{:.2}s", v / 1000.0),
+        Unit::Millis if v >= 10.0 => format!("{v:.0}ms"),
+        Unit::Millis => format!("{v:.1}ms"),
+        Unit::PerSecond => format!("{v:.1}/s"),
+        Unit::PerMinute => format!("{v:.1}/min"),
+        Unit::Bytes if v >= 1_073_741_824.0 => format!("{:.1}GiB", v / 1_073_741_824.0),
+        Unit::Bytes if v >= 1_048_576.0 => format!("{:.1}MiB", v / 1_048_576.0),
+        Unit::Bytes => format!("{v:.0}B"),
+        Unit::Count if v.abs() >= 100.0 => format!("{v:.0}"),
+        Unit::Count => format!("{v:.1}"),
+    }
+}
+
+fn health_cell(h: Health) -> (Style, String) {
+    match h {
+        Health::Healthy => (Style::Good, "healthy".into()),
+        Health::Degraded => (Style::Warn, "DEGRADED".into()),
+        Health::Down => (Style::Bad, "DOWN".into()),
+    }
+}
+
+/// Looks a service up by id, or says which ones exist.
+pub fn service_index(s: &Scenario, word: &str, name: &str) -> Result<usize, CommandError> {
+    s.services.iter().position(|x| x.id == name).ok_or_else(|| CommandError {
+        word: word.to_string(),
+        kind: CommandErrorKind::Unknown {
+            what: "service",
+            name: name.to_string(),
+            candidates: s.services.iter().map(|x| x.id.clone()).collect(),
+        },
+    })
+}
+
+/// Parses a `--since`-style duration, defaulting when absent.
+pub fn duration_arg(word: &str, text: Option<&str>, default: i64) -> Result<i64, CommandError> {
+    let Some(text) = text else { return Ok(default) };
+    match SimDuration::parse(text) {
+        Ok(d) if d.secs() > 0 => Ok(d.secs()),
+        Ok(_) => Err(CommandError {
+            word: word.to_string(),
+            kind: CommandErrorKind::BadDuration { message: format!("`{text}` must be longer than zero") },
+        }),
+        Err(message) => Err(CommandError { word: word.to_string(), kind: CommandErrorKind::BadDuration { message } }),
+    }
+}
+
+/// `status`: the dashboard.
+pub fn status(sim: &Sim) -> Doc {
+    let s = sim.scenario();
+    let tod = sim.page_time_of_day();
+    let mut doc = Doc::line(Line::styled(
+        Style::Heading,
+        format!("Dashboard at {} ({})", clock_label(tod, sim.now()), offset_label(sim.now())),
+    ));
+    let cell = |svc: &str, metric: &str| {
+        sim.series_index(svc, metric)
+            .map_or("-".to_string(), |i| format_value(sim.latest(i), sim.unit(svc, metric)))
+    };
+    let mut rows = vec![
+        ["SERVICE", "KIND", "HEALTH", "REQUESTS", "ERRORS", "P99", "VERSION"]
+            .iter()
+            .map(|h| (Style::Dim, h.to_string()))
+            .collect::<Vec<_>>(),
+    ];
+    for (i, svc) in s.services.iter().enumerate() {
+        rows.push(vec![
+            (Style::Plain, svc.id.clone()),
+            (Style::Dim, format!("{:?}", svc.kind).to_lowercase()),
+            health_cell(sim.health(i)),
+            (Style::Plain, cell(&svc.id, "requests")),
+            (Style::Plain, cell(&svc.id, "error_rate")),
+            (Style::Plain, cell(&svc.id, "latency_p99")),
+            (Style::Dim, sim.inventory().versions[i].clone()),
+        ]);
+    }
+    doc.extend(table(rows));
+    let firing: Vec<&str> = firing_alerts(sim).map(|(rule, _)| rule.name.as_str()).collect();
+    doc.push(if firing.is_empty() {
+        Line::styled(Style::Good, "No alerts firing.")
+    } else {
+        Line::styled(Style::Bad, format!("{} firing: {}", count(firing.len(), "alert"), firing.join(", ")))
+            .push(Style::Dim, " (see `alerts`)")
+    });
+    doc
+}
+
+fn firing_alerts(sim: &Sim) -> impl Iterator<Item = (&crate::sim::AlertPlan, i64)> {
+    let book = sim.alerts();
+    book.rules.iter().zip(&book.status).filter_map(|(rule, st)| st.firing_since.map(|t| (rule, t)))
+}
+
+/// `alerts`: firing alerts and those resolved in the last hour.
+pub fn alerts(sim: &Sim, resolved: &[(String, i64, i64)]) -> Doc {
+    let tod = sim.page_time_of_day();
+    let now = sim.now();
+    let mut rows = Vec::new();
+    for (rule, since) in firing_alerts(sim) {
+        rows.push(vec![
+            (Style::Bad, "FIRING".to_string()),
+            (Style::Plain, rule.name.clone()),
+            (Style::Dim, format!("{:?}", rule.severity).to_lowercase()),
+            (Style::Plain, rule.service.clone()),
+            (Style::Plain, format!("since {}", clock_label(tod, since))),
+            (Style::Plain, rule.summary.clone()),
+        ]);
+    }
+    for (name, fired, cleared) in resolved.iter().rev().filter(|(_, _, cleared)| now - cleared <= 3600) {
+        let rule = sim.alerts().rules.iter().find(|r| &r.name == name);
+        rows.push(vec![
+            (Style::Good, "resolved".to_string()),
+            (Style::Plain, name.clone()),
+            (Style::Dim, rule.map_or(String::new(), |r| format!("{:?}", r.severity).to_lowercase())),
+            (Style::Plain, rule.map_or(String::new(), |r| r.service.clone())),
+            (Style::Plain, format!("{}–{}", clock_label(tod, *fired), clock_label(tod, *cleared))),
+            (Style::Plain, rule.map_or(String::new(), |r| r.summary.clone())),
+        ]);
+    }
+    if rows.is_empty() {
+        return Doc::line(Line::styled(Style::Good, "No alerts firing or resolved in the last hour."));
+    }
+    table(rows)
+}
+
+/// `metrics <service> [<metric>]`.
+pub fn metrics(sim: &Sim, service: &str, metric: Option<&str>, since: i64, step: Option<i64>) -> Result<Doc, CommandError> {
+    let s = sim.scenario();
+    let index = service_index(s, "metrics", service)?;
+    let svc = &s.services[index];
+    let tod = sim.page_time_of_day();
+    let from = sim.now() - since;
+    let span = |t0: i64, n: usize| {
+        let last = t0 + (n as i64 - 1).max(0) * sim.history().step();
+        format!("{}–{}", clock_label(tod, t0), clock_label(tod, last))
+    };
+    let Some(metric) = metric else {
+        let mut rows = vec![
+            ["METRIC", "LAST", "MIN", "MAX", "TREND"].iter().map(|h| (Style::Dim, h.to_string())).collect::<Vec<_>>(),
+        ];
+        let mut window = String::new();
+        for m in &svc.metrics {
+            let Some(series) = sim.series_index(service, &m.name) else { continue };
+            let (t0, values) = sim.history().series(series, from);
+            window = span(t0, values.len());
+            let (min, max) = min_max(&values);
+            rows.push(vec![
+                (Style::Plain, m.name.clone()),
+                (Style::Plain, format_value(values.last().copied().unwrap_or(0.0), m.unit)),
+                (Style::Dim, format_value(min, m.unit)),
+                (Style::Dim, format_value(max, m.unit)),
+                (Style::Plain, sparkline(&values, 40)),
+            ]);
+        }
+        let mut doc = Doc::line(Line::styled(Style::Heading, format!("{service} metrics, {window}")));
+        doc.extend(table(rows));
+        return Ok(doc);
+    };
+    let Some(spec) = svc.metrics.iter().find(|m| m.name == metric) else {
+        return Err(CommandError {
+            word: "metrics".into(),
+            kind: CommandErrorKind::Unknown {
+                what: "metric",
+                name: metric.to_string(),
+                candidates: svc.metrics.iter().map(|m| m.name.clone()).collect(),
+            },
+        });
+    };
+    let series = sim.series_index(service, metric).unwrap_or(0);
+    let (t0, values) = sim.history().series(series, from);
+    let (min, max) = min_max(&values);
+    let unit = spec.unit;
+    let mut doc = Doc::line(Line::styled(Style::Heading, format!("{service} {metric}, {}", span(t0, values.len()))));
+    if !spec.help.is_empty() {
+        doc.push(Line::styled(Style::Dim, spec.help.clone()));
+    }
+    doc.plain(sparkline(&values, 60));
+    doc.plain(format!(
+        "min {}  max {}  last {}",
+        format_value(min, unit),
+        format_value(max, unit),
+        format_value(values.last().copied().unwrap_or(0.0), unit)
+    ));
+    let step_secs = step.unwrap_or_else(|| (since / 12).max(60) / 60 * 60).max(60);
+    let stride = (step_secs / sim.history().step()).max(1) as usize;
+    let mut rows = Vec::new();
+    // Walk back from the newest sample so the latest value is always in the table.
+    let mut i = values.len();
+    while i > 0 && rows.len() < 500 {
+        i -= 1;
+        let t = t0 + i as i64 * sim.history().step();
+        rows.push(vec![(Style::Dim, clock_label(tod, t)), (Style::Plain, format_value(values[i], unit))]);
+        i = i.saturating_sub(stride - 1);
+        if stride > 1 && i == 0 {
+            break;
+        }
+    }
+    rows.reverse();
+    doc.extend(table(rows));
+    Ok(doc)
+}
+
+fn min_max(values: &[f32]) -> (f32, f32) {
+    if values.is_empty() {
+        return (0.0, 0.0);
+    }
+    values.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)))
+}
+
+/// Parses a log level word.
+pub fn level_arg(text: &str) -> Result<Level, CommandError> {
+    match text.to_ascii_lowercase().as_str() {
+        "debug" => Ok(Level::Debug),
+        "info" => Ok(Level::Info),
+        "warn" | "warning" => Ok(Level::Warn),
+        "error" | "err" => Ok(Level::Error),
+        _ => Err(CommandError {
+            word: "logs".into(),
+            kind: CommandErrorKind::Unknown {
+                what: "level",
+                name: text.to_string(),
+                candidates: ["debug", "info", "warn", "error"].iter().map(|s| s.to_string()).collect(),
+            },
+        }),
+    }
+}
+
+/// Arguments of `logs`.
+pub struct LogsArgs<'a> {
+    /// Service filter.
+    pub service: Option<&'a str>,
+    /// Text filter.
+    pub grep: Option<&'a str>,
+    /// Level filter.
+    pub level: Option<Level>,
+    /// Seconds back.
+    pub since: i64,
+    /// Newest lines to show.
+    pub tail: usize,
+}
+
+/// `logs`.
+pub fn logs(sim: &Sim, args: &LogsArgs) -> Result<Doc, CommandError> {
+    let s = sim.scenario();
+    let service = match args.service {
+        Some(name) => Some(service_index(s, "logs", name)? as u32),
+        None => None,
+    };
+    let filter = LogFilter {
+        service,
+        min_level: args.level,
+        grep: args.grep.map(str::to_string),
+        since: sim.now() - args.since,
+        until: sim.now(),
+        tail: args.tail,
+    };
+    let store = sim.logs();
+    let hits = store.query(&filter);
+    let tod = sim.page_time_of_day();
+    let scope = args.service.map_or("all services".to_string(), |s| s.to_string());
+    let grep = args.grep.map_or(String::new(), |g| format!(" matching \"{g}\""));
+    let mut doc = Doc::line(Line::styled(
+        Style::Heading,
+        format!("{} from {scope}{grep} in the last {} (newest last)", count(hits.len(), "line"), SimDuration(args.since)),
+    ));
+    for i in hits {
+        let line = store.line(i);
+        let (style, level) = match line.level {
+            Level::Debug => (Style::Dim, "DEBUG"),
+            Level::Info => (Style::Plain, "INFO "),
+            Level::Warn => (Style::Warn, "WARN "),
+            Level::Error => (Style::Bad, "ERROR"),
+        };
+        doc.push(
+            Line::styled(Style::Dim, format!("{} ", clock_label(tod, line.t)))
+                .push(style, level)
+                .push(Style::Plain, format!(" {:<14} {}", s.services[line.service as usize].id, line.text)),
+        );
+    }
+    Ok(doc)
+}
+
+/// `deps <service>`.
+pub fn deps(sim: &Sim, service: &str) -> Result<Doc, CommandError> {
+    let s = sim.scenario();
+    let index = service_index(s, "deps", service)?;
+    let svc = &s.services[index];
+    let mut doc = Doc::line(
+        Line::styled(Style::Heading, format!("{service}"))
+            .push(Style::Dim, if svc.description.is_empty() { String::new() } else { format!(": {}", svc.description) }),
+    );
+    let row = |id: &str, coupling: crate::scenario::Coupling, weight: f64| {
+        let i = s.services.iter().position(|x| x.id == id).unwrap_or(0);
+        vec![
+            (Style::Plain, format!("  {id}")),
+            (Style::Dim, format!("{coupling:?}").to_lowercase()),
+            (Style::Dim, format!("{:.0}% of requests", weight * 100.0)),
+            health_cell(sim.health(i)),
+        ]
+    };
+    let calls: Vec<_> = svc.depends_on.iter().map(|d| row(&d.on, d.coupling, d.weight)).collect();
+    doc.plain(if calls.is_empty() { "calls nothing".to_string() } else { "calls:".to_string() });
+    doc.extend(table(calls));
+    let callers: Vec<_> = s
+        .services
+        .iter()
+        .flat_map(|other| other.depends_on.iter().filter(|d| d.on == service).map(move |d| row(&other.id, d.coupling, d.weight)))
+        .collect();
+    doc.plain(if callers.is_empty() { "called by nothing".to_string() } else { "called by:".to_string() });
+    doc.extend(table(callers));
+    Ok(doc)
+}
+
+/// `changes`: deploys, config and flag changes that have happened, newest first.
+pub fn changes(sim: &Sim, since: i64) -> Doc {
+    let s = sim.scenario();
+    let now = sim.now();
+    let tod = sim.page_time_of_day();
+    let mut all: Vec<(i64, String, String, String, String)> = s
+        .changes
+        .iter()
+        .filter(|c| c.at.secs() <= now)
+        .map(|c| (c.at.secs(), c.service.clone(), format!("{:?}", c.kind), c.summary.clone(), c.author.clone()))
+        .collect();
+    for (t, service, kind, summary) in &sim.inventory().changes {
+        all.push((*t, s.services[*service as usize].id.clone(), format!("{kind:?}"), summary.clone(), "you".into()));
+    }
+    all.retain(|(t, ..)| now - t <= since);
+    all.sort_by_key(|(t, ..)| std::cmp::Reverse(*t));
+    if all.is_empty() {
+        return Doc::line(Line::plain(format!("No changes in the last {}.", SimDuration(since))));
+    }
+    let rows = all
+        .into_iter()
+        .map(|(t, service, kind, summary, author)| {
+            let days_ago = -(tod + t).div_euclid(86_400);
+            let day = match days_ago {
+                0 => String::new(),
+                1 => " yesterday".to_string(),
+                n => format!(" {n} days ago"),
+            };
+            vec![
+                (Style::Dim, format!("{}{day}", clock_label(tod, t))),
+                (Style::Dim, SimDuration(now - t).to_string() + " ago"),
+                (Style::Plain, service),
+                (Style::Dim, kind.to_lowercase()),
+                (Style::Plain, summary),
+                (Style::Dim, if author.is_empty() { String::new() } else { format!("by {author}") }),
+            ]
+        })
+        .collect();
+    table(rows)
+}
+
+/// `flags`.
+pub fn flags(sim: &Sim) -> Doc {
+    let s = sim.scenario();
+    if s.flags.is_empty() {
+        return Doc::line(Line::plain("No feature flags."));
+    }
+    let rows = s
+        .flags
+        .iter()
+        .map(|f| {
+            let value = sim.inventory().flags.get(&f.id).cloned().unwrap_or_else(|| f.value.clone());
+            vec![
+                (Style::Plain, f.id.clone()),
+                (Style::Dim, f.service.clone()),
+                (Style::Heading, value),
+                (Style::Dim, f.description.clone()),
+            ]
+        })
+        .collect();
+    table(rows)
+}
+
+/// `config <service>`.
+pub fn config(sim: &Sim, service: &str) -> Result<Doc, CommandError> {
+    let s = sim.scenario();
+    let svc = &s.services[service_index(s, "config", service)?];
+    if svc.config.is_empty() {
+        return Ok(Doc::line(Line::plain(format!("{service} has no configuration values on record."))));
+    }
+    Ok(table(svc.config.iter().map(|(k, v)| vec![(Style::Plain, k.clone()), (Style::Heading, v.clone())]).collect()))
+}
+
+/// `runbook [<name>]`.
+pub fn runbook(s: &Scenario, name: Option<&str>) -> Result<Doc, CommandError> {
+    let Some(name) = name else {
+        if s.runbooks.is_empty() {
+            return Ok(Doc::line(Line::plain("No runbooks.")));
+        }
+        let mut doc = table(s.runbooks.iter().map(|r| vec![(Style::Plain, r.id.clone()), (Style::Dim, r.title.clone())]).collect());
+        doc.push(Line::styled(Style::Dim, "Read one with `runbook <name>`."));
+        return Ok(doc);
+    };
+    let book = s.runbooks.iter().find(|r| r.id == name).ok_or_else(|| CommandError {
+        word: "runbook".into(),
+        kind: CommandErrorKind::Unknown {
+            what: "runbook",
+            name: name.to_string(),
+            candidates: s.runbooks.iter().map(|r| r.id.clone()).collect(),
+        },
+    })?;
+    let mut doc = Doc::line(Line::styled(Style::Heading, book.title.clone()));
+    for line in book.body.lines() {
+        doc.plain(line);
+    }
+    Ok(doc)
+}
+
+/// `inbox` / `tickets`: messages delivered so far.
+pub fn inbox(tod: i64, messages: &[(i64, String, Channel, String)], only: Option<Channel>) -> Doc {
+    let shown: Vec<_> = messages.iter().filter(|(_, _, c, _)| only.is_none_or(|o| o == *c)).collect();
+    if shown.is_empty() {
+        return Doc::line(Line::plain(if only == Some(Channel::Ticket) { "No tickets." } else { "No messages." }));
+    }
+    let mut doc = Doc::new();
+    for (t, from, channel, text) in shown {
+        doc.push(
+            Line::styled(Style::Dim, format!("{} [{}] ", clock_label(tod, *t), channel_word(*channel)))
+                .push(Style::Heading, from.clone())
+                .push(Style::Plain, format!(": {text}")),
+        );
+    }
+    doc
+}
+
+/// `chat` or `ticket`.
+pub fn channel_word(c: Channel) -> &'static str {
+    match c {
+        Channel::Chat => "chat",
+        Channel::Ticket => "ticket",
+    }
+}

@@ -1,0 +1,254 @@
+//! Scoring a drill from its event stream and the scenario's rubric, line by line.
+
+use super::event::{DrillEvent, EndReason, EventKind, Role};
+use super::text::{Doc, Line, Style, offset_label, table};
+use crate::scenario::{Goal, Phase, Scenario, SimDuration};
+use serde::Serialize;
+use std::collections::BTreeSet;
+
+/// One line of the score.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ScoreLine {
+    /// What is judged.
+    pub item: String,
+    /// Points earned (negative for penalties).
+    pub points: i64,
+    /// Points available (0 for penalty lines).
+    pub max: i64,
+    /// Why.
+    pub detail: String,
+}
+
+/// The whole score.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Scorecard {
+    /// Lines in rubric order.
+    pub lines: Vec<ScoreLine>,
+    /// Sum, never below zero.
+    pub total: i64,
+    /// Points available.
+    pub max: i64,
+}
+
+/// Facts the score is judged on, gathered from the stream once.
+#[derive(Debug, Default)]
+pub struct Facts {
+    /// First declaration time and the latest severity.
+    pub declared: Option<(i64, crate::scenario::Severity)>,
+    /// When the incident track first reached a mitigated or resolved phase after the page.
+    pub mitigated: Option<i64>,
+    /// When user impact began (first entry into an impact state).
+    pub impact_start: Option<i64>,
+    /// Phase of the incident track at the end.
+    pub final_phase: Option<Phase>,
+    /// Latest diagnosis.
+    pub diagnosis: Option<String>,
+    /// Evidence ids found.
+    pub evidence: BTreeSet<String>,
+    /// Times of status updates.
+    pub updates: Vec<i64>,
+    /// Roles filled.
+    pub roles: BTreeSet<Role>,
+    /// Actions taken: (time, action, target).
+    pub actions: Vec<(i64, String, Option<String>)>,
+    /// Hints used.
+    pub hints: usize,
+    /// When and how the drill ended.
+    pub ended: Option<(i64, EndReason)>,
+    /// Time of the last event.
+    pub last_t: i64,
+}
+
+impl Facts {
+    /// Gathers the facts from the events.
+    pub fn gather(scenario: &Scenario, events: &[DrillEvent]) -> Facts {
+        let main = scenario.tracks.first().map(|t| t.id.as_str()).unwrap_or("");
+        let mut f = Facts::default();
+        for e in events {
+            f.last_t = f.last_t.max(e.t);
+            match &e.kind {
+                EventKind::Declared { severity, .. } => {
+                    let first = f.declared.map_or(e.t, |(t, _)| t);
+                    f.declared = Some((first, *severity));
+                }
+                EventKind::StateEntered { track, phase, .. } if track == main => {
+                    f.final_phase = Some(*phase);
+                    if *phase == Phase::Impact && f.impact_start.is_none() {
+                        f.impact_start = Some(e.t);
+                    }
+                    if matches!(phase, Phase::Mitigated | Phase::Resolved) && f.mitigated.is_none() && e.t >= 0 {
+                        f.mitigated = Some(e.t);
+                    }
+                }
+                EventKind::Diagnosis { text } => f.diagnosis = Some(text.clone()),
+                EventKind::EvidenceFound { id } => {
+                    f.evidence.insert(id.clone());
+                }
+                EventKind::StatusUpdate { .. } => f.updates.push(e.t),
+                EventKind::RoleTaken { role, .. } => {
+                    f.roles.insert(*role);
+                }
+                EventKind::Action { action, target } => f.actions.push((e.t, action.clone(), target.clone())),
+                EventKind::Hint { .. } => f.hints += 1,
+                EventKind::Ended { reason } => f.ended = Some((e.t, *reason)),
+                _ => {}
+            }
+        }
+        f
+    }
+
+    /// End of the drill (or the last event, if it has not ended).
+    pub fn end_t(&self) -> i64 {
+        self.ended.map_or(self.last_t, |(t, _)| t)
+    }
+}
+
+/// How many of the root cause's keyword groups a diagnosis matches.
+pub fn root_cause_match(scenario: &Scenario, diagnosis: &str) -> (usize, usize) {
+    let text = diagnosis.to_lowercase();
+    let groups = &scenario.root_cause.keywords;
+    let hit = groups.iter().filter(|g| g.iter().any(|w| text.contains(&w.to_lowercase()))).count();
+    (hit, groups.len())
+}
+
+fn goal_points(goal: &Goal, at: Option<i64>) -> i64 {
+    match at {
+        Some(t) if t <= goal.within.secs() => goal.points as i64,
+        Some(t) if t <= goal.within.secs() * 2 => goal.points as i64 / 2,
+        _ => 0,
+    }
+}
+
+/// Scores a drill.
+pub fn score(scenario: &Scenario, events: &[DrillEvent]) -> Scorecard {
+    let r = &scenario.rubric;
+    let f = Facts::gather(scenario, events);
+    let mut lines = Vec::new();
+    let mut line = |item: &str, points: i64, max: i64, detail: String| {
+        lines.push(ScoreLine { item: item.to_string(), points, max, detail })
+    };
+
+    let expected: Vec<&str> = r.expected_severity.iter().map(|s| s.label()).collect();
+    let (points, detail) = match f.declared {
+        None => (0, format!("never declared (goal: within {})", r.declare.within)),
+        Some((t, sev)) => {
+            let mut points = goal_points(&r.declare, Some(t));
+            let mut detail = format!("{} declared at {} (goal: within {})", sev.label(), offset_label(t), r.declare.within);
+            if !r.expected_severity.is_empty() && !r.expected_severity.contains(&sev) {
+                points /= 2;
+                detail.push_str(&format!("; expected {}, so half", expected.join(" or ")));
+            }
+            (points, detail)
+        }
+    };
+    line("declare", points, r.declare.points as i64, detail);
+
+    let mut detail = match f.mitigated {
+        Some(t) => format!("user impact stopped at {} (goal: within {})", offset_label(t), r.mitigate.within),
+        None => format!("user impact never stopped (goal: within {})", r.mitigate.within),
+    };
+    if matches!(f.ended, Some((_, EndReason::Resolved))) && f.final_phase == Some(Phase::Impact) {
+        detail.push_str("; resolved while users were still affected");
+    }
+    line("mitigate", goal_points(&r.mitigate, f.mitigated), r.mitigate.points as i64, detail);
+
+    let (points, detail) = match &f.diagnosis {
+        None => (0, "no diagnosis given".to_string()),
+        Some(text) => {
+            let (hit, of) = root_cause_match(scenario, text);
+            let points = r.root_cause as i64 * hit as i64 / of.max(1) as i64;
+            let verdict = if hit == of { "names the root cause" } else { "misses part of the root cause" };
+            (points, format!("diagnosis {verdict} ({hit} of {of} key facts)"))
+        }
+    };
+    line("root cause", points, r.root_cause as i64, detail);
+
+    let found: Vec<&str> = r.evidence.iter().filter(|e| f.evidence.contains(&e.id)).map(|e| e.id.as_str()).collect();
+    let points: i64 = r.evidence.iter().filter(|e| f.evidence.contains(&e.id)).map(|e| e.points as i64).sum();
+    let max: i64 = r.evidence.iter().map(|e| e.points as i64).sum();
+    let detail = if found.is_empty() {
+        format!("found 0 of {}", r.evidence.len())
+    } else {
+        format!("found {} of {}: {}", found.len(), r.evidence.len(), found.join(", "))
+    };
+    line("evidence", points, max, detail);
+
+    let (points, detail) = cadence(&f, &r.updates);
+    line("updates", points, r.updates.points as i64, detail);
+
+    let filled: Vec<&str> = f.roles.iter().map(|r| r.short()).collect();
+    let points = r.roles as i64 * f.roles.len() as i64 / Role::ALL.len() as i64;
+    let detail = if filled.is_empty() { "no roles taken".to_string() } else { format!("filled: {}", filled.join(", ").to_uppercase()) };
+    line("roles", points, r.roles as i64, detail);
+
+    let mut harm = 0;
+    let mut harms = Vec::new();
+    for (_, action, target) in &f.actions {
+        for h in &r.harmful {
+            if &h.action == action && (h.target.is_none() || &h.target == target) {
+                harm += h.penalty as i64;
+                harms.push(format!("{action} {}", target.as_deref().unwrap_or("")).trim().to_string());
+            }
+        }
+    }
+    line("harmful actions", -harm, 0, if harms.is_empty() { "none".into() } else { harms.join("; ") });
+
+    let hint_cost = f.hints as i64 * r.hint_penalty as i64;
+    line("hints", -hint_cost, 0, if f.hints == 0 { "none used".into() } else { format!("{} used", f.hints) });
+
+    let max = lines.iter().map(|l| l.max).sum();
+    let total = lines.iter().map(|l| l.points).sum::<i64>().max(0);
+    Scorecard { lines, total, max }
+}
+
+fn cadence(f: &Facts, goal: &crate::scenario::Cadence) -> (i64, String) {
+    let Some((declared, _)) = f.declared else {
+        return (0, format!("{} posted; no incident declared to update on", super::text::count(f.updates.len(), "update")));
+    };
+    if f.updates.is_empty() {
+        return (0, format!("no updates (goal: every {})", goal.every));
+    }
+    let mut marks = vec![declared];
+    marks.extend(f.updates.iter().copied().filter(|&t| t >= declared));
+    marks.push(f.end_t());
+    let gap = marks.windows(2).map(|w| w[1] - w[0]).max().unwrap_or(0);
+    let every = goal.every.secs();
+    let points = if gap <= every {
+        goal.points as i64
+    } else if gap <= 2 * every {
+        goal.points as i64 / 2
+    } else {
+        0
+    };
+    let detail = format!(
+        "{}; longest silence {} (goal: every {})",
+        super::text::count(f.updates.len(), "update"),
+        SimDuration(gap),
+        goal.every
+    );
+    (points, detail)
+}
+
+impl Scorecard {
+    /// The score as text.
+    pub fn render(&self) -> Doc {
+        let mut doc = Doc::line(Line::styled(Style::Heading, format!("Score: {}/{}", self.total, self.max)));
+        let rows = self
+            .lines
+            .iter()
+            .map(|l| {
+                let style = if l.points < 0 {
+                    Style::Bad
+                } else if l.points >= l.max && l.max > 0 || (l.max == 0 && l.points == 0) {
+                    Style::Good
+                } else {
+                    Style::Warn
+                };
+                let points = if l.max > 0 { format!("{}/{}", l.points, l.max) } else { l.points.to_string() };
+                vec![(Style::Plain, format!("  {}", l.item)), (style, points), (Style::Plain, l.detail.clone())]
+            })
+            .collect();
+        doc.extend(table(rows));
+        doc
+    }
+}

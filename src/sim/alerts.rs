@@ -1,0 +1,71 @@
+//! Threshold alert rules: pending while the condition holds, firing once it has held long enough.
+
+use super::SimEvent;
+use crate::scenario::{AlertSeverity, Comparison};
+use bevy_ecs::prelude::*;
+
+/// One alert rule with its metric resolved to a series.
+#[derive(Clone, Debug)]
+pub struct AlertPlan {
+    /// Alert name.
+    pub name: String,
+    /// Service id.
+    pub service: String,
+    /// Series index watched.
+    pub series: usize,
+    /// Comparison.
+    pub op: Comparison,
+    /// Threshold.
+    pub threshold: f32,
+    /// Seconds the condition must hold.
+    pub sustained: i64,
+    /// Routing.
+    pub severity: AlertSeverity,
+    /// Text.
+    pub summary: String,
+}
+
+/// Where an alert stands.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AlertStatus {
+    /// Since when the condition has held.
+    pub pending_since: Option<i64>,
+    /// Since when the alert has fired.
+    pub firing_since: Option<i64>,
+}
+
+/// All alert rules and their status.
+#[derive(Resource, Debug, Default)]
+pub struct AlertBook {
+    /// Rules in scenario order.
+    pub rules: Vec<AlertPlan>,
+    /// Status, parallel to `rules`.
+    pub status: Vec<AlertStatus>,
+}
+
+impl AlertBook {
+    /// Evaluates every rule against the frame of time `now`.
+    pub fn evaluate(&mut self, now: i64, frame: &[f32], events: &mut Vec<SimEvent>) {
+        for (rule, status) in self.rules.iter().zip(self.status.iter_mut()) {
+            let holds = rule.op.holds(frame[rule.series] as f64, rule.threshold as f64);
+            if !holds {
+                status.pending_since = None;
+                if status.firing_since.take().is_some() {
+                    events.push(SimEvent::AlertResolved { t: now, name: rule.name.clone() });
+                }
+                continue;
+            }
+            let since = *status.pending_since.get_or_insert(now);
+            if status.firing_since.is_none() && now - since >= rule.sustained {
+                status.firing_since = Some(now);
+                events.push(SimEvent::AlertFired {
+                    t: now,
+                    name: rule.name.clone(),
+                    service: rule.service.clone(),
+                    severity: rule.severity,
+                    summary: rule.summary.clone(),
+                });
+            }
+        }
+    }
+}

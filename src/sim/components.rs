@@ -1,0 +1,125 @@
+//! Components and resources of the simulation world.
+
+use crate::scenario::{Coupling, Level};
+use bevy_ecs::prelude::*;
+use rand_pcg::Pcg64Mcg;
+
+/// Index of a service in the scenario (and in every per-service table).
+#[derive(Component, Clone, Copy, Debug)]
+pub struct ServiceIndex(pub u32);
+
+/// The healthy model of a service's metrics; its series are contiguous in a frame from `first`.
+#[derive(Component, Debug)]
+pub struct Model {
+    /// Series index of the first metric.
+    pub first: u32,
+    /// One entry per metric, in scenario order.
+    pub metrics: Box<[MetricModel]>,
+}
+
+/// Healthy behaviour of one metric.
+#[derive(Clone, Copy, Debug)]
+pub struct MetricModel {
+    /// Mean value.
+    pub baseline: f32,
+    /// Relative noise (standard deviation as a fraction).
+    pub noise: f32,
+    /// Relative daily amplitude.
+    pub seasonality: f32,
+}
+
+/// Series indices (and baselines) of the metrics failure propagation and health read.
+#[derive(Component, Clone, Copy, Debug, Default)]
+pub struct Vitals {
+    /// `error_rate`.
+    pub error_rate: Option<(u32, f32)>,
+    /// `latency_p50`.
+    pub latency_p50: Option<(u32, f32)>,
+    /// `latency_p99`.
+    pub latency_p99: Option<(u32, f32)>,
+    /// `queue_depth`.
+    pub queue_depth: Option<(u32, f32)>,
+}
+
+/// Edges to the services this one calls.
+#[derive(Component, Debug, Default)]
+pub struct Dependencies(pub Vec<Edge>);
+
+/// One dependency edge.
+#[derive(Clone, Copy, Debug)]
+pub struct Edge {
+    /// The service depended on.
+    pub on: Entity,
+    /// How failure travels.
+    pub coupling: Coupling,
+    /// Share of requests that touch it.
+    pub weight: f32,
+}
+
+/// Work waiting in a queue because its consumer fails (async coupling).
+#[derive(Component, Clone, Copy, Debug, Default)]
+pub struct Backlog(pub f32);
+
+/// Health as derived from metrics each tick.
+#[derive(Component, Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Health {
+    /// Within normal bounds.
+    #[default]
+    Healthy,
+    /// Errors or latency well above normal.
+    Degraded,
+    /// Failing most requests.
+    Down,
+}
+
+/// Background log sources of a service.
+#[derive(Component, Debug, Default)]
+pub struct LogSources(pub Vec<LogSource>);
+
+/// A log template and its rate.
+#[derive(Clone, Debug)]
+pub struct LogSource {
+    /// Level.
+    pub level: Level,
+    /// Parsed template.
+    pub template: super::template::Template,
+    /// Lines per minute.
+    pub rate: f32,
+}
+
+/// The simulated clock. `now` counts seconds from the page and moves with commands; ticks happen on
+/// every `step` boundary it crosses.
+#[derive(Resource, Clone, Copy, Debug)]
+pub struct SimClock {
+    /// Current simulated time.
+    pub now: i64,
+    /// Time of the last tick.
+    pub tick: i64,
+    /// Seconds between ticks.
+    pub step: i64,
+    /// Seconds after midnight at the page.
+    pub page_time_of_day: i64,
+    /// Daily-cycle factor for the current tick, in -1..=1.
+    pub season: f32,
+}
+
+/// The frame being computed this tick: one value per series.
+#[derive(Resource, Debug, Default)]
+pub struct Frame(pub Vec<f32>);
+
+/// Seeded random streams, one per concern so that adding log lines never shifts metric noise.
+#[derive(Resource, Debug)]
+pub struct Rngs {
+    /// Metric noise.
+    pub noise: Pcg64Mcg,
+    /// Log line counts and placeholder values.
+    pub logs: Pcg64Mcg,
+}
+
+/// Log lines produced this tick, sorted and stored at the end of the tick.
+#[derive(Resource, Debug, Default)]
+pub struct PendingLogs(pub Vec<(i64, u32, Level, String)>);
+
+/// Dependency order of the services: dependencies first.
+#[derive(Resource, Debug, Default)]
+pub struct Topology(pub Vec<Entity>);

@@ -1,0 +1,121 @@
+//! Columnar metric history: one `f32` frame of every series per tick, in a bounded ring.
+//!
+//! Time-major layout keeps a tick's write contiguous and a whole-history scan a linear read.
+
+use bevy_ecs::prelude::*;
+
+/// Every series' samples, newest frames last, oldest dropped once `capacity` frames are held.
+#[derive(Resource, Debug)]
+pub struct History {
+    width: usize,
+    capacity: usize,
+    data: Vec<f32>,
+    /// Ring slot of the oldest frame.
+    head: usize,
+    len: usize,
+    /// Simulated time of the oldest frame held.
+    first_t: i64,
+    step: i64,
+}
+
+impl History {
+    /// An empty history for `width` series and up to `capacity` frames `step` seconds apart.
+    pub fn new(width: usize, capacity: usize, step: i64) -> History {
+        History { width, capacity: capacity.max(1), data: Vec::new(), head: 0, len: 0, first_t: 0, step }
+    }
+
+    /// Number of series per frame.
+    pub fn width(&self) -> usize {
+        self.width
+    }
+
+    /// Frames held.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether no frame has been recorded.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Seconds between frames.
+    pub fn step(&self) -> i64 {
+        self.step
+    }
+
+    /// Time of the oldest frame held.
+    pub fn first_t(&self) -> i64 {
+        self.first_t
+    }
+
+    /// Time of the newest frame, if any.
+    pub fn last_t(&self) -> Option<i64> {
+        (self.len > 0).then(|| self.first_t + (self.len as i64 - 1) * self.step)
+    }
+
+    /// Bytes held by samples.
+    pub fn bytes(&self) -> usize {
+        self.data.capacity() * std::mem::size_of::<f32>()
+    }
+
+    /// Appends the frame for time `t` (which must follow the newest by one step).
+    pub fn push(&mut self, t: i64, frame: &[f32]) {
+        debug_assert_eq!(frame.len(), self.width);
+        if self.data.is_empty() {
+            self.data = vec![0.0; self.width * self.capacity];
+        }
+        if self.len == 0 {
+            self.first_t = t;
+        }
+        let slot = if self.len < self.capacity {
+            self.len += 1;
+            (self.head + self.len - 1) % self.capacity
+        } else {
+            let slot = self.head;
+            self.head = (self.head + 1) % self.capacity;
+            self.first_t += self.step;
+            slot
+        };
+        self.data[slot * self.width..(slot + 1) * self.width].copy_from_slice(frame);
+    }
+
+    /// The `i`-th frame held, oldest first.
+    pub fn frame(&self, i: usize) -> &[f32] {
+        let slot = (self.head + i) % self.capacity;
+        &self.data[slot * self.width..(slot + 1) * self.width]
+    }
+
+    /// Index of the first frame at or after `t`.
+    pub fn index_at(&self, t: i64) -> usize {
+        if t <= self.first_t {
+            return 0;
+        }
+        (((t - self.first_t) + self.step - 1) / self.step).min(self.len as i64) as usize
+    }
+
+    /// Samples of one series from time `since` on, oldest first, with the time of the first one.
+    pub fn series(&self, series: usize, since: i64) -> (i64, Vec<f32>) {
+        let from = self.index_at(since);
+        let values = (from..self.len).map(|i| self.frame(i)[series]).collect();
+        (self.first_t + from as i64 * self.step, values)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::History;
+
+    #[test]
+    fn ring_drops_oldest_frames() {
+        let mut h = History::new(2, 3, 60);
+        for k in 0..5 {
+            h.push(k * 60, &[k as f32, -(k as f32)]);
+        }
+        assert_eq!(h.len(), 3);
+        assert_eq!(h.first_t(), 120);
+        assert_eq!(h.last_t(), Some(240));
+        assert_eq!(h.series(0, 0), (120, vec![2.0, 3.0, 4.0]));
+        assert_eq!(h.series(1, 200), (240, vec![-4.0]));
+    }
+}

@@ -1,0 +1,312 @@
+//! The incident state machines: compiled triggers, volunteer/GM inputs and transitions.
+
+use super::SimEvent;
+use super::components::{PendingLogs, SimClock};
+use crate::scenario::{Channel, Comparison, Effect, Level, Phase, Shift, Trigger};
+use bevy_ecs::prelude::*;
+use std::collections::BTreeMap;
+
+/// A trigger with names resolved to indices.
+#[derive(Clone, Debug)]
+pub enum Condition {
+    /// Since-page time reached.
+    At(i64),
+    /// Time in state (or since the page) reached.
+    After(i64),
+    /// A `mitigate` input.
+    Action { action: String, target: Option<String> },
+    /// A command input.
+    Command { command: String, target: Option<String> },
+    /// A metric comparison held for `sustained` seconds; `slot` indexes the held-since table.
+    Metric { slot: usize },
+    /// A GM trigger.
+    Gm(String),
+    /// A state reached.
+    Reached(usize),
+    /// All of these.
+    All(Vec<Condition>),
+    /// Any of these.
+    Any(Vec<Condition>),
+}
+
+/// A metric comparison tracked every tick.
+#[derive(Clone, Copy, Debug)]
+pub struct Watch {
+    /// Series index.
+    pub series: usize,
+    /// Comparison.
+    pub op: Comparison,
+    /// Threshold.
+    pub value: f32,
+    /// How long it must hold.
+    pub sustained: i64,
+}
+
+/// Something the volunteer or GM did that triggers may react to.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Input {
+    /// `mitigate <action> [<target>]`.
+    Action { action: String, target: Option<String> },
+    /// Any volunteer command with its first argument.
+    Command { command: String, target: Option<String> },
+    /// A GM trigger.
+    Gm(String),
+}
+
+/// A state with everything resolved.
+#[derive(Clone, Debug)]
+pub struct StatePlan {
+    /// Id.
+    pub id: String,
+    /// Phase.
+    pub phase: Phase,
+    /// Metric symptoms: (series, shift, ramp, delay).
+    pub metric_symptoms: Vec<(usize, Shift, i64, i64)>,
+    /// Log symptoms: (service, level, template, rate).
+    pub log_symptoms: Vec<(u32, Level, super::template::Template, f32)>,
+    /// On entry.
+    pub on_enter: Vec<Effect>,
+    /// On exit.
+    pub on_exit: Vec<Effect>,
+    /// (destination index in the track, condition).
+    pub transitions: Vec<(usize, Condition)>,
+}
+
+/// A message with its resolved trigger.
+#[derive(Clone, Debug)]
+pub struct MessagePlan {
+    /// Sender.
+    pub from: String,
+    /// Channel.
+    pub channel: Channel,
+    /// Text.
+    pub text: String,
+    /// When.
+    pub when: Condition,
+}
+
+/// The running state machines.
+#[derive(Resource, Debug)]
+pub struct Incident {
+    /// Per track: id, states, current state index, entry time.
+    pub tracks: Vec<TrackRun>,
+    /// Whether each global state has been reached.
+    pub reached: Vec<bool>,
+    /// Inputs with their times.
+    pub inputs: Vec<(i64, Input)>,
+    /// Metric watches and since when each has held.
+    pub watches: Vec<(Watch, Option<i64>)>,
+    /// Messages and whether each has arrived.
+    pub messages: Vec<(MessagePlan, bool)>,
+    /// Set when any track changed state this tick, so symptoms are rebuilt.
+    pub changed: bool,
+}
+
+/// One running track.
+#[derive(Debug)]
+pub struct TrackRun {
+    /// Track id.
+    pub id: String,
+    /// States.
+    pub states: Vec<StatePlan>,
+    /// Index of the current state.
+    pub current: usize,
+    /// When it was entered.
+    pub entered_at: i64,
+    /// Global index of the first state, for `reached`.
+    pub offset: usize,
+}
+
+/// Resolves names to indices. The scenario has been validated, so lookups succeed.
+pub struct Compiler<'a> {
+    /// (service, metric) → series index.
+    pub series: &'a BTreeMap<(String, String), usize>,
+    /// Service id → index.
+    pub services: &'a BTreeMap<String, u32>,
+    /// State id → global index.
+    pub states: BTreeMap<String, usize>,
+    /// Metric watches allocated so far.
+    pub watches: Vec<Watch>,
+}
+
+impl Compiler<'_> {
+    /// Compiles a scenario trigger.
+    pub fn condition(&mut self, t: &Trigger) -> Condition {
+        match t {
+            Trigger::At(d) => Condition::At(d.secs()),
+            Trigger::After(d) => Condition::After(d.secs()),
+            Trigger::Action { action, target } => Condition::Action { action: action.clone(), target: target.clone() },
+            Trigger::Command { command, target } => {
+                Condition::Command { command: command.clone(), target: target.clone() }
+            }
+            Trigger::Metric { service, metric, op, value, sustained } => {
+                let series = self.series[&(service.clone(), metric.clone())];
+                self.watches.push(Watch { series, op: *op, value: *value as f32, sustained: sustained.secs() });
+                Condition::Metric { slot: self.watches.len() - 1 }
+            }
+            Trigger::Gm(name) => Condition::Gm(name.clone()),
+            Trigger::Reached(state) => Condition::Reached(self.states[state]),
+            Trigger::All(inner) => Condition::All(inner.iter().map(|t| self.condition(t)).collect()),
+            Trigger::Any(inner) => Condition::Any(inner.iter().map(|t| self.condition(t)).collect()),
+        }
+    }
+}
+
+/// What a condition is judged against.
+pub struct Context<'a> {
+    /// Tick time.
+    pub now: i64,
+    /// When the current state (or, for messages, the drill) began; inputs before it do not count.
+    pub since: i64,
+    /// Inputs so far.
+    pub inputs: &'a [(i64, Input)],
+    /// Watches and since when each has held.
+    pub watches: &'a [(Watch, Option<i64>)],
+    /// Reached flags.
+    pub reached: &'a [bool],
+}
+
+impl Condition {
+    /// Whether the condition holds.
+    pub fn holds(&self, cx: &Context) -> bool {
+        let recent = || cx.inputs.iter().rev().take_while(|(t, _)| *t >= cx.since).map(|(_, i)| i);
+        let target_ok = |want: &Option<String>, got: &Option<String>| want.is_none() || want == got;
+        match self {
+            Condition::At(t) => cx.now >= *t,
+            Condition::After(d) => cx.now - cx.since >= *d,
+            Condition::Action { action, target } => recent().any(|i| {
+                matches!(i, Input::Action { action: a, target: t } if a == action && target_ok(target, t))
+            }),
+            Condition::Command { command, target } => recent().any(|i| {
+                matches!(i, Input::Command { command: c, target: t } if c == command && target_ok(target, t))
+            }),
+            Condition::Metric { slot } => {
+                let (watch, since) = &cx.watches[*slot];
+                since.is_some_and(|s| cx.now - s >= watch.sustained)
+            }
+            Condition::Gm(name) => recent().any(|i| matches!(i, Input::Gm(n) if n == name)),
+            Condition::Reached(state) => cx.reached[*state],
+            Condition::All(inner) => inner.iter().all(|c| c.holds(cx)),
+            Condition::Any(inner) => inner.iter().any(|c| c.holds(cx)),
+        }
+    }
+}
+
+/// Mutable copies of what effects can change: versions, flags and the change log.
+#[derive(Resource, Debug, Default)]
+pub struct Inventory {
+    /// Deployed version per service.
+    pub versions: Vec<String>,
+    /// Flag id → value.
+    pub flags: BTreeMap<String, String>,
+    /// Changes recorded during the run: (time, service, kind, summary).
+    pub changes: Vec<(i64, u32, crate::scenario::ChangeKind, String)>,
+}
+
+/// Events produced by ticks, drained by the session.
+#[derive(Resource, Debug, Default)]
+pub struct Outbox(pub Vec<SimEvent>);
+
+/// Moves each track along its first transition whose trigger holds (one step per track per tick).
+pub fn take_transitions(
+    clock: Res<SimClock>,
+    mut incident: ResMut<Incident>,
+    mut inventory: ResMut<Inventory>,
+    mut pending: ResMut<PendingLogs>,
+    mut outbox: ResMut<Outbox>,
+    services: Res<super::ServiceNames>,
+    frame: Res<super::components::Frame>,
+) {
+    let now = clock.tick;
+    update_watches(&mut incident, now, clock.step, &frame.0);
+    let incident = &mut *incident;
+    for track in &mut incident.tracks {
+        let cx = Context {
+            now,
+            since: track.entered_at,
+            inputs: &incident.inputs,
+            watches: &incident.watches,
+            reached: &incident.reached,
+        };
+        let state = &track.states[track.current];
+        let Some(&(to, _)) = state.transitions.iter().find(|(_, c)| c.holds(&cx)) else { continue };
+        for effect in &state.on_exit {
+            apply_effect(effect, now, &services, &mut inventory, &mut pending);
+        }
+        track.current = to;
+        track.entered_at = now;
+        incident.reached[track.offset + to] = true;
+        incident.changed = true;
+        let entered = &track.states[to];
+        for effect in &entered.on_enter {
+            apply_effect(effect, now, &services, &mut inventory, &mut pending);
+        }
+        outbox.0.push(SimEvent::StateEntered {
+            t: now,
+            track: track.id.clone(),
+            state: entered.id.clone(),
+            phase: entered.phase,
+        });
+    }
+}
+
+/// Metric watches read the frame of the previous tick: conditions lag by one tick.
+fn update_watches(incident: &mut Incident, now: i64, step: i64, last_frame: &[f32]) {
+    for (watch, since) in &mut incident.watches {
+        let value = last_frame.get(watch.series).copied().unwrap_or(0.0);
+        if watch.op.holds(value as f64, watch.value as f64) {
+            since.get_or_insert(now - step);
+        } else {
+            *since = None;
+        }
+    }
+}
+
+fn apply_effect(
+    effect: &Effect,
+    now: i64,
+    services: &super::ServiceNames,
+    inventory: &mut Inventory,
+    pending: &mut PendingLogs,
+) {
+    let index = |name: &str| services.index.get(name).copied().unwrap_or(0);
+    match effect {
+        Effect::Log { service, level, text } => pending.0.push((now, index(service), *level, text.clone())),
+        Effect::Change { service, kind, summary } => inventory.changes.push((now, index(service), *kind, summary.clone())),
+        Effect::Version { service, version } => inventory.versions[index(service) as usize] = version.clone(),
+        Effect::SetFlag { flag, value } => {
+            inventory.flags.insert(flag.clone(), value.clone());
+        }
+    }
+}
+
+/// Delivers messages whose trigger now holds.
+pub fn deliver_messages(clock: Res<SimClock>, mut incident: ResMut<Incident>, mut outbox: ResMut<Outbox>) {
+    let incident = &mut *incident;
+    for (plan, delivered) in &mut incident.messages {
+        if *delivered {
+            continue;
+        }
+        let cx = Context {
+            now: clock.tick,
+            since: i64::MIN,
+            inputs: &incident.inputs,
+            watches: &incident.watches,
+            reached: &incident.reached,
+        };
+        // `After` counts from the page for messages.
+        let holds = match &plan.when {
+            Condition::After(d) => clock.tick >= *d,
+            other => other.holds(&cx),
+        };
+        if holds {
+            *delivered = true;
+            outbox.0.push(SimEvent::MessageArrived {
+                t: clock.tick,
+                from: plan.from.clone(),
+                channel: plan.channel,
+                text: plan.text.clone(),
+            });
+        }
+    }
+}

@@ -1,0 +1,197 @@
+//! Log storage: structured lines kept columnar, texts in one arena so a grep scans memory once.
+
+use crate::scenario::Level;
+use bevy_ecs::prelude::*;
+use memchr::memmem;
+
+/// A bounded store of log lines in time order.
+#[derive(Resource, Debug, Default)]
+pub struct LogStore {
+    times: Vec<i64>,
+    services: Vec<u32>,
+    levels: Vec<Level>,
+    /// End offset of each line's text in `arena`.
+    ends: Vec<usize>,
+    arena: String,
+    /// Offset in `arena` where the first held line starts.
+    base: usize,
+    capacity: usize,
+}
+
+/// One stored line, borrowed.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LogLine<'a> {
+    /// Simulated time.
+    pub t: i64,
+    /// Service index.
+    pub service: u32,
+    /// Level.
+    pub level: Level,
+    /// Message text.
+    pub text: &'a str,
+}
+
+/// Which lines to return.
+#[derive(Clone, Debug, Default)]
+pub struct LogFilter {
+    /// Only this service.
+    pub service: Option<u32>,
+    /// Only at or above this level.
+    pub min_level: Option<Level>,
+    /// Only lines containing this text.
+    pub grep: Option<String>,
+    /// Only lines at or after this time.
+    pub since: i64,
+    /// Only lines at or before this time.
+    pub until: i64,
+    /// At most this many, the newest.
+    pub tail: usize,
+}
+
+impl LogStore {
+    /// A store keeping at most `capacity` lines.
+    pub fn new(capacity: usize) -> LogStore {
+        LogStore { capacity: capacity.max(1), ..LogStore::default() }
+    }
+
+    /// Lines held.
+    pub fn len(&self) -> usize {
+        self.times.len()
+    }
+
+    /// Whether the store is empty.
+    pub fn is_empty(&self) -> bool {
+        self.times.is_empty()
+    }
+
+    /// Appends a line; its time must not precede the newest line's.
+    pub fn push(&mut self, t: i64, service: u32, level: Level, text: &str) {
+        if self.times.len() >= self.capacity {
+            self.compact();
+        }
+        self.arena.push_str(text);
+        self.times.push(t);
+        self.services.push(service);
+        self.levels.push(level);
+        self.ends.push(self.arena.len());
+    }
+
+    /// Drops the oldest half of the lines.
+    fn compact(&mut self) {
+        let drop = self.times.len() / 2;
+        let cut = self.ends[drop - 1];
+        self.times.drain(..drop);
+        self.services.drain(..drop);
+        self.levels.drain(..drop);
+        self.ends.drain(..drop);
+        self.arena.drain(..cut);
+        for end in &mut self.ends {
+            *end -= cut;
+        }
+        self.base = 0;
+    }
+
+    fn start(&self, i: usize) -> usize {
+        if i == 0 { self.base } else { self.ends[i - 1] }
+    }
+
+    /// The `i`-th line held, oldest first.
+    pub fn line(&self, i: usize) -> LogLine<'_> {
+        LogLine {
+            t: self.times[i],
+            service: self.services[i],
+            level: self.levels[i],
+            text: &self.arena[self.start(i)..self.ends[i]],
+        }
+    }
+
+    /// Indices of the lines matching `filter`, oldest first, at most `filter.tail` of the newest.
+    pub fn query(&self, filter: &LogFilter) -> Vec<usize> {
+        let lo = self.times.partition_point(|&t| t < filter.since);
+        let hi = self.times.partition_point(|&t| t <= filter.until);
+        let keep = |i: usize| {
+            filter.service.is_none_or(|s| self.services[i] == s)
+                && filter.min_level.is_none_or(|l| self.levels[i] >= l)
+        };
+        let mut hits: Vec<usize> = match filter.grep.as_deref() {
+            None | Some("") => (lo..hi).rev().filter(|&i| keep(i)).take(filter.tail).collect(),
+            Some(needle) => self.grep_range(lo, hi, needle, filter.tail, keep),
+        };
+        hits.reverse();
+        hits
+    }
+
+    /// Newest-first matches of `needle` among lines `lo..hi`, scanning the arena backwards in one pass.
+    fn grep_range(&self, lo: usize, hi: usize, needle: &str, tail: usize, keep: impl Fn(usize) -> bool) -> Vec<usize> {
+        if lo >= hi {
+            return Vec::new();
+        }
+        let from = self.start(lo);
+        let hay = &self.arena.as_bytes()[from..self.ends[hi - 1]];
+        let finder = memmem::FinderRev::new(needle.as_bytes());
+        let mut hits = Vec::new();
+        let mut end = hay.len();
+        while hits.len() < tail {
+            let Some(pos) = finder.rfind(&hay[..end]) else { break };
+            let abs = from + pos;
+            // The line holding `abs`: the first whose end lies beyond it.
+            let i = lo + self.ends[lo..hi].partition_point(|&e| e <= abs);
+            let line_start = self.start(i);
+            // A match must lie within one line, not straddle two.
+            if abs + needle.len() <= self.ends[i] && keep(i) {
+                hits.push(i);
+            }
+            if line_start <= from {
+                break;
+            }
+            end = line_start - from;
+        }
+        hits
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store() -> LogStore {
+        let mut s = LogStore::new(100);
+        s.push(0, 0, Level::Info, "GET / 200");
+        s.push(10, 1, Level::Error, "insert failed: null value");
+        s.push(20, 0, Level::Warn, "slow null check");
+        s.push(30, 1, Level::Info, "GET /x 200");
+        s
+    }
+
+    #[test]
+    fn grep_finds_lines_in_order_and_respects_filters() {
+        let s = store();
+        let all = LogFilter { grep: Some("null".into()), until: 100, tail: 10, ..LogFilter::default() };
+        assert_eq!(s.query(&all), vec![1, 2]);
+        let svc = LogFilter { service: Some(1), ..all.clone() };
+        assert_eq!(s.query(&svc), vec![1]);
+        let tail = LogFilter { tail: 1, ..all.clone() };
+        assert_eq!(s.query(&tail), vec![2]);
+        let since = LogFilter { since: 15, ..all };
+        assert_eq!(s.query(&since), vec![2]);
+    }
+
+    #[test]
+    fn grep_does_not_match_across_line_boundaries() {
+        let s = store();
+        let f = LogFilter { grep: Some("200insert".into()), until: 100, tail: 10, ..LogFilter::default() };
+        assert!(s.query(&f).is_empty());
+    }
+
+    #[test]
+    fn compaction_keeps_newest_lines() {
+        let mut s = LogStore::new(4);
+        for k in 0..9 {
+            s.push(k, 0, Level::Info, &format!("line {k}"));
+        }
+        assert!(s.len() <= 4);
+        assert_eq!(s.line(s.len() - 1).text, "line 8");
+        let f = LogFilter { grep: Some("line 7".into()), until: 100, tail: 10, ..LogFilter::default() };
+        assert_eq!(s.query(&f).len(), 1);
+    }
+}

@@ -1,0 +1,417 @@
+//! The simulation: a bevy_ecs `World` of services whose telemetry, health, alerts and incident state
+//! advance on a virtual clock. Deterministic: the same scenario, seed and inputs give the same world.
+//!
+//! The schedule is the recipe of one tick (see [`TickSet`]). Nothing here prints or reads the wall clock.
+
+mod alerts;
+mod components;
+mod history;
+mod incident;
+mod logs;
+mod systems;
+mod template;
+
+pub use alerts::{AlertBook, AlertPlan, AlertStatus};
+pub use components::Health;
+pub use history::History;
+pub use incident::{Input, Inventory};
+pub use logs::{LogFilter, LogLine, LogStore};
+
+use crate::scenario::{AlertSeverity, Channel, Phase, Scenario, Unit, dependency_order};
+use bevy_ecs::prelude::*;
+use bevy_ecs::schedule::{ScheduleBuildSettings, SingleThreadedExecutor};
+use components::*;
+use incident::{Compiler, Incident, MessagePlan, Outbox, StatePlan, TrackRun};
+use rand::SeedableRng;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use systems::ActiveSymptoms;
+use template::Template;
+
+/// Something that happened in the simulation, for the session to record and render.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SimEvent {
+    /// A track entered a state (hidden truth: GM only).
+    StateEntered { t: i64, track: String, state: String, phase: Phase },
+    /// An alert fired.
+    AlertFired { t: i64, name: String, service: String, severity: AlertSeverity, summary: String },
+    /// An alert stopped firing.
+    AlertResolved { t: i64, name: String },
+    /// A simulated person sent a message.
+    MessageArrived { t: i64, from: String, channel: Channel, text: String },
+}
+
+/// The steps of one tick, in order.
+#[derive(SystemSet, Debug, Clone, PartialEq, Eq, Hash)]
+pub enum TickSet {
+    /// Move the clock one step.
+    Clock,
+    /// Take transitions, rebuild symptoms, deliver messages.
+    Script,
+    /// Compute every metric from its model and the active symptoms.
+    Symptoms,
+    /// Carry failure along dependencies.
+    Propagate,
+    /// Judge health.
+    Health,
+    /// Fire and resolve alerts.
+    Alerts,
+    /// Store the frame and the log lines.
+    Record,
+}
+
+/// Service name lookups and the series each service's `{ms}` placeholders read.
+#[derive(Resource, Debug, Default)]
+pub struct ServiceNames {
+    /// Service id → index.
+    pub index: BTreeMap<String, u32>,
+    /// `latency_p50` series per service.
+    pub p50_series: Vec<Option<u32>>,
+}
+
+/// Seconds between ticks (and between history samples).
+pub const STEP: i64 = 60;
+/// How long a drill may run after the page before the oldest history is dropped.
+const DRILL_HEADROOM: i64 = 12 * 3600;
+/// Log lines kept.
+const LOG_CAPACITY: usize = 2_000_000;
+
+/// A running simulation of one scenario.
+pub struct Sim {
+    world: World,
+    schedule: Schedule,
+    scenario: Arc<Scenario>,
+    series: BTreeMap<(String, String), usize>,
+    entities: Vec<Entity>,
+}
+
+impl Sim {
+    /// Builds the world for a validated scenario and simulates the history up to the page (time 0).
+    pub fn new(scenario: Arc<Scenario>, seed: u64) -> Sim {
+        let mut sim = Sim::build(scenario, seed);
+        sim.run_until(0);
+        sim
+    }
+
+    fn build(scenario: Arc<Scenario>, seed: u64) -> Sim {
+        let mut world = World::new();
+        let s = &*scenario;
+        let mut series = BTreeMap::new();
+        let mut names = ServiceNames::default();
+        let mut next = 0usize;
+        let mut entities = Vec::with_capacity(s.services.len());
+        for (i, svc) in s.services.iter().enumerate() {
+            names.index.insert(svc.id.clone(), i as u32);
+            let first = next;
+            let mut vitals = Vitals::default();
+            let mut metrics = Vec::with_capacity(svc.metrics.len());
+            for m in &svc.metrics {
+                series.insert((svc.id.clone(), m.name.clone()), next);
+                let slot = Some((next as u32, m.baseline as f32));
+                match m.name.as_str() {
+                    "error_rate" => vitals.error_rate = slot,
+                    "latency_p50" => vitals.latency_p50 = slot,
+                    "latency_p99" => vitals.latency_p99 = slot,
+                    "queue_depth" => vitals.queue_depth = slot,
+                    _ => {}
+                }
+                metrics.push(MetricModel {
+                    baseline: m.baseline as f32,
+                    noise: m.noise as f32,
+                    seasonality: m.seasonality as f32,
+                });
+                next += 1;
+            }
+            names.p50_series.push(vitals.latency_p50.map(|(s, _)| s));
+            let logs = svc
+                .logs
+                .iter()
+                .map(|l| LogSource { level: l.level, template: Template::parse(&l.template), rate: l.rate as f32 })
+                .collect();
+            let entity = world
+                .spawn((
+                    ServiceIndex(i as u32),
+                    Model { first: first as u32, metrics: metrics.into_boxed_slice() },
+                    vitals,
+                    Health::Healthy,
+                    Backlog::default(),
+                    LogSources(logs),
+                ))
+                .id();
+            entities.push(entity);
+        }
+        for (i, svc) in s.services.iter().enumerate() {
+            let edges = svc
+                .depends_on
+                .iter()
+                .map(|d| Edge { on: entities[names.index[&d.on] as usize], coupling: d.coupling, weight: d.weight as f32 })
+                .collect();
+            world.entity_mut(entities[i]).insert(Dependencies(edges));
+        }
+        let order = dependency_order(s).unwrap_or_else(|_| (0..s.services.len()).collect());
+        world.insert_resource(Topology(order.into_iter().map(|i| entities[i]).collect()));
+
+        let history = s.clock.history.secs().max(0) / STEP * STEP;
+        world.insert_resource(SimClock {
+            now: -history,
+            tick: -history - STEP,
+            step: STEP,
+            page_time_of_day: page_time_of_day(&s.clock.page_time),
+            season: 0.0,
+        });
+        let capacity = ((history + DRILL_HEADROOM) / STEP + 1) as usize;
+        world.insert_resource(History::new(next, capacity, STEP));
+        world.insert_resource(Frame(vec![0.0; next]));
+        world.insert_resource(LogStore::new(LOG_CAPACITY));
+        world.insert_resource(Rngs {
+            noise: rand_pcg::Pcg64Mcg::seed_from_u64(seed ^ 0x6e6f_6973_6521),
+            logs: rand_pcg::Pcg64Mcg::seed_from_u64(seed.rotate_left(17) ^ 0x6c6f_6773),
+        });
+        world.insert_resource(PendingLogs::default());
+        world.insert_resource(ActiveSymptoms::default());
+        world.insert_resource(Outbox::default());
+        world.insert_resource(Inventory {
+            versions: s.services.iter().map(|x| x.version.clone()).collect(),
+            flags: s.flags.iter().map(|f| (f.id.clone(), f.value.clone())).collect(),
+            changes: Vec::new(),
+        });
+        world.insert_resource(alert_book(s, &series));
+        world.insert_resource(compile_incident(s, &series, &names.index, -history));
+        world.insert_resource(names);
+
+        Sim { world, schedule: tick_schedule(), scenario, series, entities }
+    }
+
+    /// Current simulated time, seconds from the page.
+    pub fn now(&self) -> i64 {
+        self.world.resource::<SimClock>().now
+    }
+
+    /// Seconds after midnight at the page, for wall-clock display.
+    pub fn page_time_of_day(&self) -> i64 {
+        self.world.resource::<SimClock>().page_time_of_day
+    }
+
+    /// Lets `secs` of simulated time pass, running a tick on every step boundary crossed.
+    pub fn advance(&mut self, secs: i64) {
+        let target = self.now() + secs.max(0);
+        self.run_until(target);
+    }
+
+    fn run_until(&mut self, target: i64) {
+        loop {
+            let clock = *self.world.resource::<SimClock>();
+            if clock.tick + clock.step > target {
+                break;
+            }
+            self.world.resource_mut::<SimClock>().now = clock.tick + clock.step;
+            self.schedule.run(&mut self.world);
+        }
+        self.world.resource_mut::<SimClock>().now = target;
+    }
+
+    /// Records a volunteer or GM input at the current time; triggers see it from the next tick.
+    pub fn input(&mut self, input: Input) {
+        let now = self.now();
+        self.world.resource_mut::<Incident>().inputs.push((now, input));
+    }
+
+    /// Takes the events produced since the last call.
+    pub fn take_events(&mut self) -> Vec<SimEvent> {
+        systems::drain(&mut self.world.resource_mut::<Outbox>())
+    }
+
+    /// The scenario being simulated.
+    pub fn scenario(&self) -> &Scenario {
+        &self.scenario
+    }
+
+    /// Metric history.
+    pub fn history(&self) -> &History {
+        self.world.resource::<History>()
+    }
+
+    /// Log lines.
+    pub fn logs(&self) -> &LogStore {
+        self.world.resource::<LogStore>()
+    }
+
+    /// Alert rules and their status.
+    pub fn alerts(&self) -> &AlertBook {
+        self.world.resource::<AlertBook>()
+    }
+
+    /// Versions, flags and changes made during the run.
+    pub fn inventory(&self) -> &Inventory {
+        self.world.resource::<Inventory>()
+    }
+
+    /// Series index of a service's metric.
+    pub fn series_index(&self, service: &str, metric: &str) -> Option<usize> {
+        self.series.get(&(service.to_string(), metric.to_string())).copied()
+    }
+
+    /// Index of a service by id.
+    pub fn service_index(&self, service: &str) -> Option<u32> {
+        self.world.resource::<ServiceNames>().index.get(service).copied()
+    }
+
+    /// Health of the service at `index` as of the last tick.
+    pub fn health(&self, index: usize) -> Health {
+        self.entities.get(index).and_then(|&e| self.world.get::<Health>(e)).copied().unwrap_or_default()
+    }
+
+    /// Latest value of a series.
+    pub fn latest(&self, series: usize) -> f32 {
+        self.world.resource::<Frame>().0.get(series).copied().unwrap_or(0.0)
+    }
+
+    /// Hidden truth, for the GM and the debrief only: each track's current state, phase and entry time.
+    pub fn gm_states(&self) -> Vec<(String, String, Phase, i64)> {
+        self.world
+            .resource::<Incident>()
+            .tracks
+            .iter()
+            .map(|t| {
+                let st = &t.states[t.current];
+                (t.id.clone(), st.id.clone(), st.phase, t.entered_at)
+            })
+            .collect()
+    }
+
+    /// Hidden truth: phase of the incident (first) track.
+    pub fn phase(&self) -> Phase {
+        let incident = self.world.resource::<Incident>();
+        let main = &incident.tracks[0];
+        main.states[main.current].phase
+    }
+
+    /// Unit of a series, from the scenario.
+    pub fn unit(&self, service: &str, metric: &str) -> Unit {
+        self.scenario
+            .services
+            .iter()
+            .find(|s| s.id == service)
+            .and_then(|s| s.metrics.iter().find(|m| m.name == metric))
+            .map_or(Unit::Count, |m| m.unit)
+    }
+}
+
+/// The recipe of one tick.
+fn tick_schedule() -> Schedule {
+    let mut schedule = Schedule::default();
+    schedule.set_executor(SingleThreadedExecutor::new());
+    schedule.set_build_settings(ScheduleBuildSettings {
+        ambiguity_detection: bevy_ecs::schedule::LogLevel::Error,
+        ..ScheduleBuildSettings::default()
+    });
+    use TickSet::*;
+    schedule.configure_sets((Clock, Script, Symptoms, Propagate, Health, Alerts, Record).chain());
+    schedule.add_systems((
+        // Move the clock and the daily cycle.
+        systems::advance_clock.in_set(Clock),
+        // Take transitions, then rebuild symptoms, then deliver messages.
+        (incident::take_transitions, systems::rebuild_symptoms, incident::deliver_messages).chain().in_set(Script),
+        // Compute metric values from models and symptoms.
+        systems::compute_metrics.in_set(Symptoms),
+        // Carry failure from dependencies to dependents.
+        systems::propagate_failures.in_set(Propagate),
+        // Judge health from the finished frame.
+        systems::judge_health.in_set(Health),
+        // Fire and resolve alerts.
+        systems::evaluate_alerts.in_set(Alerts),
+        // Store the frame, then the log lines.
+        (systems::record_history, systems::emit_logs).chain().in_set(Record),
+    ));
+    schedule
+}
+
+fn page_time_of_day(text: &str) -> i64 {
+    let mut parts = text.split(':').map(|p| p.parse::<i64>().unwrap_or(0));
+    let hours = parts.next().unwrap_or(9);
+    let minutes = parts.next().unwrap_or(0);
+    (hours * 3600 + minutes * 60).rem_euclid(86_400)
+}
+
+fn alert_book(s: &Scenario, series: &BTreeMap<(String, String), usize>) -> AlertBook {
+    let rules: Vec<AlertPlan> = s
+        .alerts
+        .iter()
+        .map(|a| AlertPlan {
+            name: a.name.clone(),
+            service: a.service.clone(),
+            series: series[&(a.service.clone(), a.metric.clone())],
+            op: a.op,
+            threshold: a.threshold as f32,
+            sustained: a.sustained.secs(),
+            severity: a.severity,
+            summary: a.summary.clone(),
+        })
+        .collect();
+    let status = vec![AlertStatus::default(); rules.len()];
+    AlertBook { rules, status }
+}
+
+fn compile_incident(
+    s: &Scenario,
+    series: &BTreeMap<(String, String), usize>,
+    services: &BTreeMap<String, u32>,
+    start: i64,
+) -> Incident {
+    let mut state_index = BTreeMap::new();
+    for (i, st) in s.tracks.iter().flat_map(|t| &t.states).enumerate() {
+        state_index.insert(st.id.clone(), i);
+    }
+    let mut compiler = Compiler { series, services, states: state_index, watches: Vec::new() };
+    let mut reached = vec![false; compiler.states.len()];
+    let mut offset = 0;
+    let mut tracks = Vec::new();
+    for track in &s.tracks {
+        let local: BTreeMap<&str, usize> = track.states.iter().enumerate().map(|(i, x)| (x.id.as_str(), i)).collect();
+        let states = track.states.iter().map(|st| plan_state(st, &local, &mut compiler)).collect();
+        let current = local[track.initial.as_str()];
+        reached[offset + current] = true;
+        tracks.push(TrackRun { id: track.id.clone(), states, current, entered_at: start, offset });
+        offset += track.states.len();
+    }
+    let messages = s
+        .messages
+        .iter()
+        .map(|m| {
+            let plan = MessagePlan {
+                from: m.from.clone(),
+                channel: m.channel,
+                text: m.text.clone(),
+                when: compiler.condition(&m.when),
+            };
+            (plan, false)
+        })
+        .collect();
+    let watches = compiler.watches.iter().map(|w| (*w, None)).collect();
+    Incident { tracks, reached, inputs: Vec::new(), watches, messages, changed: true }
+}
+
+fn plan_state(st: &crate::scenario::State, local: &BTreeMap<&str, usize>, c: &mut Compiler) -> StatePlan {
+    use crate::scenario::Symptom;
+    let mut metric_symptoms = Vec::new();
+    let mut log_symptoms = Vec::new();
+    for sym in &st.symptoms {
+        match sym {
+            Symptom::Metric { service, metric, shift, ramp, delay } => {
+                metric_symptoms.push((c.series[&(service.clone(), metric.clone())], *shift, ramp.secs(), delay.secs()))
+            }
+            Symptom::Logs { service, level, template, rate } => {
+                log_symptoms.push((c.services[service], *level, Template::parse(template), *rate as f32))
+            }
+        }
+    }
+    StatePlan {
+        id: st.id.clone(),
+        phase: st.phase,
+        metric_symptoms,
+        log_symptoms,
+        on_enter: st.on_enter.clone(),
+        on_exit: st.on_exit.clone(),
+        transitions: st.transitions.iter().map(|t| (local[t.to.as_str()], c.condition(&t.when))).collect(),
+    }
+}

@@ -1,0 +1,216 @@
+//! The systems of one tick, in schedule order: clock, script, symptoms, propagation, health, alerts,
+//! recording. None of them prints; they write resources and events.
+
+use super::SimEvent;
+use super::alerts::AlertBook;
+use super::components::*;
+use super::history::History;
+use super::incident::{Incident, Outbox};
+use super::logs::LogStore;
+use super::template::Template;
+use crate::scenario::{Coupling, Level, Shift};
+use bevy_ecs::prelude::*;
+use rand::Rng;
+
+/// Symptoms of the current states, rebuilt whenever a track changes state.
+#[derive(Resource, Debug, Default)]
+pub struct ActiveSymptoms {
+    /// (series, shift, starts at, ramp seconds).
+    pub metrics: Vec<(usize, Shift, i64, i64)>,
+    /// (service, level, template, lines per minute).
+    pub logs: Vec<(u32, Level, Template, f32)>,
+}
+
+const DAY: f32 = 86_400.0;
+/// Hour of the daily peak; traffic is lowest twelve hours later.
+const PEAK_SECONDS: f32 = 15.0 * 3600.0;
+
+/// Moves the tick forward one step and computes the daily-cycle factor for it.
+pub fn advance_clock(mut clock: ResMut<SimClock>) {
+    clock.tick += clock.step;
+    let time_of_day = (clock.page_time_of_day + clock.tick).rem_euclid(86_400) as f32;
+    clock.season = (std::f32::consts::TAU * (time_of_day - PEAK_SECONDS) / DAY).cos();
+}
+
+/// Rebuilds the active symptom list after a state change.
+pub fn rebuild_symptoms(mut incident: ResMut<Incident>, mut active: ResMut<ActiveSymptoms>) {
+    if !incident.changed {
+        return;
+    }
+    incident.changed = false;
+    active.metrics.clear();
+    active.logs.clear();
+    for track in &incident.tracks {
+        let state = &track.states[track.current];
+        for &(series, shift, ramp, delay) in &state.metric_symptoms {
+            active.metrics.push((series, shift, track.entered_at + delay, ramp));
+        }
+        active.logs.extend(state.log_symptoms.iter().cloned());
+    }
+}
+
+/// Draws a roughly normal value (mean 0, deviation 1) from one 64-bit draw: the sum of four 16-bit uniforms.
+#[inline]
+fn normal(rng: &mut impl Rng) -> f32 {
+    let bits = rng.next_u64();
+    let sum = (bits & 0xffff) + ((bits >> 16) & 0xffff) + ((bits >> 32) & 0xffff) + (bits >> 48);
+    // Four uniforms on 0..1 sum to mean 2, variance 1/3.
+    (sum as f32 / 65_536.0 - 2.0) * 1.732_050_8
+}
+
+/// Computes every series from its healthy model (baseline, daily cycle, noise), then applies symptoms.
+pub fn compute_metrics(
+    clock: Res<SimClock>,
+    models: Query<&Model>,
+    active: Res<ActiveSymptoms>,
+    mut frame: ResMut<Frame>,
+    mut rngs: ResMut<Rngs>,
+) {
+    let season = clock.season;
+    let rng = &mut rngs.noise;
+    let frame = &mut frame.0;
+    for model in &models {
+        let out = &mut frame[model.first as usize..model.first as usize + model.metrics.len()];
+        for (slot, m) in out.iter_mut().zip(model.metrics.iter()) {
+            let base = m.baseline * (1.0 + m.seasonality * season);
+            *slot = (base * (1.0 + m.noise * normal(rng))).max(0.0);
+        }
+    }
+    for &(series, shift, start, ramp) in &active.metrics {
+        if clock.tick < start {
+            continue;
+        }
+        let progress = if ramp > 0 { ((clock.tick - start) as f32 / ramp as f32).min(1.0) } else { 1.0 };
+        let raw = frame[series];
+        let target = match shift {
+            Shift::Set(v) => v as f32,
+            Shift::Scale(f) => raw * f as f32,
+            Shift::Add(a) => raw + a as f32,
+        };
+        frame[series] = (raw + (target - raw) * progress).max(0.0);
+    }
+}
+
+/// Carries failure from dependencies to dependents, dependencies first, by coupling.
+pub fn propagate_failures(
+    topology: Res<Topology>,
+    services: Query<(&Vitals, &Dependencies)>,
+    mut backlogs: Query<&mut Backlog>,
+    mut frame: ResMut<Frame>,
+) {
+    let frame = &mut frame.0;
+    let excess = |frame: &[f32], metric: Option<(u32, f32)>| metric.map_or(0.0, |(s, b)| (frame[s as usize] - b).max(0.0));
+    for &entity in &topology.0 {
+        let Ok((vitals, deps)) = services.get(entity) else { continue };
+        for edge in &deps.0 {
+            let Ok((dep, _)) = services.get(edge.on) else { continue };
+            let errors = excess(frame, dep.error_rate);
+            let slow_p50 = excess(frame, dep.latency_p50);
+            let slow_p99 = excess(frame, dep.latency_p99);
+            let (error_share, latency_share) = match edge.coupling {
+                Coupling::Hard => (1.0, 1.0),
+                Coupling::Soft => (0.05, 0.3),
+                Coupling::Async => {
+                    if let (Ok(mut backlog), Some((queue, _))) = (backlogs.get_mut(edge.on), dep.queue_depth) {
+                        // Failed deliveries pile up; a healthy consumer drains half the backlog a tick.
+                        backlog.0 = if errors > 0.0 { backlog.0 + edge.weight * errors * 600.0 } else { backlog.0 * 0.5 };
+                        frame[queue as usize] += backlog.0;
+                    }
+                    (0.0, 0.0)
+                }
+            };
+            let add = |frame: &mut [f32], metric: Option<(u32, f32)>, amount: f32, cap: f32| {
+                if let Some((s, _)) = metric {
+                    frame[s as usize] = (frame[s as usize] + amount).min(cap);
+                }
+            };
+            add(frame, vitals.error_rate, edge.weight * error_share * errors, 1.0);
+            add(frame, vitals.latency_p50, edge.weight * latency_share * slow_p50, f32::MAX);
+            add(frame, vitals.latency_p99, edge.weight * latency_share * slow_p99, f32::MAX);
+        }
+    }
+}
+
+/// Derives each service's health from its error rate, latency and queue depth.
+pub fn judge_health(frame: Res<Frame>, mut services: Query<(&Vitals, &mut Health)>) {
+    for (vitals, mut health) in &mut services {
+        let value = |m: Option<(u32, f32)>| m.map(|(s, b)| (frame.0[s as usize], b));
+        let mut judged = Health::Healthy;
+        if let Some((err, base)) = value(vitals.error_rate) {
+            if err >= 0.5 {
+                judged = Health::Down;
+            } else if err > (base * 5.0).max(0.01) {
+                judged = Health::Degraded;
+            }
+        }
+        if let Some((p99, base)) = value(vitals.latency_p99)
+            && p99 > base * 3.0 + 1.0
+        {
+            judged = judged.max(Health::Degraded);
+        }
+        if let Some((depth, base)) = value(vitals.queue_depth)
+            && depth > base * 10.0 + 50.0
+        {
+            judged = judged.max(Health::Degraded);
+        }
+        if *health != judged {
+            *health = judged;
+        }
+    }
+}
+
+/// Fires and resolves threshold alerts.
+pub fn evaluate_alerts(clock: Res<SimClock>, frame: Res<Frame>, mut book: ResMut<AlertBook>, mut outbox: ResMut<Outbox>) {
+    book.evaluate(clock.tick, &frame.0, &mut outbox.0);
+}
+
+/// Appends this tick's frame to the history.
+pub fn record_history(clock: Res<SimClock>, frame: Res<Frame>, mut history: ResMut<History>) {
+    history.push(clock.tick, &frame.0);
+}
+
+/// Writes this tick's log lines: background traffic, state symptoms and one-shot effects, in time order.
+pub fn emit_logs(
+    clock: Res<SimClock>,
+    frame: Res<Frame>,
+    sources: Query<(&ServiceIndex, &LogSources, &Vitals)>,
+    active: Res<ActiveSymptoms>,
+    p50s: Res<super::ServiceNames>,
+    mut rngs: ResMut<Rngs>,
+    mut pending: ResMut<PendingLogs>,
+    mut store: ResMut<LogStore>,
+) {
+    let rng = &mut rngs.logs;
+    let step = clock.step;
+    let p50 = |vitals: Option<&Vitals>| vitals.and_then(|v| v.latency_p50).map_or(20.0, |(s, _)| frame.0[s as usize]);
+    let mut emit = |service: u32, level: Level, template: &Template, rate: f32, ms: f32, rng: &mut rand_pcg::Pcg64Mcg| {
+        let expected = rate * step as f32 / 60.0;
+        let mut count = expected.floor() as u32;
+        if rng.random::<f32>() < expected.fract() {
+            count += 1;
+        }
+        for _ in 0..count {
+            let t = clock.tick - step + 1 + rng.random_range(0..step);
+            let text = template.render(rng, ms);
+            pending.0.push((t, service, level, text));
+        }
+    };
+    for (index, logs, vitals) in &sources {
+        for source in &logs.0 {
+            emit(index.0, source.level, &source.template, source.rate, p50(Some(vitals)), rng);
+        }
+    }
+    for (service, level, template, rate) in &active.logs {
+        let ms = p50s.p50_series.get(*service as usize).copied().flatten().map_or(20.0, |s| frame.0[s as usize]);
+        emit(*service, *level, template, *rate, ms, rng);
+    }
+    pending.0.sort_by_key(|(t, ..)| *t);
+    for (t, service, level, text) in pending.0.drain(..) {
+        store.push(t, service, level, &text);
+    }
+}
+
+/// Collects events the session has not yet taken (used by `Sim::advance`).
+pub fn drain(outbox: &mut Outbox) -> Vec<SimEvent> {
+    std::mem::take(&mut outbox.0)
+}
