@@ -6,8 +6,8 @@
 //! - [`session`]: a drill: volunteer commands in, events out, scoring and the debrief;
 //! - [`repl`]: the terminal front end.
 
-pub mod scenario;
-pub mod sim;
-pub mod session;
-pub mod repl;
 pub mod cli;
+pub mod repl;
+pub mod scenario;
+pub mod session;
+pub mod sim;

@@ -1,1 +1,11 @@
+//! One integration test binary; each module covers one command or concern.
 
+mod common;
+
+mod test_check_command;
+mod test_determinism;
+mod test_hidden_truth;
+mod test_play_command;
+mod test_scenario_errors;
+mod test_simulation;
+mod test_volunteer_commands;

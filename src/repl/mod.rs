@@ -38,7 +38,12 @@ pub struct WomHelper {
 impl Completer for WomHelper {
     type Candidate = String;
 
-    fn complete(&self, line: &str, pos: usize, _ctx: &rustyline::Context<'_>) -> rustyline::Result<(usize, Vec<String>)> {
+    fn complete(
+        &self,
+        line: &str,
+        pos: usize,
+        _ctx: &rustyline::Context<'_>,
+    ) -> rustyline::Result<(usize, Vec<String>)> {
         Ok(completions(&self.scenario, &line[..pos]))
     }
 }
@@ -83,7 +88,12 @@ impl LineSource {
 }
 
 /// Plays a drill until it ends, printing what the volunteer sees.
-pub fn run(drill: &mut Drill, source: &mut LineSource, out: &mut dyn Write, color: bool) -> io::Result<()> {
+pub fn run(
+    drill: &mut Drill,
+    source: &mut LineSource,
+    out: &mut dyn Write,
+    color: bool,
+) -> io::Result<()> {
     let tod = drill.sim().page_time_of_day();
     print_events(drill, 0..drill.events().len(), out, color)?;
     while !drill.is_over() {
@@ -107,7 +117,12 @@ pub fn run(drill: &mut Drill, source: &mut LineSource, out: &mut dyn Write, colo
     out.flush()
 }
 
-fn print_events(drill: &Drill, range: std::ops::Range<usize>, out: &mut dyn Write, color: bool) -> io::Result<()> {
+fn print_events(
+    drill: &Drill,
+    range: std::ops::Range<usize>,
+    out: &mut dyn Write,
+    color: bool,
+) -> io::Result<()> {
     let tod = drill.sim().page_time_of_day();
     for event in &drill.events()[range] {
         if matches!(event.kind, EventKind::Command { .. }) {

@@ -1,7 +1,7 @@
 //! Styled text to a terminal: ANSI colours when wanted, plain text otherwise.
 
-use anstyle::{AnsiColor, Effects};
 use crate::session::{Doc, Style};
+use anstyle::{AnsiColor, Effects};
 
 /// Renders a document, with colours if `color` is set.
 pub fn paint(doc: &Doc, color: bool) -> String {

@@ -14,5 +14,8 @@ pub const BUILTIN: &[(&str, &str, &str)] = &[(
 
 /// Loads a built-in scenario by id.
 pub fn builtin(id: &str) -> Option<Result<Scenario, ScenarioError>> {
-    BUILTIN.iter().find(|(name, _, _)| *name == id).map(|(_, path, text)| parse(text, &format!("<builtin>/{path}")))
+    BUILTIN
+        .iter()
+        .find(|(name, _, _)| *name == id)
+        .map(|(_, path, text)| parse(text, &format!("<builtin>/{path}")))
 }

@@ -124,7 +124,10 @@ fn default_history() -> SimDuration {
 
 impl Default for ClockSpec {
     fn default() -> Self {
-        ClockSpec { page_time: default_page_time(), history: default_history() }
+        ClockSpec {
+            page_time: default_page_time(),
+            history: default_history(),
+        }
     }
 }
 
@@ -266,7 +269,9 @@ pub struct LogSpec {
 }
 
 /// Log levels.
-#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq, PartialOrd, Ord, Hash,
+)]
 pub enum Level {
     /// Debugging chatter.
     Debug,
@@ -828,7 +833,12 @@ pub enum Severity {
 
 impl Severity {
     /// All severities, most severe first.
-    pub const ALL: [Severity; 4] = [Severity::Sev1, Severity::Sev2, Severity::Sev3, Severity::Sev4];
+    pub const ALL: [Severity; 4] = [
+        Severity::Sev1,
+        Severity::Sev2,
+        Severity::Sev3,
+        Severity::Sev4,
+    ];
 
     /// `SEV1` … `SEV4`.
     pub fn label(self) -> &'static str {

@@ -2,7 +2,7 @@
 
 use super::SimEvent;
 use super::components::{PendingLogs, SimClock};
-use crate::scenario::{Channel, Comparison, Effect, Level, Phase, Shift, Trigger};
+use crate::scenario::{Channel, Comparison, Effect, Phase, Shift, Trigger};
 use bevy_ecs::prelude::*;
 use std::collections::BTreeMap;
 
@@ -14,9 +14,15 @@ pub enum Condition {
     /// Time in state (or since the page) reached.
     After(i64),
     /// A `mitigate` input.
-    Action { action: String, target: Option<String> },
+    Action {
+        action: String,
+        target: Option<String>,
+    },
     /// A command input.
-    Command { command: String, target: Option<String> },
+    Command {
+        command: String,
+        target: Option<String>,
+    },
     /// A metric comparison held for `sustained` seconds; `slot` indexes the held-since table.
     Metric { slot: usize },
     /// A GM trigger.
@@ -46,9 +52,15 @@ pub struct Watch {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Input {
     /// `mitigate <action> [<target>]`.
-    Action { action: String, target: Option<String> },
+    Action {
+        action: String,
+        target: Option<String>,
+    },
     /// Any volunteer command with its first argument.
-    Command { command: String, target: Option<String> },
+    Command {
+        command: String,
+        target: Option<String>,
+    },
     /// A GM trigger.
     Gm(String),
 }
@@ -62,8 +74,8 @@ pub struct StatePlan {
     pub phase: Phase,
     /// Metric symptoms: (series, shift, ramp, delay).
     pub metric_symptoms: Vec<(usize, Shift, i64, i64)>,
-    /// Log symptoms: (service, level, template, rate).
-    pub log_symptoms: Vec<(u32, Level, super::template::Template, f32)>,
+    /// Log symptoms.
+    pub log_symptoms: Vec<super::systems::LogSymptom>,
     /// On entry.
     pub on_enter: Vec<Effect>,
     /// On exit.
@@ -135,19 +147,40 @@ impl Compiler<'_> {
         match t {
             Trigger::At(d) => Condition::At(d.secs()),
             Trigger::After(d) => Condition::After(d.secs()),
-            Trigger::Action { action, target } => Condition::Action { action: action.clone(), target: target.clone() },
-            Trigger::Command { command, target } => {
-                Condition::Command { command: command.clone(), target: target.clone() }
-            }
-            Trigger::Metric { service, metric, op, value, sustained } => {
+            Trigger::Action { action, target } => Condition::Action {
+                action: action.clone(),
+                target: target.clone(),
+            },
+            Trigger::Command { command, target } => Condition::Command {
+                command: command.clone(),
+                target: target.clone(),
+            },
+            Trigger::Metric {
+                service,
+                metric,
+                op,
+                value,
+                sustained,
+            } => {
                 let series = self.series[&(service.clone(), metric.clone())];
-                self.watches.push(Watch { series, op: *op, value: *value as f32, sustained: sustained.secs() });
-                Condition::Metric { slot: self.watches.len() - 1 }
+                self.watches.push(Watch {
+                    series,
+                    op: *op,
+                    value: *value as f32,
+                    sustained: sustained.secs(),
+                });
+                Condition::Metric {
+                    slot: self.watches.len() - 1,
+                }
             }
             Trigger::Gm(name) => Condition::Gm(name.clone()),
             Trigger::Reached(state) => Condition::Reached(self.states[state]),
-            Trigger::All(inner) => Condition::All(inner.iter().map(|t| self.condition(t)).collect()),
-            Trigger::Any(inner) => Condition::Any(inner.iter().map(|t| self.condition(t)).collect()),
+            Trigger::All(inner) => {
+                Condition::All(inner.iter().map(|t| self.condition(t)).collect())
+            }
+            Trigger::Any(inner) => {
+                Condition::Any(inner.iter().map(|t| self.condition(t)).collect())
+            }
         }
     }
 }
@@ -169,7 +202,13 @@ pub struct Context<'a> {
 impl Condition {
     /// Whether the condition holds.
     pub fn holds(&self, cx: &Context) -> bool {
-        let recent = || cx.inputs.iter().rev().take_while(|(t, _)| *t >= cx.since).map(|(_, i)| i);
+        let recent = || {
+            cx.inputs
+                .iter()
+                .rev()
+                .take_while(|(t, _)| *t >= cx.since)
+                .map(|(_, i)| i)
+        };
         let target_ok = |want: &Option<String>, got: &Option<String>| want.is_none() || want == got;
         match self {
             Condition::At(t) => cx.now >= *t,
@@ -229,7 +268,9 @@ pub fn take_transitions(
             reached: &incident.reached,
         };
         let state = &track.states[track.current];
-        let Some(&(to, _)) = state.transitions.iter().find(|(_, c)| c.holds(&cx)) else { continue };
+        let Some(&(to, _)) = state.transitions.iter().find(|(_, c)| c.holds(&cx)) else {
+            continue;
+        };
         for effect in &state.on_exit {
             apply_effect(effect, now, &services, &mut inventory, &mut pending);
         }
@@ -271,9 +312,21 @@ fn apply_effect(
 ) {
     let index = |name: &str| services.index.get(name).copied().unwrap_or(0);
     match effect {
-        Effect::Log { service, level, text } => pending.0.push((now, index(service), *level, text.clone())),
-        Effect::Change { service, kind, summary } => inventory.changes.push((now, index(service), *kind, summary.clone())),
-        Effect::Version { service, version } => inventory.versions[index(service) as usize] = version.clone(),
+        Effect::Log {
+            service,
+            level,
+            text,
+        } => pending.0.push((now, index(service), *level, text.clone())),
+        Effect::Change {
+            service,
+            kind,
+            summary,
+        } => inventory
+            .changes
+            .push((now, index(service), *kind, summary.clone())),
+        Effect::Version { service, version } => {
+            inventory.versions[index(service) as usize] = version.clone()
+        }
         Effect::SetFlag { flag, value } => {
             inventory.flags.insert(flag.clone(), value.clone());
         }
@@ -281,7 +334,11 @@ fn apply_effect(
 }
 
 /// Delivers messages whose trigger now holds.
-pub fn deliver_messages(clock: Res<SimClock>, mut incident: ResMut<Incident>, mut outbox: ResMut<Outbox>) {
+pub fn deliver_messages(
+    clock: Res<SimClock>,
+    mut incident: ResMut<Incident>,
+    mut outbox: ResMut<Outbox>,
+) {
     let incident = &mut *incident;
     for (plan, delivered) in &mut incident.messages {
         if *delivered {

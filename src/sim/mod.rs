@@ -32,13 +32,29 @@ use template::Template;
 #[derive(Clone, Debug, PartialEq)]
 pub enum SimEvent {
     /// A track entered a state (hidden truth: GM only).
-    StateEntered { t: i64, track: String, state: String, phase: Phase },
+    StateEntered {
+        t: i64,
+        track: String,
+        state: String,
+        phase: Phase,
+    },
     /// An alert fired.
-    AlertFired { t: i64, name: String, service: String, severity: AlertSeverity, summary: String },
+    AlertFired {
+        t: i64,
+        name: String,
+        service: String,
+        severity: AlertSeverity,
+        summary: String,
+    },
     /// An alert stopped firing.
     AlertResolved { t: i64, name: String },
     /// A simulated person sent a message.
-    MessageArrived { t: i64, from: String, channel: Channel, text: String },
+    MessageArrived {
+        t: i64,
+        from: String,
+        channel: Channel,
+        text: String,
+    },
 }
 
 /// The steps of one tick, in order.
@@ -60,13 +76,11 @@ pub enum TickSet {
     Record,
 }
 
-/// Service name lookups and the series each service's `{ms}` placeholders read.
+/// Service name lookups.
 #[derive(Resource, Debug, Default)]
 pub struct ServiceNames {
     /// Service id → index.
     pub index: BTreeMap<String, u32>,
-    /// `latency_p50` series per service.
-    pub p50_series: Vec<Option<u32>>,
 }
 
 /// Seconds between ticks (and between history samples).
@@ -122,16 +136,22 @@ impl Sim {
                 });
                 next += 1;
             }
-            names.p50_series.push(vitals.latency_p50.map(|(s, _)| s));
             let logs = svc
                 .logs
                 .iter()
-                .map(|l| LogSource { level: l.level, template: Template::parse(&l.template), rate: l.rate as f32 })
+                .map(|l| LogSource {
+                    level: l.level,
+                    template: Template::parse(&l.template),
+                    rate: l.rate as f32,
+                })
                 .collect();
             let entity = world
                 .spawn((
                     ServiceIndex(i as u32),
-                    Model { first: first as u32, metrics: metrics.into_boxed_slice() },
+                    Model {
+                        first: first as u32,
+                        metrics: metrics.into_boxed_slice(),
+                    },
                     vitals,
                     Health::Healthy,
                     Backlog::default(),
@@ -144,7 +164,11 @@ impl Sim {
             let edges = svc
                 .depends_on
                 .iter()
-                .map(|d| Edge { on: entities[names.index[&d.on] as usize], coupling: d.coupling, weight: d.weight as f32 })
+                .map(|d| Edge {
+                    on: entities[names.index[&d.on] as usize],
+                    coupling: d.coupling,
+                    weight: d.weight as f32,
+                })
                 .collect();
             world.entity_mut(entities[i]).insert(Dependencies(edges));
         }
@@ -172,14 +196,24 @@ impl Sim {
         world.insert_resource(Outbox::default());
         world.insert_resource(Inventory {
             versions: s.services.iter().map(|x| x.version.clone()).collect(),
-            flags: s.flags.iter().map(|f| (f.id.clone(), f.value.clone())).collect(),
+            flags: s
+                .flags
+                .iter()
+                .map(|f| (f.id.clone(), f.value.clone()))
+                .collect(),
             changes: Vec::new(),
         });
         world.insert_resource(alert_book(s, &series));
         world.insert_resource(compile_incident(s, &series, &names.index, -history));
         world.insert_resource(names);
 
-        Sim { world, schedule: tick_schedule(), scenario, series, entities }
+        Sim {
+            world,
+            schedule: tick_schedule(),
+            scenario,
+            series,
+            entities,
+        }
     }
 
     /// Current simulated time, seconds from the page.
@@ -213,7 +247,10 @@ impl Sim {
     /// Records a volunteer or GM input at the current time; triggers see it from the next tick.
     pub fn input(&mut self, input: Input) {
         let now = self.now();
-        self.world.resource_mut::<Incident>().inputs.push((now, input));
+        self.world
+            .resource_mut::<Incident>()
+            .inputs
+            .push((now, input));
     }
 
     /// Takes the events produced since the last call.
@@ -248,22 +285,37 @@ impl Sim {
 
     /// Series index of a service's metric.
     pub fn series_index(&self, service: &str, metric: &str) -> Option<usize> {
-        self.series.get(&(service.to_string(), metric.to_string())).copied()
+        self.series
+            .get(&(service.to_string(), metric.to_string()))
+            .copied()
     }
 
     /// Index of a service by id.
     pub fn service_index(&self, service: &str) -> Option<u32> {
-        self.world.resource::<ServiceNames>().index.get(service).copied()
+        self.world
+            .resource::<ServiceNames>()
+            .index
+            .get(service)
+            .copied()
     }
 
     /// Health of the service at `index` as of the last tick.
     pub fn health(&self, index: usize) -> Health {
-        self.entities.get(index).and_then(|&e| self.world.get::<Health>(e)).copied().unwrap_or_default()
+        self.entities
+            .get(index)
+            .and_then(|&e| self.world.get::<Health>(e))
+            .copied()
+            .unwrap_or_default()
     }
 
     /// Latest value of a series.
     pub fn latest(&self, series: usize) -> f32 {
-        self.world.resource::<Frame>().0.get(series).copied().unwrap_or(0.0)
+        self.world
+            .resource::<Frame>()
+            .0
+            .get(series)
+            .copied()
+            .unwrap_or(0.0)
     }
 
     /// Hidden truth, for the GM and the debrief only: each track's current state, phase and entry time.
@@ -311,7 +363,13 @@ fn tick_schedule() -> Schedule {
         // Move the clock and the daily cycle.
         systems::advance_clock.in_set(Clock),
         // Take transitions, then rebuild symptoms, then deliver messages.
-        (incident::take_transitions, systems::rebuild_symptoms, incident::deliver_messages).chain().in_set(Script),
+        (
+            incident::take_transitions,
+            systems::rebuild_symptoms,
+            incident::deliver_messages,
+        )
+            .chain()
+            .in_set(Script),
         // Compute metric values from models and symptoms.
         systems::compute_metrics.in_set(Symptoms),
         // Carry failure from dependencies to dependents.
@@ -321,7 +379,9 @@ fn tick_schedule() -> Schedule {
         // Fire and resolve alerts.
         systems::evaluate_alerts.in_set(Alerts),
         // Store the frame, then the log lines.
-        (systems::record_history, systems::emit_logs).chain().in_set(Record),
+        (systems::record_history, systems::emit_logs)
+            .chain()
+            .in_set(Record),
     ));
     schedule
 }
@@ -362,16 +422,36 @@ fn compile_incident(
     for (i, st) in s.tracks.iter().flat_map(|t| &t.states).enumerate() {
         state_index.insert(st.id.clone(), i);
     }
-    let mut compiler = Compiler { series, services, states: state_index, watches: Vec::new() };
+    let mut compiler = Compiler {
+        series,
+        services,
+        states: state_index,
+        watches: Vec::new(),
+    };
     let mut reached = vec![false; compiler.states.len()];
     let mut offset = 0;
     let mut tracks = Vec::new();
     for track in &s.tracks {
-        let local: BTreeMap<&str, usize> = track.states.iter().enumerate().map(|(i, x)| (x.id.as_str(), i)).collect();
-        let states = track.states.iter().map(|st| plan_state(st, &local, &mut compiler)).collect();
+        let local: BTreeMap<&str, usize> = track
+            .states
+            .iter()
+            .enumerate()
+            .map(|(i, x)| (x.id.as_str(), i))
+            .collect();
+        let states = track
+            .states
+            .iter()
+            .map(|st| plan_state(st, &local, &mut compiler))
+            .collect();
         let current = local[track.initial.as_str()];
         reached[offset + current] = true;
-        tracks.push(TrackRun { id: track.id.clone(), states, current, entered_at: start, offset });
+        tracks.push(TrackRun {
+            id: track.id.clone(),
+            states,
+            current,
+            entered_at: start,
+            offset,
+        });
         offset += track.states.len();
     }
     let messages = s
@@ -388,21 +468,53 @@ fn compile_incident(
         })
         .collect();
     let watches = compiler.watches.iter().map(|w| (*w, None)).collect();
-    Incident { tracks, reached, inputs: Vec::new(), watches, messages, changed: true }
+    Incident {
+        tracks,
+        reached,
+        inputs: Vec::new(),
+        watches,
+        messages,
+        changed: true,
+    }
 }
 
-fn plan_state(st: &crate::scenario::State, local: &BTreeMap<&str, usize>, c: &mut Compiler) -> StatePlan {
+fn plan_state(
+    st: &crate::scenario::State,
+    local: &BTreeMap<&str, usize>,
+    c: &mut Compiler,
+) -> StatePlan {
     use crate::scenario::Symptom;
     let mut metric_symptoms = Vec::new();
     let mut log_symptoms = Vec::new();
     for sym in &st.symptoms {
         match sym {
-            Symptom::Metric { service, metric, shift, ramp, delay } => {
-                metric_symptoms.push((c.series[&(service.clone(), metric.clone())], *shift, ramp.secs(), delay.secs()))
-            }
-            Symptom::Logs { service, level, template, rate } => {
-                log_symptoms.push((c.services[service], *level, Template::parse(template), *rate as f32))
-            }
+            Symptom::Metric {
+                service,
+                metric,
+                shift,
+                ramp,
+                delay,
+            } => metric_symptoms.push((
+                c.series[&(service.clone(), metric.clone())],
+                *shift,
+                ramp.secs(),
+                delay.secs(),
+            )),
+            Symptom::Logs {
+                service,
+                level,
+                template,
+                rate,
+            } => log_symptoms.push(systems::LogSymptom {
+                service: c.services[service],
+                level: *level,
+                template: Template::parse(template),
+                rate: *rate as f32,
+                p50: c
+                    .series
+                    .get(&(service.clone(), "latency_p50".to_string()))
+                    .map(|&s| s as u32),
+            }),
         }
     }
     StatePlan {
@@ -412,6 +524,10 @@ fn plan_state(st: &crate::scenario::State, local: &BTreeMap<&str, usize>, c: &mu
         log_symptoms,
         on_enter: st.on_enter.clone(),
         on_exit: st.on_exit.clone(),
-        transitions: st.transitions.iter().map(|t| (local[t.to.as_str()], c.condition(&t.when))).collect(),
+        transitions: st
+            .transitions
+            .iter()
+            .map(|t| (local[t.to.as_str()], c.condition(&t.when)))
+            .collect(),
     }
 }

@@ -17,8 +17,23 @@ use rand::Rng;
 pub struct ActiveSymptoms {
     /// (series, shift, starts at, ramp seconds).
     pub metrics: Vec<(usize, Shift, i64, i64)>,
-    /// (service, level, template, lines per minute).
-    pub logs: Vec<(u32, Level, Template, f32)>,
+    /// Log lines the states emit.
+    pub logs: Vec<LogSymptom>,
+}
+
+/// Log lines a state emits while it lasts.
+#[derive(Clone, Debug)]
+pub struct LogSymptom {
+    /// Service index.
+    pub service: u32,
+    /// Level.
+    pub level: Level,
+    /// Template.
+    pub template: Template,
+    /// Lines per minute.
+    pub rate: f32,
+    /// The service's `latency_p50` series, which `{ms}` follows.
+    pub p50: Option<u32>,
 }
 
 const DAY: f32 = 86_400.0;
@@ -43,7 +58,9 @@ pub fn rebuild_symptoms(mut incident: ResMut<Incident>, mut active: ResMut<Activ
     for track in &incident.tracks {
         let state = &track.states[track.current];
         for &(series, shift, ramp, delay) in &state.metric_symptoms {
-            active.metrics.push((series, shift, track.entered_at + delay, ramp));
+            active
+                .metrics
+                .push((series, shift, track.entered_at + delay, ramp));
         }
         active.logs.extend(state.log_symptoms.iter().cloned());
     }
@@ -80,7 +97,11 @@ pub fn compute_metrics(
         if clock.tick < start {
             continue;
         }
-        let progress = if ramp > 0 { ((clock.tick - start) as f32 / ramp as f32).min(1.0) } else { 1.0 };
+        let progress = if ramp > 0 {
+            ((clock.tick - start) as f32 / ramp as f32).min(1.0)
+        } else {
+            1.0
+        };
         let raw = frame[series];
         let target = match shift {
             Shift::Set(v) => v as f32,
@@ -99,11 +120,17 @@ pub fn propagate_failures(
     mut frame: ResMut<Frame>,
 ) {
     let frame = &mut frame.0;
-    let excess = |frame: &[f32], metric: Option<(u32, f32)>| metric.map_or(0.0, |(s, b)| (frame[s as usize] - b).max(0.0));
+    let excess = |frame: &[f32], metric: Option<(u32, f32)>| {
+        metric.map_or(0.0, |(s, b)| (frame[s as usize] - b).max(0.0))
+    };
     for &entity in &topology.0 {
-        let Ok((vitals, deps)) = services.get(entity) else { continue };
+        let Ok((vitals, deps)) = services.get(entity) else {
+            continue;
+        };
         for edge in &deps.0 {
-            let Ok((dep, _)) = services.get(edge.on) else { continue };
+            let Ok((dep, _)) = services.get(edge.on) else {
+                continue;
+            };
             let errors = excess(frame, dep.error_rate);
             let slow_p50 = excess(frame, dep.latency_p50);
             let slow_p99 = excess(frame, dep.latency_p99);
@@ -111,9 +138,15 @@ pub fn propagate_failures(
                 Coupling::Hard => (1.0, 1.0),
                 Coupling::Soft => (0.05, 0.3),
                 Coupling::Async => {
-                    if let (Ok(mut backlog), Some((queue, _))) = (backlogs.get_mut(edge.on), dep.queue_depth) {
+                    if let (Ok(mut backlog), Some((queue, _))) =
+                        (backlogs.get_mut(edge.on), dep.queue_depth)
+                    {
                         // Failed deliveries pile up; a healthy consumer drains half the backlog a tick.
-                        backlog.0 = if errors > 0.0 { backlog.0 + edge.weight * errors * 600.0 } else { backlog.0 * 0.5 };
+                        backlog.0 = if errors > 0.0 {
+                            backlog.0 + edge.weight * errors * 600.0
+                        } else {
+                            backlog.0 * 0.5
+                        };
                         frame[queue as usize] += backlog.0;
                     }
                     (0.0, 0.0)
@@ -124,9 +157,24 @@ pub fn propagate_failures(
                     frame[s as usize] = (frame[s as usize] + amount).min(cap);
                 }
             };
-            add(frame, vitals.error_rate, edge.weight * error_share * errors, 1.0);
-            add(frame, vitals.latency_p50, edge.weight * latency_share * slow_p50, f32::MAX);
-            add(frame, vitals.latency_p99, edge.weight * latency_share * slow_p99, f32::MAX);
+            add(
+                frame,
+                vitals.error_rate,
+                edge.weight * error_share * errors,
+                1.0,
+            );
+            add(
+                frame,
+                vitals.latency_p50,
+                edge.weight * latency_share * slow_p50,
+                f32::MAX,
+            );
+            add(
+                frame,
+                vitals.latency_p99,
+                edge.weight * latency_share * slow_p99,
+                f32::MAX,
+            );
         }
     }
 }
@@ -160,7 +208,12 @@ pub fn judge_health(frame: Res<Frame>, mut services: Query<(&Vitals, &mut Health
 }
 
 /// Fires and resolves threshold alerts.
-pub fn evaluate_alerts(clock: Res<SimClock>, frame: Res<Frame>, mut book: ResMut<AlertBook>, mut outbox: ResMut<Outbox>) {
+pub fn evaluate_alerts(
+    clock: Res<SimClock>,
+    frame: Res<Frame>,
+    mut book: ResMut<AlertBook>,
+    mut outbox: ResMut<Outbox>,
+) {
     book.evaluate(clock.tick, &frame.0, &mut outbox.0);
 }
 
@@ -175,15 +228,23 @@ pub fn emit_logs(
     frame: Res<Frame>,
     sources: Query<(&ServiceIndex, &LogSources, &Vitals)>,
     active: Res<ActiveSymptoms>,
-    p50s: Res<super::ServiceNames>,
     mut rngs: ResMut<Rngs>,
     mut pending: ResMut<PendingLogs>,
     mut store: ResMut<LogStore>,
 ) {
     let rng = &mut rngs.logs;
     let step = clock.step;
-    let p50 = |vitals: Option<&Vitals>| vitals.and_then(|v| v.latency_p50).map_or(20.0, |(s, _)| frame.0[s as usize]);
-    let mut emit = |service: u32, level: Level, template: &Template, rate: f32, ms: f32, rng: &mut rand_pcg::Pcg64Mcg| {
+    let p50 = |vitals: Option<&Vitals>| {
+        vitals
+            .and_then(|v| v.latency_p50)
+            .map_or(20.0, |(s, _)| frame.0[s as usize])
+    };
+    let mut emit = |service: u32,
+                    level: Level,
+                    template: &Template,
+                    rate: f32,
+                    ms: f32,
+                    rng: &mut rand_pcg::Pcg64Mcg| {
         let expected = rate * step as f32 / 60.0;
         let mut count = expected.floor() as u32;
         if rng.random::<f32>() < expected.fract() {
@@ -197,12 +258,19 @@ pub fn emit_logs(
     };
     for (index, logs, vitals) in &sources {
         for source in &logs.0 {
-            emit(index.0, source.level, &source.template, source.rate, p50(Some(vitals)), rng);
+            emit(
+                index.0,
+                source.level,
+                &source.template,
+                source.rate,
+                p50(Some(vitals)),
+                rng,
+            );
         }
     }
-    for (service, level, template, rate) in &active.logs {
-        let ms = p50s.p50_series.get(*service as usize).copied().flatten().map_or(20.0, |s| frame.0[s as usize]);
-        emit(*service, *level, template, *rate, ms, rng);
+    for sym in &active.logs {
+        let ms = sym.p50.map_or(20.0, |s| frame.0[s as usize]);
+        emit(sym.service, sym.level, &sym.template, sym.rate, ms, rng);
     }
     pending.0.sort_by_key(|(t, ..)| *t);
     for (t, service, level, text) in pending.0.drain(..) {

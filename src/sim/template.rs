@@ -30,9 +30,15 @@ impl Template {
         while let Some(open) = rest.find('{') {
             literal.push_str(&rest[..open]);
             let after = &rest[open..];
-            let slot = [("{id}", Part::Id), ("{user}", Part::User), ("{ip}", Part::Ip), ("{n}", Part::Number), ("{ms}", Part::Millis)]
-                .into_iter()
-                .find(|(name, _)| after.starts_with(name));
+            let slot = [
+                ("{id}", Part::Id),
+                ("{user}", Part::User),
+                ("{ip}", Part::Ip),
+                ("{n}", Part::Number),
+                ("{ms}", Part::Millis),
+            ]
+            .into_iter()
+            .find(|(name, _)| after.starts_with(name));
             match slot {
                 Some((name, part)) => {
                     if !literal.is_empty() {
@@ -62,7 +68,12 @@ impl Template {
                 Part::Text(text) => out.push_str(text),
                 Part::Id => out.push_str(&format!("{:08x}", rng.random::<u32>())),
                 Part::User => out.push_str(&format!("user_{:05}", rng.random_range(0..100_000))),
-                Part::Ip => out.push_str(&format!("10.{}.{}.{}", rng.random_range(0..8), rng.random::<u8>(), rng.random_range(1..255))),
+                Part::Ip => out.push_str(&format!(
+                    "10.{}.{}.{}",
+                    rng.random_range(0..8),
+                    rng.random::<u8>(),
+                    rng.random_range(1..255)
+                )),
                 Part::Number => out.push_str(&rng.random_range(1..2000).to_string()),
                 Part::Millis => {
                     let ms = p50_ms.max(1.0) * (0.5 + rng.random::<f32>() * 1.5);

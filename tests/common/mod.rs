@@ -1,0 +1,107 @@
+//! Test environment: runs the real `wom` binary with a pinned environment and captures everything it
+//! prints in one snapshot-friendly form.
+
+use std::fmt;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// A scratch directory and a pinned environment for running `wom`.
+pub struct TestEnvironment {
+    dir: tempfile::TempDir,
+}
+
+/// What a run printed and how it exited.
+pub struct CommandOutput {
+    pub stdout: String,
+    pub stderr: String,
+    pub status: i32,
+}
+
+impl fmt::Display for CommandOutput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.stdout)?;
+        if !self.stderr.is_empty() {
+            write!(f, "------- stderr -------\n{}", self.stderr)?;
+        }
+        writeln!(f, "[EOF]")?;
+        if self.status != 0 {
+            writeln!(f, "[exit status: {}]", self.status)?;
+        }
+        Ok(())
+    }
+}
+
+impl TestEnvironment {
+    pub fn new() -> TestEnvironment {
+        TestEnvironment {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Writes a file in the scratch directory and returns its path.
+    pub fn write(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, text).expect("write file");
+        path
+    }
+
+    /// Runs `wom` with `args`, feeding `stdin`, in the scratch directory.
+    pub fn run(&self, args: &[&str], stdin: &str) -> CommandOutput {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_wom"))
+            .args(args)
+            .current_dir(self.dir.path())
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn wom");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(stdin.as_bytes())
+            .expect("write stdin");
+        let out = child.wait_with_output().expect("wait for wom");
+        CommandOutput {
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            status: out.status.code().unwrap_or(-1),
+        }
+    }
+
+    /// Plays the built-in default scenario with `seed`, commands on standard input.
+    pub fn play(&self, seed: u64, commands: &[&str]) -> CommandOutput {
+        let mut input = commands.join("\n");
+        input.push('\n');
+        self.run(&["play", "--seed", &seed.to_string()], &input)
+    }
+
+    /// The one debrief Markdown file written so far.
+    pub fn debrief(&self) -> String {
+        let dir = self.dir.path().join("debriefs");
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .expect("debriefs dir")
+            .map(|e| e.expect("entry").path())
+            .filter(|p| p.extension().is_some_and(|x| x == "md"))
+            .collect();
+        files.sort();
+        assert_eq!(files.len(), 1, "expected one debrief, found {files:?}");
+        std::fs::read_to_string(&files[0]).expect("read debrief")
+    }
+}
+
+/// The default scenario's walkthrough.
+pub fn walkthrough() -> Vec<String> {
+    let scenario = wom::scenario::builtin(wom::scenario::DEFAULT_SCENARIO)
+        .expect("default exists")
+        .expect("default loads");
+    scenario.walkthrough
+}

@@ -1,0 +1,114 @@
+//! The volunteer never sees hidden truth: root cause, GM notes, state names, the title, future states.
+
+use std::sync::Arc;
+use wom::scenario::{DEFAULT_SCENARIO, builtin};
+use wom::session::{Drill, EventKind, command_summaries, volunteer_view};
+
+/// Every command the volunteer has, with arguments that exercise it, plus the walkthrough.
+fn everything(drill: &Drill) -> Vec<String> {
+    let s = drill.scenario();
+    let mut lines: Vec<String> = command_summaries()
+        .into_iter()
+        .map(|(name, _)| format!("help {name}"))
+        .collect();
+    lines.push("help".into());
+    for svc in &s.services {
+        lines.push(format!("metrics {}", svc.id));
+        lines.push(format!("logs {} --since 3h --tail 1000", svc.id));
+        lines.push(format!("deps {}", svc.id));
+        lines.push(format!("config {}", svc.id));
+        for m in &svc.metrics {
+            lines.push(format!("metrics {} {} --since 2h", svc.id, m.name));
+        }
+    }
+    for r in &s.runbooks {
+        lines.push(format!("runbook {}", r.id));
+    }
+    lines.extend(
+        [
+            "status",
+            "alerts",
+            "changes --since 3d",
+            "flags",
+            "inbox",
+            "tickets",
+            "runbook",
+            "time",
+            "logs",
+        ]
+        .map(String::from),
+    );
+    lines.extend(s.walkthrough.iter().cloned());
+    lines
+}
+
+#[test]
+fn no_command_shows_hidden_truth() {
+    let scenario = Arc::new(builtin(DEFAULT_SCENARIO).unwrap().unwrap());
+    let mut drill = Drill::start(scenario.clone(), 11);
+    for line in everything(&drill) {
+        drill.respond(&line);
+    }
+    let tod = drill.sim().page_time_of_day();
+    let seen: String = drill
+        .events()
+        .iter()
+        .filter_map(|e| volunteer_view(e, tod))
+        .map(|d| d.plain_text())
+        .collect();
+    let mut secrets = vec![
+        scenario.meta.title.clone(),
+        scenario.meta.gm_summary.clone(),
+        scenario.root_cause.summary.clone(),
+        scenario.root_cause.trigger.clone(),
+        scenario.root_cause.five_ws.why.clone(),
+        scenario.root_cause.five_ws.where_.clone(),
+        scenario.gm_notes.clone(),
+        scenario.meta.id.clone(),
+    ];
+    for track in &scenario.tracks {
+        for state in &track.states {
+            if !state.description.is_empty() {
+                secrets.push(state.description.clone());
+            }
+            // Ids like `signups_failing` are names only the GM knows; plain words like `healthy` are not.
+            if state.id.contains('_') {
+                secrets.push(state.id.clone());
+            }
+        }
+    }
+    for e in &scenario.rubric.evidence {
+        secrets.push(e.id.clone());
+    }
+    for secret in secrets.iter().filter(|s| !s.is_empty()) {
+        assert!(
+            !seen.contains(secret.as_str()),
+            "the volunteer saw hidden text: {secret}"
+        );
+    }
+    // The stream did record hidden events, so the check above is not vacuous.
+    assert!(
+        drill
+            .events()
+            .iter()
+            .any(|e| matches!(e.kind, EventKind::StateEntered { .. }))
+    );
+    assert!(seen.len() > 10_000, "the commands produced output to check");
+}
+
+#[test]
+fn diagnosis_gets_no_verdict_during_the_drill() {
+    let scenario = Arc::new(builtin(DEFAULT_SCENARIO).unwrap().unwrap());
+    let mut right = Drill::start(scenario.clone(), 1);
+    let mut wrong = Drill::start(scenario, 1);
+    let r = right.respond("diagnose v2.15.0 deploy: INSERT violates NOT NULL on marketing_opt_in");
+    let w = wrong.respond("diagnose the cache is full");
+    let text = |d: &Drill, r: std::ops::Range<usize>| {
+        d.events()[r]
+            .iter()
+            .filter_map(|e| volunteer_view(e, 0))
+            .map(|d| d.plain_text())
+            .collect::<String>()
+    };
+    assert_eq!(text(&right, r), text(&wrong, w));
+}
