@@ -49,10 +49,7 @@ struct PlayArgs {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        None => play(PlayArgs {
-            debrief: PathBuf::from("debriefs"),
-            ..PlayArgs::default()
-        }),
+        None => play(PlayArgs { debrief: PathBuf::from("debriefs"), ..PlayArgs::default() }),
         Some(Verb::Play(args)) => play(args),
         Some(Verb::Check { scenarios }) => check(&scenarios),
         Some(Verb::List) => list(),
@@ -76,63 +73,45 @@ pub fn resolve_scenario(name: &str) -> Result<Scenario, String> {
         Some(result) => result.map_err(|e| e.to_string()),
         None => {
             let ids: Vec<String> = BUILTIN.iter().map(|(id, _, _)| id.to_string()).collect();
-            let hint = crate::scenario::closest(name, &ids)
-                .map_or(String::new(), |c| format!("did you mean `{c}`? "));
-            Err(format!(
-                "no scenario `{name}`; {hint}built-in: {}; or give a path to a .ron file",
-                ids.join(", ")
-            ))
+            let hint = crate::scenario::closest(name, &ids).map_or(String::new(), |c| format!("did you mean `{c}`? "));
+            Err(format!("no scenario `{name}`; {hint}built-in: {}; or give a path to a .ron file", ids.join(", ")))
         }
     }
 }
 
 fn play(args: PlayArgs) -> Result<ExitCode, String> {
-    let scenario = Arc::new(resolve_scenario(
-        args.scenario.as_deref().unwrap_or(DEFAULT_SCENARIO),
-    )?);
-    let seed = args
-        .seed
-        .unwrap_or_else(|| u64::from(rand::random::<u32>()));
+    let scenario = Arc::new(resolve_scenario(args.scenario.as_deref().unwrap_or(DEFAULT_SCENARIO))?);
+    let seed = args.seed.unwrap_or_else(|| u64::from(rand::random::<u32>()));
     let stdout = io::stdout();
     let color = repl::want_color(stdout.is_terminal());
     let mut source = match &args.script {
         Some(path) => {
-            let file = std::fs::File::open(path)
-                .map_err(|e| format!("cannot read script {}: {e}", path.display()))?;
+            let file = std::fs::File::open(path).map_err(|e| format!("cannot read script {}: {e}", path.display()))?;
             LineSource::Lines(Box::new(io::BufReader::new(file)))
         }
-        None if io::stdin().is_terminal() => LineSource::terminal(scenario.clone())
-            .map_err(|e| format!("cannot open the terminal: {e}"))?,
+        None if io::stdin().is_terminal() => {
+            LineSource::terminal(scenario.clone()).map_err(|e| format!("cannot open the terminal: {e}"))?
+        }
         None => LineSource::Lines(Box::new(io::BufReader::new(io::stdin()))),
     };
     tracing::info!(scenario = %scenario.meta.id, seed, "drill starting");
     let mut drill = Drill::start(scenario, seed);
     let mut out = stdout.lock();
-    repl::run(&mut drill, &mut source, &mut out, color)
-        .map_err(|e| format!("output failed: {e}"))?;
+    repl::run(&mut drill, &mut source, &mut out, color).map_err(|e| format!("output failed: {e}"))?;
     let written = debrief(&drill);
     write!(out, "\n{}", repl::paint(&written.score.render(), color)).map_err(|e| e.to_string())?;
-    let path = write_debrief(&args.debrief, &drill, &written)
-        .map_err(|e| format!("cannot write the debrief: {e}"))?;
+    let path = write_debrief(&args.debrief, &drill, &written).map_err(|e| format!("cannot write the debrief: {e}"))?;
     writeln!(out, "Debrief written to {}", path.display()).map_err(|e| e.to_string())?;
     Ok(ExitCode::SUCCESS)
 }
 
 /// Writes `<id>-seed<seed>.md` and `.json` in `dir`, never overwriting an earlier debrief.
-fn write_debrief(
-    dir: &Path,
-    drill: &Drill,
-    written: &crate::session::Debrief,
-) -> io::Result<PathBuf> {
+fn write_debrief(dir: &Path, drill: &Drill, written: &crate::session::Debrief) -> io::Result<PathBuf> {
     std::fs::create_dir_all(dir)?;
     let stem = format!("{}-seed{}", drill.scenario().meta.id, drill.seed());
     let mut n = 1;
     let md = loop {
-        let name = if n == 1 {
-            format!("{stem}.md")
-        } else {
-            format!("{stem}-{n}.md")
-        };
+        let name = if n == 1 { format!("{stem}.md") } else { format!("{stem}-{n}.md") };
         let candidate = dir.join(name);
         if !candidate.exists() {
             break candidate;
@@ -148,11 +127,7 @@ fn list() -> Result<ExitCode, String> {
     let mut out = io::stdout().lock();
     for (id, _, _) in BUILTIN {
         let scenario = resolve_scenario(id)?;
-        let mark = if *id == DEFAULT_SCENARIO {
-            " (default)"
-        } else {
-            ""
-        };
+        let mark = if *id == DEFAULT_SCENARIO { " (default)" } else { "" };
         let _ = writeln!(
             out,
             "{id}{mark}  {:?}  {}",
@@ -164,11 +139,8 @@ fn list() -> Result<ExitCode, String> {
 }
 
 fn check(names: &[String]) -> Result<ExitCode, String> {
-    let names: Vec<String> = if names.is_empty() {
-        BUILTIN.iter().map(|(id, _, _)| id.to_string()).collect()
-    } else {
-        names.to_vec()
-    };
+    let names: Vec<String> =
+        if names.is_empty() { BUILTIN.iter().map(|(id, _, _)| id.to_string()).collect() } else { names.to_vec() };
     let mut out = io::stdout().lock();
     let mut failed = false;
     for name in &names {
@@ -186,11 +158,7 @@ fn check(names: &[String]) -> Result<ExitCode, String> {
         };
         let _ = writeln!(out, "{line}");
     }
-    Ok(if failed {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
 
 /// Plays a scenario's walkthrough and says whether it resolves the incident.
@@ -202,25 +170,14 @@ pub fn check_walkthrough(scenario: Arc<Scenario>) -> Result<String, String> {
             crate::session::EventKind::Rejected { error, .. } => Some(error.clone()),
             _ => None,
         }) {
-            return Err(format!(
-                "walkthrough step {} `{line}` was refused: {err}",
-                n + 1
-            ));
+            return Err(format!("walkthrough step {} `{line}` was refused: {err}", n + 1));
         }
     }
     drill.finish(EndReason::EndOfInput);
     let phase = drill.sim().phase();
-    if !matches!(
-        phase,
-        crate::scenario::Phase::Mitigated | crate::scenario::Phase::Resolved
-    ) {
-        return Err(format!(
-            "the walkthrough leaves the incident in phase {phase:?}"
-        ));
+    if !matches!(phase, crate::scenario::Phase::Mitigated | crate::scenario::Phase::Resolved) {
+        return Err(format!("the walkthrough leaves the incident in phase {phase:?}"));
     }
     let card = crate::session::score(drill.scenario(), drill.events());
-    Ok(format!(
-        "walkthrough ends {phase:?}, scoring {}/{}",
-        card.total, card.max
-    ))
+    Ok(format!("walkthrough ends {phase:?}, scoring {}/{}", card.total, card.max))
 }

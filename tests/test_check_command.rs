@@ -7,27 +7,18 @@ fn check_proves_every_builtin_scenario_solvable() {
     let out = env.run(&["check"], "");
     assert_eq!(out.status, 0, "{out}");
     for (id, _, _) in BUILTIN {
-        assert!(
-            out.stdout.contains(&format!("ok   {id}: walkthrough ends")),
-            "{out}"
-        );
+        assert!(out.stdout.contains(&format!("ok   {id}: walkthrough ends")), "{out}");
     }
 }
 
 #[test]
 fn check_fails_a_scenario_whose_walkthrough_does_not_mitigate() {
     let env = TestEnvironment::new();
-    let text = BUILTIN[0]
-        .2
-        .replace("\"mitigate disable-flag new_signup_handler\",", "");
+    let text = BUILTIN[0].2.replace("\"mitigate disable-flag new_signup_handler\",", "");
     env.write("unsolved.ron", &text);
     let out = env.run(&["check", "unsolved.ron"], "");
     assert_eq!(out.status, 1, "{out}");
-    assert!(
-        out.stdout
-            .contains("FAIL unsolved.ron: the walkthrough leaves the incident in phase Impact"),
-        "{out}"
-    );
+    assert!(out.stdout.contains("FAIL unsolved.ron: the walkthrough leaves the incident in phase Impact"), "{out}");
 }
 
 #[test]
@@ -37,11 +28,7 @@ fn check_fails_a_walkthrough_step_that_is_refused() {
     env.write("typo.ron", &text);
     let out = env.run(&["check", "typo.ron"], "");
     assert_eq!(out.status, 1, "{out}");
-    assert!(
-        out.stdout
-            .contains("`flgs` was refused: unknown command `flgs`; did you mean `flags`?"),
-        "{out}"
-    );
+    assert!(out.stdout.contains("`flgs` was refused: unknown command `flgs`; did you mean `flags`?"), "{out}");
 }
 
 #[test]

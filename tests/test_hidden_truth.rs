@@ -7,10 +7,7 @@ use wom::session::{Drill, EventKind, command_summaries, volunteer_view};
 /// Every command the volunteer has, with arguments that exercise it, plus the walkthrough.
 fn everything(drill: &Drill) -> Vec<String> {
     let s = drill.scenario();
-    let mut lines: Vec<String> = command_summaries()
-        .into_iter()
-        .map(|(name, _)| format!("help {name}"))
-        .collect();
+    let mut lines: Vec<String> = command_summaries().into_iter().map(|(name, _)| format!("help {name}")).collect();
     lines.push("help".into());
     for svc in &s.services {
         lines.push(format!("metrics {}", svc.id));
@@ -25,18 +22,8 @@ fn everything(drill: &Drill) -> Vec<String> {
         lines.push(format!("runbook {}", r.id));
     }
     lines.extend(
-        [
-            "status",
-            "alerts",
-            "changes --since 3d",
-            "flags",
-            "inbox",
-            "tickets",
-            "runbook",
-            "time",
-            "logs",
-        ]
-        .map(String::from),
+        ["status", "alerts", "changes --since 3d", "flags", "inbox", "tickets", "runbook", "time", "logs"]
+            .map(String::from),
     );
     lines.extend(s.walkthrough.iter().cloned());
     lines
@@ -50,12 +37,7 @@ fn no_command_shows_hidden_truth() {
         drill.respond(&line);
     }
     let tod = drill.sim().page_time_of_day();
-    let seen: String = drill
-        .events()
-        .iter()
-        .filter_map(|e| volunteer_view(e, tod))
-        .map(|d| d.plain_text())
-        .collect();
+    let seen: String = drill.events().iter().filter_map(|e| volunteer_view(e, tod)).map(|d| d.plain_text()).collect();
     let mut secrets = vec![
         scenario.meta.title.clone(),
         scenario.meta.gm_summary.clone(),
@@ -81,18 +63,10 @@ fn no_command_shows_hidden_truth() {
         secrets.push(e.id.clone());
     }
     for secret in secrets.iter().filter(|s| !s.is_empty()) {
-        assert!(
-            !seen.contains(secret.as_str()),
-            "the volunteer saw hidden text: {secret}"
-        );
+        assert!(!seen.contains(secret.as_str()), "the volunteer saw hidden text: {secret}");
     }
     // The stream did record hidden events, so the check above is not vacuous.
-    assert!(
-        drill
-            .events()
-            .iter()
-            .any(|e| matches!(e.kind, EventKind::StateEntered { .. }))
-    );
+    assert!(drill.events().iter().any(|e| matches!(e.kind, EventKind::StateEntered { .. })));
     assert!(seen.len() > 10_000, "the commands produced output to check");
 }
 
@@ -104,11 +78,23 @@ fn diagnosis_gets_no_verdict_during_the_drill() {
     let r = right.respond("diagnose v2.15.0 deploy: INSERT violates NOT NULL on marketing_opt_in");
     let w = wrong.respond("diagnose the cache is full");
     let text = |d: &Drill, r: std::ops::Range<usize>| {
-        d.events()[r]
-            .iter()
-            .filter_map(|e| volunteer_view(e, 0))
-            .map(|d| d.plain_text())
-            .collect::<String>()
+        d.events()[r].iter().filter_map(|e| volunteer_view(e, 0)).map(|d| d.plain_text()).collect::<String>()
     };
     assert_eq!(text(&right, r), text(&wrong, w));
+}
+
+#[test]
+fn reading_a_runbook_is_not_finding_evidence() {
+    let mut scenario = builtin(DEFAULT_SCENARIO).unwrap().unwrap();
+    scenario.runbooks[0].body.push_str("\nA classic: violates not-null constraint.");
+    let mut drill = Drill::start(Arc::new(scenario), 1);
+    drill.respond("runbook signups");
+    assert!(!drill.events().iter().any(|e| matches!(e.kind, EventKind::EvidenceFound { .. })));
+    drill.respond("logs users-db --grep constraint");
+    assert!(
+        drill
+            .events()
+            .iter()
+            .any(|e| matches!(&e.kind, EventKind::EvidenceFound { id } if id == "constraint-violation"))
+    );
 }

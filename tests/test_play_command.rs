@@ -15,8 +15,7 @@ fn walkthrough_piped_into_play_resolves_with_full_score_and_writes_debrief() {
     assert!(debrief.contains("## What really happened"));
     assert!(debrief.contains("### The 5 Ws"));
     insta::assert_snapshot!("walkthrough_debrief", debrief);
-    let json = std::fs::read_to_string(env.path().join("debriefs/signup-not-null-seed42.json"))
-        .expect("json debrief");
+    let json = std::fs::read_to_string(env.path().join("debriefs/signup-not-null-seed42.json")).expect("json debrief");
     let value: serde_json::Value = serde_json::from_str(&json).expect("valid json");
     assert_eq!(value["score"]["total"], 100);
     assert_eq!(value["seed"], 42);
@@ -27,28 +26,10 @@ fn walkthrough_piped_into_play_resolves_with_full_score_and_writes_debrief() {
 fn script_flag_reads_commands_from_a_file_and_skips_comments() {
     let env = TestEnvironment::new();
     let script = env.write("drill.txt", "# a comment\n\ntime\nquit\nstatus\n");
-    let out = env.run(
-        &[
-            "play",
-            "--seed",
-            "5",
-            "--script",
-            script.to_str().unwrap(),
-            "--debrief",
-            "out",
-        ],
-        "",
-    );
+    let out = env.run(&["play", "--seed", "5", "--script", script.to_str().unwrap(), "--debrief", "out"], "");
     assert_eq!(out.status, 0, "{out}");
-    assert!(
-        out.stdout
-            .contains("14:05:00 wom> time\nIt is 14:05:00 (T+0s); the page came at 14:05:00.\n"),
-        "{out}"
-    );
-    assert!(
-        out.stdout.contains("Drill over at 14:05:00 (quit)."),
-        "{out}"
-    );
+    assert!(out.stdout.contains("14:05:00 wom> time\nIt is 14:05:00 (T+0s); the page came at 14:05:00.\n"), "{out}");
+    assert!(out.stdout.contains("Drill over at 14:05:00 (quit)."), "{out}");
     // Nothing after `quit` runs.
     assert!(!out.stdout.contains("wom> status"), "{out}");
     assert!(env.path().join("out/signup-not-null-seed5.md").exists());
@@ -60,10 +41,7 @@ fn end_of_input_ends_the_drill_and_still_scores() {
     let out = env.play(9, &["declare sev3 signups"]);
     assert_eq!(out.status, 0, "{out}");
     assert!(out.stdout.contains("(end of input)"), "{out}");
-    assert!(
-        out.stdout.contains("declare          7/15"),
-        "wrong severity halves the points: {out}"
-    );
+    assert!(out.stdout.contains("declare          7/15"), "wrong severity halves the points: {out}");
 }
 
 #[test]
@@ -71,16 +49,8 @@ fn a_second_drill_with_the_same_seed_does_not_overwrite_the_first_debrief() {
     let env = TestEnvironment::new();
     env.play(1, &["quit"]);
     env.play(1, &["quit"]);
-    assert!(
-        env.path()
-            .join("debriefs/signup-not-null-seed1.md")
-            .exists()
-    );
-    assert!(
-        env.path()
-            .join("debriefs/signup-not-null-seed1-2.md")
-            .exists()
-    );
+    assert!(env.path().join("debriefs/signup-not-null-seed1.md").exists());
+    assert!(env.path().join("debriefs/signup-not-null-seed1-2.md").exists());
 }
 
 #[test]
@@ -99,9 +69,5 @@ fn unknown_scenario_names_the_built_ins() {
 fn list_shows_the_default_scenario() {
     let env = TestEnvironment::new();
     let out = env.run(&["list"], "");
-    assert!(
-        out.stdout
-            .starts_with("signup-not-null (default)  Easy  PAGE 14:05 SignupsLow"),
-        "{out}"
-    );
+    assert!(out.stdout.starts_with("signup-not-null (default)  Easy  PAGE 14:05 SignupsLow"), "{out}");
 }

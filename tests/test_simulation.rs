@@ -50,10 +50,7 @@ const FIXTURE: &str = r#"(
 )"#;
 
 fn fixture() -> Sim {
-    Sim::new(
-        Arc::new(parse(FIXTURE, "fixture.ron").expect("fixture loads")),
-        1,
-    )
+    Sim::new(Arc::new(parse(FIXTURE, "fixture.ron").expect("fixture loads")), 1)
 }
 
 fn value(sim: &Sim, service: &str, metric: &str) -> f32 {
@@ -82,10 +79,7 @@ fn failure_propagates_by_coupling() {
     assert_eq!(state(&sim, 0), "db_down");
     // Hard at weight 0.5 passes half of db's 0.8; the soft cache edge passes 5% of its 1.0; async passes none.
     let front = value(&sim, "front", "error_rate");
-    assert!(
-        (front - (0.01 + 0.4 + 0.05)).abs() < 1e-5,
-        "front error_rate {front}"
-    );
+    assert!((front - (0.01 + 0.4 + 0.05)).abs() < 1e-5, "front error_rate {front}");
     assert_eq!(sim.health(0), Health::Degraded);
     assert_eq!(sim.health(1), Health::Down);
     // The ramp starts at entry: after one more minute of a ten-minute ramp from 10ms to 110ms db is at
@@ -113,47 +107,26 @@ fn parallel_track_follows_a_reached_state() {
 fn all_trigger_needs_the_action_and_the_sustained_metric() {
     let mut sim = fixture();
     sim.input(Input::Gm("break".into()));
-    sim.input(Input::Action {
-        action: "fix".into(),
-        target: Some("db".into()),
-    });
+    sim.input(Input::Action { action: "fix".into(), target: Some("db".into()) });
     sim.advance(60);
     assert_eq!(state(&sim, 0), "db_down");
     // An action taken before the state was entered does not count for its transitions.
     sim.advance(600);
     assert_eq!(state(&sim, 0), "db_down");
-    sim.input(Input::Action {
-        action: "fix".into(),
-        target: Some("db".into()),
-    });
+    sim.input(Input::Action { action: "fix".into(), target: Some("db".into()) });
     sim.advance(60);
-    assert_eq!(
-        state(&sim, 0),
-        "fixed",
-        "the metric has held long enough by now"
-    );
+    assert_eq!(state(&sim, 0), "fixed", "the metric has held long enough by now");
     let mut sim = fixture();
     sim.input(Input::Gm("break".into()));
     sim.advance(60);
-    sim.input(Input::Action {
-        action: "fix".into(),
-        target: Some("db".into()),
-    });
+    sim.input(Input::Action { action: "fix".into(), target: Some("db".into()) });
     sim.advance(60);
-    assert_eq!(
-        state(&sim, 0),
-        "db_down",
-        "the metric has not held for 2m yet"
-    );
+    assert_eq!(state(&sim, 0), "db_down", "the metric has not held for 2m yet");
     sim.advance(60);
     assert_eq!(state(&sim, 0), "fixed");
     assert_eq!(sim.phase(), Phase::Resolved);
     sim.advance(60);
-    assert_eq!(
-        value(&sim, "front", "error_rate"),
-        0.01,
-        "symptoms end with their state"
-    );
+    assert_eq!(value(&sim, "front", "error_rate"), 0.01, "symptoms end with their state");
 }
 
 #[test]
@@ -161,10 +134,7 @@ fn wrong_target_does_not_trigger() {
     let mut sim = fixture();
     sim.input(Input::Gm("break".into()));
     sim.advance(60);
-    sim.input(Input::Action {
-        action: "fix".into(),
-        target: Some("cache".into()),
-    });
+    sim.input(Input::Action { action: "fix".into(), target: Some("cache".into()) });
     sim.advance(600);
     assert_eq!(state(&sim, 0), "db_down");
 }
@@ -175,12 +145,7 @@ fn alerts_fire_after_holding_and_resolve() {
     sim.take_events();
     sim.input(Input::Gm("break".into()));
     sim.advance(60 * 3);
-    assert!(
-        !sim.take_events()
-            .iter()
-            .any(|e| matches!(e, SimEvent::AlertFired { .. })),
-        "fires only after 3m"
-    );
+    assert!(!sim.take_events().iter().any(|e| matches!(e, SimEvent::AlertFired { .. })), "fires only after 3m");
     sim.advance(60);
     let fired: Vec<i64> = sim
         .take_events()
@@ -191,15 +156,10 @@ fn alerts_fire_after_holding_and_resolve() {
         })
         .collect();
     assert_eq!(fired, vec![240]);
-    sim.input(Input::Action {
-        action: "fix".into(),
-        target: Some("db".into()),
-    });
+    sim.input(Input::Action { action: "fix".into(), target: Some("db".into()) });
     sim.advance(300);
     assert!(
-        sim.take_events()
-            .iter()
-            .any(|e| matches!(e, SimEvent::AlertResolved { name, .. } if name == "FrontErrors"))
+        sim.take_events().iter().any(|e| matches!(e, SimEvent::AlertResolved { name, .. } if name == "FrontErrors"))
     );
 }
 
@@ -231,10 +191,53 @@ fn default_scenario_starts_25_minutes_before_the_page() {
     let sim = Sim::new(scenario, 5);
     let index = sim.series_index("web", "signups_per_min").unwrap();
     let (t0, values) = sim.history().series(index, -7200);
-    let first_zero = values
-        .iter()
-        .position(|v| *v == 0.0)
-        .map(|i| t0 + i as i64 * 60);
+    let first_zero = values.iter().position(|v| *v == 0.0).map(|i| t0 + i as i64 * 60);
     assert_eq!(first_zero, Some(-1500));
     assert!(values[..values.len() - 26].iter().all(|v| *v > 10.0));
+}
+
+/// A scenario with a nested `After` message and a `Below` metric trigger, both of which must wait.
+const WAITING: &str = r#"(
+    schema_version: 1,
+    meta: (id: "waiting", title: "t", briefing: "b", gm_summary: "g", source: "test"),
+    clock: (page_time: "12:00", history: "1h"),
+    services: [(id: "app", metrics: [(name: "rps", baseline: 100.0)])],
+    tracks: [(id: "main", initial: "calm", states: [
+        (id: "calm", phase: Normal, transitions: [
+            (to: "quiet", when: Metric(service: "app", metric: "rps", op: Below, value: 50.0, sustained: "1m")),
+            (to: "done", when: Action(action: "fix")),
+        ]),
+        (id: "quiet", phase: Impact),
+        (id: "done", phase: Resolved),
+    ])],
+    actions: [(id: "fix", summary: "fix", result: "ok")],
+    messages: [(from: "Sam", when: All([After("10m"), Reached("calm")]), text: "ten minutes in")],
+    root_cause: (summary: "s", keywords: [["x"]], five_ws: (what: "a", where: "b", why: "c", when: "d", who: "e")),
+    rubric: (declare: (within: "5m", points: 10), mitigate: (within: "10m", points: 10), root_cause: 10, updates: (every: "10m", points: 10)),
+    walkthrough: ["mitigate fix"],
+)"#;
+
+#[test]
+fn nothing_fires_early_from_zeroed_frames_or_nested_after() {
+    let mut sim = Sim::new(Arc::new(parse(WAITING, "waiting.ron").expect("loads")), 1);
+    assert_eq!(state(&sim, 0), "calm", "a Below trigger must not read an all-zero first frame");
+    let early = sim.take_events();
+    assert!(!early.iter().any(|e| matches!(e, SimEvent::MessageArrived { .. })), "{early:?}");
+    sim.advance(600);
+    let arrived: Vec<i64> = sim
+        .take_events()
+        .iter()
+        .filter_map(|e| matches!(e, SimEvent::MessageArrived { .. }).then(|| e.time()))
+        .collect();
+    assert_eq!(arrived, vec![600]);
+}
+
+#[test]
+fn an_action_lands_when_it_completes() {
+    let mut sim = Sim::new(Arc::new(parse(WAITING, "waiting.ron").expect("loads")), 1);
+    sim.input_at(180, Input::Action { action: "fix".into(), target: None });
+    sim.advance(120);
+    assert_eq!(state(&sim, 0), "calm");
+    sim.advance(60);
+    assert_eq!(state(&sim, 0), "done");
 }

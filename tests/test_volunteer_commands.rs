@@ -71,19 +71,11 @@ fn bad_input_gets_one_line_and_the_prompt_back() {
     ];
     let out = env.play(2, &bad);
     assert_eq!(out.status, 0, "{out}");
-    let errors: Vec<&str> = out
-        .stdout
-        .lines()
-        .filter(|l| l.starts_with("error: "))
-        .collect();
+    let errors: Vec<&str> = out.stdout.lines().filter(|l| l.starts_with("error: ")).collect();
     // `logs auth --grep "unbalanced` is read as plain words: not an error.
     assert_eq!(errors.len(), bad.len() - 1, "{out}");
     // Refused commands cost no time: every prompt still shows the page time.
-    assert_eq!(
-        out.stdout.matches("14:05:00 wom> ").count(),
-        bad.len(),
-        "{out}"
-    );
+    assert_eq!(out.stdout.matches("14:05:00 wom> ").count(), bad.len(), "{out}");
     insta::assert_snapshot!("bad_input_errors", errors.join("\n"));
 }
 
@@ -101,16 +93,7 @@ fn commands_after_the_end_are_refused() {
 #[test]
 fn commands_cost_simulated_time() {
     let env = TestEnvironment::new();
-    let out = env.play(
-        1,
-        &[
-            "status",
-            "logs auth",
-            "mitigate scale-up auth",
-            "wait 5m",
-            "time",
-        ],
-    );
+    let out = env.play(1, &["status", "logs auth", "mitigate scale-up auth", "wait 5m", "time"]);
     for prompt in [
         "14:05:00 wom> status",
         "14:05:30 wom> logs auth",
@@ -127,23 +110,11 @@ fn mitigation_changes_what_the_volunteer_observes() {
     let env = TestEnvironment::new();
     let out = env.play(
         4,
-        &[
-            "mitigate rollback auth",
-            "wait 3m",
-            "status",
-            "changes --since 10m",
-            "logs auth --grep signup --since 2m",
-        ],
+        &["mitigate rollback auth", "wait 3m", "status", "changes --since 10m", "logs auth --grep signup --since 2m"],
     );
-    assert!(
-        out.stdout.contains("auth            service   healthy"),
-        "{out}"
-    );
+    assert!(out.stdout.contains("auth            service   healthy"), "{out}");
     assert!(out.stdout.contains("v2.14.3"), "{out}");
-    assert!(
-        out.stdout.contains("Rollback auth v2.15.0 -> v2.14.3"),
-        "{out}"
-    );
+    assert!(out.stdout.contains("Rollback auth v2.15.0 -> v2.14.3"), "{out}");
     assert!(out.stdout.contains("POST /signup 201 created"), "{out}");
     assert!(out.stdout.contains("ALERT SignupsLow resolved"), "{out}");
 }
@@ -151,22 +122,9 @@ fn mitigation_changes_what_the_volunteer_observes() {
 #[test]
 fn harmful_action_makes_things_worse_and_costs_points() {
     let env = TestEnvironment::new();
-    let out = env.play(
-        4,
-        &["mitigate restart users-db", "wait 2m", "status", "inbox"],
-    );
-    assert!(
-        out.stdout.contains("users-db        database  DOWN"),
-        "{out}"
-    );
+    let out = env.play(4, &["mitigate restart users-db", "wait 2m", "status", "inbox"]);
+    assert!(out.stdout.contains("users-db        database  DOWN"), "{out}");
     assert!(out.stdout.contains("Who restarted users-db?!"), "{out}");
-    let harm = out
-        .stdout
-        .lines()
-        .find(|l| l.trim_start().starts_with("harmful actions"))
-        .unwrap_or_default();
-    assert!(
-        harm.contains("-10") && harm.contains("restart users-db"),
-        "{out}"
-    );
+    let harm = out.stdout.lines().find(|l| l.trim_start().starts_with("harmful actions")).unwrap_or_default();
+    assert!(harm.contains("-10") && harm.contains("restart users-db"), "{out}");
 }

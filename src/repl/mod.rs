@@ -88,12 +88,7 @@ impl LineSource {
 }
 
 /// Plays a drill until it ends, printing what the volunteer sees.
-pub fn run(
-    drill: &mut Drill,
-    source: &mut LineSource,
-    out: &mut dyn Write,
-    color: bool,
-) -> io::Result<()> {
+pub fn run(drill: &mut Drill, source: &mut LineSource, out: &mut dyn Write, color: bool) -> io::Result<()> {
     let tod = drill.sim().page_time_of_day();
     print_events(drill, 0..drill.events().len(), out, color)?;
     while !drill.is_over() {
@@ -117,12 +112,7 @@ pub fn run(
     out.flush()
 }
 
-fn print_events(
-    drill: &Drill,
-    range: std::ops::Range<usize>,
-    out: &mut dyn Write,
-    color: bool,
-) -> io::Result<()> {
+fn print_events(drill: &Drill, range: std::ops::Range<usize>, out: &mut dyn Write, color: bool) -> io::Result<()> {
     let tod = drill.sim().page_time_of_day();
     for event in &drill.events()[range] {
         if matches!(event.kind, EventKind::Command { .. }) {

@@ -6,16 +6,10 @@ use super::{Scenario, ScenarioError, parse};
 pub const DEFAULT_SCENARIO: &str = "signup-not-null";
 
 /// Built-in scenarios: (id, file name, RON text).
-pub const BUILTIN: &[(&str, &str, &str)] = &[(
-    "signup-not-null",
-    "scenarios/signup-not-null.ron",
-    include_str!("../../scenarios/signup-not-null.ron"),
-)];
+pub const BUILTIN: &[(&str, &str, &str)] =
+    &[("signup-not-null", "scenarios/signup-not-null.ron", include_str!("../../scenarios/signup-not-null.ron"))];
 
 /// Loads a built-in scenario by id.
 pub fn builtin(id: &str) -> Option<Result<Scenario, ScenarioError>> {
-    BUILTIN
-        .iter()
-        .find(|(name, _, _)| *name == id)
-        .map(|(_, path, text)| parse(text, &format!("<builtin>/{path}")))
+    BUILTIN.iter().find(|(name, _, _)| *name == id).map(|(_, path, text)| parse(text, &format!("<builtin>/{path}")))
 }

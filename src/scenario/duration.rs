@@ -32,9 +32,7 @@ impl SimDuration {
             None => (false, trimmed.strip_prefix('+').unwrap_or(trimmed)),
         };
         if body.is_empty() {
-            return Err(format!(
-                "`{text}` is not a duration; expected something like `90s`, `5m` or `1h30m`"
-            ));
+            return Err(format!("`{text}` is not a duration; expected something like `90s`, `5m` or `1h30m`"));
         }
         if body.bytes().all(|b| b.is_ascii_digit()) {
             let secs: i64 = body.parse().map_err(|_| format!("`{text}` is too large"))?;
@@ -59,13 +57,9 @@ impl SimDuration {
                 }
             };
             if digits.is_empty() {
-                return Err(format!(
-                    "`{text}` is not a duration: a number must come before `{ch}`"
-                ));
+                return Err(format!("`{text}` is not a duration: a number must come before `{ch}`"));
             }
-            let n: i64 = digits
-                .parse()
-                .map_err(|_| format!("`{text}` is too large"))?;
+            let n: i64 = digits.parse().map_err(|_| format!("`{text}` is too large"))?;
             total = n
                 .checked_mul(unit)
                 .and_then(|v| total.checked_add(v))
@@ -73,9 +67,7 @@ impl SimDuration {
             digits.clear();
         }
         if !digits.is_empty() {
-            return Err(format!(
-                "`{text}` is not a duration: `{digits}` needs a unit (`s`, `m`, `h` or `d`)"
-            ));
+            return Err(format!("`{text}` is not a duration: `{digits}` needs a unit (`s`, `m`, `h` or `d`)"));
         }
         Ok(SimDuration(if negative { -total } else { total }))
     }
@@ -122,9 +114,7 @@ impl<'de> Deserialize<'de> for SimDuration {
                 Ok(SimDuration(v))
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<SimDuration, E> {
-                i64::try_from(v)
-                    .map(SimDuration)
-                    .map_err(|_| E::custom("duration too large"))
+                i64::try_from(v).map(SimDuration).map_err(|_| E::custom("duration too large"))
             }
         }
         deserializer.deserialize_any(Visitor)
@@ -146,21 +136,9 @@ mod tests {
 
     #[test]
     fn rejects_bad_text() {
-        assert!(
-            SimDuration::parse("5x")
-                .unwrap_err()
-                .contains("unknown unit `x`")
-        );
-        assert!(
-            SimDuration::parse("m")
-                .unwrap_err()
-                .contains("a number must come before")
-        );
-        assert!(
-            SimDuration::parse("5m3")
-                .unwrap_err()
-                .contains("needs a unit")
-        );
+        assert!(SimDuration::parse("5x").unwrap_err().contains("unknown unit `x`"));
+        assert!(SimDuration::parse("m").unwrap_err().contains("a number must come before"));
+        assert!(SimDuration::parse("5m3").unwrap_err().contains("needs a unit"));
         assert!(SimDuration::parse("").is_err());
     }
 

@@ -23,12 +23,7 @@ pub enum ScenarioErrorKind {
     /// The file is written for another format version.
     SchemaVersion { found: u32, supported: u32 },
     /// A name that does not exist.
-    UnknownReference {
-        what: &'static str,
-        name: String,
-        context: String,
-        candidates: Vec<String>,
-    },
+    UnknownReference { what: &'static str, name: String, context: String, candidates: Vec<String> },
     /// The same id twice.
     Duplicate { what: &'static str, name: String },
     /// A state no transition leads to.
@@ -38,21 +33,13 @@ pub enum ScenarioErrorKind {
     /// Services depend on each other in a circle.
     DependencyCycle { circle: Vec<String> },
     /// A value outside what makes sense; `near` is text to point the position at.
-    Invalid {
-        context: String,
-        message: String,
-        near: Option<String>,
-    },
+    Invalid { context: String, message: String, near: Option<String> },
 }
 
 impl ScenarioError {
     /// An error with no position yet.
     pub fn new(path: &str, kind: ScenarioErrorKind) -> ScenarioError {
-        ScenarioError {
-            path: path.to_string(),
-            position: None,
-            kind: Box::new(kind),
-        }
+        ScenarioError { path: path.to_string(), position: None, kind: Box::new(kind) }
     }
 }
 
@@ -73,17 +60,9 @@ impl fmt::Display for ScenarioErrorKind {
             Io { message } => write!(f, "cannot read scenario: {message}"),
             Syntax { message } => write!(f, "{}", lowercase_first(message)),
             SchemaVersion { found, supported } => {
-                write!(
-                    f,
-                    "schema_version {found} is not supported; this build reads version {supported}"
-                )
+                write!(f, "schema_version {found} is not supported; this build reads version {supported}")
             }
-            UnknownReference {
-                what,
-                name,
-                context,
-                candidates,
-            } => {
+            UnknownReference { what, name, context, candidates } => {
                 write!(f, "unknown {what} `{name}` in {context}")?;
                 if let Some(best) = super::closest(name, candidates) {
                     write!(f, "; did you mean `{best}`?")?;
@@ -95,25 +74,15 @@ impl fmt::Display for ScenarioErrorKind {
             }
             Duplicate { what, name } => write!(f, "duplicate {what} `{name}`"),
             UnreachableState { state, track } => {
-                write!(
-                    f,
-                    "state `{state}` in track `{track}` cannot be reached from the track's initial state"
-                )
+                write!(f, "state `{state}` in track `{track}` cannot be reached from the track's initial state")
             }
             NoResolvedState { track } => {
-                write!(
-                    f,
-                    "track `{track}` has no reachable state with `phase: Resolved`, so the drill cannot end well"
-                )
+                write!(f, "track `{track}` has no reachable state with `phase: Resolved`, so the drill cannot end well")
             }
-            DependencyCycle { circle } => write!(
-                f,
-                "services depend on each other in a circle: {}",
-                circle.join(" -> ")
-            ),
-            Invalid {
-                context, message, ..
-            } => write!(f, "{context}: {message}"),
+            DependencyCycle { circle } => {
+                write!(f, "services depend on each other in a circle: {}", circle.join(" -> "))
+            }
+            Invalid { context, message, .. } => write!(f, "{context}: {message}"),
         }
     }
 }

@@ -10,9 +10,7 @@ pub fn parse(text: &str, path: &str) -> Result<Scenario, ScenarioError> {
     let scenario: Scenario = options.from_str(text).map_err(|err| ScenarioError {
         path: path.to_string(),
         position: Some((err.span.start.line, err.span.start.col)),
-        kind: Box::new(ScenarioErrorKind::Syntax {
-            message: err.code.to_string(),
-        }),
+        kind: Box::new(ScenarioErrorKind::Syntax { message: err.code.to_string() }),
     })?;
     validate::validate(&scenario).map_err(|kind| locate(text, path, kind))?;
     Ok(scenario)
@@ -21,14 +19,8 @@ pub fn parse(text: &str, path: &str) -> Result<Scenario, ScenarioError> {
 /// Reads, parses and validates a scenario file.
 pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|err| {
-        ScenarioError::new(
-            &shown,
-            ScenarioErrorKind::Io {
-                message: err.to_string(),
-            },
-        )
-    })?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|err| ScenarioError::new(&shown, ScenarioErrorKind::Io { message: err.to_string() }))?;
     parse(&text, &shown)
 }
 
@@ -38,16 +30,13 @@ fn locate(text: &str, path: &str, kind: ScenarioErrorKind) -> ScenarioError {
     let (anchor, needle) = match &kind {
         ScenarioErrorKind::UnknownReference { name, .. }
         | ScenarioErrorKind::Duplicate { name, .. }
-        | ScenarioErrorKind::UnreachableState { state: name, .. } => {
-            (None, Some(format!("\"{name}\"")))
-        }
+        | ScenarioErrorKind::UnreachableState { state: name, .. } => (None, Some(format!("\"{name}\""))),
         ScenarioErrorKind::NoResolvedState { track } => (None, Some(format!("\"{track}\""))),
         ScenarioErrorKind::SchemaVersion { .. } => (None, Some("schema_version".to_string())),
         // The edge that closes the circle is written in the last service before the repeat.
-        ScenarioErrorKind::DependencyCycle { circle } if circle.len() >= 2 => (
-            Some(format!("id: \"{}\"", circle[circle.len() - 2])),
-            Some(format!("\"{}\"", circle[circle.len() - 1])),
-        ),
+        ScenarioErrorKind::DependencyCycle { circle } if circle.len() >= 2 => {
+            (Some(format!("id: \"{}\"", circle[circle.len() - 2])), Some(format!("\"{}\"", circle[circle.len() - 1])))
+        }
         ScenarioErrorKind::Invalid { near, .. } => (None, near.clone()),
         _ => (None, None),
     };
@@ -63,9 +52,5 @@ fn locate(text: &str, path: &str, kind: ScenarioErrorKind) -> ScenarioError {
         let col = before.rfind('\n').map_or(at, |nl| at - nl - 1) + 1;
         (line, col)
     });
-    ScenarioError {
-        path: path.to_string(),
-        position,
-        kind: Box::new(kind),
-    }
+    ScenarioError { path: path.to_string(), position, kind: Box::new(kind) }
 }

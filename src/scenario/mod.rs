@@ -18,9 +18,9 @@ pub use validate::dependency_order;
 
 /// Every volunteer command word; triggers and costs may only name these.
 pub const VOLUNTEER_COMMANDS: &[&str] = &[
-    "alerts", "changes", "config", "declare", "deps", "diagnose", "flags", "help", "hint", "inbox",
-    "logs", "metrics", "mitigate", "note", "query", "quit", "resolve", "role", "runbook", "slo",
-    "status", "tickets", "time", "update", "wait",
+    "alerts", "changes", "config", "declare", "deps", "diagnose", "flags", "help", "hint", "inbox", "logs", "metrics",
+    "mitigate", "note", "query", "quit", "resolve", "role", "runbook", "slo", "status", "tickets", "time", "update",
+    "wait",
 ];
 
 /// The candidate closest to `name` by edit distance, if any is close enough to be a likely typo.
@@ -35,9 +35,5 @@ pub fn closest<'a>(name: &str, candidates: &'a [String]) -> Option<&'a str> {
 
 /// "`a`, `b`, `c`".
 pub fn backticked(items: &[String]) -> String {
-    items
-        .iter()
-        .map(|x| format!("`{x}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    items.iter().map(|x| format!("`{x}`")).collect::<Vec<_>>().join(", ")
 }

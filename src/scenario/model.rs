@@ -124,10 +124,7 @@ fn default_history() -> SimDuration {
 
 impl Default for ClockSpec {
     fn default() -> Self {
-        ClockSpec {
-            page_time: default_page_time(),
-            history: default_history(),
-        }
+        ClockSpec { page_time: default_page_time(), history: default_history() }
     }
 }
 
@@ -269,9 +266,7 @@ pub struct LogSpec {
 }
 
 /// Log levels.
-#[derive(
-    Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq, PartialOrd, Ord, Hash,
-)]
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Level {
     /// Debugging chatter.
     Debug,
@@ -505,6 +500,7 @@ pub enum Phase {
 
 /// A continuous effect of a state.
 #[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
 pub enum Symptom {
     /// Moves a metric away from its healthy model.
     Metric {
@@ -548,6 +544,7 @@ pub enum Shift {
 
 /// A one-shot effect.
 #[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
 pub enum Effect {
     /// Writes one log line.
     Log {
@@ -597,6 +594,7 @@ pub struct Transition {
 
 /// A condition that makes a transition (or a message) happen.
 #[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
 pub enum Trigger {
     /// Simulated time since the page reaches this offset.
     At(SimDuration),
@@ -833,12 +831,7 @@ pub enum Severity {
 
 impl Severity {
     /// All severities, most severe first.
-    pub const ALL: [Severity; 4] = [
-        Severity::Sev1,
-        Severity::Sev2,
-        Severity::Sev3,
-        Severity::Sev4,
-    ];
+    pub const ALL: [Severity; 4] = [Severity::Sev1, Severity::Sev2, Severity::Sev3, Severity::Sev4];
 
     /// `SEV1` … `SEV4`.
     pub fn label(self) -> &'static str {

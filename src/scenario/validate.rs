@@ -9,18 +9,12 @@ type Check = Result<(), ScenarioErrorKind>;
 /// Checks every reference, id and reachability rule; returns the first problem.
 pub fn validate(s: &Scenario) -> Check {
     if s.schema_version != SCHEMA_VERSION {
-        return Err(ScenarioErrorKind::SchemaVersion {
-            found: s.schema_version,
-            supported: SCHEMA_VERSION,
-        });
+        return Err(ScenarioErrorKind::SchemaVersion { found: s.schema_version, supported: SCHEMA_VERSION });
     }
     let names = Names::of(s);
     unique("service", s.services.iter().map(|x| &x.id))?;
     unique("track", s.tracks.iter().map(|x| &x.id))?;
-    unique(
-        "state",
-        s.tracks.iter().flat_map(|t| &t.states).map(|x| &x.id),
-    )?;
+    unique("state", s.tracks.iter().flat_map(|t| &t.states).map(|x| &x.id))?;
     unique("action", s.actions.iter().map(|x| &x.id))?;
     unique("alert", s.alerts.iter().map(|x| &x.name))?;
     unique("runbook", s.runbooks.iter().map(|x| &x.id))?;
@@ -33,10 +27,7 @@ pub fn validate(s: &Scenario) -> Check {
     check_actions(s, &names)?;
     check_rubric(s, &names)?;
     if s.walkthrough.is_empty() {
-        return Err(invalid(
-            "walkthrough",
-            "a scenario needs a walkthrough that proves it can be solved",
-        ));
+        return Err(invalid("walkthrough", "a scenario needs a walkthrough that proves it can be solved"));
     }
     Ok(())
 }
@@ -49,6 +40,7 @@ struct Names {
     actions: Vec<String>,
     flags: Vec<String>,
     commands: Vec<String>,
+    action_targets: BTreeMap<String, Vec<String>>,
 }
 
 impl Names {
@@ -63,17 +55,13 @@ impl Names {
             metrics: s
                 .services
                 .iter()
-                .map(|svc| {
-                    (
-                        svc.id.clone(),
-                        sorted(&mut svc.metrics.iter().map(|m| &m.name)),
-                    )
-                })
+                .map(|svc| (svc.id.clone(), sorted(&mut svc.metrics.iter().map(|m| &m.name))))
                 .collect(),
             states: sorted(&mut s.tracks.iter().flat_map(|t| &t.states).map(|x| &x.id)),
             actions: sorted(&mut s.actions.iter().map(|x| &x.id)),
             flags: sorted(&mut s.flags.iter().map(|x| &x.id)),
             commands: VOLUNTEER_COMMANDS.iter().map(|c| c.to_string()).collect(),
+            action_targets: s.actions.iter().map(|a| (a.id.clone(), a.targets.clone())).collect(),
         }
     }
 
@@ -85,18 +73,11 @@ impl Names {
         self.service(service, &context)?;
         let empty = Vec::new();
         let metrics = self.metrics.get(service).unwrap_or(&empty);
-        known("metric", metric, metrics, || {
-            format!("{} (service `{service}`)", context())
-        })
+        known("metric", metric, metrics, || format!("{} (service `{service}`)", context()))
     }
 }
 
-fn known(
-    what: &'static str,
-    name: &str,
-    candidates: &[String],
-    context: impl Fn() -> String,
-) -> Check {
+fn known(what: &'static str, name: &str, candidates: &[String], context: impl Fn() -> String) -> Check {
     if candidates.iter().any(|c| c == name) {
         return Ok(());
     }
@@ -109,34 +90,19 @@ fn known(
 }
 
 fn invalid(context: impl Into<String>, message: impl Into<String>) -> ScenarioErrorKind {
-    ScenarioErrorKind::Invalid {
-        context: context.into(),
-        message: message.into(),
-        near: None,
-    }
+    ScenarioErrorKind::Invalid { context: context.into(), message: message.into(), near: None }
 }
 
 /// An invalid value, pointed at where `near` is written.
-fn invalid_near(
-    context: impl Into<String>,
-    message: impl Into<String>,
-    near: String,
-) -> ScenarioErrorKind {
-    ScenarioErrorKind::Invalid {
-        context: context.into(),
-        message: message.into(),
-        near: Some(near),
-    }
+fn invalid_near(context: impl Into<String>, message: impl Into<String>, near: String) -> ScenarioErrorKind {
+    ScenarioErrorKind::Invalid { context: context.into(), message: message.into(), near: Some(near) }
 }
 
 fn unique<'a>(what: &'static str, ids: impl Iterator<Item = &'a String>) -> Check {
     let mut seen = BTreeSet::new();
     for id in ids {
         if !seen.insert(id) {
-            return Err(ScenarioErrorKind::Duplicate {
-                what,
-                name: id.clone(),
-            });
+            return Err(ScenarioErrorKind::Duplicate { what, name: id.clone() });
         }
     }
     Ok(())
@@ -144,10 +110,7 @@ fn unique<'a>(what: &'static str, ids: impl Iterator<Item = &'a String>) -> Chec
 
 fn check_clock(s: &Scenario) -> Check {
     let valid = s.clock.page_time.split_once(':').is_some_and(|(h, m)| {
-        h.len() == 2
-            && m.len() == 2
-            && h.parse::<u8>().is_ok_and(|h| h < 24)
-            && m.parse::<u8>().is_ok_and(|m| m < 60)
+        h.len() == 2 && m.len() == 2 && h.parse::<u8>().is_ok_and(|h| h < 24) && m.parse::<u8>().is_ok_and(|m| m < 60)
     });
     if !valid {
         let text = &s.clock.page_time;
@@ -169,10 +132,7 @@ fn check_services(s: &Scenario, names: &Names) -> Check {
         for dep in &svc.depends_on {
             names.service(&dep.on, || format!("`depends_on` of service `{}`", svc.id))?;
             if dep.on == svc.id {
-                return Err(invalid(
-                    format!("service `{}`", svc.id),
-                    "a service cannot depend on itself",
-                ));
+                return Err(invalid(format!("service `{}`", svc.id), "a service cannot depend on itself"));
             }
             if !(0.0..=1.0).contains(&dep.weight) {
                 return Err(invalid_near(
@@ -196,12 +156,7 @@ fn check_services(s: &Scenario, names: &Names) -> Check {
 
 /// Services ordered so that every dependency comes before its dependents.
 pub fn dependency_order(s: &Scenario) -> Result<Vec<usize>, ScenarioErrorKind> {
-    let index: BTreeMap<&str, usize> = s
-        .services
-        .iter()
-        .enumerate()
-        .map(|(i, x)| (x.id.as_str(), i))
-        .collect();
+    let index: BTreeMap<&str, usize> = s.services.iter().enumerate().map(|(i, x)| (x.id.as_str(), i)).collect();
     let mut state = vec![0u8; s.services.len()]; // 0 new, 1 on the stack, 2 done
     let mut order = Vec::with_capacity(s.services.len());
     let mut stack: Vec<usize> = Vec::new();
@@ -217,10 +172,7 @@ pub fn dependency_order(s: &Scenario) -> Result<Vec<usize>, ScenarioErrorKind> {
             2 => return Ok(()),
             1 => {
                 let from = stack.iter().position(|&x| x == i).unwrap_or(0);
-                let mut circle: Vec<String> = stack[from..]
-                    .iter()
-                    .map(|&x| s.services[x].id.clone())
-                    .collect();
+                let mut circle: Vec<String> = stack[from..].iter().map(|&x| s.services[x].id.clone()).collect();
                 circle.push(s.services[i].id.clone());
                 return Err(ScenarioErrorKind::DependencyCycle { circle });
             }
@@ -259,23 +211,15 @@ fn check_telemetry(s: &Scenario, names: &Names) -> Check {
             SloKind::Availability => "error_rate",
             SloKind::Latency(_) => "latency_p99",
         };
-        names.metric(&slo.service, metric, || {
-            format!("the SLO of `{}`, which reads `{metric}`", slo.service)
-        })?;
+        names.metric(&slo.service, metric, || format!("the SLO of `{}`, which reads `{metric}`", slo.service))?;
         if !(slo.target > 0.0 && slo.target < 1.0) {
-            return Err(invalid(
-                format!("SLO of `{}`", slo.service),
-                "target must lie strictly between 0 and 1",
-            ));
+            return Err(invalid(format!("SLO of `{}`", slo.service), "target must lie strictly between 0 and 1"));
         }
     }
     if let SeverityPolicy::Custom(tiers) = &s.severity_policy
         && tiers.is_empty()
     {
-        return Err(invalid(
-            "severity_policy",
-            "a custom policy needs at least one tier",
-        ));
+        return Err(invalid("severity_policy", "a custom policy needs at least one tier"));
     }
     for m in &s.messages {
         check_trigger(&m.when, names, &format!("message from `{}`", m.from))?;
@@ -289,16 +233,12 @@ fn check_tracks(s: &Scenario, names: &Names) -> Check {
     };
     for track in &s.tracks {
         let own: Vec<String> = track.states.iter().map(|x| x.id.clone()).collect();
-        known("state", &track.initial, &own, || {
-            format!("`initial` of track `{}`", track.id)
-        })?;
+        known("state", &track.initial, &own, || format!("`initial` of track `{}`", track.id))?;
         for st in &track.states {
             let at = format!("state `{}`", st.id);
             for sym in &st.symptoms {
                 match sym {
-                    Symptom::Metric {
-                        service, metric, ..
-                    } => names.metric(service, metric, || at.clone())?,
+                    Symptom::Metric { service, metric, .. } => names.metric(service, metric, || at.clone())?,
                     Symptom::Logs { service, .. } => names.service(service, || at.clone())?,
                 }
             }
@@ -306,23 +246,16 @@ fn check_tracks(s: &Scenario, names: &Names) -> Check {
                 check_effect(eff, names, &at)?;
             }
             for tr in &st.transitions {
-                known("state", &tr.to, &own, || {
-                    format!("a transition of {at} (same track `{}`)", track.id)
-                })?;
+                known("state", &tr.to, &own, || format!("a transition of {at} (same track `{}`)", track.id))?;
                 check_trigger(&tr.when, names, &at)?;
             }
         }
         if let Some(state) = unreachable(track).into_iter().next() {
-            return Err(ScenarioErrorKind::UnreachableState {
-                state,
-                track: track.id.clone(),
-            });
+            return Err(ScenarioErrorKind::UnreachableState { state, track: track.id.clone() });
         }
     }
     if !main.states.iter().any(|x| x.phase == Phase::Resolved) {
-        return Err(ScenarioErrorKind::NoResolvedState {
-            track: main.id.clone(),
-        });
+        return Err(ScenarioErrorKind::NoResolvedState { track: main.id.clone() });
     }
     Ok(())
 }
@@ -340,19 +273,14 @@ fn unreachable(track: &Track) -> Vec<String> {
             }
         }
     }
-    track
-        .states
-        .iter()
-        .filter(|x| !seen.contains(x.id.as_str()))
-        .map(|x| x.id.clone())
-        .collect()
+    track.states.iter().filter(|x| !seen.contains(x.id.as_str())).map(|x| x.id.clone()).collect()
 }
 
 fn check_effect(eff: &Effect, names: &Names, at: &str) -> Check {
     match eff {
-        Effect::Log { service, .. }
-        | Effect::Change { service, .. }
-        | Effect::Version { service, .. } => names.service(service, || at.to_string()),
+        Effect::Log { service, .. } | Effect::Change { service, .. } | Effect::Version { service, .. } => {
+            names.service(service, || at.to_string())
+        }
         Effect::SetFlag { flag, .. } => known("flag", flag, &names.flags, || at.to_string()),
     }
 }
@@ -361,27 +289,28 @@ fn check_trigger(t: &Trigger, names: &Names, at: &str) -> Check {
     match t {
         Trigger::At(_) | Trigger::After(_) | Trigger::Gm(_) => Ok(()),
         Trigger::Action { action, target } => {
-            known("action", action, &names.actions, || {
-                format!("a trigger of {at}")
-            })?;
-            if let Some(target) = target {
-                check_target(target, names, &format!("a trigger of {at}"))?;
-            }
-            Ok(())
+            known("action", action, &names.actions, || format!("a trigger of {at}"))?;
+            check_action_target(action, target.as_deref(), names, &format!("a trigger of {at}"))
         }
-        Trigger::Command { command, .. } => known("command", command, &names.commands, || {
-            format!("a trigger of {at}")
-        }),
-        Trigger::Metric {
-            service, metric, ..
-        } => names.metric(service, metric, || format!("a trigger of {at}")),
-        Trigger::Reached(state) => known("state", state, &names.states, || {
-            format!("a `Reached` trigger of {at}")
-        }),
-        Trigger::All(inner) | Trigger::Any(inner) => {
-            inner.iter().try_for_each(|t| check_trigger(t, names, at))
-        }
+        Trigger::Command { command, .. } => known("command", command, &names.commands, || format!("a trigger of {at}")),
+        Trigger::Metric { service, metric, .. } => names.metric(service, metric, || format!("a trigger of {at}")),
+        Trigger::Reached(state) => known("state", state, &names.states, || format!("a `Reached` trigger of {at}")),
+        Trigger::All(inner) | Trigger::Any(inner) => inner.iter().try_for_each(|t| check_trigger(t, names, at)),
     }
+}
+
+/// A target named with an action must be one the action accepts, or the trigger could never match.
+fn check_action_target(action: &str, target: Option<&str>, names: &Names, context: &str) -> Check {
+    let Some(target) = target else { return Ok(()) };
+    let accepted = names.action_targets.get(action).cloned().unwrap_or_default();
+    if accepted.is_empty() {
+        return Err(invalid_near(
+            context,
+            format!("action `{action}` takes no target, yet `{target}` is named"),
+            format!("\"{target}\""),
+        ));
+    }
+    known("target", target, &accepted, || format!("{context} (targets of action `{action}`)"))
 }
 
 fn check_target(target: &str, names: &Names, context: &str) -> Check {
@@ -397,27 +326,18 @@ fn check_actions(s: &Scenario, names: &Names) -> Check {
         }
     }
     for command in s.costs.keys() {
-        known("command", command, &names.commands, || {
-            "`costs`".to_string()
-        })?;
+        known("command", command, &names.commands, || "`costs`".to_string())?;
     }
     Ok(())
 }
 
 fn check_rubric(s: &Scenario, names: &Names) -> Check {
     for h in &s.rubric.harmful {
-        known("action", &h.action, &names.actions, || {
-            "`rubric.harmful`".to_string()
-        })?;
-        if let Some(target) = &h.target {
-            check_target(target, names, "`rubric.harmful`")?;
-        }
+        known("action", &h.action, &names.actions, || "`rubric.harmful`".to_string())?;
+        check_action_target(&h.action, h.target.as_deref(), names, "`rubric.harmful`")?;
     }
     if s.root_cause.keywords.iter().any(|group| group.is_empty()) {
-        return Err(invalid(
-            "root_cause.keywords",
-            "every keyword group needs at least one word",
-        ));
+        return Err(invalid("root_cause.keywords", "every keyword group needs at least one word"));
     }
     Ok(())
 }

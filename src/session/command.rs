@@ -161,12 +161,30 @@ impl Command {
         }
     }
 
+    /// Whether the command shows simulated telemetry, the only output that counts as finding evidence
+    /// (runbooks, hints and action results are written by the scenario author and would give it away).
+    pub fn shows_telemetry(&self) -> bool {
+        matches!(
+            self,
+            Command::Status
+                | Command::Alerts
+                | Command::Metrics { .. }
+                | Command::Logs { .. }
+                | Command::Deps { .. }
+                | Command::Changes { .. }
+                | Command::Flags
+                | Command::Config { .. }
+                | Command::Inbox
+                | Command::Tickets
+        )
+    }
+
     /// The first argument, which triggers may match on (`logs users-db` → `users-db`).
     pub fn target(&self) -> Option<String> {
         match self {
-            Command::Metrics { service, .. }
-            | Command::Deps { service }
-            | Command::Config { service } => Some(service.clone()),
+            Command::Metrics { service, .. } | Command::Deps { service } | Command::Config { service } => {
+                Some(service.clone())
+            }
             Command::Logs { service, .. } => service.clone(),
             Command::Runbook { name, .. } => name.clone(),
             Command::Mitigate { target, .. } => target.clone(),
@@ -190,12 +208,7 @@ pub enum Parsed {
 pub fn command_summaries() -> Vec<(String, String)> {
     Command::command()
         .get_subcommands()
-        .map(|c| {
-            (
-                c.get_name().to_string(),
-                c.get_about().map(|a| a.to_string()).unwrap_or_default(),
-            )
-        })
+        .map(|c| (c.get_name().to_string(), c.get_about().map(|a| a.to_string()).unwrap_or_default()))
         .collect()
 }
 
@@ -213,8 +226,7 @@ pub fn parse(line: &str) -> Result<Parsed, CommandError> {
         return Ok(Parsed::Empty);
     }
     // Free text keeps apostrophes: fall back to plain words when quotes do not balance.
-    let words = shlex::split(trimmed)
-        .unwrap_or_else(|| trimmed.split_whitespace().map(str::to_string).collect());
+    let words = shlex::split(trimmed).unwrap_or_else(|| trimmed.split_whitespace().map(str::to_string).collect());
     let word = words.first().cloned().unwrap_or_default();
     let command = match Command::try_parse_from(&words) {
         Ok(command) => command,
@@ -230,25 +242,13 @@ fn usage_error(word: &str, err: clap::Error) -> Result<Parsed, CommandError> {
         }
         ErrorKind::InvalidSubcommand | ErrorKind::UnknownArgument if !is_command(word) => {
             let names: Vec<String> = command_summaries().into_iter().map(|(n, _)| n).collect();
-            CommandErrorKind::UnknownCommand {
-                suggestion: closest(word, &names).map(str::to_string),
-            }
+            CommandErrorKind::UnknownCommand { suggestion: closest(word, &names).map(str::to_string) }
         }
         ErrorKind::MissingRequiredArgument => {
             let rendered = err.render().to_string();
-            let missing: Vec<&str> = rendered
-                .lines()
-                .skip(1)
-                .map(str::trim)
-                .take_while(|l| !l.is_empty())
-                .collect();
-            let usage = rendered
-                .lines()
-                .find_map(|l| l.trim().strip_prefix("Usage: "))
-                .unwrap_or(word);
-            CommandErrorKind::Usage {
-                message: format!("missing {}; usage: {usage}", missing.join(" ")),
-            }
+            let missing: Vec<&str> = rendered.lines().skip(1).map(str::trim).take_while(|l| !l.is_empty()).collect();
+            let usage = rendered.lines().find_map(|l| l.trim().strip_prefix("Usage: ")).unwrap_or(word);
+            CommandErrorKind::Usage { message: format!("missing {}; usage: {usage}", missing.join(" ")) }
         }
         _ => {
             let rendered = err.render().to_string();
@@ -257,10 +257,7 @@ fn usage_error(word: &str, err: clap::Error) -> Result<Parsed, CommandError> {
             CommandErrorKind::Usage { message }
         }
     };
-    Err(CommandError {
-        word: word.to_string(),
-        kind,
-    })
+    Err(CommandError { word: word.to_string(), kind })
 }
 
 fn is_command(word: &str) -> bool {
@@ -270,23 +267,13 @@ fn is_command(word: &str) -> bool {
 /// Free-text arguments keep the line exactly as typed rather than clap's re-joined words.
 fn keep_raw_text(command: Command, line: &str) -> Command {
     match command {
-        Command::Update { .. } => Command::Update {
-            text: vec![rest_after(line, 1)],
-        },
-        Command::Note { .. } => Command::Note {
-            text: vec![rest_after(line, 1)],
-        },
-        Command::Diagnose { .. } => Command::Diagnose {
-            text: vec![rest_after(line, 1)],
-        },
-        Command::Declare { severity, title } if !title.is_empty() => Command::Declare {
-            severity,
-            title: vec![rest_after(line, 2)],
-        },
-        Command::Role { role, name } if !name.is_empty() => Command::Role {
-            role,
-            name: vec![rest_after(line, 2)],
-        },
+        Command::Update { .. } => Command::Update { text: vec![rest_after(line, 1)] },
+        Command::Note { .. } => Command::Note { text: vec![rest_after(line, 1)] },
+        Command::Diagnose { .. } => Command::Diagnose { text: vec![rest_after(line, 1)] },
+        Command::Declare { severity, title } if !title.is_empty() => {
+            Command::Declare { severity, title: vec![rest_after(line, 2)] }
+        }
+        Command::Role { role, name } if !name.is_empty() => Command::Role { role, name: vec![rest_after(line, 2)] },
         other => other,
     }
 }
@@ -319,16 +306,9 @@ pub enum CommandErrorKind {
     /// Arguments do not fit the command.
     Usage { message: String },
     /// A name that is not one of the candidates (service, metric, runbook, action, target, role…).
-    Unknown {
-        what: &'static str,
-        name: String,
-        candidates: Vec<String>,
-    },
+    Unknown { what: &'static str, name: String, candidates: Vec<String> },
     /// An action needs a target.
-    MissingTarget {
-        action: String,
-        candidates: Vec<String>,
-    },
+    MissingTarget { action: String, candidates: Vec<String> },
     /// A duration that does not parse.
     BadDuration { message: String },
     /// The drill has ended.
@@ -339,28 +319,14 @@ impl fmt::Display for CommandError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         use CommandErrorKind::*;
         match &self.kind {
-            UnknownCommand {
-                suggestion: Some(s),
-            } => {
-                write!(
-                    f,
-                    "unknown command `{}`; did you mean `{s}`? (`help` lists the commands)",
-                    self.word
-                )
+            UnknownCommand { suggestion: Some(s) } => {
+                write!(f, "unknown command `{}`; did you mean `{s}`? (`help` lists the commands)", self.word)
             }
             UnknownCommand { suggestion: None } => {
-                write!(
-                    f,
-                    "unknown command `{}` (`help` lists the commands)",
-                    self.word
-                )
+                write!(f, "unknown command `{}` (`help` lists the commands)", self.word)
             }
             Usage { message } => write!(f, "{}: {message} (see `help {}`)", self.word, self.word),
-            Unknown {
-                what,
-                name,
-                candidates,
-            } => {
+            Unknown { what, name, candidates } => {
                 write!(f, "{}: no {what} `{name}`", self.word)?;
                 if let Some(best) = closest(name, candidates) {
                     write!(f, "; did you mean `{best}`?")?;
@@ -371,12 +337,7 @@ impl fmt::Display for CommandError {
                 Ok(())
             }
             MissingTarget { action, candidates } => {
-                write!(
-                    f,
-                    "{}: `{action}` needs a target: {}",
-                    self.word,
-                    candidates.join(", ")
-                )
+                write!(f, "{}: `{action}` needs a target: {}", self.word, candidates.join(", "))
             }
             BadDuration { message } => write!(f, "{}: {message}", self.word),
             Ended => write!(f, "the drill has ended"),
@@ -401,10 +362,7 @@ mod tests {
     fn command_table_matches_the_scenario_vocabulary() {
         let mut names: Vec<String> = command_summaries().into_iter().map(|(n, _)| n).collect();
         names.sort();
-        let mut known: Vec<String> = crate::scenario::VOLUNTEER_COMMANDS
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let mut known: Vec<String> = crate::scenario::VOLUNTEER_COMMANDS.iter().map(|s| s.to_string()).collect();
         known.retain(|n| n != "slo" && n != "query");
         assert_eq!(names, known);
     }
@@ -412,28 +370,18 @@ mod tests {
     #[test]
     fn free_text_is_kept_verbatim() {
         let parsed = parse("update It's   broken -- rolling back").unwrap();
-        assert_eq!(
-            parsed,
-            Parsed::Command(Command::Update {
-                text: vec!["It's   broken -- rolling back".into()]
-            })
-        );
+        assert_eq!(parsed, Parsed::Command(Command::Update { text: vec!["It's   broken -- rolling back".into()] }));
         let parsed = parse("declare sev2 Signups \"down\"").unwrap();
         assert_eq!(
             parsed,
-            Parsed::Command(Command::Declare {
-                severity: "sev2".into(),
-                title: vec!["Signups \"down\"".into()]
-            })
+            Parsed::Command(Command::Declare { severity: "sev2".into(), title: vec!["Signups \"down\"".into()] })
         );
     }
 
     #[test]
     fn quoted_grep_is_one_argument() {
         let parsed = parse("logs auth --grep \"null value\" --tail 3").unwrap();
-        let Parsed::Command(Command::Logs { grep, tail, .. }) = parsed else {
-            panic!("not logs")
-        };
+        let Parsed::Command(Command::Logs { grep, tail, .. }) = parsed else { panic!("not logs") };
         assert_eq!(grep.as_deref(), Some("null value"));
         assert_eq!(tail, Some(3));
     }
@@ -441,10 +389,7 @@ mod tests {
     #[test]
     fn errors_are_one_line_with_suggestions() {
         let err = parse("stauts").unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "unknown command `stauts`; did you mean `status`? (`help` lists the commands)"
-        );
+        assert_eq!(err.to_string(), "unknown command `stauts`; did you mean `status`? (`help` lists the commands)");
         let err = parse("metrics").unwrap_err();
         assert!(!err.to_string().contains('\n'), "{err}");
         assert!(err.to_string().starts_with("metrics: "), "{err}");

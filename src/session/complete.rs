@@ -5,20 +5,14 @@ use crate::scenario::Scenario;
 
 /// Where the word being completed starts and the candidates that extend it, sorted.
 pub fn completions(s: &Scenario, before_cursor: &str) -> (usize, Vec<String>) {
-    let start = before_cursor
-        .rfind(char::is_whitespace)
-        .map_or(0, |i| i + 1);
+    let start = before_cursor.rfind(char::is_whitespace).map_or(0, |i| i + 1);
     let prefix = &before_cursor[start..];
     let done: Vec<&str> = before_cursor[..start].split_whitespace().collect();
     let services = || s.services.iter().map(|x| x.id.clone()).collect::<Vec<_>>();
     let mut pool: Vec<String> = if prefix.starts_with("--") {
         flags(done.first().copied().unwrap_or(""))
     } else {
-        let positional: Vec<&str> = done
-            .iter()
-            .copied()
-            .filter(|w| !w.starts_with("--"))
-            .collect();
+        let positional: Vec<&str> = done.iter().copied().filter(|w| !w.starts_with("--")).collect();
         match positional.as_slice() {
             [] => command_summaries().into_iter().map(|(n, _)| n).collect(),
             ["help"] => command_summaries().into_iter().map(|(n, _)| n).collect(),
@@ -31,12 +25,9 @@ pub fn completions(s: &Scenario, before_cursor: &str) -> (usize, Vec<String>) {
                 .unwrap_or_default(),
             ["runbook"] => s.runbooks.iter().map(|r| r.id.clone()).collect(),
             ["mitigate"] => s.actions.iter().map(|a| a.id.clone()).collect(),
-            ["mitigate", action] => s
-                .actions
-                .iter()
-                .find(|a| a.id == *action)
-                .map(|a| a.targets.clone())
-                .unwrap_or_default(),
+            ["mitigate", action] => {
+                s.actions.iter().find(|a| a.id == *action).map(|a| a.targets.clone()).unwrap_or_default()
+            }
             ["role"] => ["ic", "ol", "cl"].map(String::from).to_vec(),
             ["declare"] => ["sev1", "sev2", "sev3", "sev4"].map(String::from).to_vec(),
             _ => Vec::new(),
@@ -44,9 +35,7 @@ pub fn completions(s: &Scenario, before_cursor: &str) -> (usize, Vec<String>) {
     };
     // After `--level` comes a level, not another flag.
     if done.last() == Some(&"--level") {
-        pool = ["debug", "info", "warn", "error"]
-            .map(String::from)
-            .to_vec();
+        pool = ["debug", "info", "warn", "error"].map(String::from).to_vec();
     }
     pool.retain(|c| c.starts_with(prefix));
     pool.sort();

@@ -48,49 +48,24 @@ pub fn debrief(drill: &Drill) -> Debrief {
         clock_label(tod, facts.end_t()),
         SimDuration(facts.end_t())
     );
-    let _ = writeln!(
-        md,
-        "## Score\n\n```text\n{}```\n",
-        card.render().plain_text()
-    );
+    let _ = writeln!(md, "## Score\n\n```text\n{}```\n", card.render().plain_text());
     write_truth(&mut md, drill, &facts);
     let _ = writeln!(md, "## Timeline\n");
-    let _ = writeln!(
-        md,
-        "Everything the volunteer typed and saw, with what happened behind the scenes in italics.\n"
-    );
+    let _ = writeln!(md, "Everything the volunteer typed and saw, with what happened behind the scenes in italics.\n");
     let mut pending_command: Option<String> = None;
     for e in drill.events() {
         match &e.kind {
             EventKind::Command { line } => pending_command = Some(line.clone()),
             EventKind::Output { doc } => {
                 let line = pending_command.take().unwrap_or_default();
-                let _ = writeln!(
-                    md,
-                    "**{}** `{}`\n\n```text\n{}```\n",
-                    at(e.t),
-                    line.replace('`', "'"),
-                    doc.plain_text()
-                );
+                let _ =
+                    writeln!(md, "**{}** `{}`\n\n```text\n{}```\n", at(e.t), line.replace('`', "'"), doc.plain_text());
             }
             EventKind::Rejected { line, error } => {
-                let _ = writeln!(
-                    md,
-                    "**{}** `{}`: refused: {error}\n",
-                    at(e.t),
-                    line.replace('`', "'")
-                );
+                let _ = writeln!(md, "**{}** `{}`: refused: {error}\n", at(e.t), line.replace('`', "'"));
             }
-            EventKind::StateEntered {
-                track,
-                state,
-                phase,
-            } => {
-                let _ = writeln!(
-                    md,
-                    "*{}: behind the scenes, `{track}` entered `{state}` ({phase:?})*\n",
-                    at(e.t)
-                );
+            EventKind::StateEntered { track, state, phase } => {
+                let _ = writeln!(md, "*{}: behind the scenes, `{track}` entered `{state}` ({phase:?})*\n", at(e.t));
             }
             EventKind::EvidenceFound { id } => {
                 let _ = writeln!(md, "*{}: evidence `{id}` was on screen*\n", at(e.t));
@@ -116,11 +91,7 @@ pub fn debrief(drill: &Drill) -> Debrief {
         events: drill.events(),
     })
     .unwrap_or_default();
-    Debrief {
-        markdown: md,
-        json,
-        score: card,
-    }
+    Debrief { markdown: md, json, score: card }
 }
 
 fn write_truth(md: &mut String, drill: &Drill, facts: &Facts) {
@@ -131,14 +102,8 @@ fn write_truth(md: &mut String, drill: &Drill, facts: &Facts) {
         let _ = writeln!(md, "Trigger: {}.\n", rc.trigger);
     }
     let diagnosis = facts.diagnosis.as_deref().unwrap_or("(no diagnosis given)");
-    let (hit, of) = facts
-        .diagnosis
-        .as_deref()
-        .map_or((0, rc.keywords.len()), |d| root_cause_match(s, d));
-    let _ = writeln!(
-        md,
-        "Your diagnosis ({hit} of {of} key facts): {diagnosis}\n"
-    );
+    let (hit, of) = facts.diagnosis.as_deref().map_or((0, rc.keywords.len()), |d| root_cause_match(s, d));
+    let _ = writeln!(md, "Your diagnosis ({hit} of {of} key facts): {diagnosis}\n");
 }
 
 fn write_postmortem(md: &mut String, drill: &Drill, facts: &Facts, card: &Scorecard) {
@@ -151,39 +116,20 @@ fn write_postmortem(md: &mut String, drill: &Drill, facts: &Facts, card: &Scorec
         .iter()
         .rev()
         .find_map(|e| match &e.kind {
-            EventKind::Declared { title, severity } => {
-                Some(format!("{} {title}", severity.label()))
-            }
+            EventKind::Declared { title, severity } => Some(format!("{} {title}", severity.label())),
             _ => None,
         })
         .unwrap_or_else(|| "(never declared)".to_string());
     let _ = writeln!(md, "## Postmortem (draft)\n");
-    let _ = writeln!(
-        md,
-        "*Blameless: describe what the system and the process did, not who was at fault.*\n"
-    );
-    let _ = writeln!(
-        md,
-        "### Summary\n\nIncident: {title}. {}\n",
-        s.root_cause.summary
-    );
+    let _ = writeln!(md, "*Blameless: describe what the system and the process did, not who was at fault.*\n");
+    let _ = writeln!(md, "### Summary\n\nIncident: {title}. {}\n", s.root_cause.summary);
     let _ = writeln!(md, "### Impact\n");
     let _ = writeln!(md, "- Who: {}", w.who);
     let end = facts.mitigated.unwrap_or(facts.end_t());
     match facts.impact_start {
         Some(start) => {
-            let ongoing = if facts.mitigated.is_none() {
-                " (still ongoing when the drill ended)"
-            } else {
-                ""
-            };
-            let _ = writeln!(
-                md,
-                "- Duration: {} to {}, {}{ongoing}",
-                at(start),
-                at(end),
-                SimDuration(end - start)
-            );
+            let ongoing = if facts.mitigated.is_none() { " (still ongoing when the drill ended)" } else { "" };
+            let _ = writeln!(md, "- Duration: {} to {}, {}{ongoing}", at(start), at(end), SimDuration(end - start));
         }
         None => {
             let _ = writeln!(md, "- Duration: unknown");
@@ -193,20 +139,13 @@ fn write_postmortem(md: &mut String, drill: &Drill, facts: &Facts, card: &Scorec
         md,
         "- Detection: paged at {}{}\n",
         at(0),
-        facts.impact_start.map_or(String::new(), |t| format!(
-            ", {} after impact began",
-            SimDuration(-t)
-        ))
+        facts.impact_start.map_or(String::new(), |t| format!(", {} after impact began", SimDuration(-t)))
     );
     let _ = writeln!(md, "### Timeline\n");
     let mut key: Vec<(i64, String)> = s
         .changes
         .iter()
-        .filter(|c| {
-            facts
-                .impact_start
-                .is_some_and(|start| c.at.secs() <= start && start - c.at.secs() <= 3600)
-        })
+        .filter(|c| facts.impact_start.is_some_and(|start| c.at.secs() <= start && start - c.at.secs() <= 3600))
         .map(|c| (c.at.secs(), format!("{} ({})", c.summary, c.service)))
         .collect();
     if let Some(t) = facts.impact_start {
@@ -248,11 +187,7 @@ fn write_postmortem(md: &mut String, drill: &Drill, facts: &Facts, card: &Scorec
         let _ = writeln!(md, "| {q} | {a} |");
     }
     let _ = writeln!(md, "\n### What went well\n");
-    let good: Vec<_> = card
-        .lines
-        .iter()
-        .filter(|l| l.max > 0 && l.points >= l.max)
-        .collect();
+    let good: Vec<_> = card.lines.iter().filter(|l| l.max > 0 && l.points >= l.max).collect();
     if good.is_empty() {
         let _ = writeln!(md, "- (to discuss)");
     }
@@ -260,11 +195,7 @@ fn write_postmortem(md: &mut String, drill: &Drill, facts: &Facts, card: &Scorec
         let _ = writeln!(md, "- {}: {}", l.item, l.detail);
     }
     let _ = writeln!(md, "\n### What to improve\n");
-    let weak: Vec<_> = card
-        .lines
-        .iter()
-        .filter(|l| l.points < l.max || l.points < 0)
-        .collect();
+    let weak: Vec<_> = card.lines.iter().filter(|l| l.points < l.max || l.points < 0).collect();
     if weak.is_empty() {
         let _ = writeln!(md, "- (to discuss)");
     }
@@ -272,26 +203,11 @@ fn write_postmortem(md: &mut String, drill: &Drill, facts: &Facts, card: &Scorec
         let _ = writeln!(md, "- {}: {}", l.item, l.detail);
     }
     for h in &s.rubric.harmful {
-        if facts
-            .actions
-            .iter()
-            .any(|(_, a, t)| a == &h.action && (h.target.is_none() || &h.target == t))
-        {
-            let _ = writeln!(
-                md,
-                "- `{} {}`: {}",
-                h.action,
-                h.target.as_deref().unwrap_or(""),
-                h.why
-            );
+        if facts.actions.iter().any(|(_, a, t)| a == &h.action && (h.target.is_none() || &h.target == t)) {
+            let _ = writeln!(md, "- `{} {}`: {}", h.action, h.target.as_deref().unwrap_or(""), h.why);
         }
     }
-    for e in s
-        .rubric
-        .evidence
-        .iter()
-        .filter(|e| !facts.evidence.contains(&e.id))
-    {
+    for e in s.rubric.evidence.iter().filter(|e| !facts.evidence.contains(&e.id)) {
         let _ = writeln!(md, "- missed evidence: {}", e.description);
     }
     let _ = writeln!(md, "\n### Action items\n");
@@ -299,11 +215,7 @@ fn write_postmortem(md: &mut String, drill: &Drill, facts: &Facts, card: &Scorec
         let _ = writeln!(md, "- [ ] Prevent a recurrence of {}", s.root_cause.trigger);
     }
     if let Some(start) = facts.impact_start.filter(|t| *t < 0) {
-        let _ = writeln!(
-            md,
-            "- [ ] Detect sooner: impact began {} before the page",
-            SimDuration(-start)
-        );
+        let _ = writeln!(md, "- [ ] Detect sooner: impact began {} before the page", SimDuration(-start));
     }
     let _ = writeln!(md, "- [ ] Review the runbooks used in this drill for gaps");
     let notes: Vec<&str> = drill

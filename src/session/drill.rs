@@ -1,8 +1,6 @@
 //! A drill in progress: volunteer commands in, events out.
 
-use super::command::{
-    Command, CommandError, CommandErrorKind, Parsed, command_help, command_summaries, parse,
-};
+use super::command::{Command, CommandError, CommandErrorKind, Parsed, command_help, command_summaries, parse};
 use super::event::{DrillEvent, EndReason, EventKind, Role};
 use super::observe::{self, LogsArgs, duration_arg};
 use super::text::{Doc, Line, Style, clock_label, offset_label};
@@ -48,13 +46,7 @@ struct Outcome {
 
 impl Outcome {
     fn show(doc: Doc, cost: i64) -> Outcome {
-        Outcome {
-            doc,
-            events: Vec::new(),
-            cost,
-            input: None,
-            ends: None,
-        }
+        Outcome { doc, events: Vec::new(), cost, input: None, ends: None }
     }
 }
 
@@ -62,13 +54,7 @@ impl Drill {
     /// Starts a drill: simulates the history up to the page and pages the volunteer.
     pub fn start(scenario: Arc<Scenario>, seed: u64) -> Drill {
         let sim = Sim::new(scenario.clone(), seed);
-        let mut drill = Drill {
-            scenario,
-            sim,
-            seed,
-            events: Vec::new(),
-            record: Record::default(),
-        };
+        let mut drill = Drill { scenario, sim, seed, events: Vec::new(), record: Record::default() };
         let briefing = drill.scenario.meta.briefing.clone();
         drill.push(0, EventKind::Started { seed, briefing });
         drill.collect_sim_events();
@@ -115,51 +101,21 @@ impl Drill {
         let start = self.events.len();
         let now = self.now();
         if self.is_over() {
-            let error = CommandError {
-                word: String::new(),
-                kind: CommandErrorKind::Ended,
-            }
-            .to_string();
-            self.push(
-                now,
-                EventKind::Rejected {
-                    line: line.to_string(),
-                    error,
-                },
-            );
+            let error = CommandError { word: String::new(), kind: CommandErrorKind::Ended }.to_string();
+            self.push(now, EventKind::Rejected { line: line.to_string(), error });
             return start..self.events.len();
         }
         match parse(line) {
             Ok(Parsed::Empty) => {}
             Ok(Parsed::Help(text)) => {
-                self.push(
-                    now,
-                    EventKind::Command {
-                        line: line.trim().to_string(),
-                    },
-                );
-                self.push(
-                    now,
-                    EventKind::Output {
-                        doc: text_doc(&text),
-                    },
-                );
+                self.push(now, EventKind::Command { line: line.trim().to_string() });
+                self.push(now, EventKind::Output { doc: text_doc(&text) });
             }
-            Err(err) => self.push(
-                now,
-                EventKind::Rejected {
-                    line: line.trim().to_string(),
-                    error: err.to_string(),
-                },
-            ),
+            Err(err) => self.push(now, EventKind::Rejected { line: line.trim().to_string(), error: err.to_string() }),
             Ok(Parsed::Command(command)) => match self.execute(&command) {
-                Err(err) => self.push(
-                    now,
-                    EventKind::Rejected {
-                        line: line.trim().to_string(),
-                        error: err.to_string(),
-                    },
-                ),
+                Err(err) => {
+                    self.push(now, EventKind::Rejected { line: line.trim().to_string(), error: err.to_string() })
+                }
                 Ok(outcome) => self.apply(line.trim(), &command, outcome),
             },
         }
@@ -176,33 +132,22 @@ impl Drill {
 
     fn apply(&mut self, line: &str, command: &Command, outcome: Outcome) {
         let now = self.now();
-        self.push(
-            now,
-            EventKind::Command {
-                line: line.to_string(),
-            },
-        );
+        self.push(now, EventKind::Command { line: line.to_string() });
         for kind in outcome.events {
             self.push(now, kind);
         }
-        self.spot_evidence(&outcome.doc);
+        if command.shows_telemetry() {
+            self.spot_evidence(&outcome.doc);
+        }
         self.push(now, EventKind::Output { doc: outcome.doc });
-        self.sim.input(Input::Command {
-            command: command.name().to_string(),
-            target: command.target(),
-        });
+        self.sim.input(Input::Command { command: command.name().to_string(), target: command.target() });
         if let Some(input) = outcome.input {
-            self.sim.input(input);
+            // An action lands when it completes, not when it is typed.
+            self.sim.input_at(now + outcome.cost, input);
         }
         if outcome.cost > 0 {
             self.sim.advance(outcome.cost);
-            self.push(
-                self.now(),
-                EventKind::Clock {
-                    from: now,
-                    to: self.now(),
-                },
-            );
+            self.push(self.now(), EventKind::Clock { from: now, to: self.now() });
             self.collect_sim_events();
         }
         if let Some(reason) = outcome.ends {
@@ -212,11 +157,7 @@ impl Drill {
 
     fn push(&mut self, t: i64, kind: EventKind) {
         self.record_kind(t, &kind);
-        self.events.push(DrillEvent {
-            seq: self.events.len() as u64,
-            t,
-            kind,
-        });
+        self.events.push(DrillEvent { seq: self.events.len() as u64, t, kind });
     }
 
     /// Keeps the running record in step with the stream.
@@ -231,11 +172,7 @@ impl Drill {
             EventKind::EvidenceFound { id } => {
                 r.evidence.insert(id.clone());
             }
-            EventKind::Message {
-                from,
-                channel,
-                text,
-            } => r.inbox.push((t, from.clone(), *channel, text.clone())),
+            EventKind::Message { from, channel, text } => r.inbox.push((t, from.clone(), *channel, text.clone())),
             EventKind::AlertFired { name, .. } => {
                 r.fired.insert(name.clone(), t);
             }
@@ -251,48 +188,14 @@ impl Drill {
     fn collect_sim_events(&mut self) {
         for event in self.sim.take_events() {
             let (t, kind) = match event {
-                SimEvent::StateEntered {
-                    t,
-                    track,
-                    state,
-                    phase,
-                } => (
-                    t,
-                    EventKind::StateEntered {
-                        track,
-                        state,
-                        phase,
-                    },
-                ),
-                SimEvent::AlertFired {
-                    t,
-                    name,
-                    service,
-                    severity,
-                    summary,
-                } => (
-                    t,
-                    EventKind::AlertFired {
-                        name,
-                        service,
-                        severity,
-                        summary,
-                    },
-                ),
+                SimEvent::StateEntered { t, track, state, phase } => {
+                    (t, EventKind::StateEntered { track, state, phase })
+                }
+                SimEvent::AlertFired { t, name, service, severity, summary } => {
+                    (t, EventKind::AlertFired { name, service, severity, summary })
+                }
                 SimEvent::AlertResolved { t, name } => (t, EventKind::AlertResolved { name }),
-                SimEvent::MessageArrived {
-                    t,
-                    from,
-                    channel,
-                    text,
-                } => (
-                    t,
-                    EventKind::Message {
-                        from,
-                        channel,
-                        text,
-                    },
-                ),
+                SimEvent::MessageArrived { t, from, channel, text } => (t, EventKind::Message { from, channel, text }),
             };
             self.push(t, kind);
         }
@@ -306,9 +209,7 @@ impl Drill {
             .rubric
             .evidence
             .iter()
-            .filter(|e| {
-                !self.record.evidence.contains(&e.id) && text.contains(&e.seen.to_lowercase())
-            })
+            .filter(|e| !self.record.evidence.contains(&e.id) && text.contains(&e.seen.to_lowercase()))
             .map(|e| e.id.clone())
             .collect();
         for id in found {
@@ -337,37 +238,15 @@ impl Drill {
         let sim = &self.sim;
         let show = |doc: Doc| Ok(Outcome::show(doc, cost));
         match command {
-            Command::Help { command } => self
-                .help(command.as_deref())
-                .map(|doc| Outcome::show(doc, 0)),
+            Command::Help { command } => self.help(command.as_deref()).map(|doc| Outcome::show(doc, 0)),
             Command::Status => show(observe::status(sim)),
             Command::Alerts => show(observe::alerts(sim, &self.record.resolved_alerts)),
-            Command::Metrics {
-                service,
-                metric,
-                since,
-                step,
-            } => {
+            Command::Metrics { service, metric, since, step } => {
                 let since = duration_arg(name, since.as_deref(), 3600)?;
-                let step = step
-                    .as_deref()
-                    .map(|s| duration_arg(name, Some(s), 60))
-                    .transpose()?;
-                show(observe::metrics(
-                    sim,
-                    service,
-                    metric.as_deref(),
-                    since,
-                    step,
-                )?)
+                let step = step.as_deref().map(|s| duration_arg(name, Some(s), 60)).transpose()?;
+                show(observe::metrics(sim, service, metric.as_deref(), since, step)?)
             }
-            Command::Logs {
-                service,
-                grep,
-                level,
-                since,
-                tail,
-            } => {
+            Command::Logs { service, grep, level, since, tail } => {
                 let args = LogsArgs {
                     service: service.as_deref(),
                     grep: grep.as_deref(),
@@ -378,23 +257,12 @@ impl Drill {
                 show(observe::logs(sim, &args)?)
             }
             Command::Deps { service } => show(observe::deps(sim, service)?),
-            Command::Changes { since } => show(observe::changes(
-                sim,
-                duration_arg(name, since.as_deref(), 86_400)?,
-            )),
+            Command::Changes { since } => show(observe::changes(sim, duration_arg(name, since.as_deref(), 86_400)?)),
             Command::Flags => show(observe::flags(sim)),
             Command::Config { service } => show(observe::config(sim, service)?),
             Command::Runbook { name } => show(observe::runbook(&self.scenario, name.as_deref())?),
-            Command::Inbox => show(observe::inbox(
-                sim.page_time_of_day(),
-                &self.record.inbox,
-                None,
-            )),
-            Command::Tickets => show(observe::inbox(
-                sim.page_time_of_day(),
-                &self.record.inbox,
-                Some(Channel::Ticket),
-            )),
+            Command::Inbox => show(observe::inbox(sim.page_time_of_day(), &self.record.inbox, None)),
+            Command::Tickets => show(observe::inbox(sim.page_time_of_day(), &self.record.inbox, Some(Channel::Ticket))),
             Command::Time => show(Doc::line(Line::plain(format!(
                 "It is {} ({}); the page came at {}.",
                 clock_label(sim.page_time_of_day(), sim.now()),
@@ -404,12 +272,7 @@ impl Drill {
             Command::Declare { severity, title } => self.declare(severity, &title.join(" "), cost),
             Command::Role { role, name } => self.role(role, &name.join(" "), cost),
             Command::Update { text } => {
-                let n = self
-                    .events
-                    .iter()
-                    .filter(|e| matches!(e.kind, EventKind::StatusUpdate { .. }))
-                    .count()
-                    + 1;
+                let n = self.events.iter().filter(|e| matches!(e.kind, EventKind::StatusUpdate { .. })).count() + 1;
                 let mut outcome = Outcome::show(
                     Doc::line(Line::styled(
                         Style::Good,
@@ -417,29 +280,21 @@ impl Drill {
                     )),
                     cost,
                 );
-                outcome.events.push(EventKind::StatusUpdate {
-                    text: text.join(" "),
-                });
+                outcome.events.push(EventKind::StatusUpdate { text: text.join(" ") });
                 Ok(outcome)
             }
             Command::Note { text } => {
                 let mut outcome = Outcome::show(Doc::line(Line::plain("Noted.")), cost);
-                outcome.events.push(EventKind::Note {
-                    text: text.join(" "),
-                });
+                outcome.events.push(EventKind::Note { text: text.join(" ") });
                 Ok(outcome)
             }
             Command::Mitigate { action, target } => self.mitigate(action, target.as_deref()),
             Command::Diagnose { text } => {
                 let mut outcome = Outcome::show(
-                    Doc::line(Line::plain(
-                        "Diagnosis recorded; the debrief compares it with what really happened.",
-                    )),
+                    Doc::line(Line::plain("Diagnosis recorded; the debrief compares it with what really happened.")),
                     cost,
                 );
-                outcome.events.push(EventKind::Diagnosis {
-                    text: text.join(" "),
-                });
+                outcome.events.push(EventKind::Diagnosis { text: text.join(" ") });
                 Ok(outcome)
             }
             Command::Hint => Ok(self.hint(cost)),
@@ -454,20 +309,14 @@ impl Drill {
                     });
                 }
                 let until = clock_label(sim.page_time_of_day(), sim.now() + secs);
-                show(Doc::line(Line::plain(format!(
-                    "Waiting {} until {until}.",
-                    SimDuration(secs)
-                ))))
-                .map(|o| Outcome { cost: secs, ..o })
+                show(Doc::line(Line::plain(format!("Waiting {} until {until}.", SimDuration(secs)))))
+                    .map(|o| Outcome { cost: secs, ..o })
             }
             Command::Resolve => {
                 let mut outcome = Outcome::show(
                     Doc::line(Line::styled(
                         Style::Good,
-                        format!(
-                            "Incident resolved at {}.",
-                            clock_label(sim.page_time_of_day(), sim.now())
-                        ),
+                        format!("Incident resolved at {}.", clock_label(sim.page_time_of_day(), sim.now())),
                     )),
                     0,
                 );
@@ -489,10 +338,7 @@ impl Drill {
                 rows.push(vec![(Style::Heading, name), (Style::Plain, about)]);
             }
             let mut doc = super::text::table(rows);
-            doc.push(Line::styled(
-                Style::Dim,
-                "`help <command>` explains one. Commands take simulated time.",
-            ));
+            doc.push(Line::styled(Style::Dim, "`help <command>` explains one. Commands take simulated time."));
             return Ok(doc);
         };
         let text = command_help(name).ok_or_else(|| CommandError {
@@ -511,11 +357,8 @@ impl Drill {
                 .actions
                 .iter()
                 .map(|a| {
-                    let targets = if a.targets.is_empty() {
-                        String::new()
-                    } else {
-                        format!("({})", a.targets.join(", "))
-                    };
+                    let targets =
+                        if a.targets.is_empty() { String::new() } else { format!("({})", a.targets.join(", ")) };
                     vec![
                         (Style::Plain, format!("  {}", a.id)),
                         (Style::Plain, a.summary.clone()),
@@ -534,23 +377,12 @@ impl Drill {
             kind: CommandErrorKind::Unknown {
                 what: "severity",
                 name: severity.to_string(),
-                candidates: Severity::ALL
-                    .iter()
-                    .map(|s| s.label().to_lowercase())
-                    .collect(),
+                candidates: Severity::ALL.iter().map(|s| s.label().to_lowercase()).collect(),
             },
         })?;
-        let title = if title.is_empty() {
-            "untitled incident".to_string()
-        } else {
-            title.to_string()
-        };
+        let title = if title.is_empty() { "untitled incident".to_string() } else { title.to_string() };
         let text = match self.record.declared {
-            Some(old) if old != sev => format!(
-                "Severity changed from {} to {}: {title}",
-                old.label(),
-                sev.label()
-            ),
+            Some(old) if old != sev => format!("Severity changed from {} to {}: {title}", old.label(), sev.label()),
             Some(_) => format!("Incident already declared as {}: {title}", sev.label()),
             None => format!(
                 "Incident declared: {} \"{title}\" at {}.",
@@ -559,10 +391,7 @@ impl Drill {
             ),
         };
         let mut outcome = Outcome::show(Doc::line(Line::styled(Style::Warn, text)), cost);
-        outcome.events.push(EventKind::Declared {
-            severity: sev,
-            title,
-        });
+        outcome.events.push(EventKind::Declared { severity: sev, title });
         Ok(outcome)
     }
 
@@ -582,30 +411,16 @@ impl Drill {
                 });
             }
         };
-        let name = if name.is_empty() {
-            "you".to_string()
-        } else {
-            name.to_string()
-        };
-        let verb = if name == "you" || name == "me" {
-            "You are".to_string()
-        } else {
-            format!("{name} is")
-        };
-        let mut outcome = Outcome::show(
-            Doc::line(Line::plain(format!("{verb} {}.", role.title()))),
-            cost,
-        );
+        let name = if name.is_empty() { "you".to_string() } else { name.to_string() };
+        let verb = if name == "you" || name == "me" { "You are".to_string() } else { format!("{name} is") };
+        let mut outcome = Outcome::show(Doc::line(Line::plain(format!("{verb} {}.", role.title()))), cost);
         outcome.events.push(EventKind::RoleTaken { role, name });
         Ok(outcome)
     }
 
     fn mitigate(&self, action: &str, target: Option<&str>) -> Result<Outcome, CommandError> {
         let s = &self.scenario;
-        let error = |kind| CommandError {
-            word: "mitigate".into(),
-            kind,
-        };
+        let error = |kind| CommandError { word: "mitigate".into(), kind };
         let spec = s.actions.iter().find(|a| a.id == action).ok_or_else(|| {
             error(CommandErrorKind::Unknown {
                 what: "action",
@@ -627,23 +442,18 @@ impl Drill {
                     candidates: spec.targets.clone(),
                 }));
             }
+            (Some(t), true) => {
+                return Err(error(CommandErrorKind::Usage {
+                    message: format!("`{action}` takes no target, not `{t}`"),
+                }));
+            }
             (t, _) => t.map(str::to_string),
         };
-        let cost = spec
-            .cost
-            .map_or_else(|| self.cost("mitigate"), |d| d.secs());
-        let result = spec
-            .result
-            .replace("{target}", target.as_deref().unwrap_or(""));
+        let cost = spec.cost.map_or_else(|| self.cost("mitigate"), |d| d.secs());
+        let result = spec.result.replace("{target}", target.as_deref().unwrap_or(""));
         let mut outcome = Outcome::show(Doc::line(Line::plain(result)), cost);
-        outcome.events.push(EventKind::Action {
-            action: action.to_string(),
-            target: target.clone(),
-        });
-        outcome.input = Some(Input::Action {
-            action: action.to_string(),
-            target,
-        });
+        outcome.events.push(EventKind::Action { action: action.to_string(), target: target.clone() });
+        outcome.input = Some(Input::Action { action: action.to_string(), target });
         Ok(outcome)
     }
 
@@ -653,18 +463,12 @@ impl Drill {
             Some(hint) => {
                 let mut outcome = Outcome::show(
                     Doc::line(
-                        Line::styled(
-                            Style::Warn,
-                            format!("Hint {} of {}: ", n + 1, self.scenario.hints.len()),
-                        )
-                        .push(Style::Plain, hint.text.clone()),
+                        Line::styled(Style::Warn, format!("Hint {} of {}: ", n + 1, self.scenario.hints.len()))
+                            .push(Style::Plain, hint.text.clone()),
                     ),
                     cost,
                 );
-                outcome.events.push(EventKind::Hint {
-                    number: n + 1,
-                    text: hint.text.clone(),
-                });
+                outcome.events.push(EventKind::Hint { number: n + 1, text: hint.text.clone() });
                 outcome
             }
             None => Outcome::show(Doc::line(Line::plain("No more hints.")), 0),

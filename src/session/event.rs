@@ -38,11 +38,7 @@ pub enum Role {
 
 impl Role {
     /// All roles in order.
-    pub const ALL: [Role; 3] = [
-        Role::IncidentCommander,
-        Role::OperationsLead,
-        Role::CommunicationsLead,
-    ];
+    pub const ALL: [Role; 3] = [Role::IncidentCommander, Role::OperationsLead, Role::CommunicationsLead];
 
     /// Full name.
     pub fn title(self) -> &'static str {
@@ -89,20 +85,11 @@ pub enum EventKind {
     /// Simulated time moved on.
     Clock { from: i64, to: i64 },
     /// An alert fired.
-    AlertFired {
-        name: String,
-        service: String,
-        severity: AlertSeverity,
-        summary: String,
-    },
+    AlertFired { name: String, service: String, severity: AlertSeverity, summary: String },
     /// An alert resolved.
     AlertResolved { name: String },
     /// A message arrived.
-    Message {
-        from: String,
-        channel: Channel,
-        text: String,
-    },
+    Message { from: String, channel: Channel, text: String },
     /// An incident was declared (or its severity changed).
     Declared { severity: Severity, title: String },
     /// Someone took a role.
@@ -112,20 +99,13 @@ pub enum EventKind {
     /// A note for the record.
     Note { text: String },
     /// A mitigation or other action.
-    Action {
-        action: String,
-        target: Option<String>,
-    },
+    Action { action: String, target: Option<String> },
     /// The volunteer's statement of the cause.
     Diagnosis { text: String },
     /// A hint was given.
     Hint { number: usize, text: String },
     /// Hidden: a track entered a state.
-    StateEntered {
-        track: String,
-        state: String,
-        phase: Phase,
-    },
+    StateEntered { track: String, state: String, phase: Phase },
     /// Hidden: the volunteer's output showed a piece of evidence.
     EvidenceFound { id: String },
     /// The drill is over.
@@ -136,9 +116,7 @@ impl EventKind {
     /// Who may see this event.
     pub fn visibility(&self) -> Visibility {
         match self {
-            EventKind::StateEntered { .. } | EventKind::EvidenceFound { .. } => {
-                Visibility::GameMaster
-            }
+            EventKind::StateEntered { .. } | EventKind::EvidenceFound { .. } => Visibility::GameMaster,
             _ => Visibility::Everyone,
         }
     }

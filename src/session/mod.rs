@@ -10,9 +10,7 @@ mod render;
 mod score;
 mod text;
 
-pub use command::{
-    Command, CommandError, CommandErrorKind, Parsed, command_help, command_summaries, parse,
-};
+pub use command::{Command, CommandError, CommandErrorKind, Parsed, command_help, command_summaries, parse};
 pub use complete::completions;
 pub use debrief::{Debrief, debrief};
 pub use drill::{Drill, parse_severity};

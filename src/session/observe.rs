@@ -33,17 +33,14 @@ fn health_cell(h: Health) -> (Style, String) {
 
 /// Looks a service up by id, or says which ones exist.
 pub fn service_index(s: &Scenario, word: &str, name: &str) -> Result<usize, CommandError> {
-    s.services
-        .iter()
-        .position(|x| x.id == name)
-        .ok_or_else(|| CommandError {
-            word: word.to_string(),
-            kind: CommandErrorKind::Unknown {
-                what: "service",
-                name: name.to_string(),
-                candidates: s.services.iter().map(|x| x.id.clone()).collect(),
-            },
-        })
+    s.services.iter().position(|x| x.id == name).ok_or_else(|| CommandError {
+        word: word.to_string(),
+        kind: CommandErrorKind::Unknown {
+            what: "service",
+            name: name.to_string(),
+            candidates: s.services.iter().map(|x| x.id.clone()).collect(),
+        },
+    })
 }
 
 /// Parses a `--since`-style duration, defaulting when absent.
@@ -53,14 +50,9 @@ pub fn duration_arg(word: &str, text: Option<&str>, default: i64) -> Result<i64,
         Ok(d) if d.secs() > 0 => Ok(d.secs()),
         Ok(_) => Err(CommandError {
             word: word.to_string(),
-            kind: CommandErrorKind::BadDuration {
-                message: format!("`{text}` must be longer than zero"),
-            },
+            kind: CommandErrorKind::BadDuration { message: format!("`{text}` must be longer than zero") },
         }),
-        Err(message) => Err(CommandError {
-            word: word.to_string(),
-            kind: CommandErrorKind::BadDuration { message },
-        }),
+        Err(message) => Err(CommandError { word: word.to_string(), kind: CommandErrorKind::BadDuration { message } }),
     }
 }
 
@@ -70,24 +62,16 @@ pub fn status(sim: &Sim) -> Doc {
     let tod = sim.page_time_of_day();
     let mut doc = Doc::line(Line::styled(
         Style::Heading,
-        format!(
-            "Dashboard at {} ({})",
-            clock_label(tod, sim.now()),
-            offset_label(sim.now())
-        ),
+        format!("Dashboard at {} ({})", clock_label(tod, sim.now()), offset_label(sim.now())),
     ));
     let cell = |svc: &str, metric: &str| {
-        sim.series_index(svc, metric).map_or("-".to_string(), |i| {
-            format_value(sim.latest(i), sim.unit(svc, metric))
-        })
+        sim.series_index(svc, metric).map_or("-".to_string(), |i| format_value(sim.latest(i), sim.unit(svc, metric)))
     };
     let mut rows = vec![
-        [
-            "SERVICE", "KIND", "HEALTH", "REQUESTS", "ERRORS", "P99", "VERSION",
-        ]
-        .iter()
-        .map(|h| (Style::Dim, h.to_string()))
-        .collect::<Vec<_>>(),
+        ["SERVICE", "KIND", "HEALTH", "REQUESTS", "ERRORS", "P99", "VERSION"]
+            .iter()
+            .map(|h| (Style::Dim, h.to_string()))
+            .collect::<Vec<_>>(),
     ];
     for (i, svc) in s.services.iter().enumerate() {
         rows.push(vec![
@@ -101,31 +85,19 @@ pub fn status(sim: &Sim) -> Doc {
         ]);
     }
     doc.extend(table(rows));
-    let firing: Vec<&str> = firing_alerts(sim)
-        .map(|(rule, _)| rule.name.as_str())
-        .collect();
+    let firing: Vec<&str> = firing_alerts(sim).map(|(rule, _)| rule.name.as_str()).collect();
     doc.push(if firing.is_empty() {
         Line::styled(Style::Good, "No alerts firing.")
     } else {
-        Line::styled(
-            Style::Bad,
-            format!(
-                "{} firing: {}",
-                count(firing.len(), "alert"),
-                firing.join(", ")
-            ),
-        )
-        .push(Style::Dim, " (see `alerts`)")
+        Line::styled(Style::Bad, format!("{} firing: {}", count(firing.len(), "alert"), firing.join(", ")))
+            .push(Style::Dim, " (see `alerts`)")
     });
     doc
 }
 
 fn firing_alerts(sim: &Sim) -> impl Iterator<Item = (&crate::sim::AlertPlan, i64)> {
     let book = sim.alerts();
-    book.rules
-        .iter()
-        .zip(&book.status)
-        .filter_map(|(rule, st)| st.firing_since.map(|t| (rule, t)))
+    book.rules.iter().zip(&book.status).filter_map(|(rule, st)| st.firing_since.map(|t| (rule, t)))
 }
 
 /// `alerts`: firing alerts and those resolved in the last hour.
@@ -143,44 +115,19 @@ pub fn alerts(sim: &Sim, resolved: &[(String, i64, i64)]) -> Doc {
             (Style::Plain, rule.summary.clone()),
         ]);
     }
-    for (name, fired, cleared) in resolved
-        .iter()
-        .rev()
-        .filter(|(_, _, cleared)| now - cleared <= 3600)
-    {
+    for (name, fired, cleared) in resolved.iter().rev().filter(|(_, _, cleared)| now - cleared <= 3600) {
         let rule = sim.alerts().rules.iter().find(|r| &r.name == name);
         rows.push(vec![
             (Style::Good, "resolved".to_string()),
             (Style::Plain, name.clone()),
-            (
-                Style::Dim,
-                rule.map_or(String::new(), |r| {
-                    format!("{:?}", r.severity).to_lowercase()
-                }),
-            ),
-            (
-                Style::Plain,
-                rule.map_or(String::new(), |r| r.service.clone()),
-            ),
-            (
-                Style::Plain,
-                format!(
-                    "{}–{}",
-                    clock_label(tod, *fired),
-                    clock_label(tod, *cleared)
-                ),
-            ),
-            (
-                Style::Plain,
-                rule.map_or(String::new(), |r| r.summary.clone()),
-            ),
+            (Style::Dim, rule.map_or(String::new(), |r| format!("{:?}", r.severity).to_lowercase())),
+            (Style::Plain, rule.map_or(String::new(), |r| r.service.clone())),
+            (Style::Plain, format!("{}–{}", clock_label(tod, *fired), clock_label(tod, *cleared))),
+            (Style::Plain, rule.map_or(String::new(), |r| r.summary.clone())),
         ]);
     }
     if rows.is_empty() {
-        return Doc::line(Line::styled(
-            Style::Good,
-            "No alerts firing or resolved in the last hour.",
-        ));
+        return Doc::line(Line::styled(Style::Good, "No alerts firing or resolved in the last hour."));
     }
     table(rows)
 }
@@ -204,10 +151,7 @@ pub fn metrics(
     };
     let Some(metric) = metric else {
         let mut rows = vec![
-            ["METRIC", "LAST", "MIN", "MAX", "TREND"]
-                .iter()
-                .map(|h| (Style::Dim, h.to_string()))
-                .collect::<Vec<_>>(),
+            ["METRIC", "LAST", "MIN", "MAX", "TREND"].iter().map(|h| (Style::Dim, h.to_string())).collect::<Vec<_>>(),
         ];
         let mut window = String::new();
         for m in &svc.metrics {
@@ -219,19 +163,13 @@ pub fn metrics(
             let (min, max) = min_max(&values);
             rows.push(vec![
                 (Style::Plain, m.name.clone()),
-                (
-                    Style::Plain,
-                    format_value(values.last().copied().unwrap_or(0.0), m.unit),
-                ),
+                (Style::Plain, format_value(values.last().copied().unwrap_or(0.0), m.unit)),
                 (Style::Dim, format_value(min, m.unit)),
                 (Style::Dim, format_value(max, m.unit)),
                 (Style::Plain, sparkline(&values, 40)),
             ]);
         }
-        let mut doc = Doc::line(Line::styled(
-            Style::Heading,
-            format!("{service} metrics, {window}"),
-        ));
+        let mut doc = Doc::line(Line::styled(Style::Heading, format!("{service} metrics, {window}")));
         doc.extend(table(rows));
         return Ok(doc);
     };
@@ -249,10 +187,7 @@ pub fn metrics(
     let (t0, values) = sim.history().series(series, from);
     let (min, max) = min_max(&values);
     let unit = spec.unit;
-    let mut doc = Doc::line(Line::styled(
-        Style::Heading,
-        format!("{service} {metric}, {}", span(t0, values.len())),
-    ));
+    let mut doc = Doc::line(Line::styled(Style::Heading, format!("{service} {metric}, {}", span(t0, values.len()))));
     if !spec.help.is_empty() {
         doc.push(Line::styled(Style::Dim, spec.help.clone()));
     }
@@ -263,9 +198,7 @@ pub fn metrics(
         format_value(max, unit),
         format_value(values.last().copied().unwrap_or(0.0), unit)
     ));
-    let step_secs = step
-        .unwrap_or_else(|| (since / 12).max(60) / 60 * 60)
-        .max(60);
+    let step_secs = step.unwrap_or_else(|| (since / 12).max(60) / 60 * 60).max(60);
     let stride = (step_secs / sim.history().step()).max(1) as usize;
     let mut rows = Vec::new();
     // Walk back from the newest sample so the latest value is always in the table.
@@ -273,10 +206,7 @@ pub fn metrics(
     while i > 0 && rows.len() < 500 {
         i -= 1;
         let t = t0 + i as i64 * sim.history().step();
-        rows.push(vec![
-            (Style::Dim, clock_label(tod, t)),
-            (Style::Plain, format_value(values[i], unit)),
-        ]);
+        rows.push(vec![(Style::Dim, clock_label(tod, t)), (Style::Plain, format_value(values[i], unit))]);
         i = i.saturating_sub(stride - 1);
         if stride > 1 && i == 0 {
             break;
@@ -291,11 +221,7 @@ fn min_max(values: &[f32]) -> (f32, f32) {
     if values.is_empty() {
         return (0.0, 0.0);
     }
-    values
-        .iter()
-        .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| {
-            (lo.min(v), hi.max(v))
-        })
+    values.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)))
 }
 
 /// Parses a log level word.
@@ -310,10 +236,7 @@ pub fn level_arg(text: &str) -> Result<Level, CommandError> {
             kind: CommandErrorKind::Unknown {
                 what: "level",
                 name: text.to_string(),
-                candidates: ["debug", "info", "warn", "error"]
-                    .iter()
-                    .map(|s| s.to_string())
-                    .collect(),
+                candidates: ["debug", "info", "warn", "error"].iter().map(|s| s.to_string()).collect(),
             },
         }),
     }
@@ -351,12 +274,8 @@ pub fn logs(sim: &Sim, args: &LogsArgs) -> Result<Doc, CommandError> {
     let store = sim.logs();
     let hits = store.query(&filter);
     let tod = sim.page_time_of_day();
-    let scope = args
-        .service
-        .map_or("all services".to_string(), |s| s.to_string());
-    let grep = args
-        .grep
-        .map_or(String::new(), |g| format!(" matching \"{g}\""));
+    let scope = args.service.map_or("all services".to_string(), |s| s.to_string());
+    let grep = args.grep.map_or(String::new(), |g| format!(" matching \"{g}\""));
     let mut doc = Doc::line(Line::styled(
         Style::Heading,
         format!(
@@ -376,13 +295,7 @@ pub fn logs(sim: &Sim, args: &LogsArgs) -> Result<Doc, CommandError> {
         doc.push(
             Line::styled(Style::Dim, format!("{} ", clock_label(tod, line.t)))
                 .push(style, level)
-                .push(
-                    Style::Plain,
-                    format!(
-                        " {:<14} {}",
-                        s.services[line.service as usize].id, line.text
-                    ),
-                ),
+                .push(Style::Plain, format!(" {:<14} {}", s.services[line.service as usize].id, line.text)),
         );
     }
     Ok(doc)
@@ -393,14 +306,11 @@ pub fn deps(sim: &Sim, service: &str) -> Result<Doc, CommandError> {
     let s = sim.scenario();
     let index = service_index(s, "deps", service)?;
     let svc = &s.services[index];
-    let mut doc = Doc::line(Line::styled(Style::Heading, service.to_string()).push(
-        Style::Dim,
-        if svc.description.is_empty() {
-            String::new()
-        } else {
-            format!(": {}", svc.description)
-        },
-    ));
+    let mut doc =
+        Doc::line(Line::styled(Style::Heading, service.to_string()).push(
+            Style::Dim,
+            if svc.description.is_empty() { String::new() } else { format!(": {}", svc.description) },
+        ));
     let row = |id: &str, coupling: crate::scenario::Coupling, weight: f64| {
         let i = s.services.iter().position(|x| x.id == id).unwrap_or(0);
         vec![
@@ -410,33 +320,17 @@ pub fn deps(sim: &Sim, service: &str) -> Result<Doc, CommandError> {
             health_cell(sim.health(i)),
         ]
     };
-    let calls: Vec<_> = svc
-        .depends_on
-        .iter()
-        .map(|d| row(&d.on, d.coupling, d.weight))
-        .collect();
-    doc.plain(if calls.is_empty() {
-        "calls nothing".to_string()
-    } else {
-        "calls:".to_string()
-    });
+    let calls: Vec<_> = svc.depends_on.iter().map(|d| row(&d.on, d.coupling, d.weight)).collect();
+    doc.plain(if calls.is_empty() { "calls nothing".to_string() } else { "calls:".to_string() });
     doc.extend(table(calls));
     let callers: Vec<_> = s
         .services
         .iter()
         .flat_map(|other| {
-            other
-                .depends_on
-                .iter()
-                .filter(|d| d.on == service)
-                .map(move |d| row(&other.id, d.coupling, d.weight))
+            other.depends_on.iter().filter(|d| d.on == service).map(move |d| row(&other.id, d.coupling, d.weight))
         })
         .collect();
-    doc.plain(if callers.is_empty() {
-        "called by nothing".to_string()
-    } else {
-        "called by:".to_string()
-    });
+    doc.plain(if callers.is_empty() { "called by nothing".to_string() } else { "called by:".to_string() });
     doc.extend(table(callers));
     Ok(doc)
 }
@@ -450,32 +344,15 @@ pub fn changes(sim: &Sim, since: i64) -> Doc {
         .changes
         .iter()
         .filter(|c| c.at.secs() <= now)
-        .map(|c| {
-            (
-                c.at.secs(),
-                c.service.clone(),
-                format!("{:?}", c.kind),
-                c.summary.clone(),
-                c.author.clone(),
-            )
-        })
+        .map(|c| (c.at.secs(), c.service.clone(), format!("{:?}", c.kind), c.summary.clone(), c.author.clone()))
         .collect();
     for (t, service, kind, summary) in &sim.inventory().changes {
-        all.push((
-            *t,
-            s.services[*service as usize].id.clone(),
-            format!("{kind:?}"),
-            summary.clone(),
-            "you".into(),
-        ));
+        all.push((*t, s.services[*service as usize].id.clone(), format!("{kind:?}"), summary.clone(), "you".into()));
     }
     all.retain(|(t, ..)| now - t <= since);
     all.sort_by_key(|(t, ..)| std::cmp::Reverse(*t));
     if all.is_empty() {
-        return Doc::line(Line::plain(format!(
-            "No changes in the last {}.",
-            SimDuration(since)
-        )));
+        return Doc::line(Line::plain(format!("No changes in the last {}.", SimDuration(since))));
     }
     let rows = all
         .into_iter()
@@ -492,14 +369,7 @@ pub fn changes(sim: &Sim, since: i64) -> Doc {
                 (Style::Plain, service),
                 (Style::Dim, kind.to_lowercase()),
                 (Style::Plain, summary),
-                (
-                    Style::Dim,
-                    if author.is_empty() {
-                        String::new()
-                    } else {
-                        format!("by {author}")
-                    },
-                ),
+                (Style::Dim, if author.is_empty() { String::new() } else { format!("by {author}") }),
             ]
         })
         .collect();
@@ -516,12 +386,7 @@ pub fn flags(sim: &Sim) -> Doc {
         .flags
         .iter()
         .map(|f| {
-            let value = sim
-                .inventory()
-                .flags
-                .get(&f.id)
-                .cloned()
-                .unwrap_or_else(|| f.value.clone());
+            let value = sim.inventory().flags.get(&f.id).cloned().unwrap_or_else(|| f.value.clone());
             vec![
                 (Style::Plain, f.id.clone()),
                 (Style::Dim, f.service.clone()),
@@ -538,16 +403,9 @@ pub fn config(sim: &Sim, service: &str) -> Result<Doc, CommandError> {
     let s = sim.scenario();
     let svc = &s.services[service_index(s, "config", service)?];
     if svc.config.is_empty() {
-        return Ok(Doc::line(Line::plain(format!(
-            "{service} has no configuration values on record."
-        ))));
+        return Ok(Doc::line(Line::plain(format!("{service} has no configuration values on record."))));
     }
-    Ok(table(
-        svc.config
-            .iter()
-            .map(|(k, v)| vec![(Style::Plain, k.clone()), (Style::Heading, v.clone())])
-            .collect(),
-    ))
+    Ok(table(svc.config.iter().map(|(k, v)| vec![(Style::Plain, k.clone()), (Style::Heading, v.clone())]).collect()))
 }
 
 /// `runbook [<name>]`.
@@ -557,26 +415,19 @@ pub fn runbook(s: &Scenario, name: Option<&str>) -> Result<Doc, CommandError> {
             return Ok(Doc::line(Line::plain("No runbooks.")));
         }
         let mut doc = table(
-            s.runbooks
-                .iter()
-                .map(|r| vec![(Style::Plain, r.id.clone()), (Style::Dim, r.title.clone())])
-                .collect(),
+            s.runbooks.iter().map(|r| vec![(Style::Plain, r.id.clone()), (Style::Dim, r.title.clone())]).collect(),
         );
         doc.push(Line::styled(Style::Dim, "Read one with `runbook <name>`."));
         return Ok(doc);
     };
-    let book = s
-        .runbooks
-        .iter()
-        .find(|r| r.id == name)
-        .ok_or_else(|| CommandError {
-            word: "runbook".into(),
-            kind: CommandErrorKind::Unknown {
-                what: "runbook",
-                name: name.to_string(),
-                candidates: s.runbooks.iter().map(|r| r.id.clone()).collect(),
-            },
-        })?;
+    let book = s.runbooks.iter().find(|r| r.id == name).ok_or_else(|| CommandError {
+        word: "runbook".into(),
+        kind: CommandErrorKind::Unknown {
+            what: "runbook",
+            name: name.to_string(),
+            candidates: s.runbooks.iter().map(|r| r.id.clone()).collect(),
+        },
+    })?;
     let mut doc = Doc::line(Line::styled(Style::Heading, book.title.clone()));
     for line in book.body.lines() {
         doc.plain(line);
@@ -586,26 +437,16 @@ pub fn runbook(s: &Scenario, name: Option<&str>) -> Result<Doc, CommandError> {
 
 /// `inbox` / `tickets`: messages delivered so far.
 pub fn inbox(tod: i64, messages: &[(i64, String, Channel, String)], only: Option<Channel>) -> Doc {
-    let shown: Vec<_> = messages
-        .iter()
-        .filter(|(_, _, c, _)| only.is_none_or(|o| o == *c))
-        .collect();
+    let shown: Vec<_> = messages.iter().filter(|(_, _, c, _)| only.is_none_or(|o| o == *c)).collect();
     if shown.is_empty() {
-        return Doc::line(Line::plain(if only == Some(Channel::Ticket) {
-            "No tickets."
-        } else {
-            "No messages."
-        }));
+        return Doc::line(Line::plain(if only == Some(Channel::Ticket) { "No tickets." } else { "No messages." }));
     }
     let mut doc = Doc::new();
     for (t, from, channel, text) in shown {
         doc.push(
-            Line::styled(
-                Style::Dim,
-                format!("{} [{}] ", clock_label(tod, *t), channel_word(*channel)),
-            )
-            .push(Style::Heading, from.clone())
-            .push(Style::Plain, format!(": {text}")),
+            Line::styled(Style::Dim, format!("{} [{}] ", clock_label(tod, *t), channel_word(*channel)))
+                .push(Style::Heading, from.clone())
+                .push(Style::Plain, format!(": {text}")),
         );
     }
     doc

@@ -12,50 +12,25 @@ pub fn volunteer_view(event: &DrillEvent, page_time_of_day: i64) -> Option<Doc> 
     let at = clock_label(page_time_of_day, event.t);
     let doc = match &event.kind {
         EventKind::Started { seed, briefing } => {
-            let mut doc = Doc::line(Line::styled(
-                Style::Heading,
-                format!("wom: Wheel of Misfortune drill (seed {seed})"),
-            ));
-            doc.push(
-                Line::styled(Style::Bad, format!("[{at}] ")).push(Style::Plain, briefing.clone()),
-            );
-            doc.push(Line::styled(
-                Style::Dim,
-                "Type `help` for commands. Every command takes simulated time.",
-            ));
+            let mut doc =
+                Doc::line(Line::styled(Style::Heading, format!("wom: Wheel of Misfortune drill (seed {seed})")));
+            doc.push(Line::styled(Style::Bad, format!("[{at}] ")).push(Style::Plain, briefing.clone()));
+            doc.push(Line::styled(Style::Dim, "Type `help` for commands. Every command takes simulated time."));
             doc
         }
         EventKind::Output { doc } => doc.clone(),
-        EventKind::Rejected { error, .. } => {
-            Doc::line(Line::styled(Style::Bad, format!("error: {error}")))
-        }
-        EventKind::AlertFired {
-            name,
-            service,
-            severity,
-            summary,
-        } => Doc::line(
+        EventKind::Rejected { error, .. } => Doc::line(Line::styled(Style::Bad, format!("error: {error}"))),
+        EventKind::AlertFired { name, service, severity, summary } => Doc::line(
             Line::styled(Style::Bad, format!("[{at}] ALERT {name} firing"))
-                .push(
-                    Style::Dim,
-                    format!(" ({}, {service}) ", format!("{severity:?}").to_lowercase()),
-                )
+                .push(Style::Dim, format!(" ({}, {service}) ", format!("{severity:?}").to_lowercase()))
                 .push(Style::Plain, summary.clone()),
         ),
-        EventKind::AlertResolved { name } => Doc::line(Line::styled(
-            Style::Good,
-            format!("[{at}] ALERT {name} resolved"),
-        )),
-        EventKind::Message {
-            from,
-            channel,
-            text,
-        } => Doc::line(
-            Line::styled(
-                Style::Warn,
-                format!("[{at}] new {} from {from}: ", channel_word(*channel)),
-            )
-            .push(Style::Plain, text.clone()),
+        EventKind::AlertResolved { name } => {
+            Doc::line(Line::styled(Style::Good, format!("[{at}] ALERT {name} resolved")))
+        }
+        EventKind::Message { from, channel, text } => Doc::line(
+            Line::styled(Style::Warn, format!("[{at}] new {} from {from}: ", channel_word(*channel)))
+                .push(Style::Plain, text.clone()),
         ),
         EventKind::Ended { reason } => Doc::line(Line::styled(
             Style::Heading,

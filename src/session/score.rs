@@ -76,10 +76,7 @@ impl Facts {
                     if *phase == Phase::Impact && f.impact_start.is_none() {
                         f.impact_start = Some(e.t);
                     }
-                    if matches!(phase, Phase::Mitigated | Phase::Resolved)
-                        && f.mitigated.is_none()
-                        && e.t >= 0
-                    {
+                    if matches!(phase, Phase::Mitigated | Phase::Resolved) && f.mitigated.is_none() && e.t >= 0 {
                         f.mitigated = Some(e.t);
                     }
                 }
@@ -91,9 +88,7 @@ impl Facts {
                 EventKind::RoleTaken { role, .. } => {
                     f.roles.insert(*role);
                 }
-                EventKind::Action { action, target } => {
-                    f.actions.push((e.t, action.clone(), target.clone()))
-                }
+                EventKind::Action { action, target } => f.actions.push((e.t, action.clone(), target.clone())),
                 EventKind::Hint { .. } => f.hints += 1,
                 EventKind::Ended { reason } => f.ended = Some((e.t, *reason)),
                 _ => {}
@@ -112,10 +107,7 @@ impl Facts {
 pub fn root_cause_match(scenario: &Scenario, diagnosis: &str) -> (usize, usize) {
     let text = diagnosis.to_lowercase();
     let groups = &scenario.root_cause.keywords;
-    let hit = groups
-        .iter()
-        .filter(|g| g.iter().any(|w| text.contains(&w.to_lowercase())))
-        .count();
+    let hit = groups.iter().filter(|g| g.iter().any(|w| text.contains(&w.to_lowercase()))).count();
     (hit, groups.len())
 }
 
@@ -133,28 +125,16 @@ pub fn score(scenario: &Scenario, events: &[DrillEvent]) -> Scorecard {
     let f = Facts::gather(scenario, events);
     let mut lines = Vec::new();
     let mut line = |item: &str, points: i64, max: i64, detail: String| {
-        lines.push(ScoreLine {
-            item: item.to_string(),
-            points,
-            max,
-            detail,
-        })
+        lines.push(ScoreLine { item: item.to_string(), points, max, detail })
     };
 
     let expected: Vec<&str> = r.expected_severity.iter().map(|s| s.label()).collect();
     let (points, detail) = match f.declared {
-        None => (
-            0,
-            format!("never declared (goal: within {})", r.declare.within),
-        ),
+        None => (0, format!("never declared (goal: within {})", r.declare.within)),
         Some((t, sev)) => {
             let mut points = goal_points(&r.declare, Some(t));
-            let mut detail = format!(
-                "{} declared at {} (goal: within {})",
-                sev.label(),
-                offset_label(t),
-                r.declare.within
-            );
+            let mut detail =
+                format!("{} declared at {} (goal: within {})", sev.label(), offset_label(t), r.declare.within);
             if !r.expected_severity.is_empty() && !r.expected_severity.contains(&sev) {
                 points /= 2;
                 detail.push_str(&format!("; expected {}, so half", expected.join(" or ")));
@@ -165,66 +145,32 @@ pub fn score(scenario: &Scenario, events: &[DrillEvent]) -> Scorecard {
     line("declare", points, r.declare.points as i64, detail);
 
     let mut detail = match f.mitigated {
-        Some(t) => format!(
-            "user impact stopped at {} (goal: within {})",
-            offset_label(t),
-            r.mitigate.within
-        ),
-        None => format!(
-            "user impact never stopped (goal: within {})",
-            r.mitigate.within
-        ),
+        Some(t) => format!("user impact stopped at {} (goal: within {})", offset_label(t), r.mitigate.within),
+        None => format!("user impact never stopped (goal: within {})", r.mitigate.within),
     };
     if matches!(f.ended, Some((_, EndReason::Resolved))) && f.final_phase == Some(Phase::Impact) {
         detail.push_str("; resolved while users were still affected");
     }
-    line(
-        "mitigate",
-        goal_points(&r.mitigate, f.mitigated),
-        r.mitigate.points as i64,
-        detail,
-    );
+    line("mitigate", goal_points(&r.mitigate, f.mitigated), r.mitigate.points as i64, detail);
 
     let (points, detail) = match &f.diagnosis {
         None => (0, "no diagnosis given".to_string()),
         Some(text) => {
             let (hit, of) = root_cause_match(scenario, text);
             let points = r.root_cause as i64 * hit as i64 / of.max(1) as i64;
-            let verdict = if hit == of {
-                "names the root cause"
-            } else {
-                "misses part of the root cause"
-            };
-            (
-                points,
-                format!("diagnosis {verdict} ({hit} of {of} key facts)"),
-            )
+            let verdict = if hit == of { "names the root cause" } else { "misses part of the root cause" };
+            (points, format!("diagnosis {verdict} ({hit} of {of} key facts)"))
         }
     };
     line("root cause", points, r.root_cause as i64, detail);
 
-    let found: Vec<&str> = r
-        .evidence
-        .iter()
-        .filter(|e| f.evidence.contains(&e.id))
-        .map(|e| e.id.as_str())
-        .collect();
-    let points: i64 = r
-        .evidence
-        .iter()
-        .filter(|e| f.evidence.contains(&e.id))
-        .map(|e| e.points as i64)
-        .sum();
+    let found: Vec<&str> = r.evidence.iter().filter(|e| f.evidence.contains(&e.id)).map(|e| e.id.as_str()).collect();
+    let points: i64 = r.evidence.iter().filter(|e| f.evidence.contains(&e.id)).map(|e| e.points as i64).sum();
     let max: i64 = r.evidence.iter().map(|e| e.points as i64).sum();
     let detail = if found.is_empty() {
         format!("found 0 of {}", r.evidence.len())
     } else {
-        format!(
-            "found {} of {}: {}",
-            found.len(),
-            r.evidence.len(),
-            found.join(", ")
-        )
+        format!("found {} of {}: {}", found.len(), r.evidence.len(), found.join(", "))
     };
     line("evidence", points, max, detail);
 
@@ -246,36 +192,14 @@ pub fn score(scenario: &Scenario, events: &[DrillEvent]) -> Scorecard {
         for h in &r.harmful {
             if &h.action == action && (h.target.is_none() || &h.target == target) {
                 harm += h.penalty as i64;
-                harms.push(
-                    format!("{action} {}", target.as_deref().unwrap_or(""))
-                        .trim()
-                        .to_string(),
-                );
+                harms.push(format!("{action} {}", target.as_deref().unwrap_or("")).trim().to_string());
             }
         }
     }
-    line(
-        "harmful actions",
-        -harm,
-        0,
-        if harms.is_empty() {
-            "none".into()
-        } else {
-            harms.join("; ")
-        },
-    );
+    line("harmful actions", -harm, 0, if harms.is_empty() { "none".into() } else { harms.join("; ") });
 
     let hint_cost = f.hints as i64 * r.hint_penalty as i64;
-    line(
-        "hints",
-        -hint_cost,
-        0,
-        if f.hints == 0 {
-            "none used".into()
-        } else {
-            format!("{} used", f.hints)
-        },
-    );
+    line("hints", -hint_cost, 0, if f.hints == 0 { "none used".into() } else { format!("{} used", f.hints) });
 
     let max = lines.iter().map(|l| l.max).sum();
     let total = lines.iter().map(|l| l.points).sum::<i64>().max(0);
@@ -286,10 +210,7 @@ fn cadence(f: &Facts, goal: &crate::scenario::Cadence) -> (i64, String) {
     let Some((declared, _)) = f.declared else {
         return (
             0,
-            format!(
-                "{} posted; no incident declared to update on",
-                super::text::count(f.updates.len(), "update")
-            ),
+            format!("{} posted; no incident declared to update on", super::text::count(f.updates.len(), "update")),
         );
     };
     if f.updates.is_empty() {
@@ -319,10 +240,7 @@ fn cadence(f: &Facts, goal: &crate::scenario::Cadence) -> (i64, String) {
 impl Scorecard {
     /// The score as text.
     pub fn render(&self) -> Doc {
-        let mut doc = Doc::line(Line::styled(
-            Style::Heading,
-            format!("Score: {}/{}", self.total, self.max),
-        ));
+        let mut doc = Doc::line(Line::styled(Style::Heading, format!("Score: {}/{}", self.total, self.max)));
         let rows = self
             .lines
             .iter()
@@ -334,16 +252,8 @@ impl Scorecard {
                 } else {
                     Style::Warn
                 };
-                let points = if l.max > 0 {
-                    format!("{}/{}", l.points, l.max)
-                } else {
-                    l.points.to_string()
-                };
-                vec![
-                    (Style::Plain, format!("  {}", l.item)),
-                    (style, points),
-                    (Style::Plain, l.detail.clone()),
-                ]
+                let points = if l.max > 0 { format!("{}/{}", l.points, l.max) } else { l.points.to_string() };
+                vec![(Style::Plain, format!("  {}", l.item)), (style, points), (Style::Plain, l.detail.clone())]
             })
             .collect();
         doc.extend(table(rows));

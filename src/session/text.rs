@@ -39,26 +39,17 @@ pub struct Doc(pub Vec<Line>);
 impl Line {
     /// A line of plain text.
     pub fn plain(text: impl Into<String>) -> Line {
-        Line(vec![Span {
-            style: Style::Plain,
-            text: text.into(),
-        }])
+        Line(vec![Span { style: Style::Plain, text: text.into() }])
     }
 
     /// A line in one style.
     pub fn styled(style: Style, text: impl Into<String>) -> Line {
-        Line(vec![Span {
-            style,
-            text: text.into(),
-        }])
+        Line(vec![Span { style, text: text.into() }])
     }
 
     /// Appends a span.
     pub fn push(mut self, style: Style, text: impl Into<String>) -> Line {
-        self.0.push(Span {
-            style,
-            text: text.into(),
-        });
+        self.0.push(Span { style, text: text.into() });
         self
     }
 
@@ -114,30 +105,17 @@ impl Doc {
 pub fn table(rows: Vec<Vec<(Style, String)>>) -> Doc {
     let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
     let widths: Vec<usize> = (0..columns)
-        .map(|c| {
-            rows.iter()
-                .filter_map(|r| r.get(c))
-                .map(|(_, t)| t.chars().count())
-                .max()
-                .unwrap_or(0)
-        })
+        .map(|c| rows.iter().filter_map(|r| r.get(c)).map(|(_, t)| t.chars().count()).max().unwrap_or(0))
         .collect();
     let mut doc = Doc::new();
     for row in rows {
         let last = row.len().saturating_sub(1);
         let mut line = Line(Vec::new());
         for (c, (style, text)) in row.into_iter().enumerate() {
-            let pad = if c == last {
-                0
-            } else {
-                widths[c] - text.chars().count() + 2
-            };
+            let pad = if c == last { 0 } else { widths[c] - text.chars().count() + 2 };
             line.0.push(Span { style, text });
             if pad > 0 {
-                line.0.push(Span {
-                    style: Style::Plain,
-                    text: " ".repeat(pad),
-                });
+                line.0.push(Span { style: Style::Plain, text: " ".repeat(pad) });
             }
         }
         doc.push(line);
@@ -147,21 +125,13 @@ pub fn table(rows: Vec<Vec<(Style, String)>>) -> Doc {
 
 /// "1 alert", "3 alerts".
 pub fn count(n: usize, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
-    }
+    if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
 }
 
 /// Seconds from the page as `T+2m30s` or `T-25m`.
 pub fn offset_label(t: i64) -> String {
     let d = crate::scenario::SimDuration(t);
-    if t < 0 {
-        format!("T{d}")
-    } else {
-        format!("T+{d}")
-    }
+    if t < 0 { format!("T{d}") } else { format!("T+{d}") }
 }
 
 /// Wall-clock `HH:MM:SS` of time `t` given the page's seconds after midnight.
@@ -204,10 +174,7 @@ mod tests {
 
     #[test]
     fn sparkline_scales_between_min_and_max() {
-        assert_eq!(
-            sparkline(&[0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0], 8),
-            "▁▂▃▄▅▆▇█"
-        );
+        assert_eq!(sparkline(&[0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0], 8), "▁▂▃▄▅▆▇█");
         assert_eq!(sparkline(&[5.0, 5.0], 10), "▁▁");
         assert_eq!(sparkline(&[0.0, 0.0, 10.0, 10.0], 2), "▁█");
     }

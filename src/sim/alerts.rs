@@ -47,16 +47,11 @@ impl AlertBook {
     /// Evaluates every rule against the frame of time `now`.
     pub fn evaluate(&mut self, now: i64, frame: &[f32], events: &mut Vec<SimEvent>) {
         for (rule, status) in self.rules.iter().zip(self.status.iter_mut()) {
-            let holds = rule
-                .op
-                .holds(frame[rule.series] as f64, rule.threshold as f64);
+            let holds = rule.op.holds(frame[rule.series] as f64, rule.threshold as f64);
             if !holds {
                 status.pending_since = None;
                 if status.firing_since.take().is_some() {
-                    events.push(SimEvent::AlertResolved {
-                        t: now,
-                        name: rule.name.clone(),
-                    });
+                    events.push(SimEvent::AlertResolved { t: now, name: rule.name.clone() });
                 }
                 continue;
             }

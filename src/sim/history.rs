@@ -21,15 +21,7 @@ pub struct History {
 impl History {
     /// An empty history for `width` series and up to `capacity` frames `step` seconds apart.
     pub fn new(width: usize, capacity: usize, step: i64) -> History {
-        History {
-            width,
-            capacity: capacity.max(1),
-            data: Vec::new(),
-            head: 0,
-            len: 0,
-            first_t: 0,
-            step,
-        }
+        History { width, capacity: capacity.max(1), data: Vec::new(), head: 0, len: 0, first_t: 0, step }
     }
 
     /// Number of series per frame.

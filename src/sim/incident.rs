@@ -14,15 +14,9 @@ pub enum Condition {
     /// Time in state (or since the page) reached.
     After(i64),
     /// A `mitigate` input.
-    Action {
-        action: String,
-        target: Option<String>,
-    },
+    Action { action: String, target: Option<String> },
     /// A command input.
-    Command {
-        command: String,
-        target: Option<String>,
-    },
+    Command { command: String, target: Option<String> },
     /// A metric comparison held for `sustained` seconds; `slot` indexes the held-since table.
     Metric { slot: usize },
     /// A GM trigger.
@@ -52,15 +46,9 @@ pub struct Watch {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Input {
     /// `mitigate <action> [<target>]`.
-    Action {
-        action: String,
-        target: Option<String>,
-    },
+    Action { action: String, target: Option<String> },
     /// Any volunteer command with its first argument.
-    Command {
-        command: String,
-        target: Option<String>,
-    },
+    Command { command: String, target: Option<String> },
     /// A GM trigger.
     Gm(String),
 }
@@ -147,40 +135,19 @@ impl Compiler<'_> {
         match t {
             Trigger::At(d) => Condition::At(d.secs()),
             Trigger::After(d) => Condition::After(d.secs()),
-            Trigger::Action { action, target } => Condition::Action {
-                action: action.clone(),
-                target: target.clone(),
-            },
-            Trigger::Command { command, target } => Condition::Command {
-                command: command.clone(),
-                target: target.clone(),
-            },
-            Trigger::Metric {
-                service,
-                metric,
-                op,
-                value,
-                sustained,
-            } => {
+            Trigger::Action { action, target } => Condition::Action { action: action.clone(), target: target.clone() },
+            Trigger::Command { command, target } => {
+                Condition::Command { command: command.clone(), target: target.clone() }
+            }
+            Trigger::Metric { service, metric, op, value, sustained } => {
                 let series = self.series[&(service.clone(), metric.clone())];
-                self.watches.push(Watch {
-                    series,
-                    op: *op,
-                    value: *value as f32,
-                    sustained: sustained.secs(),
-                });
-                Condition::Metric {
-                    slot: self.watches.len() - 1,
-                }
+                self.watches.push(Watch { series, op: *op, value: *value as f32, sustained: sustained.secs() });
+                Condition::Metric { slot: self.watches.len() - 1 }
             }
             Trigger::Gm(name) => Condition::Gm(name.clone()),
             Trigger::Reached(state) => Condition::Reached(self.states[state]),
-            Trigger::All(inner) => {
-                Condition::All(inner.iter().map(|t| self.condition(t)).collect())
-            }
-            Trigger::Any(inner) => {
-                Condition::Any(inner.iter().map(|t| self.condition(t)).collect())
-            }
+            Trigger::All(inner) => Condition::All(inner.iter().map(|t| self.condition(t)).collect()),
+            Trigger::Any(inner) => Condition::Any(inner.iter().map(|t| self.condition(t)).collect()),
         }
     }
 }
@@ -189,8 +156,10 @@ impl Compiler<'_> {
 pub struct Context<'a> {
     /// Tick time.
     pub now: i64,
-    /// When the current state (or, for messages, the drill) began; inputs before it do not count.
+    /// When the current state began (for messages: the page); `After` counts from here.
     pub since: i64,
+    /// Inputs before this time do not count (the state's entry; for messages, none are too old).
+    pub inputs_since: i64,
     /// Inputs so far.
     pub inputs: &'a [(i64, Input)],
     /// Watches and since when each has held.
@@ -202,23 +171,23 @@ pub struct Context<'a> {
 impl Condition {
     /// Whether the condition holds.
     pub fn holds(&self, cx: &Context) -> bool {
+        // Inputs count once their time has come (an action lands when it completes) and not before the state.
         let recent = || {
             cx.inputs
                 .iter()
                 .rev()
-                .take_while(|(t, _)| *t >= cx.since)
+                .filter(|(t, _)| *t <= cx.now)
+                .take_while(|(t, _)| *t >= cx.inputs_since)
                 .map(|(_, i)| i)
         };
         let target_ok = |want: &Option<String>, got: &Option<String>| want.is_none() || want == got;
         match self {
             Condition::At(t) => cx.now >= *t,
             Condition::After(d) => cx.now - cx.since >= *d,
-            Condition::Action { action, target } => recent().any(|i| {
-                matches!(i, Input::Action { action: a, target: t } if a == action && target_ok(target, t))
-            }),
-            Condition::Command { command, target } => recent().any(|i| {
-                matches!(i, Input::Command { command: c, target: t } if c == command && target_ok(target, t))
-            }),
+            Condition::Action { action, target } => recent()
+                .any(|i| matches!(i, Input::Action { action: a, target: t } if a == action && target_ok(target, t))),
+            Condition::Command { command, target } => recent()
+                .any(|i| matches!(i, Input::Command { command: c, target: t } if c == command && target_ok(target, t))),
             Condition::Metric { slot } => {
                 let (watch, since) = &cx.watches[*slot];
                 since.is_some_and(|s| cx.now - s >= watch.sustained)
@@ -263,6 +232,7 @@ pub fn take_transitions(
         let cx = Context {
             now,
             since: track.entered_at,
+            inputs_since: track.entered_at,
             inputs: &incident.inputs,
             watches: &incident.watches,
             reached: &incident.reached,
@@ -312,21 +282,11 @@ fn apply_effect(
 ) {
     let index = |name: &str| services.index.get(name).copied().unwrap_or(0);
     match effect {
-        Effect::Log {
-            service,
-            level,
-            text,
-        } => pending.0.push((now, index(service), *level, text.clone())),
-        Effect::Change {
-            service,
-            kind,
-            summary,
-        } => inventory
-            .changes
-            .push((now, index(service), *kind, summary.clone())),
-        Effect::Version { service, version } => {
-            inventory.versions[index(service) as usize] = version.clone()
+        Effect::Log { service, level, text } => pending.0.push((now, index(service), *level, text.clone())),
+        Effect::Change { service, kind, summary } => {
+            inventory.changes.push((now, index(service), *kind, summary.clone()))
         }
+        Effect::Version { service, version } => inventory.versions[index(service) as usize] = version.clone(),
         Effect::SetFlag { flag, value } => {
             inventory.flags.insert(flag.clone(), value.clone());
         }
@@ -334,29 +294,22 @@ fn apply_effect(
 }
 
 /// Delivers messages whose trigger now holds.
-pub fn deliver_messages(
-    clock: Res<SimClock>,
-    mut incident: ResMut<Incident>,
-    mut outbox: ResMut<Outbox>,
-) {
+pub fn deliver_messages(clock: Res<SimClock>, mut incident: ResMut<Incident>, mut outbox: ResMut<Outbox>) {
     let incident = &mut *incident;
     for (plan, delivered) in &mut incident.messages {
         if *delivered {
             continue;
         }
+        // For messages `After` counts from the page, and any input so far counts.
         let cx = Context {
             now: clock.tick,
-            since: i64::MIN,
+            since: 0,
+            inputs_since: i64::MIN,
             inputs: &incident.inputs,
             watches: &incident.watches,
             reached: &incident.reached,
         };
-        // `After` counts from the page for messages.
-        let holds = match &plan.when {
-            Condition::After(d) => clock.tick >= *d,
-            other => other.holds(&cx),
-        };
-        if holds {
+        if plan.when.holds(&cx) {
             *delivered = true;
             outbox.0.push(SimEvent::MessageArrived {
                 t: clock.tick,

@@ -51,10 +51,7 @@ pub struct LogFilter {
 impl LogStore {
     /// A store keeping at most `capacity` lines.
     pub fn new(capacity: usize) -> LogStore {
-        LogStore {
-            capacity: capacity.max(1),
-            ..LogStore::default()
-        }
+        LogStore { capacity: capacity.max(1), ..LogStore::default() }
     }
 
     /// Lines held.
@@ -113,15 +110,10 @@ impl LogStore {
         let lo = self.times.partition_point(|&t| t < filter.since);
         let hi = self.times.partition_point(|&t| t <= filter.until);
         let keep = |i: usize| {
-            filter.service.is_none_or(|s| self.services[i] == s)
-                && filter.min_level.is_none_or(|l| self.levels[i] >= l)
+            filter.service.is_none_or(|s| self.services[i] == s) && filter.min_level.is_none_or(|l| self.levels[i] >= l)
         };
         let mut hits: Vec<usize> = match filter.grep.as_deref() {
-            None | Some("") => (lo..hi)
-                .rev()
-                .filter(|&i| keep(i))
-                .take(filter.tail)
-                .collect(),
+            None | Some("") => (lo..hi).rev().filter(|&i| keep(i)).take(filter.tail).collect(),
             Some(needle) => self.grep_range(lo, hi, needle, filter.tail, keep),
         };
         hits.reverse();
@@ -129,14 +121,7 @@ impl LogStore {
     }
 
     /// Newest-first matches of `needle` among lines `lo..hi`, scanning the arena backwards in one pass.
-    fn grep_range(
-        &self,
-        lo: usize,
-        hi: usize,
-        needle: &str,
-        tail: usize,
-        keep: impl Fn(usize) -> bool,
-    ) -> Vec<usize> {
+    fn grep_range(&self, lo: usize, hi: usize, needle: &str, tail: usize, keep: impl Fn(usize) -> bool) -> Vec<usize> {
         if lo >= hi {
             return Vec::new();
         }
@@ -182,22 +167,11 @@ mod tests {
     #[test]
     fn grep_finds_lines_in_order_and_respects_filters() {
         let s = store();
-        let all = LogFilter {
-            grep: Some("null".into()),
-            until: 100,
-            tail: 10,
-            ..LogFilter::default()
-        };
+        let all = LogFilter { grep: Some("null".into()), until: 100, tail: 10, ..LogFilter::default() };
         assert_eq!(s.query(&all), vec![1, 2]);
-        let svc = LogFilter {
-            service: Some(1),
-            ..all.clone()
-        };
+        let svc = LogFilter { service: Some(1), ..all.clone() };
         assert_eq!(s.query(&svc), vec![1]);
-        let tail = LogFilter {
-            tail: 1,
-            ..all.clone()
-        };
+        let tail = LogFilter { tail: 1, ..all.clone() };
         assert_eq!(s.query(&tail), vec![2]);
         let since = LogFilter { since: 15, ..all };
         assert_eq!(s.query(&since), vec![2]);
@@ -206,12 +180,7 @@ mod tests {
     #[test]
     fn grep_does_not_match_across_line_boundaries() {
         let s = store();
-        let f = LogFilter {
-            grep: Some("200insert".into()),
-            until: 100,
-            tail: 10,
-            ..LogFilter::default()
-        };
+        let f = LogFilter { grep: Some("200insert".into()), until: 100, tail: 10, ..LogFilter::default() };
         assert!(s.query(&f).is_empty());
     }
 
@@ -223,12 +192,7 @@ mod tests {
         }
         assert!(s.len() <= 4);
         assert_eq!(s.line(s.len() - 1).text, "line 8");
-        let f = LogFilter {
-            grep: Some("line 7".into()),
-            until: 100,
-            tail: 10,
-            ..LogFilter::default()
-        };
+        let f = LogFilter { grep: Some("line 7".into()), until: 100, tail: 10, ..LogFilter::default() };
         assert_eq!(s.query(&f).len(), 1);
     }
 }

@@ -8,6 +8,7 @@ mod components;
 mod history;
 mod incident;
 mod logs;
+mod query;
 mod systems;
 mod template;
 
@@ -16,6 +17,7 @@ pub use components::Health;
 pub use history::History;
 pub use incident::{Input, Inventory};
 pub use logs::{LogFilter, LogLine, LogStore};
+pub use query::{Evaluator, INSTANT_FUNCTIONS, QueryError, QueryValue, RANGE_FUNCTIONS, Sample, SeriesLabels};
 
 use crate::scenario::{AlertSeverity, Channel, Phase, Scenario, Unit, dependency_order};
 use bevy_ecs::prelude::*;
@@ -32,29 +34,25 @@ use template::Template;
 #[derive(Clone, Debug, PartialEq)]
 pub enum SimEvent {
     /// A track entered a state (hidden truth: GM only).
-    StateEntered {
-        t: i64,
-        track: String,
-        state: String,
-        phase: Phase,
-    },
+    StateEntered { t: i64, track: String, state: String, phase: Phase },
     /// An alert fired.
-    AlertFired {
-        t: i64,
-        name: String,
-        service: String,
-        severity: AlertSeverity,
-        summary: String,
-    },
+    AlertFired { t: i64, name: String, service: String, severity: AlertSeverity, summary: String },
     /// An alert stopped firing.
     AlertResolved { t: i64, name: String },
     /// A simulated person sent a message.
-    MessageArrived {
-        t: i64,
-        from: String,
-        channel: Channel,
-        text: String,
-    },
+    MessageArrived { t: i64, from: String, channel: Channel, text: String },
+}
+
+impl SimEvent {
+    /// Simulated time of the event.
+    pub fn time(&self) -> i64 {
+        match self {
+            SimEvent::StateEntered { t, .. }
+            | SimEvent::AlertFired { t, .. }
+            | SimEvent::AlertResolved { t, .. }
+            | SimEvent::MessageArrived { t, .. } => *t,
+        }
+    }
 }
 
 /// The steps of one tick, in order.
@@ -96,6 +94,7 @@ pub struct Sim {
     schedule: Schedule,
     scenario: Arc<Scenario>,
     series: BTreeMap<(String, String), usize>,
+    labels: Vec<SeriesLabels>,
     entities: Vec<Entity>,
 }
 
@@ -114,6 +113,7 @@ impl Sim {
         let mut names = ServiceNames::default();
         let mut next = 0usize;
         let mut entities = Vec::with_capacity(s.services.len());
+        let mut labels = Vec::new();
         for (i, svc) in s.services.iter().enumerate() {
             names.index.insert(svc.id.clone(), i as u32);
             let first = next;
@@ -121,6 +121,11 @@ impl Sim {
             let mut metrics = Vec::with_capacity(svc.metrics.len());
             for m in &svc.metrics {
                 series.insert((svc.id.clone(), m.name.clone()), next);
+                labels.push(SeriesLabels {
+                    metric: m.name.clone(),
+                    service: svc.id.clone(),
+                    kind: format!("{:?}", svc.kind).to_lowercase(),
+                });
                 let slot = Some((next as u32, m.baseline as f32));
                 match m.name.as_str() {
                     "error_rate" => vitals.error_rate = slot,
@@ -139,19 +144,12 @@ impl Sim {
             let logs = svc
                 .logs
                 .iter()
-                .map(|l| LogSource {
-                    level: l.level,
-                    template: Template::parse(&l.template),
-                    rate: l.rate as f32,
-                })
+                .map(|l| LogSource { level: l.level, template: Template::parse(&l.template), rate: l.rate as f32 })
                 .collect();
             let entity = world
                 .spawn((
                     ServiceIndex(i as u32),
-                    Model {
-                        first: first as u32,
-                        metrics: metrics.into_boxed_slice(),
-                    },
+                    Model { first: first as u32, metrics: metrics.into_boxed_slice() },
                     vitals,
                     Health::Healthy,
                     Backlog::default(),
@@ -185,7 +183,9 @@ impl Sim {
         });
         let capacity = ((history + DRILL_HEADROOM) / STEP + 1) as usize;
         world.insert_resource(History::new(next, capacity, STEP));
-        world.insert_resource(Frame(vec![0.0; next]));
+        // Start from the baselines so conditions read on the first tick see a healthy system, not zeros.
+        let baselines = s.services.iter().flat_map(|svc| svc.metrics.iter().map(|m| m.baseline as f32)).collect();
+        world.insert_resource(Frame(baselines));
         world.insert_resource(LogStore::new(LOG_CAPACITY));
         world.insert_resource(Rngs {
             noise: rand_pcg::Pcg64Mcg::seed_from_u64(seed ^ 0x6e6f_6973_6521),
@@ -196,24 +196,14 @@ impl Sim {
         world.insert_resource(Outbox::default());
         world.insert_resource(Inventory {
             versions: s.services.iter().map(|x| x.version.clone()).collect(),
-            flags: s
-                .flags
-                .iter()
-                .map(|f| (f.id.clone(), f.value.clone()))
-                .collect(),
+            flags: s.flags.iter().map(|f| (f.id.clone(), f.value.clone())).collect(),
             changes: Vec::new(),
         });
         world.insert_resource(alert_book(s, &series));
         world.insert_resource(compile_incident(s, &series, &names.index, -history));
         world.insert_resource(names);
 
-        Sim {
-            world,
-            schedule: tick_schedule(),
-            scenario,
-            series,
-            entities,
-        }
+        Sim { world, schedule: tick_schedule(), scenario, series, labels, entities }
     }
 
     /// Current simulated time, seconds from the page.
@@ -246,11 +236,15 @@ impl Sim {
 
     /// Records a volunteer or GM input at the current time; triggers see it from the next tick.
     pub fn input(&mut self, input: Input) {
-        let now = self.now();
-        self.world
-            .resource_mut::<Incident>()
-            .inputs
-            .push((now, input));
+        self.input_at(self.now(), input);
+    }
+
+    /// Records an input that takes effect at time `t` (an action lands when it completes).
+    pub fn input_at(&mut self, t: i64, input: Input) {
+        let t = t.max(self.now());
+        let mut incident = self.world.resource_mut::<Incident>();
+        let at = incident.inputs.partition_point(|(when, _)| *when <= t);
+        incident.inputs.insert(at, (t, input));
     }
 
     /// Takes the events produced since the last call.
@@ -285,37 +279,32 @@ impl Sim {
 
     /// Series index of a service's metric.
     pub fn series_index(&self, service: &str, metric: &str) -> Option<usize> {
-        self.series
-            .get(&(service.to_string(), metric.to_string()))
-            .copied()
+        self.series.get(&(service.to_string(), metric.to_string())).copied()
+    }
+
+    /// Evaluates a PromQL-style query at the newest tick.
+    pub fn query(&self, text: &str) -> Result<QueryValue, QueryError> {
+        Evaluator::new(self.history(), &self.labels).query(text)
+    }
+
+    /// Labels of every series, in frame order.
+    pub fn series_labels(&self) -> &[SeriesLabels] {
+        &self.labels
     }
 
     /// Index of a service by id.
     pub fn service_index(&self, service: &str) -> Option<u32> {
-        self.world
-            .resource::<ServiceNames>()
-            .index
-            .get(service)
-            .copied()
+        self.world.resource::<ServiceNames>().index.get(service).copied()
     }
 
     /// Health of the service at `index` as of the last tick.
     pub fn health(&self, index: usize) -> Health {
-        self.entities
-            .get(index)
-            .and_then(|&e| self.world.get::<Health>(e))
-            .copied()
-            .unwrap_or_default()
+        self.entities.get(index).and_then(|&e| self.world.get::<Health>(e)).copied().unwrap_or_default()
     }
 
     /// Latest value of a series.
     pub fn latest(&self, series: usize) -> f32 {
-        self.world
-            .resource::<Frame>()
-            .0
-            .get(series)
-            .copied()
-            .unwrap_or(0.0)
+        self.world.resource::<Frame>().0.get(series).copied().unwrap_or(0.0)
     }
 
     /// Hidden truth, for the GM and the debrief only: each track's current state, phase and entry time.
@@ -363,13 +352,7 @@ fn tick_schedule() -> Schedule {
         // Move the clock and the daily cycle.
         systems::advance_clock.in_set(Clock),
         // Take transitions, then rebuild symptoms, then deliver messages.
-        (
-            incident::take_transitions,
-            systems::rebuild_symptoms,
-            incident::deliver_messages,
-        )
-            .chain()
-            .in_set(Script),
+        (incident::take_transitions, systems::rebuild_symptoms, incident::deliver_messages).chain().in_set(Script),
         // Compute metric values from models and symptoms.
         systems::compute_metrics.in_set(Symptoms),
         // Carry failure from dependencies to dependents.
@@ -379,9 +362,7 @@ fn tick_schedule() -> Schedule {
         // Fire and resolve alerts.
         systems::evaluate_alerts.in_set(Alerts),
         // Store the frame, then the log lines.
-        (systems::record_history, systems::emit_logs)
-            .chain()
-            .in_set(Record),
+        (systems::record_history, systems::emit_logs).chain().in_set(Record),
     ));
     schedule
 }
@@ -422,36 +403,16 @@ fn compile_incident(
     for (i, st) in s.tracks.iter().flat_map(|t| &t.states).enumerate() {
         state_index.insert(st.id.clone(), i);
     }
-    let mut compiler = Compiler {
-        series,
-        services,
-        states: state_index,
-        watches: Vec::new(),
-    };
+    let mut compiler = Compiler { series, services, states: state_index, watches: Vec::new() };
     let mut reached = vec![false; compiler.states.len()];
     let mut offset = 0;
     let mut tracks = Vec::new();
     for track in &s.tracks {
-        let local: BTreeMap<&str, usize> = track
-            .states
-            .iter()
-            .enumerate()
-            .map(|(i, x)| (x.id.as_str(), i))
-            .collect();
-        let states = track
-            .states
-            .iter()
-            .map(|st| plan_state(st, &local, &mut compiler))
-            .collect();
+        let local: BTreeMap<&str, usize> = track.states.iter().enumerate().map(|(i, x)| (x.id.as_str(), i)).collect();
+        let states = track.states.iter().map(|st| plan_state(st, &local, &mut compiler)).collect();
         let current = local[track.initial.as_str()];
         reached[offset + current] = true;
-        tracks.push(TrackRun {
-            id: track.id.clone(),
-            states,
-            current,
-            entered_at: start,
-            offset,
-        });
+        tracks.push(TrackRun { id: track.id.clone(), states, current, entered_at: start, offset });
         offset += track.states.len();
     }
     let messages = s
@@ -468,52 +429,24 @@ fn compile_incident(
         })
         .collect();
     let watches = compiler.watches.iter().map(|w| (*w, None)).collect();
-    Incident {
-        tracks,
-        reached,
-        inputs: Vec::new(),
-        watches,
-        messages,
-        changed: true,
-    }
+    Incident { tracks, reached, inputs: Vec::new(), watches, messages, changed: true }
 }
 
-fn plan_state(
-    st: &crate::scenario::State,
-    local: &BTreeMap<&str, usize>,
-    c: &mut Compiler,
-) -> StatePlan {
+fn plan_state(st: &crate::scenario::State, local: &BTreeMap<&str, usize>, c: &mut Compiler) -> StatePlan {
     use crate::scenario::Symptom;
     let mut metric_symptoms = Vec::new();
     let mut log_symptoms = Vec::new();
     for sym in &st.symptoms {
         match sym {
-            Symptom::Metric {
-                service,
-                metric,
-                shift,
-                ramp,
-                delay,
-            } => metric_symptoms.push((
-                c.series[&(service.clone(), metric.clone())],
-                *shift,
-                ramp.secs(),
-                delay.secs(),
-            )),
-            Symptom::Logs {
-                service,
-                level,
-                template,
-                rate,
-            } => log_symptoms.push(systems::LogSymptom {
+            Symptom::Metric { service, metric, shift, ramp, delay } => {
+                metric_symptoms.push((c.series[&(service.clone(), metric.clone())], *shift, ramp.secs(), delay.secs()))
+            }
+            Symptom::Logs { service, level, template, rate } => log_symptoms.push(systems::LogSymptom {
                 service: c.services[service],
                 level: *level,
                 template: Template::parse(template),
                 rate: *rate as f32,
-                p50: c
-                    .series
-                    .get(&(service.clone(), "latency_p50".to_string()))
-                    .map(|&s| s as u32),
+                p50: c.series.get(&(service.clone(), "latency_p50".to_string())).map(|&s| s as u32),
             }),
         }
     }
@@ -524,10 +457,6 @@ fn plan_state(
         log_symptoms,
         on_enter: st.on_enter.clone(),
         on_exit: st.on_exit.clone(),
-        transitions: st
-            .transitions
-            .iter()
-            .map(|t| (local[t.to.as_str()], c.condition(&t.when)))
-            .collect(),
+        transitions: st.transitions.iter().map(|t| (local[t.to.as_str()], c.condition(&t.when))).collect(),
     }
 }

@@ -58,9 +58,7 @@ pub fn rebuild_symptoms(mut incident: ResMut<Incident>, mut active: ResMut<Activ
     for track in &incident.tracks {
         let state = &track.states[track.current];
         for &(series, shift, ramp, delay) in &state.metric_symptoms {
-            active
-                .metrics
-                .push((series, shift, track.entered_at + delay, ramp));
+            active.metrics.push((series, shift, track.entered_at + delay, ramp));
         }
         active.logs.extend(state.log_symptoms.iter().cloned());
     }
@@ -97,11 +95,7 @@ pub fn compute_metrics(
         if clock.tick < start {
             continue;
         }
-        let progress = if ramp > 0 {
-            ((clock.tick - start) as f32 / ramp as f32).min(1.0)
-        } else {
-            1.0
-        };
+        let progress = if ramp > 0 { ((clock.tick - start) as f32 / ramp as f32).min(1.0) } else { 1.0 };
         let raw = frame[series];
         let target = match shift {
             Shift::Set(v) => v as f32,
@@ -120,9 +114,8 @@ pub fn propagate_failures(
     mut frame: ResMut<Frame>,
 ) {
     let frame = &mut frame.0;
-    let excess = |frame: &[f32], metric: Option<(u32, f32)>| {
-        metric.map_or(0.0, |(s, b)| (frame[s as usize] - b).max(0.0))
-    };
+    let excess =
+        |frame: &[f32], metric: Option<(u32, f32)>| metric.map_or(0.0, |(s, b)| (frame[s as usize] - b).max(0.0));
     for &entity in &topology.0 {
         let Ok((vitals, deps)) = services.get(entity) else {
             continue;
@@ -138,15 +131,10 @@ pub fn propagate_failures(
                 Coupling::Hard => (1.0, 1.0),
                 Coupling::Soft => (0.05, 0.3),
                 Coupling::Async => {
-                    if let (Ok(mut backlog), Some((queue, _))) =
-                        (backlogs.get_mut(edge.on), dep.queue_depth)
-                    {
+                    if let (Ok(mut backlog), Some((queue, _))) = (backlogs.get_mut(edge.on), dep.queue_depth) {
                         // Failed deliveries pile up; a healthy consumer drains half the backlog a tick.
-                        backlog.0 = if errors > 0.0 {
-                            backlog.0 + edge.weight * errors * 600.0
-                        } else {
-                            backlog.0 * 0.5
-                        };
+                        backlog.0 =
+                            if errors > 0.0 { backlog.0 + edge.weight * errors * 600.0 } else { backlog.0 * 0.5 };
                         frame[queue as usize] += backlog.0;
                     }
                     (0.0, 0.0)
@@ -157,24 +145,9 @@ pub fn propagate_failures(
                     frame[s as usize] = (frame[s as usize] + amount).min(cap);
                 }
             };
-            add(
-                frame,
-                vitals.error_rate,
-                edge.weight * error_share * errors,
-                1.0,
-            );
-            add(
-                frame,
-                vitals.latency_p50,
-                edge.weight * latency_share * slow_p50,
-                f32::MAX,
-            );
-            add(
-                frame,
-                vitals.latency_p99,
-                edge.weight * latency_share * slow_p99,
-                f32::MAX,
-            );
+            add(frame, vitals.error_rate, edge.weight * error_share * errors, 1.0);
+            add(frame, vitals.latency_p50, edge.weight * latency_share * slow_p50, f32::MAX);
+            add(frame, vitals.latency_p99, edge.weight * latency_share * slow_p99, f32::MAX);
         }
     }
 }
@@ -234,38 +207,23 @@ pub fn emit_logs(
 ) {
     let rng = &mut rngs.logs;
     let step = clock.step;
-    let p50 = |vitals: Option<&Vitals>| {
-        vitals
-            .and_then(|v| v.latency_p50)
-            .map_or(20.0, |(s, _)| frame.0[s as usize])
-    };
-    let mut emit = |service: u32,
-                    level: Level,
-                    template: &Template,
-                    rate: f32,
-                    ms: f32,
-                    rng: &mut rand_pcg::Pcg64Mcg| {
-        let expected = rate * step as f32 / 60.0;
-        let mut count = expected.floor() as u32;
-        if rng.random::<f32>() < expected.fract() {
-            count += 1;
-        }
-        for _ in 0..count {
-            let t = clock.tick - step + 1 + rng.random_range(0..step);
-            let text = template.render(rng, ms);
-            pending.0.push((t, service, level, text));
-        }
-    };
+    let p50 = |vitals: Option<&Vitals>| vitals.and_then(|v| v.latency_p50).map_or(20.0, |(s, _)| frame.0[s as usize]);
+    let mut emit =
+        |service: u32, level: Level, template: &Template, rate: f32, ms: f32, rng: &mut rand_pcg::Pcg64Mcg| {
+            let expected = rate * step as f32 / 60.0;
+            let mut count = expected.floor() as u32;
+            if rng.random::<f32>() < expected.fract() {
+                count += 1;
+            }
+            for _ in 0..count {
+                let t = clock.tick - step + 1 + rng.random_range(0..step);
+                let text = template.render(rng, ms);
+                pending.0.push((t, service, level, text));
+            }
+        };
     for (index, logs, vitals) in &sources {
         for source in &logs.0 {
-            emit(
-                index.0,
-                source.level,
-                &source.template,
-                source.rate,
-                p50(Some(vitals)),
-                rng,
-            );
+            emit(index.0, source.level, &source.template, source.rate, p50(Some(vitals)), rng);
         }
     }
     for sym in &active.logs {

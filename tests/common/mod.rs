@@ -34,9 +34,7 @@ impl fmt::Display for CommandOutput {
 
 impl TestEnvironment {
     pub fn new() -> TestEnvironment {
-        TestEnvironment {
-            dir: tempfile::tempdir().expect("temp dir"),
-        }
+        TestEnvironment { dir: tempfile::tempdir().expect("temp dir") }
     }
 
     pub fn path(&self) -> &Path {
@@ -63,12 +61,7 @@ impl TestEnvironment {
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawn wom");
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(stdin.as_bytes())
-            .expect("write stdin");
+        child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("write stdin");
         let out = child.wait_with_output().expect("wait for wom");
         CommandOutput {
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -100,8 +93,7 @@ impl TestEnvironment {
 
 /// The default scenario's walkthrough.
 pub fn walkthrough() -> Vec<String> {
-    let scenario = wom::scenario::builtin(wom::scenario::DEFAULT_SCENARIO)
-        .expect("default exists")
-        .expect("default loads");
+    let scenario =
+        wom::scenario::builtin(wom::scenario::DEFAULT_SCENARIO).expect("default exists").expect("default loads");
     scenario.walkthrough
 }
