@@ -224,11 +224,8 @@ fn nothing_fires_early_from_zeroed_frames_or_nested_after() {
     let early = sim.take_events();
     assert!(!early.iter().any(|e| matches!(e, SimEvent::MessageArrived { .. })), "{early:?}");
     sim.advance(600);
-    let arrived: Vec<i64> = sim
-        .take_events()
-        .iter()
-        .filter_map(|e| matches!(e, SimEvent::MessageArrived { .. }).then(|| e.time()))
-        .collect();
+    let arrived: Vec<i64> =
+        sim.take_events().iter().filter(|&e| matches!(e, SimEvent::MessageArrived { .. })).map(|e| e.time()).collect();
     assert_eq!(arrived, vec![600]);
 }
 
