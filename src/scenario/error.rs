@@ -77,7 +77,7 @@ impl fmt::Display for ScenarioErrorKind {
                 write!(f, "state `{state}` in track `{track}` cannot be reached from the track's initial state")
             }
             NoResolvedState { track } => {
-                write!(f, "track `{track}` has no reachable state with `phase: Resolved`, so the drill cannot end well")
+                write!(f, "track `{track}` has no state with `phase: Resolved`, so the drill cannot end well")
             }
             DependencyCycle { circle } => {
                 write!(f, "services depend on each other in a circle: {}", circle.join(" -> "))

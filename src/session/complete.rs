@@ -16,7 +16,18 @@ pub fn completions(s: &Scenario, before_cursor: &str) -> (usize, Vec<String>) {
         match positional.as_slice() {
             [] => command_summaries().into_iter().map(|(n, _)| n).collect(),
             ["help"] => command_summaries().into_iter().map(|(n, _)| n).collect(),
-            ["metrics" | "logs" | "deps" | "config"] => services(),
+            ["metrics" | "logs" | "deps" | "config" | "slo"] => services(),
+            ["query", ..] => {
+                let mut names: Vec<String> =
+                    s.services.iter().flat_map(|x| x.metrics.iter().map(|m| m.name.clone())).collect();
+                names.extend(
+                    crate::sim::RANGE_FUNCTIONS.iter().chain(crate::sim::INSTANT_FUNCTIONS).map(|f| f.to_string()),
+                );
+                names.extend(
+                    ["sum", "avg", "min", "max", "count", "topk", "bottomk", "by", "without"].map(String::from),
+                );
+                names
+            }
             ["metrics", service] => s
                 .services
                 .iter()
@@ -46,7 +57,7 @@ pub fn completions(s: &Scenario, before_cursor: &str) -> (usize, Vec<String>) {
 fn flags(command: &str) -> Vec<String> {
     let list: &[&str] = match command {
         "metrics" => &["--since", "--step"],
-        "logs" => &["--grep", "--level", "--since", "--tail"],
+        "logs" => &["--grep", "--regex", "--level", "--since", "--tail"],
         "changes" => &["--since"],
         _ => &[],
     };

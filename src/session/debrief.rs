@@ -135,6 +135,16 @@ fn write_postmortem(md: &mut String, drill: &Drill, facts: &Facts, card: &Scorec
             let _ = writeln!(md, "- Duration: unknown");
         }
     }
+    for b in &facts.budget {
+        let _ = writeln!(
+            md,
+            "- Error budget, {}: {:.1}% burned during the drill, {:.1}% over the simulated run, {:.1}% left",
+            b.slo,
+            b.during_drill * 100.0,
+            b.whole_run * 100.0,
+            b.remaining * 100.0
+        );
+    }
     let _ = writeln!(
         md,
         "- Detection: paged at {}{}\n",
@@ -209,6 +219,17 @@ fn write_postmortem(md: &mut String, drill: &Drill, facts: &Facts, card: &Scorec
     }
     for e in s.rubric.evidence.iter().filter(|e| !facts.evidence.contains(&e.id)) {
         let _ = writeln!(md, "- missed evidence: {}", e.description);
+    }
+    for h in super::score::red_herrings(s, facts) {
+        if h.commands > 0 {
+            let _ = writeln!(
+                md,
+                "- red herring `{}` on {} took {} (it had nothing to do with the incident)",
+                h.alert,
+                h.service,
+                super::text::count(h.commands, "command")
+            );
+        }
     }
     let _ = writeln!(md, "\n### Action items\n");
     if !s.root_cause.trigger.is_empty() {

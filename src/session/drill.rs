@@ -125,6 +125,10 @@ impl Drill {
     /// Ends the drill without a command (end of input, Ctrl-D); does nothing if it has ended.
     pub fn finish(&mut self, reason: EndReason) {
         if !self.is_over() {
+            let slos = self.budget_lines();
+            if !slos.is_empty() {
+                self.push(self.now(), EventKind::BudgetReport { slos });
+            }
             self.record.ended = Some(reason);
             self.push(self.now(), EventKind::Ended { reason });
         }
@@ -153,6 +157,27 @@ impl Drill {
         if let Some(reason) = outcome.ends {
             self.finish(reason);
         }
+    }
+
+    fn budget_lines(&self) -> Vec<super::event::BudgetLine> {
+        let now = self.now();
+        self.sim
+            .slos()
+            .slos
+            .iter()
+            .map(|run| {
+                let what = match run.kind {
+                    crate::scenario::SloKind::Availability => "availability".to_string(),
+                    crate::scenario::SloKind::Latency(ms) => format!("latency under {ms}ms"),
+                };
+                super::event::BudgetLine {
+                    slo: format!("{} {what} {:.2}%", run.service, run.target * 100.0),
+                    during_drill: run.burned_between(0, now),
+                    whole_run: run.burned_between(i64::MIN, now),
+                    remaining: run.budget_remaining(),
+                }
+            })
+            .collect()
     }
 
     fn push(&mut self, t: i64, kind: EventKind) {
@@ -246,10 +271,25 @@ impl Drill {
                 let step = step.as_deref().map(|s| duration_arg(name, Some(s), 60)).transpose()?;
                 show(observe::metrics(sim, service, metric.as_deref(), since, step)?)
             }
-            Command::Logs { service, grep, level, since, tail } => {
+            Command::Logs { service, grep, regex, level, since, tail } => {
+                let regex = regex
+                    .as_deref()
+                    .map(|r| {
+                        regex::Regex::new(r).map_err(|e| CommandError {
+                            word: name.into(),
+                            kind: CommandErrorKind::Usage {
+                                message: format!(
+                                    "bad --regex: {}",
+                                    e.to_string().lines().last().unwrap_or("").trim_start_matches("error: ")
+                                ),
+                            },
+                        })
+                    })
+                    .transpose()?;
                 let args = LogsArgs {
                     service: service.as_deref(),
                     grep: grep.as_deref(),
+                    regex,
                     level: level.as_deref().map(observe::level_arg).transpose()?,
                     since: duration_arg(name, since.as_deref(), 1800)?,
                     tail: tail.unwrap_or(20).min(1000),
@@ -259,6 +299,8 @@ impl Drill {
             Command::Deps { service } => show(observe::deps(sim, service)?),
             Command::Changes { since } => show(observe::changes(sim, duration_arg(name, since.as_deref(), 86_400)?)),
             Command::Flags => show(observe::flags(sim)),
+            Command::Slo { service } => show(observe::slo(sim, service.as_deref())?),
+            Command::Query { expr } => show(observe::query(sim, &expr.join(" "))?),
             Command::Config { service } => show(observe::config(sim, service)?),
             Command::Runbook { name } => show(observe::runbook(&self.scenario, name.as_deref())?),
             Command::Inbox => show(observe::inbox(sim.page_time_of_day(), &self.record.inbox, None)),

@@ -59,6 +59,19 @@ impl Role {
     }
 }
 
+/// Error budget burned for one SLO.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct BudgetLine {
+    /// "auth availability 99.90%".
+    pub slo: String,
+    /// Fraction of the window's budget burned from the page to the end.
+    pub during_drill: f64,
+    /// Fraction burned over the whole simulated run (history included).
+    pub whole_run: f64,
+    /// Fraction left at the end.
+    pub remaining: f64,
+}
+
 /// Why a drill ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum EndReason {
@@ -108,6 +121,8 @@ pub enum EventKind {
     StateEntered { track: String, state: String, phase: Phase },
     /// Hidden: the volunteer's output showed a piece of evidence.
     EvidenceFound { id: String },
+    /// Error budget burned, reported when the drill ends.
+    BudgetReport { slos: Vec<BudgetLine> },
     /// The drill is over.
     Ended { reason: EndReason },
 }

@@ -14,7 +14,7 @@ pub use command::{Command, CommandError, CommandErrorKind, Parsed, command_help,
 pub use complete::completions;
 pub use debrief::{Debrief, debrief};
 pub use drill::{Drill, parse_severity};
-pub use event::{DrillEvent, EndReason, EventKind, Role, Visibility};
+pub use event::{BudgetLine, DrillEvent, EndReason, EventKind, Role, Visibility};
 pub use render::volunteer_view;
 pub use score::{ScoreLine, Scorecard, score};
 pub use text::{Doc, Line, Span, Style, clock_label, offset_label, sparkline};

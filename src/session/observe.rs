@@ -3,8 +3,9 @@
 
 use super::command::{CommandError, CommandErrorKind};
 use super::text::{Doc, Line, Style, clock_label, count, offset_label, sparkline, table};
+use crate::scenario::SloKind;
 use crate::scenario::{Channel, Level, Scenario, SimDuration, Unit};
-use crate::sim::{Health, LogFilter, Sim};
+use crate::sim::{DISPLAY_WINDOWS, Health, LogFilter, QueryValue, Sim, window_label};
 
 /// Formats a metric value for its unit.
 pub fn format_value(v: f32, unit: Unit) -> String {
@@ -248,6 +249,8 @@ pub struct LogsArgs<'a> {
     pub service: Option<&'a str>,
     /// Text filter.
     pub grep: Option<&'a str>,
+    /// Regular expression filter.
+    pub regex: Option<regex::Regex>,
     /// Level filter.
     pub level: Option<Level>,
     /// Seconds back.
@@ -267,6 +270,7 @@ pub fn logs(sim: &Sim, args: &LogsArgs) -> Result<Doc, CommandError> {
         service,
         min_level: args.level,
         grep: args.grep.map(str::to_string),
+        regex: args.regex.clone(),
         since: sim.now() - args.since,
         until: sim.now(),
         tail: args.tail,
@@ -458,4 +462,126 @@ pub fn channel_word(c: Channel) -> &'static str {
         Channel::Chat => "chat",
         Channel::Ticket => "ticket",
     }
+}
+
+/// `slo [<service>]`: SLI, budget left, burn rates per window and the severity they imply.
+pub fn slo(sim: &Sim, service: Option<&str>) -> Result<Doc, CommandError> {
+    let book = sim.slos();
+    if book.slos.is_empty() {
+        return Ok(Doc::line(Line::plain("No SLOs are defined for this system.")));
+    }
+    if let Some(name) = service {
+        service_index(sim.scenario(), "slo", name)?;
+        if !book.slos.iter().any(|s| s.service == name) {
+            let mut with: Vec<String> = book.slos.iter().map(|s| s.service.clone()).collect();
+            with.dedup();
+            return Err(CommandError {
+                word: "slo".into(),
+                kind: CommandErrorKind::Usage {
+                    message: format!("`{name}` has no SLO; services with SLOs: {}", with.join(", ")),
+                },
+            });
+        }
+    }
+    let mut windows: Vec<usize> = DISPLAY_WINDOWS.to_vec();
+    windows.extend(book.tiers.iter().flat_map(|t| [Some(t.window), t.short_window]).flatten());
+    windows.sort_unstable();
+    windows.dedup();
+    let mut doc = Doc::new();
+    for (i, run) in book.slos.iter().enumerate().filter(|(_, r)| service.is_none_or(|s| s == r.service)) {
+        let what = match run.kind {
+            SloKind::Availability => "availability".to_string(),
+            SloKind::Latency(ms) => format!("latency under {ms}ms"),
+        };
+        let left = run.budget_remaining();
+        doc.push(
+            Line::styled(
+                Style::Heading,
+                format!("{} {what} SLO {:.2}% over {}", run.service, run.target * 100.0, window_label(run.window)),
+            )
+            .push(
+                if left < 0.0 {
+                    Style::Bad
+                } else if left < 0.5 {
+                    Style::Warn
+                } else {
+                    Style::Plain
+                },
+                format!(": {:.1}% of the error budget left", left * 100.0),
+            ),
+        );
+        let mut rows = vec![
+            ["  WINDOW", "SLI", "BURN RATE", "BUDGET USED"]
+                .iter()
+                .map(|h| (Style::Dim, h.to_string()))
+                .collect::<Vec<_>>(),
+        ];
+        for &w in &windows {
+            let burn = run.burn_rate(w);
+            rows.push(vec![
+                (Style::Plain, format!("  {}", window_label(w))),
+                (Style::Plain, format!("{:.3}%", run.sli(w) * 100.0)),
+                (if burn >= 1.0 { Style::Warn } else { Style::Plain }, format!("{burn:.2}")),
+                (Style::Plain, format!("{:.2}%", run.consumed(w) * 100.0)),
+            ]);
+        }
+        doc.extend(table(rows));
+        doc.push(match book.severity(i) {
+            Some(tier) => Line::styled(Style::Bad, format!("  severity: {}", tier.name)).push(
+                Style::Dim,
+                format!(" (at least {:.0}% of the budget in {})", tier.budget * 100.0, window_label(tier.window)),
+            ),
+            None => Line::styled(Style::Good, "  severity: none (burning within policy)"),
+        });
+    }
+    Ok(doc)
+}
+
+/// Most rows `query` prints.
+const QUERY_ROWS: usize = 50;
+
+/// `query <expr>`: evaluates a PromQL-style expression at the newest sample.
+pub fn query(sim: &Sim, expr: &str) -> Result<Doc, CommandError> {
+    let value = sim.query(expr).map_err(|e| CommandError {
+        word: "query".into(),
+        kind: CommandErrorKind::Usage { message: e.to_string().lines().next().unwrap_or("").to_string() },
+    })?;
+    let at = sim.history().last_t().map_or(String::new(), |t| clock_label(sim.page_time_of_day(), t));
+    let mut doc = Doc::line(Line::styled(Style::Dim, format!("{expr} at {at}")));
+    match value {
+        QueryValue::Scalar(v) => doc.plain(format!("scalar  {}", number(v))),
+        QueryValue::Vector(samples) if samples.is_empty() => doc.plain("no series"),
+        QueryValue::Vector(mut samples) => {
+            samples.sort_by(|a, b| a.labels.cmp(&b.labels));
+            let total = samples.len();
+            let rows = samples
+                .into_iter()
+                .take(QUERY_ROWS)
+                .map(|s| vec![(Style::Plain, series_name(&s.labels)), (Style::Heading, number(s.value))])
+                .collect();
+            doc.extend(table(rows));
+            if total > QUERY_ROWS {
+                doc.push(Line::styled(Style::Dim, format!("… and {} more", total - QUERY_ROWS)));
+            }
+        }
+    }
+    Ok(doc)
+}
+
+/// `name{a="x",b="y"}`.
+fn series_name(labels: &[(String, String)]) -> String {
+    let name = labels.iter().find(|(n, _)| n == "__name__").map_or("", |(_, v)| v.as_str());
+    let rest: Vec<String> =
+        labels.iter().filter(|(n, _)| n != "__name__").map(|(n, v)| format!("{n}=\"{v}\"")).collect();
+    format!("{name}{{{}}}", rest.join(","))
+}
+
+/// A number with at most four decimals and no trailing zeros.
+fn number(v: f64) -> String {
+    if !v.is_finite() {
+        return v.to_string();
+    }
+    let text = format!("{v:.4}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    if text == "-0" { "0".to_string() } else { text.to_string() }
 }

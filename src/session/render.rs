@@ -52,6 +52,7 @@ pub fn volunteer_view(event: &DrillEvent, page_time_of_day: i64) -> Option<Doc> 
         | EventKind::Action { .. }
         | EventKind::Diagnosis { .. }
         | EventKind::Hint { .. }
+        | EventKind::BudgetReport { .. }
         | EventKind::StateEntered { .. }
         | EventKind::EvidenceFound { .. } => return None,
     };

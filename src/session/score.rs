@@ -17,6 +17,8 @@ pub struct ScoreLine {
     pub max: i64,
     /// Why.
     pub detail: String,
+    /// Reported for the debrief, worth no points.
+    pub info: bool,
 }
 
 /// The whole score.
@@ -57,6 +59,38 @@ pub struct Facts {
     pub ended: Option<(i64, EndReason)>,
     /// Time of the last event.
     pub last_t: i64,
+    /// Error budget report at the end.
+    pub budget: Vec<super::event::BudgetLine>,
+    /// Alerts fired: (time, name, service).
+    pub fired: Vec<(i64, String, String)>,
+    /// Commands typed: (time, command word, target).
+    pub commands: Vec<(i64, String, Option<String>)>,
+}
+
+/// A red-herring alert that fired, and how many commands the volunteer spent on its service afterwards.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RedHerring {
+    /// Alert name.
+    pub alert: String,
+    /// Its service.
+    pub service: String,
+    /// Commands aimed at that service after it fired.
+    pub commands: usize,
+}
+
+/// Red-herring alerts that fired during the drill and whether they were followed.
+pub fn red_herrings(scenario: &Scenario, f: &Facts) -> Vec<RedHerring> {
+    let mut out: Vec<RedHerring> = Vec::new();
+    for (t, name, service) in &f.fired {
+        let is_herring = scenario.alerts.iter().any(|a| &a.name == name && a.red_herring);
+        if !is_herring || out.iter().any(|h| &h.alert == name) {
+            continue;
+        }
+        let commands =
+            f.commands.iter().filter(|(ct, _, target)| ct >= t && target.as_deref() == Some(service)).count();
+        out.push(RedHerring { alert: name.clone(), service: service.clone(), commands });
+    }
+    out
 }
 
 impl Facts {
@@ -91,6 +125,13 @@ impl Facts {
                 EventKind::Action { action, target } => f.actions.push((e.t, action.clone(), target.clone())),
                 EventKind::Hint { .. } => f.hints += 1,
                 EventKind::Ended { reason } => f.ended = Some((e.t, *reason)),
+                EventKind::BudgetReport { slos } => f.budget = slos.clone(),
+                EventKind::AlertFired { name, service, .. } => f.fired.push((e.t, name.clone(), service.clone())),
+                EventKind::Command { line } => {
+                    if let Ok(super::command::Parsed::Command(c)) = super::command::parse(line) {
+                        f.commands.push((e.t, c.name().to_string(), c.target()));
+                    }
+                }
                 _ => {}
             }
         }
@@ -125,7 +166,7 @@ pub fn score(scenario: &Scenario, events: &[DrillEvent]) -> Scorecard {
     let f = Facts::gather(scenario, events);
     let mut lines = Vec::new();
     let mut line = |item: &str, points: i64, max: i64, detail: String| {
-        lines.push(ScoreLine { item: item.to_string(), points, max, detail })
+        lines.push(ScoreLine { item: item.to_string(), points, max, detail, info: false })
     };
 
     let expected: Vec<&str> = r.expected_severity.iter().map(|s| s.label()).collect();
@@ -201,6 +242,31 @@ pub fn score(scenario: &Scenario, events: &[DrillEvent]) -> Scorecard {
     let hint_cost = f.hints as i64 * r.hint_penalty as i64;
     line("hints", -hint_cost, 0, if f.hints == 0 { "none used".into() } else { format!("{} used", f.hints) });
 
+    let info = |item: &str, detail: String| ScoreLine { item: item.to_string(), points: 0, max: 0, detail, info: true };
+    for b in &f.budget {
+        let detail = format!(
+            "{}: {:.1}% of the budget burned during the drill, {:.1}% left",
+            b.slo,
+            b.during_drill * 100.0,
+            b.remaining * 100.0
+        );
+        lines.push(info("error budget", detail));
+    }
+    let herrings = red_herrings(scenario, &f);
+    if !herrings.is_empty() {
+        let followed: Vec<String> = herrings
+            .iter()
+            .filter(|h| h.commands > 0)
+            .map(|h| format!("{} ({} commands)", h.alert, h.commands))
+            .collect();
+        let detail = if followed.is_empty() {
+            format!("{} fired; none followed", super::text::count(herrings.len(), "red herring"))
+        } else {
+            format!("{} fired; followed {}", super::text::count(herrings.len(), "red herring"), followed.join(", "))
+        };
+        lines.push(info("red herrings", detail));
+    }
+
     let max = lines.iter().map(|l| l.max).sum();
     let total = lines.iter().map(|l| l.points).sum::<i64>().max(0);
     Scorecard { lines, total, max }
@@ -252,7 +318,14 @@ impl Scorecard {
                 } else {
                     Style::Warn
                 };
-                let points = if l.max > 0 { format!("{}/{}", l.points, l.max) } else { l.points.to_string() };
+                let points = if l.info {
+                    "·".to_string()
+                } else if l.max > 0 {
+                    format!("{}/{}", l.points, l.max)
+                } else {
+                    l.points.to_string()
+                };
+                let style = if l.info { Style::Dim } else { style };
                 vec![(Style::Plain, format!("  {}", l.item)), (style, points), (Style::Plain, l.detail.clone())]
             })
             .collect();

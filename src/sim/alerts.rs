@@ -1,6 +1,7 @@
 //! Threshold alert rules: pending while the condition holds, firing once it has held long enough.
 
 use super::SimEvent;
+use super::slo::SloBook;
 use crate::scenario::{AlertSeverity, Comparison};
 use bevy_ecs::prelude::*;
 
@@ -11,18 +12,35 @@ pub struct AlertPlan {
     pub name: String,
     /// Service id.
     pub service: String,
-    /// Series index watched.
-    pub series: usize,
-    /// Comparison.
-    pub op: Comparison,
-    /// Threshold.
-    pub threshold: f32,
+    /// What makes it fire.
+    pub condition: AlertCondition,
     /// Seconds the condition must hold.
     pub sustained: i64,
     /// Routing.
     pub severity: AlertSeverity,
     /// Text.
     pub summary: String,
+}
+
+/// What an alert watches.
+#[derive(Clone, Debug)]
+pub enum AlertCondition {
+    /// A metric compared with a threshold.
+    Threshold {
+        /// Series index watched.
+        series: usize,
+        /// Comparison.
+        op: Comparison,
+        /// Threshold.
+        threshold: f32,
+    },
+    /// An SLO burning its budget at a tier of the severity policy.
+    Burn {
+        /// Index in the SLO book.
+        slo: usize,
+        /// Index of the tier.
+        tier: usize,
+    },
 }
 
 /// Where an alert stands.
@@ -44,10 +62,13 @@ pub struct AlertBook {
 }
 
 impl AlertBook {
-    /// Evaluates every rule against the frame of time `now`.
-    pub fn evaluate(&mut self, now: i64, frame: &[f32], events: &mut Vec<SimEvent>) {
+    /// Evaluates every rule against the frame of time `now` and the SLOs.
+    pub fn evaluate(&mut self, now: i64, frame: &[f32], slos: &SloBook, events: &mut Vec<SimEvent>) {
         for (rule, status) in self.rules.iter().zip(self.status.iter_mut()) {
-            let holds = rule.op.holds(frame[rule.series] as f64, rule.threshold as f64);
+            let holds = match rule.condition {
+                AlertCondition::Threshold { series, op, threshold } => op.holds(frame[series] as f64, threshold as f64),
+                AlertCondition::Burn { slo, tier } => slos.slos[slo].tier_holds(&slos.tiers[tier]),
+            };
             if !holds {
                 status.pending_since = None;
                 if status.firing_since.take().is_some() {

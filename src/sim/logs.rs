@@ -40,6 +40,8 @@ pub struct LogFilter {
     pub min_level: Option<Level>,
     /// Only lines containing this text.
     pub grep: Option<String>,
+    /// Only lines matching this regular expression.
+    pub regex: Option<regex::Regex>,
     /// Only lines at or after this time.
     pub since: i64,
     /// Only lines at or before this time.
@@ -110,7 +112,9 @@ impl LogStore {
         let lo = self.times.partition_point(|&t| t < filter.since);
         let hi = self.times.partition_point(|&t| t <= filter.until);
         let keep = |i: usize| {
-            filter.service.is_none_or(|s| self.services[i] == s) && filter.min_level.is_none_or(|l| self.levels[i] >= l)
+            filter.service.is_none_or(|s| self.services[i] == s)
+                && filter.min_level.is_none_or(|l| self.levels[i] >= l)
+                && filter.regex.as_ref().is_none_or(|r| r.is_match(self.line(i).text))
         };
         let mut hits: Vec<usize> = match filter.grep.as_deref() {
             None | Some("") => (lo..hi).rev().filter(|&i| keep(i)).take(filter.tail).collect(),

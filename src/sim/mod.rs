@@ -9,15 +9,17 @@ mod history;
 mod incident;
 mod logs;
 mod query;
+mod slo;
 mod systems;
 mod template;
 
-pub use alerts::{AlertBook, AlertPlan, AlertStatus};
+pub use alerts::{AlertBook, AlertCondition, AlertPlan, AlertStatus};
 pub use components::Health;
 pub use history::History;
 pub use incident::{Input, Inventory};
 pub use logs::{LogFilter, LogLine, LogStore};
 pub use query::{Evaluator, INSTANT_FUNCTIONS, QueryError, QueryValue, RANGE_FUNCTIONS, Sample, SeriesLabels};
+pub use slo::{DISPLAY_WINDOWS, SloBook, SloRun, Tier, policy_tiers, window_label};
 
 use crate::scenario::{AlertSeverity, Channel, Phase, Scenario, Unit, dependency_order};
 use bevy_ecs::prelude::*;
@@ -68,6 +70,8 @@ pub enum TickSet {
     Propagate,
     /// Judge health.
     Health,
+    /// Measure SLIs, budgets and burn rates.
+    Slo,
     /// Fire and resolve alerts.
     Alerts,
     /// Store the frame and the log lines.
@@ -199,7 +203,9 @@ impl Sim {
             flags: s.flags.iter().map(|f| (f.id.clone(), f.value.clone())).collect(),
             changes: Vec::new(),
         });
-        world.insert_resource(alert_book(s, &series));
+        let slos = SloBook::new(s, &series);
+        world.insert_resource(alert_book(s, &series, &slos));
+        world.insert_resource(slos);
         world.insert_resource(compile_incident(s, &series, &names.index, -history));
         world.insert_resource(names);
 
@@ -270,6 +276,11 @@ impl Sim {
     /// Alert rules and their status.
     pub fn alerts(&self) -> &AlertBook {
         self.world.resource::<AlertBook>()
+    }
+
+    /// SLOs, budgets and burn rates.
+    pub fn slos(&self) -> &SloBook {
+        self.world.resource::<SloBook>()
     }
 
     /// Versions, flags and changes made during the run.
@@ -347,7 +358,7 @@ fn tick_schedule() -> Schedule {
         ..ScheduleBuildSettings::default()
     });
     use TickSet::*;
-    schedule.configure_sets((Clock, Script, Symptoms, Propagate, Health, Alerts, Record).chain());
+    schedule.configure_sets((Clock, Script, Symptoms, Propagate, Health, Slo, Alerts, Record).chain());
     schedule.add_systems((
         // Move the clock and the daily cycle.
         systems::advance_clock.in_set(Clock),
@@ -359,6 +370,8 @@ fn tick_schedule() -> Schedule {
         systems::propagate_failures.in_set(Propagate),
         // Judge health from the finished frame.
         systems::judge_health.in_set(Health),
+        // Record each SLO's bad minute and update its windows.
+        systems::track_slos.in_set(Slo),
         // Fire and resolve alerts.
         systems::evaluate_alerts.in_set(Alerts),
         // Store the frame, then the log lines.
@@ -374,21 +387,48 @@ fn page_time_of_day(text: &str) -> i64 {
     (hours * 3600 + minutes * 60).rem_euclid(86_400)
 }
 
-fn alert_book(s: &Scenario, series: &BTreeMap<(String, String), usize>) -> AlertBook {
-    let rules: Vec<AlertPlan> = s
+fn alert_book(s: &Scenario, series: &BTreeMap<(String, String), usize>, slos: &SloBook) -> AlertBook {
+    let mut rules: Vec<AlertPlan> = s
         .alerts
         .iter()
         .map(|a| AlertPlan {
             name: a.name.clone(),
             service: a.service.clone(),
-            series: series[&(a.service.clone(), a.metric.clone())],
-            op: a.op,
-            threshold: a.threshold as f32,
+            condition: AlertCondition::Threshold {
+                series: series[&(a.service.clone(), a.metric.clone())],
+                op: a.op,
+                threshold: a.threshold as f32,
+            },
             sustained: a.sustained.secs(),
             severity: a.severity,
             summary: a.summary.clone(),
         })
         .collect();
+    for (i, slo) in slos.slos.iter().enumerate() {
+        for (k, tier) in slos.tiers.iter().enumerate() {
+            let what = match slo.kind {
+                crate::scenario::SloKind::Availability => "availability".to_string(),
+                crate::scenario::SloKind::Latency(ms) => format!("latency under {ms}ms"),
+            };
+            let short = tier.short_window.map_or(String::new(), |m| format!(" and the last {}", window_label(m)));
+            rules.push(AlertPlan {
+                name: format!("SloBurn{}-{}", tier.name, slo.service),
+                service: slo.service.clone(),
+                condition: AlertCondition::Burn { slo: i, tier: k },
+                sustained: 0,
+                severity: if tier.page { AlertSeverity::Page } else { AlertSeverity::Ticket },
+                summary: format!(
+                    "{} {what} SLO ({:.2}%) burning {}: at least {:.0}% of the {} budget in the last {}{short}",
+                    slo.service,
+                    slo.target * 100.0,
+                    tier.name,
+                    tier.budget * 100.0,
+                    window_label(slo.window),
+                    window_label(tier.window),
+                ),
+            });
+        }
+    }
     let status = vec![AlertStatus::default(); rules.len()];
     AlertBook { rules, status }
 }

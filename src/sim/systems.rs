@@ -7,6 +7,7 @@ use super::components::*;
 use super::history::History;
 use super::incident::{Incident, Outbox};
 use super::logs::LogStore;
+use super::slo::SloBook;
 use super::template::Template;
 use crate::scenario::{Coupling, Level, Shift};
 use bevy_ecs::prelude::*;
@@ -180,14 +181,20 @@ pub fn judge_health(frame: Res<Frame>, mut services: Query<(&Vitals, &mut Health
     }
 }
 
-/// Fires and resolves threshold alerts.
+/// Records every SLO's bad fraction for this tick.
+pub fn track_slos(clock: Res<SimClock>, frame: Res<Frame>, mut slos: ResMut<SloBook>) {
+    slos.record(clock.tick, &frame.0);
+}
+
+/// Fires and resolves threshold and burn-rate alerts.
 pub fn evaluate_alerts(
     clock: Res<SimClock>,
     frame: Res<Frame>,
+    slos: Res<SloBook>,
     mut book: ResMut<AlertBook>,
     mut outbox: ResMut<Outbox>,
 ) {
-    book.evaluate(clock.tick, &frame.0, &mut outbox.0);
+    book.evaluate(clock.tick, &frame.0, &slos, &mut outbox.0);
 }
 
 /// Appends this tick's frame to the history.
