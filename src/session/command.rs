@@ -381,7 +381,7 @@ mod tests {
     fn command_table_matches_the_scenario_vocabulary() {
         let mut names: Vec<String> = command_summaries().into_iter().map(|(n, _)| n).collect();
         names.sort();
-        let mut known: Vec<String> = crate::scenario::VOLUNTEER_COMMANDS.iter().map(|s| s.to_string()).collect();
+        let known: Vec<String> = crate::scenario::VOLUNTEER_COMMANDS.iter().map(|s| s.to_string()).collect();
         assert_eq!(names, known);
     }
 
