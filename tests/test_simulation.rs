@@ -238,3 +238,41 @@ fn an_action_lands_when_it_completes() {
     sim.advance(60);
     assert_eq!(state(&sim, 0), "done");
 }
+
+const POOL: &str = r#"(
+    schema_version: 1,
+    meta: (id: "pool", title: "t", briefing: "b", gm_summary: "g", source: "test"),
+    services: [(id: "api", metrics: [
+        (name: "saturation", unit: Ratio, baseline: 0.5),
+        (name: "latency_p99", unit: Millis, baseline: 100.0),
+    ])],
+    tracks: [(id: "main", initial: "exhausted", states: [
+        (id: "exhausted", symptoms: [Metric(service: "api", metric: "saturation", shift: Set(0.95))],
+         transitions: [(to: "noticed", when: Command(command: "logs", target: "api", contains: "pool"))]),
+        (id: "noticed", phase: Resolved),
+    ])],
+    actions: [],
+    root_cause: (summary: "s", keywords: [["x"]], five_ws: (what: "a", where: "b", why: "c", when: "d", who: "e")),
+    rubric: (declare: (within: "5m", points: 10), mitigate: (within: "10m", points: 10), root_cause: 10, updates: (every: "10m", points: 10)),
+    walkthrough: ["logs api --grep pool"],
+)"#;
+
+#[test]
+fn saturation_stretches_latency_like_a_queue() {
+    let sim = Sim::new(Arc::new(parse(POOL, "pool.ron").expect("loads")), 1);
+    // (1 - 0.5) / (1 - 0.95) = 10 times the baseline p99.
+    assert!((value(&sim, "api", "latency_p99") - 1000.0).abs() < 0.5, "{}", value(&sim, "api", "latency_p99"));
+    assert_eq!(sim.health(0), Health::Degraded);
+}
+
+#[test]
+fn command_trigger_can_require_text_in_the_line() {
+    let mut sim = Sim::new(Arc::new(parse(POOL, "pool.ron").expect("loads")), 1);
+    let logs = |line: &str| Input::Command { command: "logs".into(), target: Some("api".into()), line: line.into() };
+    sim.input(logs("logs api --grep timeout"));
+    sim.advance(60);
+    assert_eq!(state(&sim, 0), "exhausted");
+    sim.input(logs("logs api --grep pool"));
+    sim.advance(60);
+    assert_eq!(state(&sim, 0), "noticed");
+}

@@ -615,6 +615,9 @@ pub enum Trigger {
         /// First argument, if it matters.
         #[serde(default)]
         target: Option<String>,
+        /// Text the typed line must contain, if it matters (e.g. `--grep constraint`).
+        #[serde(default)]
+        contains: Option<String>,
     },
     /// A metric condition held for a while.
     Metric {

@@ -144,7 +144,11 @@ impl Drill {
             self.spot_evidence(&outcome.doc);
         }
         self.push(now, EventKind::Output { doc: outcome.doc });
-        self.sim.input(Input::Command { command: command.name().to_string(), target: command.target() });
+        self.sim.input(Input::Command {
+            command: command.name().to_string(),
+            target: command.target(),
+            line: line.to_string(),
+        });
         if let Some(input) = outcome.input {
             // An action lands when it completes, not when it is typed.
             self.sim.input_at(now + outcome.cost, input);

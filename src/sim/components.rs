@@ -39,6 +39,8 @@ pub struct Vitals {
     pub latency_p99: Option<(u32, f32)>,
     /// `queue_depth`.
     pub queue_depth: Option<(u32, f32)>,
+    /// `saturation`: utilisation of the scarcest resource (CPU, a connection pool), 0..=1.
+    pub saturation: Option<(u32, f32)>,
 }
 
 /// Edges to the services this one calls.

@@ -15,8 +15,8 @@ pub enum Condition {
     After(i64),
     /// A `mitigate` input.
     Action { action: String, target: Option<String> },
-    /// A command input.
-    Command { command: String, target: Option<String> },
+    /// A command input, optionally with text its line must contain.
+    Command { command: String, target: Option<String>, contains: Option<String> },
     /// A metric comparison held for `sustained` seconds; `slot` indexes the held-since table.
     Metric { slot: usize },
     /// A GM trigger.
@@ -47,8 +47,8 @@ pub struct Watch {
 pub enum Input {
     /// `mitigate <action> [<target>]`.
     Action { action: String, target: Option<String> },
-    /// Any volunteer command with its first argument.
-    Command { command: String, target: Option<String> },
+    /// Any volunteer command with its first argument and the whole line.
+    Command { command: String, target: Option<String>, line: String },
     /// A GM trigger.
     Gm(String),
 }
@@ -136,8 +136,8 @@ impl Compiler<'_> {
             Trigger::At(d) => Condition::At(d.secs()),
             Trigger::After(d) => Condition::After(d.secs()),
             Trigger::Action { action, target } => Condition::Action { action: action.clone(), target: target.clone() },
-            Trigger::Command { command, target } => {
-                Condition::Command { command: command.clone(), target: target.clone() }
+            Trigger::Command { command, target, contains } => {
+                Condition::Command { command: command.clone(), target: target.clone(), contains: contains.clone() }
             }
             Trigger::Metric { service, metric, op, value, sustained } => {
                 let series = self.series[&(service.clone(), metric.clone())];
@@ -186,8 +186,10 @@ impl Condition {
             Condition::After(d) => cx.now - cx.since >= *d,
             Condition::Action { action, target } => recent()
                 .any(|i| matches!(i, Input::Action { action: a, target: t } if a == action && target_ok(target, t))),
-            Condition::Command { command, target } => recent()
-                .any(|i| matches!(i, Input::Command { command: c, target: t } if c == command && target_ok(target, t))),
+            Condition::Command { command, target, contains } => recent().any(|i| {
+                matches!(i, Input::Command { command: c, target: t, line }
+                    if c == command && target_ok(target, t) && contains.as_ref().is_none_or(|p| line.contains(p.as_str())))
+            }),
             Condition::Metric { slot } => {
                 let (watch, since) = &cx.watches[*slot];
                 since.is_some_and(|s| cx.now - s >= watch.sustained)

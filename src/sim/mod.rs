@@ -136,6 +136,7 @@ impl Sim {
                     "latency_p50" => vitals.latency_p50 = slot,
                     "latency_p99" => vitals.latency_p99 = slot,
                     "queue_depth" => vitals.queue_depth = slot,
+                    "saturation" => vitals.saturation = slot,
                     _ => {}
                 }
                 metrics.push(MetricModel {
@@ -364,8 +365,8 @@ fn tick_schedule() -> Schedule {
         systems::advance_clock.in_set(Clock),
         // Take transitions, then rebuild symptoms, then deliver messages.
         (incident::take_transitions, systems::rebuild_symptoms, incident::deliver_messages).chain().in_set(Script),
-        // Compute metric values from models and symptoms.
-        systems::compute_metrics.in_set(Symptoms),
+        // Compute metric values from models and symptoms, then let saturation stretch latency.
+        (systems::compute_metrics, systems::apply_saturation).chain().in_set(Symptoms),
         // Carry failure from dependencies to dependents.
         systems::propagate_failures.in_set(Propagate),
         // Judge health from the finished frame.

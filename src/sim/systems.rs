@@ -107,6 +107,26 @@ pub fn compute_metrics(
     }
 }
 
+/// Highest utilisation the queueing factor is computed for (beyond it latency is capped at this factor).
+const MAX_UTILISATION: f32 = 0.99;
+
+/// Stretches a saturated service's latency as a queue would: by (1 - ρ₀) / (1 - ρ), where ρ is its
+/// `saturation` now and ρ₀ its baseline (M/M/1 response time).
+pub fn apply_saturation(services: Query<&Vitals>, mut frame: ResMut<Frame>) {
+    let frame = &mut frame.0;
+    for vitals in &services {
+        let Some((series, base)) = vitals.saturation else { continue };
+        let rho = frame[series as usize].clamp(0.0, MAX_UTILISATION);
+        let factor = (1.0 - base.clamp(0.0, MAX_UTILISATION)) / (1.0 - rho);
+        if factor <= 1.0 {
+            continue;
+        }
+        for (latency, _) in [vitals.latency_p50, vitals.latency_p99].into_iter().flatten() {
+            frame[latency as usize] *= factor;
+        }
+    }
+}
+
 /// Carries failure from dependencies to dependents, dependencies first, by coupling.
 pub fn propagate_failures(
     topology: Res<Topology>,
@@ -167,6 +187,11 @@ pub fn judge_health(frame: Res<Frame>, mut services: Query<(&Vitals, &mut Health
         }
         if let Some((p99, base)) = value(vitals.latency_p99)
             && p99 > base * 3.0 + 1.0
+        {
+            judged = judged.max(Health::Degraded);
+        }
+        if let Some((rho, _)) = value(vitals.saturation)
+            && rho >= 0.9
         {
             judged = judged.max(Health::Degraded);
         }
