@@ -97,7 +97,12 @@ fn play(args: PlayArgs) -> Result<ExitCode, String> {
     tracing::info!(scenario = %scenario.meta.id, seed, "drill starting");
     let mut drill = Drill::start(scenario, seed);
     let mut out = stdout.lock();
-    repl::run(&mut drill, &mut source, &mut out, color).map_err(|e| format!("output failed: {e}"))?;
+    match repl::run(&mut drill, &mut source, &mut out, color) {
+        // A reader that went away (`| head`) is not an error worth a message.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(ExitCode::SUCCESS),
+        Err(e) => return Err(format!("output failed: {e}")),
+        Ok(()) => {}
+    }
     let written = debrief(&drill);
     write!(out, "\n{}", repl::paint(&written.score.render(), color)).map_err(|e| e.to_string())?;
     let path = write_debrief(&args.debrief, &drill, &written).map_err(|e| format!("cannot write the debrief: {e}"))?;

@@ -31,7 +31,13 @@ fn everything(drill: &Drill) -> Vec<String> {
 
 #[test]
 fn no_command_shows_hidden_truth() {
-    let scenario = Arc::new(builtin(DEFAULT_SCENARIO).unwrap().unwrap());
+    for (id, _, _) in wom::scenario::BUILTIN {
+        no_command_shows_hidden_truth_in(id);
+    }
+}
+
+fn no_command_shows_hidden_truth_in(id: &str) {
+    let scenario = Arc::new(builtin(id).unwrap().unwrap());
     let mut drill = Drill::start(scenario.clone(), 11);
     for line in everything(&drill) {
         drill.respond(&line);
@@ -63,7 +69,7 @@ fn no_command_shows_hidden_truth() {
         secrets.push(e.id.clone());
     }
     for secret in secrets.iter().filter(|s| !s.is_empty()) {
-        assert!(!seen.contains(secret.as_str()), "the volunteer saw hidden text: {secret}");
+        assert!(!seen.contains(secret.as_str()), "{id}: the volunteer saw hidden text: {secret}");
     }
     // The stream did record hidden events, so the check above is not vacuous.
     assert!(drill.events().iter().any(|e| matches!(e.kind, EventKind::StateEntered { .. })));

@@ -59,7 +59,7 @@ fn unknown_scenario_names_the_built_ins() {
     let out = env.run(&["play", "signup-not-nul"], "");
     insta::assert_snapshot!(out, @r"
     ------- stderr -------
-    error: no scenario `signup-not-nul`; did you mean `signup-not-null`? built-in: signup-not-null; or give a path to a .ron file
+    error: no scenario `signup-not-nul`; did you mean `signup-not-null`? built-in: signup-not-null, api-pool-exhaustion; or give a path to a .ron file
     [EOF]
     [exit status: 2]
     ");

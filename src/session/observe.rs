@@ -551,8 +551,8 @@ pub fn query(sim: &Sim, expr: &str) -> Result<Doc, CommandError> {
     match value {
         QueryValue::Scalar(v) => doc.plain(format!("scalar  {}", number(v))),
         QueryValue::Vector(samples) if samples.is_empty() => doc.plain("no series"),
-        QueryValue::Vector(mut samples) => {
-            samples.sort_by(|a, b| a.labels.cmp(&b.labels));
+        // The evaluator's order is already stable: series order, label order after aggregation, value order for topk.
+        QueryValue::Vector(samples) => {
             let total = samples.len();
             let rows = samples
                 .into_iter()
