@@ -7,6 +7,7 @@ mod duration;
 mod error;
 mod load;
 mod model;
+mod synthetic;
 mod validate;
 
 pub use builtin::{BUILTIN, DEFAULT_SCENARIO, builtin};
@@ -14,7 +15,8 @@ pub use duration::SimDuration;
 pub use error::{ScenarioError, ScenarioErrorKind};
 pub use load::{load_file, parse};
 pub use model::*;
-pub use validate::dependency_order;
+pub use synthetic::{SyntheticShape, synthetic};
+pub use validate::{dependency_order, validate};
 
 /// Every volunteer command word; triggers and costs may only name these.
 pub const VOLUNTEER_COMMANDS: &[&str] = &[

@@ -96,6 +96,21 @@ impl Drill {
         self.record.ended
     }
 
+    /// Runs a read-only telemetry command (`status`, `logs`, `query`…) and returns what it would show,
+    /// without recording it or letting time pass: for observers, tools and benchmarks.
+    pub fn preview(&self, line: &str) -> Result<Doc, CommandError> {
+        let command = match parse(line)? {
+            Parsed::Command(command) if command.shows_telemetry() => command,
+            _ => {
+                return Err(CommandError {
+                    word: line.split_whitespace().next().unwrap_or("").to_string(),
+                    kind: CommandErrorKind::Usage { message: "only telemetry commands can be previewed".into() },
+                });
+            }
+        };
+        self.execute(&command).map(|outcome| outcome.doc)
+    }
+
     /// Handles one line typed by the volunteer; returns the range of events it produced.
     pub fn respond(&mut self, line: &str) -> Range<usize> {
         let start = self.events.len();

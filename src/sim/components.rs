@@ -50,17 +50,19 @@ pub struct Dependencies(pub Vec<Edge>);
 /// One dependency edge.
 #[derive(Clone, Copy, Debug)]
 pub struct Edge {
-    /// The service depended on.
-    pub on: Entity,
+    /// The series of the service depended on.
+    pub on: Vitals,
     /// How failure travels.
     pub coupling: Coupling,
     /// Share of requests that touch it.
     pub weight: f32,
+    /// Work waiting in the dependency's queue because it fails (async coupling).
+    pub backlog: f32,
 }
 
-/// Work waiting in a queue because its consumer fails (async coupling).
-#[derive(Component, Clone, Copy, Debug, Default)]
-pub struct Backlog(pub f32);
+/// Position in dependency order (dependencies first); entities are spawned in this order.
+#[derive(Component, Clone, Copy, Debug)]
+pub struct TopoRank(pub u32);
 
 /// Health as derived from metrics each tick.
 #[derive(Component, Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
@@ -121,7 +123,3 @@ pub struct Rngs {
 /// Log lines produced this tick, sorted and stored at the end of the tick.
 #[derive(Resource, Debug, Default)]
 pub struct PendingLogs(pub Vec<(i64, u32, Level, String)>);
-
-/// Dependency order of the services: dependencies first.
-#[derive(Resource, Debug, Default)]
-pub struct Topology(pub Vec<Entity>);

@@ -1,15 +1,20 @@
 //! Columnar metric history: one `f32` frame of every series per tick, in a bounded ring.
 //!
-//! Time-major layout keeps a tick's write contiguous and a whole-history scan a linear read.
+//! Time-major layout keeps a tick's write contiguous and a whole-history scan a linear read. Frames live in
+//! chunks of [`CHUNK`] allocated as the history grows, so memory follows the frames held (4 bytes a sample
+//! plus at most one partly filled chunk), not the capacity.
 
 use bevy_ecs::prelude::*;
+
+/// Frames per allocation.
+pub const CHUNK: usize = 60;
 
 /// Every series' samples, newest frames last, oldest dropped once `capacity` frames are held.
 #[derive(Resource, Debug)]
 pub struct History {
     width: usize,
     capacity: usize,
-    data: Vec<f32>,
+    chunks: Vec<Box<[f32]>>,
     /// Ring slot of the oldest frame.
     head: usize,
     len: usize,
@@ -21,7 +26,8 @@ pub struct History {
 impl History {
     /// An empty history for `width` series and up to `capacity` frames `step` seconds apart.
     pub fn new(width: usize, capacity: usize, step: i64) -> History {
-        History { width, capacity: capacity.max(1), data: Vec::new(), head: 0, len: 0, first_t: 0, step }
+        let capacity = capacity.max(1).div_ceil(CHUNK) * CHUNK;
+        History { width, capacity, chunks: Vec::new(), head: 0, len: 0, first_t: 0, step }
     }
 
     /// Number of series per frame.
@@ -56,15 +62,12 @@ impl History {
 
     /// Bytes held by samples.
     pub fn bytes(&self) -> usize {
-        self.data.capacity() * std::mem::size_of::<f32>()
+        self.chunks.iter().map(|c| c.len()).sum::<usize>() * std::mem::size_of::<f32>()
     }
 
     /// Appends the frame for time `t` (which must follow the newest by one step).
     pub fn push(&mut self, t: i64, frame: &[f32]) {
         debug_assert_eq!(frame.len(), self.width);
-        if self.data.is_empty() {
-            self.data = vec![0.0; self.width * self.capacity];
-        }
         if self.len == 0 {
             self.first_t = t;
         }
@@ -77,13 +80,22 @@ impl History {
             self.first_t += self.step;
             slot
         };
-        self.data[slot * self.width..(slot + 1) * self.width].copy_from_slice(frame);
+        if slot / CHUNK >= self.chunks.len() {
+            self.chunks.push(vec![0.0; CHUNK * self.width].into_boxed_slice());
+        }
+        self.slot_mut(slot).copy_from_slice(frame);
+    }
+
+    fn slot_mut(&mut self, slot: usize) -> &mut [f32] {
+        let at = slot % CHUNK * self.width;
+        &mut self.chunks[slot / CHUNK][at..at + self.width]
     }
 
     /// The `i`-th frame held, oldest first.
     pub fn frame(&self, i: usize) -> &[f32] {
         let slot = (self.head + i) % self.capacity;
-        &self.data[slot * self.width..(slot + 1) * self.width]
+        let at = slot % CHUNK * self.width;
+        &self.chunks[slot / CHUNK][at..at + self.width]
     }
 
     /// Index of the first frame at or after `t`.
@@ -104,18 +116,21 @@ impl History {
 
 #[cfg(test)]
 mod tests {
-    use super::History;
+    use super::{CHUNK, History};
 
     #[test]
     fn ring_drops_oldest_frames() {
         let mut h = History::new(2, 3, 60);
-        for k in 0..5 {
+        // Capacity rounds up to whole chunks.
+        for k in 0..(CHUNK as i64 + 2) {
             h.push(k * 60, &[k as f32, -(k as f32)]);
         }
-        assert_eq!(h.len(), 3);
+        let n = CHUNK as i64 + 2;
+        assert_eq!(h.len(), CHUNK);
         assert_eq!(h.first_t(), 120);
-        assert_eq!(h.last_t(), Some(240));
-        assert_eq!(h.series(0, 0), (120, vec![2.0, 3.0, 4.0]));
-        assert_eq!(h.series(1, 200), (240, vec![-4.0]));
+        assert_eq!(h.last_t(), Some((n - 1) * 60));
+        assert_eq!(h.series(0, 0).1[..3], [2.0, 3.0, 4.0]);
+        assert_eq!(h.series(1, (n - 1) * 60), ((n - 1) * 60, vec![-((n - 1) as f32)]));
+        assert_eq!(h.bytes(), CHUNK * 2 * 4);
     }
 }

@@ -116,8 +116,8 @@ impl Sim {
         let mut series = BTreeMap::new();
         let mut names = ServiceNames::default();
         let mut next = 0usize;
-        let mut entities = Vec::with_capacity(s.services.len());
         let mut labels = Vec::new();
+        let mut built = Vec::with_capacity(s.services.len());
         for (i, svc) in s.services.iter().enumerate() {
             names.index.insert(svc.id.clone(), i as u32);
             let first = next;
@@ -151,32 +151,38 @@ impl Sim {
                 .iter()
                 .map(|l| LogSource { level: l.level, template: Template::parse(&l.template), rate: l.rate as f32 })
                 .collect();
-            let entity = world
-                .spawn((
-                    ServiceIndex(i as u32),
-                    Model { first: first as u32, metrics: metrics.into_boxed_slice() },
-                    vitals,
-                    Health::Healthy,
-                    Backlog::default(),
-                    LogSources(logs),
-                ))
-                .id();
-            entities.push(entity);
+            built.push(Some((Model { first: first as u32, metrics: metrics.into_boxed_slice() }, vitals, logs)));
         }
-        for (i, svc) in s.services.iter().enumerate() {
-            let edges = svc
+        // Spawned dependencies first: queries iterate a table in spawn order, so propagation can walk the
+        // services in one pass. Edges carry their dependency's series, so no entity lookups are needed.
+        let order = dependency_order(s).unwrap_or_else(|_| (0..s.services.len()).collect());
+        let all_vitals: Vec<Vitals> =
+            built.iter().map(|b| b.as_ref().map(|(_, v, _)| *v).unwrap_or_default()).collect();
+        let mut entities = vec![Entity::PLACEHOLDER; s.services.len()];
+        for (rank, &i) in order.iter().enumerate() {
+            let Some((model, vitals, logs)) = built[i].take() else { continue };
+            let edges = s.services[i]
                 .depends_on
                 .iter()
                 .map(|d| Edge {
-                    on: entities[names.index[&d.on] as usize],
+                    on: all_vitals[names.index[&d.on] as usize],
                     coupling: d.coupling,
                     weight: d.weight as f32,
+                    backlog: 0.0,
                 })
                 .collect();
-            world.entity_mut(entities[i]).insert(Dependencies(edges));
+            entities[i] = world
+                .spawn((
+                    ServiceIndex(i as u32),
+                    TopoRank(rank as u32),
+                    model,
+                    vitals,
+                    Health::Healthy,
+                    Dependencies(edges),
+                    LogSources(logs),
+                ))
+                .id();
         }
-        let order = dependency_order(s).unwrap_or_else(|_| (0..s.services.len()).collect());
-        world.insert_resource(Topology(order.into_iter().map(|i| entities[i]).collect()));
 
         let history = s.clock.history.secs().max(0) / STEP * STEP;
         world.insert_resource(SimClock {

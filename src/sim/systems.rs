@@ -128,44 +128,38 @@ pub fn apply_saturation(services: Query<&Vitals>, mut frame: ResMut<Frame>) {
 }
 
 /// Carries failure from dependencies to dependents, dependencies first, by coupling.
-pub fn propagate_failures(
-    topology: Res<Topology>,
-    services: Query<(&Vitals, &Dependencies)>,
-    mut backlogs: Query<&mut Backlog>,
-    mut frame: ResMut<Frame>,
-) {
+pub fn propagate_failures(mut services: Query<(&TopoRank, &Vitals, &mut Dependencies)>, mut frame: ResMut<Frame>) {
     let frame = &mut frame.0;
     let excess =
         |frame: &[f32], metric: Option<(u32, f32)>| metric.map_or(0.0, |(s, b)| (frame[s as usize] - b).max(0.0));
-    for &entity in &topology.0 {
-        let Ok((vitals, deps)) = services.get(entity) else {
-            continue;
-        };
-        for edge in &deps.0 {
-            let Ok((dep, _)) = services.get(edge.on) else {
-                continue;
-            };
+    let add = |frame: &mut [f32], metric: Option<(u32, f32)>, amount: f32, cap: f32| {
+        if let Some((s, _)) = metric {
+            frame[s as usize] = (frame[s as usize] + amount).min(cap);
+        }
+    };
+    let mut previous = None;
+    // Entities were spawned dependencies first, and a table iterates in spawn order.
+    for (rank, vitals, mut deps) in &mut services {
+        debug_assert!(previous.is_none_or(|p| p < rank.0), "services must be visited in dependency order");
+        previous = Some(rank.0);
+        for edge in &mut deps.0 {
+            let dep = edge.on;
             let errors = excess(frame, dep.error_rate);
-            let slow_p50 = excess(frame, dep.latency_p50);
-            let slow_p99 = excess(frame, dep.latency_p99);
             let (error_share, latency_share) = match edge.coupling {
                 Coupling::Hard => (1.0, 1.0),
                 Coupling::Soft => (0.05, 0.3),
                 Coupling::Async => {
-                    if let (Ok(mut backlog), Some((queue, _))) = (backlogs.get_mut(edge.on), dep.queue_depth) {
+                    if let Some((queue, _)) = dep.queue_depth {
                         // Failed deliveries pile up; a healthy consumer drains half the backlog a tick.
-                        backlog.0 =
-                            if errors > 0.0 { backlog.0 + edge.weight * errors * 600.0 } else { backlog.0 * 0.5 };
-                        frame[queue as usize] += backlog.0;
+                        edge.backlog =
+                            if errors > 0.0 { edge.backlog + edge.weight * errors * 600.0 } else { edge.backlog * 0.5 };
+                        frame[queue as usize] += edge.backlog;
                     }
-                    (0.0, 0.0)
+                    continue;
                 }
             };
-            let add = |frame: &mut [f32], metric: Option<(u32, f32)>, amount: f32, cap: f32| {
-                if let Some((s, _)) = metric {
-                    frame[s as usize] = (frame[s as usize] + amount).min(cap);
-                }
-            };
+            let slow_p50 = excess(frame, dep.latency_p50);
+            let slow_p99 = excess(frame, dep.latency_p99);
             add(frame, vitals.error_rate, edge.weight * error_share * errors, 1.0);
             add(frame, vitals.latency_p50, edge.weight * latency_share * slow_p50, f32::MAX);
             add(frame, vitals.latency_p99, edge.weight * latency_share * slow_p99, f32::MAX);
