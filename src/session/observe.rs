@@ -65,8 +65,12 @@ pub fn status(sim: &Sim) -> Doc {
         Style::Heading,
         format!("Dashboard at {} ({})", clock_label(tod, sim.now()), offset_label(sim.now())),
     ));
-    let cell = |svc: &str, metric: &str| {
-        sim.series_index(svc, metric).map_or("-".to_string(), |i| format_value(sim.latest(i), sim.unit(svc, metric)))
+    let cell = |index: usize, metric: &str| {
+        let spec = s.services[index].metrics.iter().find(|m| m.name == metric);
+        match (sim.series_of(index, metric), spec) {
+            (Some(series), Some(spec)) => format_value(sim.latest(series), spec.unit),
+            _ => "-".to_string(),
+        }
     };
     let mut rows = vec![
         ["SERVICE", "KIND", "HEALTH", "REQUESTS", "ERRORS", "P99", "VERSION"]
@@ -79,9 +83,9 @@ pub fn status(sim: &Sim) -> Doc {
             (Style::Plain, svc.id.clone()),
             (Style::Dim, format!("{:?}", svc.kind).to_lowercase()),
             health_cell(sim.health(i)),
-            (Style::Plain, cell(&svc.id, "requests")),
-            (Style::Plain, cell(&svc.id, "error_rate")),
-            (Style::Plain, cell(&svc.id, "latency_p99")),
+            (Style::Plain, cell(i, "requests")),
+            (Style::Plain, cell(i, "error_rate")),
+            (Style::Plain, cell(i, "latency_p99")),
             (Style::Dim, sim.inventory().versions[i].clone()),
         ]);
     }

@@ -8,14 +8,18 @@ use rand_pcg::Pcg64Mcg;
 #[derive(Component, Clone, Copy, Debug)]
 pub struct ServiceIndex(pub u32);
 
-/// The healthy model of a service's metrics; its series are contiguous in a frame from `first`.
+/// Where a service's series sit: contiguous in a frame (and in [`MetricModels`]) from `first`.
 #[derive(Component, Debug)]
 pub struct Model {
     /// Series index of the first metric.
     pub first: u32,
-    /// One entry per metric, in scenario order.
-    pub metrics: Box<[MetricModel]>,
+    /// Number of metrics.
+    pub len: u32,
 }
+
+/// The healthy model of every series, in frame order.
+#[derive(Resource, Debug, Default)]
+pub struct MetricModels(pub Vec<MetricModel>);
 
 /// Healthy behaviour of one metric.
 #[derive(Clone, Copy, Debug)]

@@ -124,36 +124,37 @@ impl LogStore {
         hits
     }
 
-    /// Newest-first matches of `needle` among lines `lo..hi`, scanning the arena backwards in one pass.
+    /// Newest-first matches of `needle` among lines `lo..hi`. Scans the arena forward (SIMD-accelerated)
+    /// in blocks of lines taken newest block first, so a common needle stops early and a rare one reads
+    /// the range once.
     fn grep_range(&self, lo: usize, hi: usize, needle: &str, tail: usize, keep: impl Fn(usize) -> bool) -> Vec<usize> {
-        if lo >= hi {
-            return Vec::new();
-        }
-        let from = self.start(lo);
-        let hay = &self.arena.as_bytes()[from..self.ends[hi - 1]];
-        let finder = memmem::FinderRev::new(needle.as_bytes());
+        let finder = memmem::Finder::new(needle.as_bytes());
         let mut hits = Vec::new();
-        let mut end = hay.len();
-        while hits.len() < tail {
-            let Some(pos) = finder.rfind(&hay[..end]) else {
-                break;
-            };
-            let abs = from + pos;
-            // The line holding `abs`: the first whose end lies beyond it.
-            let i = lo + self.ends[lo..hi].partition_point(|&e| e <= abs);
-            let line_start = self.start(i);
-            // A match must lie within one line, not straddle two.
-            if abs + needle.len() <= self.ends[i] && keep(i) {
-                hits.push(i);
+        let mut end = hi;
+        while end > lo && hits.len() < tail {
+            let start = end.saturating_sub(GREP_BLOCK).max(lo);
+            let from = self.start(start);
+            let hay = &self.arena.as_bytes()[from..self.ends[end - 1]];
+            let mut block = Vec::new();
+            for pos in finder.find_iter(hay) {
+                let abs = from + pos;
+                // The line holding `abs`: the first whose end lies beyond it.
+                let i = start + self.ends[start..end].partition_point(|&e| e <= abs);
+                // A match must lie within one line, not straddle two; count each line once.
+                if block.last() != Some(&i) && abs + needle.len() <= self.ends[i] && keep(i) {
+                    block.push(i);
+                }
             }
-            if line_start <= from {
-                break;
-            }
-            end = line_start - from;
+            hits.extend(block.into_iter().rev());
+            end = start;
         }
+        hits.truncate(tail);
         hits
     }
 }
+
+/// Lines per block of a grep.
+const GREP_BLOCK: usize = 1 << 16;
 
 #[cfg(test)]
 mod tests {

@@ -100,6 +100,8 @@ pub struct Sim {
     series: BTreeMap<(String, String), usize>,
     labels: Vec<SeriesLabels>,
     entities: Vec<Entity>,
+    /// First series of each service.
+    firsts: Vec<usize>,
 }
 
 impl Sim {
@@ -117,12 +119,20 @@ impl Sim {
         let mut names = ServiceNames::default();
         let mut next = 0usize;
         let mut labels = Vec::new();
-        let mut built = Vec::with_capacity(s.services.len());
+        let mut built: Vec<Option<(Model, Vitals, Vec<LogSource>)>> = (0..s.services.len()).map(|_| None).collect();
+        let mut firsts = vec![0; s.services.len()];
+        let mut models = Vec::new();
         for (i, svc) in s.services.iter().enumerate() {
             names.index.insert(svc.id.clone(), i as u32);
+        }
+        // Dependencies first, for entities and series alike: a tick then sweeps the frame, the models and
+        // the entity table in one direction, and propagation finds every dependency already computed.
+        let order = dependency_order(s).unwrap_or_else(|_| (0..s.services.len()).collect());
+        for &i in &order {
+            let svc = &s.services[i];
             let first = next;
+            firsts[i] = first;
             let mut vitals = Vitals::default();
-            let mut metrics = Vec::with_capacity(svc.metrics.len());
             for m in &svc.metrics {
                 series.insert((svc.id.clone(), m.name.clone()), next);
                 labels.push(SeriesLabels {
@@ -139,7 +149,7 @@ impl Sim {
                     "saturation" => vitals.saturation = slot,
                     _ => {}
                 }
-                metrics.push(MetricModel {
+                models.push(MetricModel {
                     baseline: m.baseline as f32,
                     noise: m.noise as f32,
                     seasonality: m.seasonality as f32,
@@ -151,11 +161,10 @@ impl Sim {
                 .iter()
                 .map(|l| LogSource { level: l.level, template: Template::parse(&l.template), rate: l.rate as f32 })
                 .collect();
-            built.push(Some((Model { first: first as u32, metrics: metrics.into_boxed_slice() }, vitals, logs)));
+            built[i] = Some((Model { first: first as u32, len: svc.metrics.len() as u32 }, vitals, logs));
         }
-        // Spawned dependencies first: queries iterate a table in spawn order, so propagation can walk the
-        // services in one pass. Edges carry their dependency's series, so no entity lookups are needed.
-        let order = dependency_order(s).unwrap_or_else(|_| (0..s.services.len()).collect());
+        world.insert_resource(MetricModels(models));
+        // Edges carry their dependency's series, so propagation needs no entity lookups.
         let all_vitals: Vec<Vitals> =
             built.iter().map(|b| b.as_ref().map(|(_, v, _)| *v).unwrap_or_default()).collect();
         let mut entities = vec![Entity::PLACEHOLDER; s.services.len()];
@@ -216,7 +225,7 @@ impl Sim {
         world.insert_resource(compile_incident(s, &series, &names.index, -history));
         world.insert_resource(names);
 
-        Sim { world, schedule: tick_schedule(), scenario, series, labels, entities }
+        Sim { world, schedule: tick_schedule(), scenario, series, labels, entities, firsts }
     }
 
     /// Current simulated time, seconds from the page.
@@ -298,6 +307,13 @@ impl Sim {
     /// Series index of a service's metric.
     pub fn series_index(&self, service: &str, metric: &str) -> Option<usize> {
         self.series.get(&(service.to_string(), metric.to_string())).copied()
+    }
+
+    /// Series index of a metric of the service at `index`, found without allocating.
+    pub fn series_of(&self, index: usize, metric: &str) -> Option<usize> {
+        let first = *self.firsts.get(index)?;
+        let position = self.scenario.services[index].metrics.iter().position(|m| m.name == metric)?;
+        Some(first + position)
     }
 
     /// Evaluates a PromQL-style query at the newest tick.

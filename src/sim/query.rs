@@ -2,12 +2,14 @@
 //!
 //! Every series is a gauge named after its metric with labels `service` and `kind`
 //! (`error_rate{service="auth",kind="service"}`). Queries are evaluated at the newest tick. Range
-//! functions read the history in time-major order, one pass over the frames for all selected series.
+//! functions read the history in time-major order, one pass over the frames for all selected series, and
+//! rows keep a series id instead of label strings until labels are needed, so a query over every series
+//! allocates per group, not per series.
 
 use super::History;
 use promql_parser::label::{MatchOp, Matchers};
 use promql_parser::parser::{self, Expr, LabelModifier, VectorSelector};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 /// The labels of one simulated series.
@@ -70,24 +72,34 @@ pub const RANGE_FUNCTIONS: &[&str] = &[
 pub const INSTANT_FUNCTIONS: &[&str] =
     &["abs", "ceil", "clamp", "clamp_max", "clamp_min", "floor", "round", "scalar", "vector"];
 
+/// Labels of a row while a query is evaluated.
+#[derive(Clone, Debug)]
+enum Labels {
+    /// A simulated series' labels, with or without `__name__`.
+    Series { id: usize, name: bool },
+    /// Labels built by an aggregation.
+    Set(Vec<(String, String)>),
+}
+
+#[derive(Clone, Debug)]
+struct Row {
+    labels: Labels,
+    value: f64,
+}
+
+enum Value {
+    Scalar(f64),
+    Vector(Vec<Row>),
+}
+
+/// A label signature borrowed from the evaluator or the rows.
+type Key<'k> = Vec<(&'k str, &'k str)>;
+
 /// Evaluates queries against a history and its series labels.
 pub struct Evaluator<'a> {
     history: &'a History,
     series: &'a [SeriesLabels],
     by_metric: BTreeMap<&'a str, Vec<usize>>,
-}
-
-/// Per-series aggregates over a window, gathered in one pass.
-#[derive(Clone, Copy, Debug)]
-struct Window {
-    first: f64,
-    last: f64,
-    sum: f64,
-    min: f64,
-    max: f64,
-    count: usize,
-    /// Sum of drops, for counter resets.
-    resets: f64,
 }
 
 impl<'a> Evaluator<'a> {
@@ -106,20 +118,59 @@ impl<'a> Evaluator<'a> {
         if self.history.is_empty() {
             return err("no samples yet");
         }
-        self.eval(&expr)
+        Ok(match self.eval(&expr)? {
+            Value::Scalar(v) => QueryValue::Scalar(v),
+            Value::Vector(rows) => QueryValue::Vector(
+                rows.into_iter().map(|r| Sample { labels: self.pairs(&r.labels), value: r.value }).collect(),
+            ),
+        })
     }
 
     fn now_index(&self) -> usize {
         self.history.len() - 1
     }
 
-    fn eval(&self, expr: &Expr) -> Result<QueryValue, QueryError> {
+    /// The label pairs of a row, `__name__` first.
+    fn pairs(&self, labels: &Labels) -> Vec<(String, String)> {
+        match labels {
+            Labels::Series { id, name } => {
+                let s = &self.series[*id];
+                let mut out = Vec::with_capacity(3);
+                if *name {
+                    out.push(("__name__".to_string(), s.metric.clone()));
+                }
+                out.push(("kind".to_string(), s.kind.clone()));
+                out.push(("service".to_string(), s.service.clone()));
+                out
+            }
+            Labels::Set(pairs) => pairs.clone(),
+        }
+    }
+
+    /// Borrowed label pairs of a row.
+    fn key<'k>(&'k self, labels: &'k Labels) -> Key<'k> {
+        match labels {
+            Labels::Series { id, name } => {
+                let s = &self.series[*id];
+                let mut out = Vec::with_capacity(3);
+                if *name {
+                    out.push(("__name__", s.metric.as_str()));
+                }
+                out.push(("kind", s.kind.as_str()));
+                out.push(("service", s.service.as_str()));
+                out
+            }
+            Labels::Set(pairs) => pairs.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect(),
+        }
+    }
+
+    fn eval(&self, expr: &Expr) -> Result<Value, QueryError> {
         match expr {
-            Expr::NumberLiteral(n) => Ok(QueryValue::Scalar(n.val)),
+            Expr::NumberLiteral(n) => Ok(Value::Scalar(n.val)),
             Expr::Paren(p) => self.eval(&p.expr),
             Expr::Unary(u) => match self.eval(&u.expr)? {
-                QueryValue::Scalar(v) => Ok(QueryValue::Scalar(-v)),
-                QueryValue::Vector(v) => Ok(QueryValue::Vector(map_values(drop_name(v), |x| -x))),
+                Value::Scalar(v) => Ok(Value::Scalar(-v)),
+                Value::Vector(v) => Ok(Value::Vector(map_values(drop_name(v), |x| -x))),
             },
             Expr::VectorSelector(vs) => self.instant(vs),
             Expr::MatrixSelector(_) => {
@@ -132,15 +183,6 @@ impl<'a> Evaluator<'a> {
             Expr::Subquery(_) => err("subqueries are not supported"),
             Expr::Extension(_) => err("extensions are not supported"),
         }
-    }
-
-    fn labels(&self, i: usize) -> Vec<(String, String)> {
-        let s = &self.series[i];
-        vec![
-            ("__name__".to_string(), s.metric.clone()),
-            ("kind".to_string(), s.kind.clone()),
-            ("service".to_string(), s.service.clone()),
-        ]
     }
 
     fn label_value(&self, i: usize, name: &str) -> &'a str {
@@ -184,85 +226,97 @@ impl<'a> Evaluator<'a> {
         }
     }
 
-    fn instant(&self, vs: &VectorSelector) -> Result<QueryValue, QueryError> {
+    fn instant(&self, vs: &VectorSelector) -> Result<Value, QueryError> {
         let ids = self.select(vs)?;
         let back = self.offset_frames(vs)?;
-        let Some(at) = self.now_index().checked_sub(back) else { return Ok(QueryValue::Vector(Vec::new())) };
+        let Some(at) = self.now_index().checked_sub(back) else { return Ok(Value::Vector(Vec::new())) };
         let frame = self.history.frame(at);
-        Ok(QueryValue::Vector(
-            ids.into_iter().map(|i| Sample { labels: self.labels(i), value: frame[i] as f64 }).collect(),
-        ))
+        let rows =
+            ids.into_iter().map(|i| Row { labels: Labels::Series { id: i, name: true }, value: frame[i] as f64 });
+        Ok(Value::Vector(rows.collect()))
     }
 
-    /// One pass over the frames of the window for all `ids`.
-    fn windows(&self, ids: &[usize], range_secs: i64, back: usize) -> Vec<Window> {
+    /// Calls `f` with the values of `ids` in every frame from `start` to `end`; selections of adjacent
+    /// series are passed as slices of the frame, others are gathered.
+    fn each_frame(&self, ids: &[usize], start: usize, end: usize, mut f: impl FnMut(&[f32])) {
+        let contiguous = ids.windows(2).all(|w| w[1] == w[0] + 1);
+        let mut gathered = Vec::with_capacity(ids.len());
+        for k in start..=end {
+            let frame = self.history.frame(k);
+            if contiguous {
+                let first = ids.first().copied().unwrap_or(0);
+                f(&frame[first..first + ids.len()]);
+            } else {
+                gathered.clear();
+                gathered.extend(ids.iter().map(|&i| frame[i]));
+                f(&gathered);
+            }
+        }
+    }
+
+    /// One value per series for a range function over the window, each function with its own loop.
+    fn range_values(&self, name: &str, ids: &[usize], range_secs: i64, back: usize) -> Vec<f64> {
         let end = self.now_index().saturating_sub(back);
         let frames = (range_secs / self.history.step()).max(1) as usize;
         let start = (end + 1).saturating_sub(frames + 1).min(end);
-        let mut out = vec![
-            Window {
-                first: 0.0,
-                last: 0.0,
-                sum: 0.0,
-                min: f64::INFINITY,
-                max: f64::NEG_INFINITY,
-                count: 0,
-                resets: 0.0
-            };
-            ids.len()
-        ];
-        for k in start..=end {
-            let frame = self.history.frame(k);
-            for (w, &i) in out.iter_mut().zip(ids) {
-                let v = frame[i] as f64;
-                if w.count == 0 {
-                    w.first = v;
-                } else if v < w.last {
-                    w.resets += w.last;
+        let count = (end - start + 1) as f64;
+        let n = ids.len();
+        match name {
+            "avg_over_time" | "sum_over_time" => {
+                let mut sums = vec![0.0f64; n];
+                self.each_frame(ids, start, end, |v| sums.iter_mut().zip(v).for_each(|(s, x)| *s += *x as f64));
+                if name == "avg_over_time" {
+                    sums.iter_mut().for_each(|s| *s /= count);
                 }
-                w.last = v;
-                w.sum += v;
-                w.min = w.min.min(v);
-                w.max = w.max.max(v);
-                w.count += 1;
+                sums
+            }
+            "min_over_time" | "max_over_time" => {
+                let min = name == "min_over_time";
+                let mut acc = vec![if min { f32::INFINITY } else { f32::NEG_INFINITY }; n];
+                self.each_frame(ids, start, end, |v| {
+                    acc.iter_mut().zip(v).for_each(|(a, x)| *a = if min { a.min(*x) } else { a.max(*x) })
+                });
+                acc.into_iter().map(f64::from).collect()
+            }
+            "count_over_time" => vec![count; n],
+            "last_over_time" | "delta" => {
+                let last: Vec<f32> = ids.iter().map(|&i| self.history.frame(end)[i]).collect();
+                if name == "last_over_time" {
+                    return last.into_iter().map(f64::from).collect();
+                }
+                ids.iter().zip(last).map(|(&i, l)| (l - self.history.frame(start)[i]) as f64).collect()
+            }
+            // rate and increase: counter semantics, a drop counts as a reset.
+            _ => {
+                let mut prev: Vec<f32> = ids.iter().map(|&i| self.history.frame(start)[i]).collect();
+                let mut increase = vec![0.0f64; n];
+                self.each_frame(ids, start, end, |v| {
+                    for ((inc, p), x) in increase.iter_mut().zip(prev.iter_mut()).zip(v) {
+                        *inc += if *x >= *p { (*x - *p) as f64 } else { *x as f64 };
+                        *p = *x;
+                    }
+                });
+                if name == "rate" {
+                    increase.iter_mut().for_each(|x| *x /= range_secs.max(1) as f64);
+                }
+                increase
             }
         }
-        out
     }
 
-    fn call(&self, name: &str, args: &[Box<Expr>]) -> Result<QueryValue, QueryError> {
+    fn call(&self, name: &str, args: &[Box<Expr>]) -> Result<Value, QueryError> {
         if RANGE_FUNCTIONS.contains(&name) {
             let Some(Expr::MatrixSelector(ms)) = args.first().map(|a| a.as_ref()) else {
                 return err(format!("`{name}` takes a range selector such as `error_rate[5m]`"));
             };
             let ids = self.select(&ms.vs)?;
-            let range = ms.range.as_secs() as i64;
             let back = self.offset_frames(&ms.vs)?;
-            let windows = self.windows(&ids, range, back);
-            let secs = range.max(1) as f64;
-            let samples = ids
-                .iter()
-                .zip(windows)
-                .filter(|(_, w)| w.count > 0)
-                .map(|(&i, w)| {
-                    let increase = w.last - w.first + w.resets;
-                    let value = match name {
-                        "rate" => increase / secs,
-                        "increase" => increase,
-                        "delta" => w.last - w.first,
-                        "avg_over_time" => w.sum / w.count as f64,
-                        "sum_over_time" => w.sum,
-                        "min_over_time" => w.min,
-                        "max_over_time" => w.max,
-                        "count_over_time" => w.count as f64,
-                        _ => w.last,
-                    };
-                    let mut labels = self.labels(i);
-                    labels.remove(0);
-                    Sample { labels, value }
-                })
-                .collect();
-            return Ok(QueryValue::Vector(samples));
+            let values = self.range_values(name, &ids, ms.range.as_secs() as i64, back);
+            let rows = ids
+                .into_iter()
+                .zip(values)
+                .map(|(id, value)| Row { labels: Labels::Series { id, name: false }, value });
+            return Ok(Value::Vector(rows.collect()));
         }
         if name == "histogram_quantile" {
             return err("histograms are not modelled; read the latency_p50 and latency_p99 series instead");
@@ -276,7 +330,7 @@ impl<'a> Evaluator<'a> {
         }
         let scalar_arg = |k: usize| -> Result<f64, QueryError> {
             match args.get(k).map(|a| self.eval(a)).transpose()? {
-                Some(QueryValue::Scalar(v)) => Ok(v),
+                Some(Value::Scalar(v)) => Ok(v),
                 _ => err(format!("`{name}` needs a number as argument {}", k + 1)),
             }
         };
@@ -285,12 +339,10 @@ impl<'a> Evaluator<'a> {
             None => return err(format!("`{name}` needs an argument")),
         };
         match (name, input) {
-            ("vector", QueryValue::Scalar(v)) => Ok(QueryValue::Vector(vec![Sample { labels: Vec::new(), value: v }])),
-            ("scalar", QueryValue::Vector(v)) => {
-                Ok(QueryValue::Scalar(if v.len() == 1 { v[0].value } else { f64::NAN }))
-            }
-            (_, QueryValue::Scalar(_)) => err(format!("`{name}` takes an instant vector")),
-            (_, QueryValue::Vector(v)) => {
+            ("vector", Value::Scalar(v)) => Ok(Value::Vector(vec![Row { labels: Labels::Set(Vec::new()), value: v }])),
+            ("scalar", Value::Vector(v)) => Ok(Value::Scalar(if v.len() == 1 { v[0].value } else { f64::NAN })),
+            (_, Value::Scalar(_)) => err(format!("`{name}` takes an instant vector")),
+            (_, Value::Vector(v)) => {
                 let v = drop_name(v);
                 let f: Box<dyn Fn(f64) -> f64> = match name {
                     "abs" => Box::new(f64::abs),
@@ -310,80 +362,96 @@ impl<'a> Evaluator<'a> {
                         Box::new(move |x| x.max(lo).min(hi))
                     }
                 };
-                Ok(QueryValue::Vector(map_values(v, f)))
+                Ok(Value::Vector(map_values(v, f)))
             }
         }
     }
 
-    fn aggregate(&self, agg: &promql_parser::parser::AggregateExpr) -> Result<QueryValue, QueryError> {
+    /// The grouping key of a row under an aggregation's `by`/`without`.
+    fn group_key<'k>(&'k self, labels: &'k Labels, modifier: &Option<LabelModifier>) -> Key<'k> {
+        let all = self.key(labels);
+        match modifier {
+            Some(LabelModifier::Include(by)) => {
+                all.into_iter().filter(|(n, _)| by.labels.iter().any(|b| b == n)).collect()
+            }
+            Some(LabelModifier::Exclude(without)) => {
+                all.into_iter().filter(|(n, _)| *n != "__name__" && !without.labels.iter().any(|w| w == n)).collect()
+            }
+            None => Vec::new(),
+        }
+    }
+
+    fn aggregate(&self, agg: &promql_parser::parser::AggregateExpr) -> Result<Value, QueryError> {
         let op = agg.op.to_string().to_lowercase();
-        let QueryValue::Vector(input) = self.eval(&agg.expr)? else {
+        let Value::Vector(input) = self.eval(&agg.expr)? else {
             return err(format!("`{op}` aggregates a vector, not a number"));
         };
         let param = match &agg.param {
             Some(p) => match self.eval(p)? {
-                QueryValue::Scalar(v) => Some(v),
+                Value::Scalar(v) => Some(v),
                 _ => return err(format!("the parameter of `{op}` must be a number")),
             },
             None => None,
         };
-        let key = |labels: &[(String, String)]| -> Vec<(String, String)> {
-            match &agg.modifier {
-                Some(LabelModifier::Include(by)) => {
-                    labels.iter().filter(|(n, _)| by.labels.contains(n)).cloned().collect()
-                }
-                Some(LabelModifier::Exclude(without)) => {
-                    labels.iter().filter(|(n, _)| n != "__name__" && !without.labels.contains(n)).cloned().collect()
-                }
-                None => Vec::new(),
-            }
-        };
         if op == "topk" || op == "bottomk" {
             let k = param.unwrap_or(1.0).max(0.0) as usize;
-            let mut groups: BTreeMap<Vec<(String, String)>, Vec<Sample>> = BTreeMap::new();
-            for s in input {
-                groups.entry(key(&s.labels)).or_default().push(s);
+            let mut groups: BTreeMap<Key, Vec<usize>> = BTreeMap::new();
+            for (i, row) in input.iter().enumerate() {
+                groups.entry(self.group_key(&row.labels, &agg.modifier)).or_default().push(i);
             }
-            let mut out = Vec::new();
+            let mut keep = Vec::new();
             for (_, mut members) in groups {
-                members.sort_by(|a, b| {
-                    let order = a.value.total_cmp(&b.value);
+                members.sort_by(|&a, &b| {
+                    let order = input[a].value.total_cmp(&input[b].value);
                     if op == "topk" { order.reverse() } else { order }
                 });
-                out.extend(members.into_iter().take(k));
+                keep.extend(members.into_iter().take(k));
             }
-            return Ok(QueryValue::Vector(out));
+            return Ok(Value::Vector(keep.into_iter().map(|i| input[i].clone()).collect()));
         }
-        let mut groups: BTreeMap<Vec<(String, String)>, Vec<f64>> = BTreeMap::new();
-        for s in &input {
-            groups.entry(key(&s.labels)).or_default().push(s.value);
+        if !["sum", "avg", "min", "max", "count", "stddev", "stdvar"].contains(&op.as_str()) {
+            return err(format!(
+                "aggregation `{op}` is not supported; supported: sum, avg, min, max, count, stddev, stdvar, topk, bottomk"
+            ));
         }
-        let mut out = Vec::new();
-        for (labels, values) in groups {
-            let n = values.len() as f64;
-            let value = match op.as_str() {
-                "sum" => values.iter().sum(),
-                "avg" => values.iter().sum::<f64>() / n,
-                "min" => values.iter().copied().fold(f64::INFINITY, f64::min),
-                "max" => values.iter().copied().fold(f64::NEG_INFINITY, f64::max),
-                "count" => n,
-                "stddev" | "stdvar" => {
-                    let mean = values.iter().sum::<f64>() / n;
-                    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
-                    if op == "stddev" { var.sqrt() } else { var }
-                }
-                _ => {
-                    return err(format!(
-                        "aggregation `{op}` is not supported; supported: sum, avg, min, max, count, stddev, stdvar, topk, bottomk"
-                    ));
-                }
-            };
-            out.push(Sample { labels, value });
+        // Per group: count, sum, sum of squares, min, max.
+        let mut groups: BTreeMap<Key, (f64, f64, f64, f64, f64)> = BTreeMap::new();
+        for row in &input {
+            let acc = groups.entry(self.group_key(&row.labels, &agg.modifier)).or_insert((
+                0.0,
+                0.0,
+                0.0,
+                f64::INFINITY,
+                f64::NEG_INFINITY,
+            ));
+            acc.0 += 1.0;
+            acc.1 += row.value;
+            acc.2 += row.value * row.value;
+            acc.3 = acc.3.min(row.value);
+            acc.4 = acc.4.max(row.value);
         }
-        Ok(QueryValue::Vector(out))
+        let rows = groups
+            .into_iter()
+            .map(|(key, (n, sum, squares, min, max))| {
+                let mean = sum / n;
+                let var = (squares / n - mean * mean).max(0.0);
+                let value = match op.as_str() {
+                    "sum" => sum,
+                    "avg" => mean,
+                    "min" => min,
+                    "max" => max,
+                    "count" => n,
+                    "stddev" => var.sqrt(),
+                    _ => var,
+                };
+                let labels = key.into_iter().map(|(n, v)| (n.to_string(), v.to_string())).collect();
+                Row { labels: Labels::Set(labels), value }
+            })
+            .collect();
+        Ok(Value::Vector(rows))
     }
 
-    fn binary(&self, bin: &promql_parser::parser::BinaryExpr) -> Result<QueryValue, QueryError> {
+    fn binary(&self, bin: &promql_parser::parser::BinaryExpr) -> Result<Value, QueryError> {
         let op = bin.op.to_string().to_lowercase();
         let return_bool = bin.modifier.as_ref().is_some_and(|m| m.return_bool);
         let lhs = self.eval(&bin.lhs)?;
@@ -398,59 +466,66 @@ impl<'a> Evaluator<'a> {
             return err("group_left and group_right are not supported");
         }
         match (lhs, rhs) {
-            (QueryValue::Scalar(a), QueryValue::Scalar(b)) => Ok(QueryValue::Scalar(apply(&op, a, b)?)),
-            (QueryValue::Vector(v), QueryValue::Scalar(b)) => {
-                vector_scalar(&op, v, |a| (a, b), comparison, return_bool)
-            }
-            (QueryValue::Scalar(a), QueryValue::Vector(v)) => {
-                vector_scalar(&op, v, |b| (a, b), comparison, return_bool)
-            }
-            (QueryValue::Vector(l), QueryValue::Vector(r)) => {
-                let on = |labels: &[(String, String)]| match bin.modifier.as_ref().and_then(|m| m.matching.as_ref()) {
-                    Some(LabelModifier::Include(on)) => {
-                        labels.iter().filter(|(n, _)| on.labels.contains(n)).cloned().collect::<Vec<_>>()
-                    }
-                    Some(LabelModifier::Exclude(ign)) => {
-                        labels.iter().filter(|(n, _)| n != "__name__" && !ign.labels.contains(n)).cloned().collect()
-                    }
-                    None => labels.iter().filter(|(n, _)| n != "__name__").cloned().collect(),
+            (Value::Scalar(a), Value::Scalar(b)) => Ok(Value::Scalar(apply(&op, a, b)?)),
+            (Value::Vector(v), Value::Scalar(b)) => vector_scalar(&op, v, |a| (a, b), comparison, return_bool),
+            (Value::Scalar(a), Value::Vector(v)) => vector_scalar(&op, v, |b| (a, b), comparison, return_bool),
+            (Value::Vector(l), Value::Vector(r)) => {
+                let matching = bin.modifier.as_ref().and_then(|m| m.matching.as_ref());
+                let on = |labels: &Labels| -> Vec<(String, String)> {
+                    let all = self.key(labels);
+                    let kept: Key = match matching {
+                        Some(LabelModifier::Include(on)) => {
+                            all.into_iter().filter(|(n, _)| on.labels.iter().any(|o| o == n)).collect()
+                        }
+                        Some(LabelModifier::Exclude(ign)) => all
+                            .into_iter()
+                            .filter(|(n, _)| *n != "__name__" && !ign.labels.iter().any(|i| i == n))
+                            .collect(),
+                        None => all.into_iter().filter(|(n, _)| *n != "__name__").collect(),
+                    };
+                    kept.into_iter().map(|(n, v)| (n.to_string(), v.to_string())).collect()
                 };
                 let right: BTreeMap<Vec<(String, String)>, f64> = r.iter().map(|s| (on(&s.labels), s.value)).collect();
                 let mut out = Vec::new();
-                for s in l {
-                    let Some(&b) = right.get(&on(&s.labels)) else { continue };
-                    let value = apply(&op, s.value, b)?;
+                for row in l {
+                    let Some(&b) = right.get(&on(&row.labels)) else { continue };
+                    let value = apply(&op, row.value, b)?;
                     if comparison && !return_bool {
                         if value == 1.0 {
-                            out.push(s);
+                            out.push(row);
                         }
                     } else {
-                        let labels = s.labels.into_iter().filter(|(n, _)| n != "__name__").collect();
-                        out.push(Sample { labels, value });
+                        out.push(Row { labels: without_name(row.labels), value });
                     }
                 }
-                Ok(QueryValue::Vector(out))
+                Ok(Value::Vector(out))
             }
         }
     }
 
-    fn set_operation(&self, op: &str, lhs: QueryValue, rhs: QueryValue) -> Result<QueryValue, QueryError> {
-        let (QueryValue::Vector(l), QueryValue::Vector(r)) = (lhs, rhs) else {
+    fn set_operation(&self, op: &str, lhs: Value, rhs: Value) -> Result<Value, QueryError> {
+        let (Value::Vector(l), Value::Vector(r)) = (lhs, rhs) else {
             return err(format!("`{op}` works on two vectors"));
         };
-        let sig = |s: &Sample| s.labels.iter().filter(|(n, _)| n != "__name__").cloned().collect::<Vec<_>>();
-        let right: std::collections::BTreeSet<_> = r.iter().map(sig).collect();
+        let sig = |row: &Row| -> Vec<(String, String)> {
+            self.key(&row.labels)
+                .into_iter()
+                .filter(|(n, _)| *n != "__name__")
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect()
+        };
+        let right: BTreeSet<_> = r.iter().map(sig).collect();
         let out = match op {
             "and" => l.into_iter().filter(|s| right.contains(&sig(s))).collect(),
             "unless" => l.into_iter().filter(|s| !right.contains(&sig(s))).collect(),
             _ => {
-                let left: std::collections::BTreeSet<_> = l.iter().map(sig).collect();
+                let left: BTreeSet<_> = l.iter().map(sig).collect();
                 let mut out = l;
                 out.extend(r.into_iter().filter(|s| !left.contains(&sig(s))));
                 out
             }
         };
-        Ok(QueryValue::Vector(out))
+        Ok(Value::Vector(out))
     }
 }
 
@@ -484,34 +559,38 @@ fn apply(op: &str, a: f64, b: f64) -> Result<f64, QueryError> {
 
 fn vector_scalar(
     op: &str,
-    v: Vec<Sample>,
+    v: Vec<Row>,
     operands: impl Fn(f64) -> (f64, f64),
     comparison: bool,
     return_bool: bool,
-) -> Result<QueryValue, QueryError> {
+) -> Result<Value, QueryError> {
     let mut out = Vec::with_capacity(v.len());
-    for s in v {
-        let (a, b) = operands(s.value);
+    for row in v {
+        let (a, b) = operands(row.value);
         let value = apply(op, a, b)?;
         if comparison && !return_bool {
-            // A comparison filters: keep the sample as it was when the comparison holds.
+            // A comparison filters: keep the row as it was when the comparison holds.
             if value == 1.0 {
-                out.push(s);
+                out.push(row);
             }
         } else {
-            let labels = s.labels.into_iter().filter(|(n, _)| n != "__name__").collect();
-            out.push(Sample { labels, value });
+            out.push(Row { labels: without_name(row.labels), value });
         }
     }
-    Ok(QueryValue::Vector(out))
+    Ok(Value::Vector(out))
 }
 
-fn drop_name(v: Vec<Sample>) -> Vec<Sample> {
-    v.into_iter()
-        .map(|s| Sample { labels: s.labels.into_iter().filter(|(n, _)| n != "__name__").collect(), value: s.value })
-        .collect()
+fn without_name(labels: Labels) -> Labels {
+    match labels {
+        Labels::Series { id, .. } => Labels::Series { id, name: false },
+        Labels::Set(pairs) => Labels::Set(pairs.into_iter().filter(|(n, _)| n != "__name__").collect()),
+    }
 }
 
-fn map_values(v: Vec<Sample>, f: impl Fn(f64) -> f64) -> Vec<Sample> {
-    v.into_iter().map(|s| Sample { labels: s.labels, value: f(s.value) }).collect()
+fn drop_name(v: Vec<Row>) -> Vec<Row> {
+    v.into_iter().map(|r| Row { labels: without_name(r.labels), value: r.value }).collect()
+}
+
+fn map_values(v: Vec<Row>, f: impl Fn(f64) -> f64) -> Vec<Row> {
+    v.into_iter().map(|r| Row { labels: r.labels, value: f(r.value) }).collect()
 }

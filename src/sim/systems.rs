@@ -77,21 +77,24 @@ fn normal(rng: &mut impl Rng) -> f32 {
 /// Computes every series from its healthy model (baseline, daily cycle, noise), then applies symptoms.
 pub fn compute_metrics(
     clock: Res<SimClock>,
-    models: Query<&Model>,
+    services: Query<&Model>,
+    models: Res<MetricModels>,
     active: Res<ActiveSymptoms>,
     mut frame: ResMut<Frame>,
     mut rngs: ResMut<Rngs>,
 ) {
     let season = clock.season;
-    let rng = &mut rngs.noise;
+    // A local copy keeps the generator in registers; it is written back below.
+    let mut rng = rngs.noise.clone();
     let frame = &mut frame.0;
-    for model in &models {
-        let out = &mut frame[model.first as usize..model.first as usize + model.metrics.len()];
-        for (slot, m) in out.iter_mut().zip(model.metrics.iter()) {
+    for model in &services {
+        let range = model.first as usize..(model.first + model.len) as usize;
+        for (slot, m) in frame[range.clone()].iter_mut().zip(&models.0[range]) {
             let base = m.baseline * (1.0 + m.seasonality * season);
-            *slot = (base * (1.0 + m.noise * normal(rng))).max(0.0);
+            *slot = (base * (1.0 + m.noise * normal(&mut rng))).max(0.0);
         }
     }
+    rngs.noise = rng;
     for &(series, shift, start, ramp) in &active.metrics {
         if clock.tick < start {
             continue;
