@@ -14,6 +14,8 @@ pub const CHUNK: usize = 60;
 pub struct History {
     width: usize,
     capacity: usize,
+    /// Frames in the first chunk.
+    first: usize,
     chunks: Vec<Box<[f32]>>,
     /// Ring slot of the oldest frame.
     head: usize,
@@ -26,8 +28,20 @@ pub struct History {
 impl History {
     /// An empty history for `width` series and up to `capacity` frames `step` seconds apart.
     pub fn new(width: usize, capacity: usize, step: i64) -> History {
-        let capacity = capacity.max(1).div_ceil(CHUNK) * CHUNK;
-        History { width, capacity, chunks: Vec::new(), head: 0, len: 0, first_t: 0, step }
+        History::with_first_chunk(width, capacity, step, CHUNK)
+    }
+
+    /// Like [`History::new`], with a first allocation of exactly `first` frames (the history known to
+    /// come before the page), so a fresh drill holds no slack; later frames come in chunks of [`CHUNK`].
+    pub fn with_first_chunk(width: usize, capacity: usize, step: i64, first: usize) -> History {
+        let first = first.max(1);
+        let capacity = first + capacity.saturating_sub(first).div_ceil(CHUNK) * CHUNK;
+        History { width, capacity, first, chunks: Vec::new(), head: 0, len: 0, first_t: 0, step }
+    }
+
+    /// Chunk and frame offset of a ring slot.
+    fn locate(&self, slot: usize) -> (usize, usize) {
+        if slot < self.first { (0, slot) } else { (1 + (slot - self.first) / CHUNK, (slot - self.first) % CHUNK) }
     }
 
     /// Number of series per frame.
@@ -80,22 +94,25 @@ impl History {
             self.first_t += self.step;
             slot
         };
-        if slot / CHUNK >= self.chunks.len() {
-            self.chunks.push(vec![0.0; CHUNK * self.width].into_boxed_slice());
+        let (chunk, _) = self.locate(slot);
+        if chunk >= self.chunks.len() {
+            let frames = if chunk == 0 { self.first } else { CHUNK };
+            self.chunks.push(vec![0.0; frames * self.width].into_boxed_slice());
         }
         self.slot_mut(slot).copy_from_slice(frame);
     }
 
     fn slot_mut(&mut self, slot: usize) -> &mut [f32] {
-        let at = slot % CHUNK * self.width;
-        &mut self.chunks[slot / CHUNK][at..at + self.width]
+        let (chunk, offset) = self.locate(slot);
+        let at = offset * self.width;
+        &mut self.chunks[chunk][at..at + self.width]
     }
 
     /// The `i`-th frame held, oldest first.
     pub fn frame(&self, i: usize) -> &[f32] {
-        let slot = (self.head + i) % self.capacity;
-        let at = slot % CHUNK * self.width;
-        &self.chunks[slot / CHUNK][at..at + self.width]
+        let (chunk, offset) = self.locate((self.head + i) % self.capacity);
+        let at = offset * self.width;
+        &self.chunks[chunk][at..at + self.width]
     }
 
     /// Index of the first frame at or after `t`.
@@ -117,6 +134,25 @@ impl History {
 #[cfg(test)]
 mod tests {
     use super::{CHUNK, History};
+
+    #[test]
+    fn first_chunk_fits_the_history_exactly_then_grows_by_chunks() {
+        let mut h = History::with_first_chunk(3, 10, 60, 5);
+        for k in 0..5 {
+            h.push(k * 60, &[k as f32; 3]);
+        }
+        assert_eq!(h.bytes(), 5 * 3 * 4);
+        h.push(300, &[5.0; 3]);
+        assert_eq!(h.bytes(), (5 + CHUNK) * 3 * 4);
+        assert_eq!(h.series(2, 0).1, vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0]);
+        // Wrap around the whole ring: capacity is 5 + one chunk.
+        for k in 6..(5 + CHUNK as i64 + 3) {
+            h.push(k * 60, &[k as f32; 3]);
+        }
+        assert_eq!(h.len(), 5 + CHUNK);
+        assert_eq!(h.series(0, 0).1[0], 3.0);
+        assert_eq!(h.frame(h.len() - 1)[1], (5 + CHUNK + 2) as f32);
+    }
 
     #[test]
     fn ring_drops_oldest_frames() {

@@ -202,7 +202,7 @@ impl Sim {
             season: 0.0,
         });
         let capacity = ((history + DRILL_HEADROOM) / STEP + 1) as usize;
-        world.insert_resource(History::new(next, capacity, STEP));
+        world.insert_resource(History::with_first_chunk(next, capacity, STEP, (history / STEP + 1) as usize));
         // Start from the baselines so conditions read on the first tick see a healthy system, not zeros.
         let baselines = s.services.iter().flat_map(|svc| svc.metrics.iter().map(|m| m.baseline as f32)).collect();
         world.insert_resource(Frame(baselines));
