@@ -56,3 +56,16 @@ fn restarting_the_api_makes_it_worse_and_burns_budget() {
     let harm = out.stdout.lines().find(|l| l.trim_start().starts_with("harmful actions")).expect("harm line");
     assert!(harm.contains("restart api"), "{harm}");
 }
+
+#[test]
+fn reverting_the_config_shows_in_config_and_changes() {
+    let env = TestEnvironment::new();
+    let out = env.run(
+        &["play", "api-pool-exhaustion", "--seed", "3"],
+        "config api\nmitigate revert-config api\nwait 2m\nconfig api\nchanges --since 10m\n",
+    );
+    let configs: Vec<&str> = out.stdout.lines().filter(|l| l.starts_with("database.primary.pool")).collect();
+    assert_eq!(configs.len(), 2, "{out}");
+    assert!(configs[0].ends_with(" 10") && configs[1].ends_with(" 25"), "{configs:?}");
+    assert!(out.stdout.contains("Revert api to config v118"), "{out}");
+}

@@ -565,6 +565,18 @@ pub enum Effect {
         kind: ChangeKind,
         /// Summary.
         summary: String,
+        /// Who made it (default: the volunteer, shown as `you`).
+        #[serde(default)]
+        author: Option<String>,
+    },
+    /// Sets a configuration value shown by `config`.
+    SetConfig {
+        /// Service.
+        service: String,
+        /// Key.
+        key: String,
+        /// New value.
+        value: String,
     },
     /// Sets a service's deployed version.
     Version {

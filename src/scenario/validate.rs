@@ -278,9 +278,10 @@ fn unreachable(track: &Track) -> Vec<String> {
 
 fn check_effect(eff: &Effect, names: &Names, at: &str) -> Check {
     match eff {
-        Effect::Log { service, .. } | Effect::Change { service, .. } | Effect::Version { service, .. } => {
-            names.service(service, || at.to_string())
-        }
+        Effect::Log { service, .. }
+        | Effect::Change { service, .. }
+        | Effect::Version { service, .. }
+        | Effect::SetConfig { service, .. } => names.service(service, || at.to_string()),
         Effect::SetFlag { flag, .. } => known("flag", flag, &names.flags, || at.to_string()),
     }
 }

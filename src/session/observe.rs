@@ -354,8 +354,10 @@ pub fn changes(sim: &Sim, since: i64) -> Doc {
         .filter(|c| c.at.secs() <= now)
         .map(|c| (c.at.secs(), c.service.clone(), format!("{:?}", c.kind), c.summary.clone(), c.author.clone()))
         .collect();
-    for (t, service, kind, summary) in &sim.inventory().changes {
-        all.push((*t, s.services[*service as usize].id.clone(), format!("{kind:?}"), summary.clone(), "you".into()));
+    for c in &sim.inventory().changes {
+        let (t, service, kind, summary) = (&c.t, &c.service, &c.kind, &c.summary);
+        let author = c.author.clone().unwrap_or_else(|| "you".to_string());
+        all.push((*t, s.services[*service as usize].id.clone(), format!("{kind:?}"), summary.clone(), author));
     }
     all.retain(|(t, ..)| now - t <= since);
     all.sort_by_key(|(t, ..)| std::cmp::Reverse(*t));
@@ -409,11 +411,17 @@ pub fn flags(sim: &Sim) -> Doc {
 /// `config <service>`.
 pub fn config(sim: &Sim, service: &str) -> Result<Doc, CommandError> {
     let s = sim.scenario();
-    let svc = &s.services[service_index(s, "config", service)?];
-    if svc.config.is_empty() {
+    let index = service_index(s, "config", service)?;
+    let mut values = s.services[index].config.clone();
+    for ((svc, key), value) in &sim.inventory().config {
+        if *svc as usize == index {
+            values.insert(key.clone(), value.clone());
+        }
+    }
+    if values.is_empty() {
         return Ok(Doc::line(Line::plain(format!("{service} has no configuration values on record."))));
     }
-    Ok(table(svc.config.iter().map(|(k, v)| vec![(Style::Plain, k.clone()), (Style::Heading, v.clone())]).collect()))
+    Ok(table(values.into_iter().map(|(k, v)| vec![(Style::Plain, k), (Style::Heading, v)]).collect()))
 }
 
 /// `runbook [<name>]`.

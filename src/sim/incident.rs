@@ -209,8 +209,25 @@ pub struct Inventory {
     pub versions: Vec<String>,
     /// Flag id → value.
     pub flags: BTreeMap<String, String>,
-    /// Changes recorded during the run: (time, service, kind, summary).
-    pub changes: Vec<(i64, u32, crate::scenario::ChangeKind, String)>,
+    /// Changes recorded during the run.
+    pub changes: Vec<RecordedChange>,
+    /// Configuration values set during the run, by (service, key).
+    pub config: BTreeMap<(u32, String), String>,
+}
+
+/// A change made during the run (a rollback, a flag flip).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RecordedChange {
+    /// When.
+    pub t: i64,
+    /// Service index.
+    pub service: u32,
+    /// Kind.
+    pub kind: crate::scenario::ChangeKind,
+    /// Summary.
+    pub summary: String,
+    /// Who made it; `None` when the volunteer's action did.
+    pub author: Option<String>,
 }
 
 /// Events produced by ticks, drained by the session.
@@ -285,8 +302,15 @@ fn apply_effect(
     let index = |name: &str| services.index.get(name).copied().unwrap_or(0);
     match effect {
         Effect::Log { service, level, text } => pending.0.push((now, index(service), *level, text.clone())),
-        Effect::Change { service, kind, summary } => {
-            inventory.changes.push((now, index(service), *kind, summary.clone()))
+        Effect::Change { service, kind, summary, author } => inventory.changes.push(RecordedChange {
+            t: now,
+            service: index(service),
+            kind: *kind,
+            summary: summary.clone(),
+            author: author.clone(),
+        }),
+        Effect::SetConfig { service, key, value } => {
+            inventory.config.insert((index(service), key.clone()), value.clone());
         }
         Effect::Version { service, version } => inventory.versions[index(service) as usize] = version.clone(),
         Effect::SetFlag { flag, value } => {

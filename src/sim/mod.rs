@@ -16,7 +16,7 @@ mod template;
 pub use alerts::{AlertBook, AlertCondition, AlertPlan, AlertStatus};
 pub use components::Health;
 pub use history::History;
-pub use incident::{Input, Inventory};
+pub use incident::{Input, Inventory, RecordedChange};
 pub use logs::{LogFilter, LogLine, LogStore};
 pub use query::{Evaluator, INSTANT_FUNCTIONS, QueryError, QueryValue, RANGE_FUNCTIONS, Sample, SeriesLabels};
 pub use slo::{DISPLAY_WINDOWS, SloBook, SloRun, Tier, policy_tiers, window_label};
@@ -218,6 +218,7 @@ impl Sim {
             versions: s.services.iter().map(|x| x.version.clone()).collect(),
             flags: s.flags.iter().map(|f| (f.id.clone(), f.value.clone())).collect(),
             changes: Vec::new(),
+            config: BTreeMap::new(),
         });
         let slos = SloBook::new(s, &series);
         world.insert_resource(alert_book(s, &series, &slos));

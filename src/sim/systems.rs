@@ -102,7 +102,12 @@ pub fn compute_metrics(
         let progress = if ramp > 0 { ((clock.tick - start) as f32 / ramp as f32).min(1.0) } else { 1.0 };
         let raw = frame[series];
         let target = match shift {
-            Shift::Set(v) => v as f32,
+            // Keep the sample's own noise: scale the set value by how far this sample lies from the model.
+            Shift::Set(v) => {
+                let m = models.0[series];
+                let base = m.baseline * (1.0 + m.seasonality * season);
+                if base > 0.0 { v as f32 * raw / base } else { v as f32 }
+            }
             Shift::Scale(f) => raw * f as f32,
             Shift::Add(a) => raw + a as f32,
         };
