@@ -7,6 +7,7 @@ mod test_determinism;
 mod test_hidden_truth;
 mod test_play_command;
 mod test_pool_scenario;
+mod test_query;
 mod test_scenario_errors;
 mod test_simulation;
 mod test_volunteer_commands;

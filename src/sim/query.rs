@@ -490,13 +490,7 @@ impl<'a> Evaluator<'a> {
                 for row in l {
                     let Some(&b) = right.get(&on(&row.labels)) else { continue };
                     let value = apply(&op, row.value, b)?;
-                    if comparison && !return_bool {
-                        if value == 1.0 {
-                            out.push(row);
-                        }
-                    } else {
-                        out.push(Row { labels: without_name(row.labels), value });
-                    }
+                    push_result(&mut out, row, value, comparison && !return_bool);
                 }
                 Ok(Value::Vector(out))
             }
@@ -568,16 +562,19 @@ fn vector_scalar(
     for row in v {
         let (a, b) = operands(row.value);
         let value = apply(op, a, b)?;
-        if comparison && !return_bool {
-            // A comparison filters: keep the row as it was when the comparison holds.
-            if value == 1.0 {
-                out.push(row);
-            }
-        } else {
-            out.push(Row { labels: without_name(row.labels), value });
-        }
+        push_result(&mut out, row, value, comparison && !return_bool);
     }
     Ok(Value::Vector(out))
+}
+
+/// Adds a binary operation's result: a filtering comparison keeps the row as it was when it holds (`value`
+/// is 1); anything else yields the value under the row's labels without the metric name.
+fn push_result(out: &mut Vec<Row>, row: Row, value: f64, filter: bool) {
+    if !filter {
+        out.push(Row { labels: without_name(row.labels), value });
+    } else if value == 1.0 {
+        out.push(row);
+    }
 }
 
 fn without_name(labels: Labels) -> Labels {

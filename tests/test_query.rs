@@ -1,0 +1,125 @@
+//! `query` semantics on a noise-free fixture, where every value is known exactly.
+
+use std::sync::Arc;
+use wom::scenario::parse;
+use wom::sim::{Input, QueryValue, Sim};
+
+const FIXTURE: &str = r#"(
+    schema_version: 1,
+    meta: (id: "q", title: "t", briefing: "b", gm_summary: "g", source: "test"),
+    clock: (page_time: "12:00", history: "1h"),
+    services: [
+        (id: "a", metrics: [(name: "error_rate", unit: Ratio, baseline: 0.01), (name: "requests", baseline: 100.0)]),
+        (id: "b", kind: Database, metrics: [(name: "error_rate", unit: Ratio, baseline: 0.02), (name: "requests", baseline: 50.0)]),
+        (id: "c", metrics: [(name: "error_rate", unit: Ratio, baseline: 0.03)]),
+    ],
+    tracks: [(id: "main", initial: "ok", states: [
+        (id: "ok", phase: Normal, transitions: [(to: "bad", when: Gm("go"))]),
+        (id: "bad", symptoms: [Metric(service: "a", metric: "error_rate", shift: Set(0.5))], transitions: [(to: "done", when: Gm("stop"))]),
+        (id: "done", phase: Resolved),
+    ])],
+    actions: [],
+    root_cause: (summary: "s", keywords: [["x"]], five_ws: (what: "a", where: "b", why: "c", when: "d", who: "e")),
+    rubric: (declare: (within: "5m", points: 1), mitigate: (within: "5m", points: 1), root_cause: 1, updates: (every: "5m", points: 1)),
+    walkthrough: ["status"],
+)"#;
+
+fn sim() -> Sim {
+    Sim::new(Arc::new(parse(FIXTURE, "q.ron").expect("fixture loads")), 1)
+}
+
+/// `label=value,…  value` lines, or `scalar value`.
+fn run(sim: &Sim, q: &str) -> Vec<String> {
+    match sim.query(q).unwrap_or_else(|e| panic!("{q}: {e}")) {
+        QueryValue::Scalar(v) => vec![format!("scalar {v}")],
+        QueryValue::Vector(samples) => samples
+            .into_iter()
+            .map(|s| {
+                let labels: Vec<String> = s.labels.iter().map(|(n, v)| format!("{n}={v}")).collect();
+                format!("{} {}", labels.join(","), (s.value * 1e6).round() / 1e6)
+            })
+            .collect(),
+    }
+}
+
+#[test]
+fn selectors_and_matchers() {
+    let sim = sim();
+    assert_eq!(
+        run(&sim, "requests"),
+        ["__name__=requests,kind=service,service=a 100", "__name__=requests,kind=database,service=b 50"]
+    );
+    assert_eq!(run(&sim, r#"error_rate{kind!="database",service=~"a|c"}"#).len(), 2);
+    assert_eq!(run(&sim, r#"{service="c"}"#), ["__name__=error_rate,kind=service,service=c 0.03"]);
+}
+
+#[test]
+fn aggregations_by_and_without() {
+    let sim = sim();
+    assert_eq!(run(&sim, "sum(requests)"), [" 150"]);
+    assert_eq!(run(&sim, "avg by (kind) (error_rate)"), ["kind=database 0.02", "kind=service 0.02"]);
+    assert_eq!(run(&sim, "count without (service) (error_rate)"), ["kind=database 1", "kind=service 2"]);
+    assert_eq!(run(&sim, "max(error_rate)"), [" 0.03"]);
+    assert_eq!(
+        run(&sim, "topk(2, error_rate)"),
+        ["__name__=error_rate,kind=service,service=c 0.03", "__name__=error_rate,kind=database,service=b 0.02"]
+    );
+}
+
+#[test]
+fn comparisons_filter_unless_bool() {
+    let sim = sim();
+    assert_eq!(run(&sim, "error_rate > 0.015").len(), 2);
+    assert_eq!(
+        run(&sim, "error_rate > bool 0.015"),
+        ["kind=service,service=a 0", "kind=database,service=b 1", "kind=service,service=c 1"]
+    );
+    assert_eq!(run(&sim, "requests * 2 + 1"), ["kind=service,service=a 201", "kind=database,service=b 101"]);
+    assert_eq!(run(&sim, "2 ^ 3 - 1"), ["scalar 7"]);
+}
+
+#[test]
+fn vector_matching_and_set_operations() {
+    let sim = sim();
+    // One-to-one on all labels but the name: only services with both metrics.
+    assert_eq!(run(&sim, "error_rate * requests"), ["kind=service,service=a 1", "kind=database,service=b 1"]);
+    assert_eq!(run(&sim, "error_rate * on (service) requests").len(), 2);
+    assert_eq!(run(&sim, "error_rate unless requests"), ["__name__=error_rate,kind=service,service=c 0.03"]);
+    assert_eq!(run(&sim, "error_rate and requests").len(), 2);
+    assert_eq!(run(&sim, "requests or error_rate").len(), 3);
+}
+
+#[test]
+fn range_functions_and_offset() {
+    let mut sim = sim();
+    sim.input(Input::Gm("go".into()));
+    sim.advance(600);
+    // Entered `bad` at the 12:01 tick: 10 of the last 11 samples of a are 0.5.
+    assert_eq!(run(&sim, r#"max_over_time(error_rate{service="a"}[10m])"#), ["kind=service,service=a 0.5"]);
+    assert_eq!(run(&sim, r#"min_over_time(error_rate{service="a"}[10m])"#), ["kind=service,service=a 0.01"]);
+    assert_eq!(
+        run(&sim, r#"avg_over_time(error_rate{service="a"}[10m])"#),
+        [format!("kind=service,service=a {}", ((10.0 * 0.5 + 0.01) / 11.0 * 1e6_f64).round() / 1e6)]
+    );
+    assert_eq!(run(&sim, r#"delta(error_rate{service="a"}[10m])"#), ["kind=service,service=a 0.49"]);
+    assert_eq!(run(&sim, r#"error_rate{service="a"} offset 15m"#), ["__name__=error_rate,kind=service,service=a 0.01"]);
+    sim.input(Input::Gm("stop".into()));
+    sim.advance(120);
+    // A drop counts as a counter reset: increase adds the rise, then the value after the reset.
+    assert_eq!(run(&sim, r#"increase(error_rate{service="a"}[15m])"#), ["kind=service,service=a 0.5"]);
+    assert_eq!(run(&sim, "count_over_time(requests[5m])"), ["kind=service,service=a 6", "kind=database,service=b 6"]);
+}
+
+#[test]
+fn errors_are_clear() {
+    let sim = sim();
+    let e = |q: &str| sim.query(q).unwrap_err().to_string();
+    assert_eq!(e("error_rte"), "no metric `error_rte`; did you mean `error_rate`?");
+    assert!(e("rate(requests)").contains("expected type matrix"), "{}", e("rate(requests)"));
+    assert!(
+        e("label_replace(requests, \"a\", \"b\", \"c\", \"d\")")
+            .starts_with("function `label_replace` is not supported")
+    );
+    assert!(e("requests * on (service) group_left error_rate").contains("group_left"));
+    assert!(e("sum(").starts_with("cannot parse"));
+}
