@@ -151,6 +151,7 @@ impl Drill {
 
     fn apply(&mut self, line: &str, command: &Command, outcome: Outcome) {
         let now = self.now();
+        tracing::debug!(t = now, command = command.name(), cost = outcome.cost, "command");
         self.push(now, EventKind::Command { line: line.to_string() });
         for kind in outcome.events {
             self.push(now, kind);
@@ -231,6 +232,7 @@ impl Drill {
 
     fn collect_sim_events(&mut self) {
         for event in self.sim.take_events() {
+            tracing::trace!(?event, "simulation event");
             let (t, kind) = match event {
                 SimEvent::StateEntered { t, track, state, phase } => {
                     (t, EventKind::StateEntered { track, state, phase })
