@@ -1,5 +1,6 @@
 //! `wom`: the Wheel of Misfortune drill engine's command line.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 use tracing_subscriber::EnvFilter;
 
@@ -8,6 +9,7 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_env("WOM_LOG").unwrap_or_else(|_| EnvFilter::new("off")))
         .with_writer(std::io::stderr)
+        .with_ansi(wom::repl::want_color(std::io::stderr().is_terminal()))
         .init();
     wom::cli::main()
 }
