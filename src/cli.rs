@@ -94,6 +94,9 @@ fn play(args: PlayArgs) -> Result<ExitCode, String> {
         }
         None => LineSource::Lines(Box::new(io::BufReader::new(io::stdin()))),
     };
+    // Find out now, not after the drill, if the debrief cannot be written.
+    std::fs::create_dir_all(&args.debrief)
+        .map_err(|e| format!("cannot create the debrief directory {}: {e}", args.debrief.display()))?;
     tracing::info!(scenario = %scenario.meta.id, seed, "drill starting");
     let mut drill = Drill::start(scenario, seed);
     let mut out = stdout.lock();
@@ -181,8 +184,17 @@ pub fn check_walkthrough(scenario: Arc<Scenario>) -> Result<String, String> {
     drill.finish(EndReason::EndOfInput);
     let phase = drill.sim().phase();
     if !matches!(phase, crate::scenario::Phase::Mitigated | crate::scenario::Phase::Resolved) {
-        return Err(format!("the walkthrough leaves the incident in phase {phase:?}"));
+        return Err(format!("the walkthrough leaves the incident {}", phase_words(phase)));
     }
     let card = crate::session::score(drill.scenario(), drill.events());
-    Ok(format!("walkthrough ends {phase:?}, scoring {}/{}", card.total, card.max))
+    Ok(format!("walkthrough leaves the incident {}, scoring {}/{}", phase_words(phase), card.total, card.max))
+}
+
+fn phase_words(phase: crate::scenario::Phase) -> &'static str {
+    match phase {
+        crate::scenario::Phase::Normal => "not yet started",
+        crate::scenario::Phase::Impact => "still hurting users",
+        crate::scenario::Phase::Mitigated => "mitigated",
+        crate::scenario::Phase::Resolved => "resolved",
+    }
 }

@@ -7,7 +7,7 @@ fn check_proves_every_builtin_scenario_solvable() {
     let out = env.run(&["check"], "");
     assert_eq!(out.status, 0, "{out}");
     for (id, _, _) in BUILTIN {
-        assert!(out.stdout.contains(&format!("ok   {id}: walkthrough ends")), "{out}");
+        assert!(out.stdout.contains(&format!("ok   {id}: walkthrough leaves the incident ")), "{out}");
     }
 }
 
@@ -18,7 +18,7 @@ fn check_fails_a_scenario_whose_walkthrough_does_not_mitigate() {
     env.write("unsolved.ron", &text);
     let out = env.run(&["check", "unsolved.ron"], "");
     assert_eq!(out.status, 1, "{out}");
-    assert!(out.stdout.contains("FAIL unsolved.ron: the walkthrough leaves the incident in phase Impact"), "{out}");
+    assert!(out.stdout.contains("FAIL unsolved.ron: the walkthrough leaves the incident still hurting users"), "{out}");
 }
 
 #[test]

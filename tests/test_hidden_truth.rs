@@ -104,3 +104,10 @@ fn reading_a_runbook_is_not_finding_evidence() {
             .any(|e| matches!(&e.kind, EventKind::EvidenceFound { id } if id == "constraint-violation"))
     );
 }
+
+#[test]
+fn an_echoed_search_pattern_is_not_evidence() {
+    let mut drill = Drill::start(Arc::new(builtin(DEFAULT_SCENARIO).unwrap().unwrap()), 1);
+    drill.respond("logs web --grep \"violates not-null constraint\"");
+    assert!(!drill.events().iter().any(|e| matches!(e.kind, EventKind::EvidenceFound { .. })));
+}

@@ -60,7 +60,7 @@ fn bad_input_gets_one_line_and_the_prompt_back() {
         "logs auth --tail many",
         "logs auth --level loud",
         "logs auth --since yesterday",
-        "deps",
+        "wait 5",
         "runbook rolback",
         "declare sev9 oops",
         "role boss Alex",
@@ -141,4 +141,25 @@ fn harmful_action_makes_things_worse_and_costs_points() {
     assert!(out.stdout.contains("Who restarted users-db?!"), "{out}");
     let harm = out.stdout.lines().find(|l| l.trim_start().starts_with("harmful actions")).unwrap_or_default();
     assert!(harm.contains("-10") && harm.contains("restart users-db"), "{out}");
+}
+
+#[test]
+fn messages_react_to_what_the_volunteer_did() {
+    let env = TestEnvironment::new();
+    let silent = env.play(1, &["wait 9m"]);
+    assert!(silent.stdout.contains("Is this an incident?"), "{silent}");
+    let declared = env.play(1, &["declare sev2 Signups failing", "wait 9m"]);
+    assert!(!declared.stdout.contains("Is this an incident?"), "{declared}");
+    assert!(declared.stdout.contains("Thanks for declaring."), "{declared}");
+}
+
+#[test]
+fn deps_without_a_service_shows_the_whole_graph_dependencies_first() {
+    let env = TestEnvironment::new();
+    let out = env.play(1, &["deps"]);
+    let rows: Vec<&str> = out.stdout.lines().skip_while(|l| !l.ends_with("wom> deps")).skip(1).take(6).collect();
+    let position =
+        |name: &str| rows.iter().position(|r| r.starts_with(name)).unwrap_or_else(|| panic!("{name}: {out}"));
+    assert!(position("users-db") < position("auth") && position("auth") < position("web"), "{rows:?}");
+    assert!(rows[position("web")].contains("calls auth (hard)"), "{rows:?}");
 }

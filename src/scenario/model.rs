@@ -653,6 +653,8 @@ pub enum Trigger {
     All(Vec<Trigger>),
     /// Any inner trigger holds.
     Any(Vec<Trigger>),
+    /// The inner trigger does not hold (e.g. a manager asks "is this an incident?" only if nobody declared).
+    Not(Box<Trigger>),
 }
 
 /// Something the volunteer can do with `mitigate`.

@@ -205,6 +205,13 @@ fn check_telemetry(s: &Scenario, names: &Names) -> Check {
     }
     for a in &s.alerts {
         names.metric(&a.service, &a.metric, || format!("alert `{}`", a.name))?;
+        if !a.threshold.is_finite() {
+            return Err(invalid_near(
+                format!("alert `{}`", a.name),
+                "threshold must be a finite number",
+                format!("\"{}\"", a.name),
+            ));
+        }
     }
     for slo in &s.slos {
         let metric = match slo.kind {
@@ -294,9 +301,16 @@ fn check_trigger(t: &Trigger, names: &Names, at: &str) -> Check {
             check_action_target(action, target.as_deref(), names, &format!("a trigger of {at}"))
         }
         Trigger::Command { command, .. } => known("command", command, &names.commands, || format!("a trigger of {at}")),
-        Trigger::Metric { service, metric, .. } => names.metric(service, metric, || format!("a trigger of {at}")),
+        Trigger::Metric { service, metric, value, .. } => {
+            names.metric(service, metric, || format!("a trigger of {at}"))?;
+            if !value.is_finite() {
+                return Err(invalid(format!("a `Metric` trigger of {at}"), "value must be a finite number"));
+            }
+            Ok(())
+        }
         Trigger::Reached(state) => known("state", state, &names.states, || format!("a `Reached` trigger of {at}")),
         Trigger::All(inner) | Trigger::Any(inner) => inner.iter().try_for_each(|t| check_trigger(t, names, at)),
+        Trigger::Not(inner) => check_trigger(inner, names, at),
     }
 }
 

@@ -51,10 +51,10 @@ pub enum Command {
         #[arg(long)]
         tail: Option<usize>,
     },
-    /// What a service calls and what calls it
+    /// What a service calls and what calls it; the whole graph without a service
     Deps {
-        /// Service.
-        service: String,
+        /// Service (the whole dependency graph when omitted).
+        service: Option<String>,
     },
     /// Recent deploys, config changes and flag flips, newest first
     Changes {
@@ -67,7 +67,7 @@ pub enum Command {
         /// Service (all SLOs when omitted).
         service: Option<String>,
     },
-    /// PromQL-style query over the metrics: `query max by (service) (error_rate)`
+    /// PromQL over the metrics: `query max by (service) (error_rate)`; series are per-minute gauges
     Query {
         /// The expression; series are metrics with labels `service` and `kind`.
         #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
@@ -117,7 +117,7 @@ pub enum Command {
         #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
         text: Vec<String>,
     },
-    /// Take an action: `mitigate rollback auth` (`help mitigate` lists the actions)
+    /// Take an action: `mitigate <action> [<target>]` (`help mitigate` lists this system's actions)
     Mitigate {
         /// Action.
         action: String,
@@ -197,14 +197,20 @@ impl Command {
         )
     }
 
+    /// Whether the first line of its output repeats what the volunteer typed (a search pattern, a query),
+    /// which must not count as finding evidence.
+    pub fn echoes_input(&self) -> bool {
+        matches!(self, Command::Logs { .. } | Command::Query { .. })
+    }
+
     /// The first argument, which triggers may match on (`logs users-db` → `users-db`).
     pub fn target(&self) -> Option<String> {
         match self {
-            Command::Metrics { service, .. } | Command::Deps { service } | Command::Config { service } => {
-                Some(service.clone())
-            }
+            Command::Metrics { service, .. } | Command::Config { service } => Some(service.clone()),
+            Command::Deps { service } => service.clone(),
             Command::Logs { service, .. } | Command::Slo { service } => service.clone(),
             Command::Runbook { name, .. } => name.clone(),
+            Command::Role { role, .. } => Some(role.to_ascii_lowercase()),
             Command::Mitigate { target, .. } => target.clone(),
             _ => None,
         }

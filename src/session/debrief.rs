@@ -155,7 +155,8 @@ fn write_postmortem(md: &mut String, drill: &Drill, facts: &Facts, card: &Scorec
     let mut key: Vec<(i64, String)> = s
         .changes
         .iter()
-        .filter(|c| facts.impact_start.is_some_and(|start| c.at.secs() <= start && start - c.at.secs() <= 3600))
+        // Every change of the day before impact: the trigger can be hours old (a config change the night before).
+        .filter(|c| facts.impact_start.is_some_and(|start| c.at.secs() <= start && start - c.at.secs() <= 86_400))
         .map(|c| (c.at.secs(), format!("{} ({})", c.summary, c.service)))
         .collect();
     if let Some(t) = facts.impact_start {

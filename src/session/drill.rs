@@ -157,7 +157,8 @@ impl Drill {
             self.push(now, kind);
         }
         if command.shows_telemetry() {
-            self.spot_evidence(&outcome.doc);
+            let skip = usize::from(command.echoes_input());
+            self.spot_evidence(&Doc(outcome.doc.0[skip.min(outcome.doc.0.len())..].to_vec()));
         }
         self.push(now, EventKind::Output { doc: outcome.doc });
         self.sim.input(Input::Command {
@@ -313,11 +314,12 @@ impl Drill {
                     regex,
                     level: level.as_deref().map(observe::level_arg).transpose()?,
                     since: duration_arg(name, since.as_deref(), 1800)?,
-                    tail: tail.unwrap_or(20).min(1000),
+                    tail: tail.unwrap_or(20).min(observe::MAX_TAIL),
                 };
                 show(observe::logs(sim, &args)?)
             }
-            Command::Deps { service } => show(observe::deps(sim, service)?),
+            Command::Deps { service: Some(service) } => show(observe::deps(sim, service)?),
+            Command::Deps { service: None } => show(observe::topology(sim)),
             Command::Changes { since } => show(observe::changes(sim, duration_arg(name, since.as_deref(), 86_400)?)),
             Command::Flags => show(observe::flags(sim)),
             Command::Slo { service } => show(observe::slo(sim, service.as_deref())?),

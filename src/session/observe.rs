@@ -47,6 +47,14 @@ pub fn service_index(s: &Scenario, word: &str, name: &str) -> Result<usize, Comm
 /// Parses a `--since`-style duration, defaulting when absent.
 pub fn duration_arg(word: &str, text: Option<&str>, default: i64) -> Result<i64, CommandError> {
     let Some(text) = text else { return Ok(default) };
+    if text.trim().bytes().all(|b| b.is_ascii_digit()) {
+        return Err(CommandError {
+            word: word.to_string(),
+            kind: CommandErrorKind::BadDuration {
+                message: format!("`{text}` needs a unit: `{text}s`, `{text}m` or `{text}h`"),
+            },
+        });
+    }
     match SimDuration::parse(text) {
         Ok(d) if d.secs() > 0 => Ok(d.secs()),
         Ok(_) => Err(CommandError {
@@ -263,6 +271,9 @@ pub struct LogsArgs<'a> {
     pub tail: usize,
 }
 
+/// Most lines one `logs` command shows.
+pub const MAX_TAIL: usize = 1000;
+
 /// `logs`.
 pub fn logs(sim: &Sim, args: &LogsArgs) -> Result<Doc, CommandError> {
     let s = sim.scenario();
@@ -287,9 +298,10 @@ pub fn logs(sim: &Sim, args: &LogsArgs) -> Result<Doc, CommandError> {
     let mut doc = Doc::line(Line::styled(
         Style::Heading,
         format!(
-            "{} from {scope}{grep} in the last {} (newest last)",
+            "{} from {scope}{grep} in the last {} (newest last{})",
             count(hits.len(), "line"),
-            SimDuration(args.since)
+            SimDuration(args.since),
+            if hits.len() == MAX_TAIL { "; at most 1000 are shown, narrow with --since or --grep" } else { "" }
         ),
     ));
     for i in hits {
@@ -596,4 +608,30 @@ fn number(v: f64) -> String {
     let text = format!("{v:.4}");
     let text = text.trim_end_matches('0').trim_end_matches('.');
     if text == "-0" { "0".to_string() } else { text.to_string() }
+}
+
+/// `deps` without a service: every service with what it calls, dependencies listed before their callers.
+pub fn topology(sim: &Sim) -> Doc {
+    let s = sim.scenario();
+    let order = crate::scenario::dependency_order(s).unwrap_or_else(|_| (0..s.services.len()).collect());
+    let rows = order
+        .into_iter()
+        .map(|i| {
+            let svc = &s.services[i];
+            let calls: Vec<String> = svc
+                .depends_on
+                .iter()
+                .map(|d| format!("{} ({})", d.on, format!("{:?}", d.coupling).to_lowercase()))
+                .collect();
+            vec![
+                (Style::Plain, svc.id.clone()),
+                health_cell(sim.health(i)),
+                (
+                    Style::Dim,
+                    if calls.is_empty() { "calls nothing".to_string() } else { format!("calls {}", calls.join(", ")) },
+                ),
+            ]
+        })
+        .collect();
+    table(rows)
 }

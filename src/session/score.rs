@@ -257,7 +257,7 @@ pub fn score(scenario: &Scenario, events: &[DrillEvent]) -> Scorecard {
         let followed: Vec<String> = herrings
             .iter()
             .filter(|h| h.commands > 0)
-            .map(|h| format!("{} ({} commands)", h.alert, h.commands))
+            .map(|h| format!("{} ({})", h.alert, super::text::count(h.commands, "command")))
             .collect();
         let detail = if followed.is_empty() {
             format!("{} fired; none followed", super::text::count(herrings.len(), "red herring"))

@@ -154,7 +154,8 @@ pub fn sparkline(values: &[f32], width: usize) -> String {
             values[lo..hi].iter().sum::<f32>() / (hi - lo) as f32
         })
         .collect();
-    let min = means.iter().copied().fold(f32::INFINITY, f32::min);
+    // Scaled from zero, like a dashboard panel: noise on a large value stays small, a drop to zero stands out.
+    let min = means.iter().copied().fold(0.0, f32::min);
     let max = means.iter().copied().fold(f32::NEG_INFINITY, f32::max);
     means
         .iter()
@@ -175,7 +176,9 @@ mod tests {
     #[test]
     fn sparkline_scales_between_min_and_max() {
         assert_eq!(sparkline(&[0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0], 8), "▁▂▃▄▅▆▇█");
-        assert_eq!(sparkline(&[5.0, 5.0], 10), "▁▁");
+        assert_eq!(sparkline(&[5.0, 5.0], 10), "██", "a flat non-zero series is full height, not empty");
+        assert_eq!(sparkline(&[0.0, 0.0], 10), "▁▁");
+        assert_eq!(sparkline(&[100.0, 98.0, 100.0], 3), "███", "small noise on a large value stays small");
         assert_eq!(sparkline(&[0.0, 0.0, 10.0, 10.0], 2), "▁█");
     }
 

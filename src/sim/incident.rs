@@ -27,6 +27,8 @@ pub enum Condition {
     All(Vec<Condition>),
     /// Any of these.
     Any(Vec<Condition>),
+    /// Not this.
+    Not(Box<Condition>),
 }
 
 /// A metric comparison tracked every tick.
@@ -148,6 +150,7 @@ impl Compiler<'_> {
             Trigger::Reached(state) => Condition::Reached(self.states[state]),
             Trigger::All(inner) => Condition::All(inner.iter().map(|t| self.condition(t)).collect()),
             Trigger::Any(inner) => Condition::Any(inner.iter().map(|t| self.condition(t)).collect()),
+            Trigger::Not(inner) => Condition::Not(Box::new(self.condition(inner))),
         }
     }
 }
@@ -198,6 +201,7 @@ impl Condition {
             Condition::Reached(state) => cx.reached[*state],
             Condition::All(inner) => inner.iter().all(|c| c.holds(cx)),
             Condition::Any(inner) => inner.iter().any(|c| c.holds(cx)),
+            Condition::Not(inner) => !inner.holds(cx),
         }
     }
 }
