@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 /// Wheel of Misfortune: incident-response drills on a simulated system.
 #[derive(Parser, Debug)]
-#[command(name = "wom", version, about, long_about = None)]
+#[command(name = "wom", version, about, long_about = None, after_help = "Without a command, `wom` plays the default drill, like `wom play`.")]
 pub struct Cli {
     #[command(subcommand)]
     command: Option<Verb>,

@@ -4,6 +4,7 @@ mod common;
 
 mod test_check_command;
 mod test_determinism;
+mod test_help;
 mod test_hidden_truth;
 mod test_play_command;
 mod test_pool_scenario;
