@@ -2,7 +2,7 @@
 
 use crate::repl::{self, LineSource};
 use crate::scenario::{BUILTIN, DEFAULT_SCENARIO, Scenario, ScenarioError, builtin, load_file};
-use crate::session::{Drill, EndReason, debrief};
+use crate::session::{Drill, check_walkthrough, debrief};
 use clap::{Parser, Subcommand};
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -152,7 +152,7 @@ fn check(names: &[String]) -> Result<ExitCode, String> {
     let mut out = io::stdout().lock();
     let mut failed = false;
     for name in &names {
-        let verdict = resolve_scenario(name).map(|s| check_walkthrough(Arc::new(s)));
+        let verdict = resolve_scenario(name).map(|s| check_walkthrough(Arc::new(s)).map(|ok| ok.to_string()));
         let line = match verdict {
             Err(err) => {
                 failed = true;
@@ -167,34 +167,4 @@ fn check(names: &[String]) -> Result<ExitCode, String> {
         let _ = writeln!(out, "{line}");
     }
     Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
-}
-
-/// Plays a scenario's walkthrough and says whether it resolves the incident.
-pub fn check_walkthrough(scenario: Arc<Scenario>) -> Result<String, String> {
-    let mut drill = Drill::start(scenario.clone(), 1);
-    for (n, line) in scenario.walkthrough.iter().enumerate() {
-        let range = drill.respond(line);
-        if let Some(err) = drill.events()[range].iter().find_map(|e| match &e.kind {
-            crate::session::EventKind::Rejected { error, .. } => Some(error.clone()),
-            _ => None,
-        }) {
-            return Err(format!("walkthrough step {} `{line}` was refused: {err}", n + 1));
-        }
-    }
-    drill.finish(EndReason::EndOfInput);
-    let phase = drill.sim().phase();
-    if !matches!(phase, crate::scenario::Phase::Mitigated | crate::scenario::Phase::Resolved) {
-        return Err(format!("the walkthrough leaves the incident {}", phase_words(phase)));
-    }
-    let card = crate::session::score(drill.scenario(), drill.events());
-    Ok(format!("walkthrough leaves the incident {}, scoring {}/{}", phase_words(phase), card.total, card.max))
-}
-
-fn phase_words(phase: crate::scenario::Phase) -> &'static str {
-    match phase {
-        crate::scenario::Phase::Normal => "not yet started",
-        crate::scenario::Phase::Impact => "still hurting users",
-        crate::scenario::Phase::Mitigated => "mitigated",
-        crate::scenario::Phase::Resolved => "resolved",
-    }
 }

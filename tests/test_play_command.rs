@@ -15,7 +15,7 @@ fn walkthrough_piped_into_play_resolves_with_full_score_and_writes_debrief() {
     assert!(debrief.contains("## What really happened"));
     assert!(debrief.contains("### The 5 Ws"));
     insta::assert_snapshot!("walkthrough_debrief", debrief);
-    let json = std::fs::read_to_string(env.path().join("debriefs/signup-not-null-seed42.json")).expect("json debrief");
+    let json = std::fs::read_to_string(env.path().join("debriefs/signup-outage-seed42.json")).expect("json debrief");
     let value: serde_json::Value = serde_json::from_str(&json).expect("valid json");
     assert_eq!(value["score"]["total"], 100);
     assert_eq!(value["seed"], 42);
@@ -32,7 +32,7 @@ fn script_flag_reads_commands_from_a_file_and_skips_comments() {
     assert!(out.stdout.contains("Drill over at 14:05:00 (quit)."), "{out}");
     // Nothing after `quit` runs.
     assert!(!out.stdout.contains("wom> status"), "{out}");
-    assert!(env.path().join("out/signup-not-null-seed5.md").exists());
+    assert!(env.path().join("out/signup-outage-seed5.md").exists());
 }
 
 #[test]
@@ -49,17 +49,17 @@ fn a_second_drill_with_the_same_seed_does_not_overwrite_the_first_debrief() {
     let env = TestEnvironment::new();
     env.play(1, &["quit"]);
     env.play(1, &["quit"]);
-    assert!(env.path().join("debriefs/signup-not-null-seed1.md").exists());
-    assert!(env.path().join("debriefs/signup-not-null-seed1-2.md").exists());
+    assert!(env.path().join("debriefs/signup-outage-seed1.md").exists());
+    assert!(env.path().join("debriefs/signup-outage-seed1-2.md").exists());
 }
 
 #[test]
 fn unknown_scenario_names_the_built_ins() {
     let env = TestEnvironment::new();
-    let out = env.run(&["play", "signup-not-nul"], "");
+    let out = env.run(&["play", "signup-outag"], "");
     insta::assert_snapshot!(out, @r"
     ------- stderr -------
-    error: no scenario `signup-not-nul`; did you mean `signup-not-null`? built-in: signup-not-null, api-pool-exhaustion; or give a path to a .ron file
+    error: no scenario `signup-outag`; did you mean `signup-outage`? built-in: signup-outage, api-timeouts; or give a path to a .ron file
     [EOF]
     [exit status: 2]
     ");
@@ -69,5 +69,5 @@ fn unknown_scenario_names_the_built_ins() {
 fn list_shows_the_default_scenario() {
     let env = TestEnvironment::new();
     let out = env.run(&["list"], "");
-    assert!(out.stdout.starts_with("signup-not-null (default)  Easy  PAGE 14:05 SignupsLow"), "{out}");
+    assert!(out.stdout.starts_with("signup-outage (default)  Easy  PAGE 14:05 SignupsLow"), "{out}");
 }

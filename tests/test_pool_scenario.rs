@@ -4,7 +4,7 @@ use crate::common::TestEnvironment;
 use wom::scenario::builtin;
 
 fn walkthrough() -> Vec<String> {
-    builtin("api-pool-exhaustion").expect("built in").expect("loads").walkthrough
+    builtin("api-timeouts").expect("built in").expect("loads").walkthrough
 }
 
 #[test]
@@ -13,7 +13,7 @@ fn pool_walkthrough_resolves_with_full_score() {
     let steps = walkthrough();
     let mut input = steps.join("\n");
     input.push('\n');
-    let out = env.run(&["play", "api-pool-exhaustion", "--seed", "17"], &input);
+    let out = env.run(&["play", "api-timeouts", "--seed", "17"], &input);
     assert_eq!(out.status, 0, "{out}");
     assert!(out.stdout.contains("Score: 100/100"), "{out}");
     insta::assert_snapshot!("pool_walkthrough_transcript", out.to_string());
@@ -22,7 +22,7 @@ fn pool_walkthrough_resolves_with_full_score() {
 #[test]
 fn dashboards_look_green_while_users_hurt() {
     let env = TestEnvironment::new();
-    let out = env.run(&["play", "api-pool-exhaustion", "--seed", "3"], "status\nslo\ntickets\n");
+    let out = env.run(&["play", "api-timeouts", "--seed", "3"], "status\nslo\ntickets\n");
     let status: Vec<&str> = out.stdout.lines().skip_while(|l| !l.starts_with("Dashboard")).take(10).collect();
     for backend in ["edge ", "api ", "pipelines-db "] {
         let row = status.iter().find(|l| l.starts_with(backend)).unwrap_or_else(|| panic!("no {backend} row: {out}"));
@@ -38,7 +38,7 @@ fn dashboards_look_green_while_users_hurt() {
 fn following_the_red_herring_is_reported() {
     let env = TestEnvironment::new();
     let out = env.run(
-        &["play", "api-pool-exhaustion", "--seed", "3"],
+        &["play", "api-timeouts", "--seed", "3"],
         "alerts\nmetrics reporting-replica\nlogs reporting-replica\nquit\n",
     );
     let line = out.stdout.lines().find(|l| l.trim_start().starts_with("red herrings")).expect("red herrings line");
@@ -50,8 +50,7 @@ fn following_the_red_herring_is_reported() {
 #[test]
 fn restarting_the_api_makes_it_worse_and_burns_budget() {
     let env = TestEnvironment::new();
-    let out =
-        env.run(&["play", "api-pool-exhaustion", "--seed", "3"], "mitigate restart api\nwait 5m\nalerts\nslo api\n");
+    let out = env.run(&["play", "api-timeouts", "--seed", "3"], "mitigate restart api\nwait 5m\nalerts\nslo api\n");
     assert!(out.stdout.contains("SloBurnCritical-api"), "{out}");
     let harm = out.stdout.lines().find(|l| l.trim_start().starts_with("harmful actions")).expect("harm line");
     assert!(harm.contains("restart api"), "{harm}");
@@ -61,7 +60,7 @@ fn restarting_the_api_makes_it_worse_and_burns_budget() {
 fn reverting_the_config_shows_in_config_and_changes() {
     let env = TestEnvironment::new();
     let out = env.run(
-        &["play", "api-pool-exhaustion", "--seed", "3"],
+        &["play", "api-timeouts", "--seed", "3"],
         "config api\nmitigate revert-config api\nwait 2m\nconfig api\nchanges --since 10m\n",
     );
     let configs: Vec<&str> = out.stdout.lines().filter(|l| l.starts_with("database.primary.pool")).collect();

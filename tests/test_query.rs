@@ -94,20 +94,21 @@ fn range_functions_and_offset() {
     let mut sim = sim();
     sim.input(Input::Gm("go".into()));
     sim.advance(600);
-    // Entered `bad` at the 12:01 tick: 10 of the last 11 samples of a are 0.5.
-    assert_eq!(run(&sim, r#"max_over_time(error_rate{service="a"}[10m])"#), ["kind=service,service=a 0.5"]);
-    assert_eq!(run(&sim, r#"min_over_time(error_rate{service="a"}[10m])"#), ["kind=service,service=a 0.01"]);
+    // Entered `bad` at the 12:01 tick: 10 of the 11 samples in the last 11 minutes are 0.5.
+    assert_eq!(run(&sim, r#"max_over_time(error_rate{service="a"}[11m])"#), ["kind=service,service=a 0.5"]);
+    assert_eq!(run(&sim, r#"min_over_time(error_rate{service="a"}[11m])"#), ["kind=service,service=a 0.01"]);
     assert_eq!(
-        run(&sim, r#"avg_over_time(error_rate{service="a"}[10m])"#),
+        run(&sim, r#"avg_over_time(error_rate{service="a"}[11m])"#),
         [format!("kind=service,service=a {}", ((10.0 * 0.5 + 0.01) / 11.0 * 1e6_f64).round() / 1e6)]
     );
-    assert_eq!(run(&sim, r#"delta(error_rate{service="a"}[10m])"#), ["kind=service,service=a 0.49"]);
+    assert_eq!(run(&sim, r#"delta(error_rate{service="a"}[11m])"#), ["kind=service,service=a 0.49"]);
     assert_eq!(run(&sim, r#"error_rate{service="a"} offset 15m"#), ["__name__=error_rate,kind=service,service=a 0.01"]);
     sim.input(Input::Gm("stop".into()));
     sim.advance(120);
     // A drop counts as a counter reset: increase adds the rise, then the value after the reset.
     assert_eq!(run(&sim, r#"increase(error_rate{service="a"}[15m])"#), ["kind=service,service=a 0.5"]);
-    assert_eq!(run(&sim, "count_over_time(requests[5m])"), ["kind=service,service=a 6", "kind=database,service=b 6"]);
+    assert_eq!(run(&sim, "count_over_time(requests[5m])"), ["kind=service,service=a 5", "kind=database,service=b 5"]);
+    assert!(run(&sim, "max_over_time(requests[5m] offset 3h)").is_empty(), "a window before the history is empty");
 }
 
 #[test]

@@ -19,7 +19,7 @@ fn broken(find: &str, replace: &str) -> String {
 
 #[test]
 fn default_scenario_loads() {
-    parse(default_text(), "scenarios/signup-not-null.ron").expect("default scenario is valid");
+    parse(default_text(), "scenarios/signup-outage.ron").expect("default scenario is valid");
 }
 
 #[test]
@@ -56,6 +56,26 @@ fn loader_error_messages() {
         ("bad page time", broken("page_time: \"14:05\"", "page_time: \"25:00\"")),
         ("weight out of range", broken("weight: 0.35", "weight: 3.5")),
         ("unknown command in costs", broken("gm_notes:", "costs: {\"stat\": \"1m\"}, gm_notes:")),
+        ("cost on a command that takes no time", broken("gm_notes:", "costs: {\"wait\": \"1m\"}, gm_notes:")),
+        ("misspelt symptom field", broken("shift: Set(0.0)),", "shift: Set(0.0), rmap: \"5m\"),")),
+        (
+            "trigger target the action does not take",
+            broken(
+                "Action(action: \"rollback\", target: \"auth\")",
+                "Action(action: \"rollback\", target: \"users-db\")",
+            ),
+        ),
+        (
+            "harm target the action does not take",
+            broken("(action: \"failover\", target: \"users-db\", why", "(action: \"failover\", target: \"auth\", why"),
+        ),
+        ("infinite alert threshold", broken("threshold: 2.0,", "threshold: inf,")),
+        ("history too long", broken("history: \"2h\"", "history: \"400d\"")),
+        ("empty evidence text", broken("seen: \"signups_per_min\"", "seen: \"\"")),
+        (
+            "SLO tier window under a minute",
+            broken("gm_notes:", "severity_policy: Custom([(name: \"X\", budget: 0.1, window: \"30s\")]), gm_notes:"),
+        ),
     ];
     let report: String = cases.iter().map(|(name, message)| format!("{name}:\n  {message}\n")).collect();
     for (name, message) in &cases {

@@ -276,3 +276,31 @@ fn command_trigger_can_require_text_in_the_line() {
     sim.advance(60);
     assert_eq!(state(&sim, 0), "noticed");
 }
+
+const TWO_STEPS: &str = r#"(
+    schema_version: 1,
+    meta: (id: "steps", title: "t", briefing: "b", gm_summary: "g", source: "test"),
+    services: [(id: "app", metrics: [(name: "rps", baseline: 1.0)])],
+    tracks: [(id: "main", initial: "a", states: [
+        (id: "a", transitions: [(to: "b", when: Action(action: "fix"))]),
+        (id: "b", transitions: [(to: "c", when: Action(action: "fix"))]),
+        (id: "c", phase: Resolved),
+    ])],
+    actions: [(id: "fix", summary: "fix", result: "ok")],
+    root_cause: (summary: "s", keywords: [["x"]], five_ws: (what: "a", where: "b", why: "c", when: "d", who: "e")),
+    rubric: (declare: (within: "5m", points: 1), mitigate: (within: "5m", points: 1), root_cause: 1, updates: (every: "5m", points: 1)),
+    walkthrough: ["mitigate fix", "mitigate fix"],
+)"#;
+
+#[test]
+fn one_action_landing_on_a_tick_moves_only_one_state() {
+    let mut sim = Sim::new(Arc::new(parse(TWO_STEPS, "steps.ron").expect("loads")), 1);
+    sim.input_at(60, Input::Action { action: "fix".into(), target: None });
+    sim.advance(60);
+    assert_eq!(state(&sim, 0), "b");
+    sim.advance(300);
+    assert_eq!(state(&sim, 0), "b", "the same action must not also count for the state it led to");
+    sim.input(Input::Action { action: "fix".into(), target: None });
+    sim.advance(60);
+    assert_eq!(state(&sim, 0), "c");
+}

@@ -95,7 +95,7 @@ fn bad_input_gets_one_line_and_the_prompt_back() {
 
 #[test]
 fn commands_after_the_end_are_refused() {
-    let scenario = std::sync::Arc::new(wom::scenario::builtin("signup-not-null").unwrap().unwrap());
+    let scenario = std::sync::Arc::new(wom::scenario::builtin("signup-outage").unwrap().unwrap());
     let mut drill = wom::session::Drill::start(scenario, 1);
     drill.respond("quit");
     let range = drill.respond("status");

@@ -3,16 +3,12 @@
 use super::{Scenario, ScenarioError, parse};
 
 /// Id of the scenario `wom play` runs when none is named.
-pub const DEFAULT_SCENARIO: &str = "signup-not-null";
+pub const DEFAULT_SCENARIO: &str = "signup-outage";
 
 /// Built-in scenarios: (id, file name, RON text).
 pub const BUILTIN: &[(&str, &str, &str)] = &[
-    ("signup-not-null", "scenarios/signup-not-null.ron", include_str!("../../scenarios/signup-not-null.ron")),
-    (
-        "api-pool-exhaustion",
-        "scenarios/api-pool-exhaustion.ron",
-        include_str!("../../scenarios/api-pool-exhaustion.ron"),
-    ),
+    ("signup-outage", "scenarios/signup-outage.ron", include_str!("../../scenarios/signup-outage.ron")),
+    ("api-timeouts", "scenarios/api-timeouts.ron", include_str!("../../scenarios/api-timeouts.ron")),
 ];
 
 /// Loads a built-in scenario by id.

@@ -24,6 +24,8 @@ pub enum ScenarioErrorKind {
     SchemaVersion { found: u32, supported: u32 },
     /// A name that does not exist.
     UnknownReference { what: &'static str, name: String, context: String, candidates: Vec<String> },
+    /// A target an action does not take.
+    BadTarget { action: String, target: String, context: String, candidates: Vec<String> },
     /// The same id twice.
     Duplicate { what: &'static str, name: String },
     /// A state no transition leads to.
@@ -71,6 +73,16 @@ impl fmt::Display for ScenarioErrorKind {
                     write!(f, " (known: {})", super::backticked(candidates))?;
                 }
                 Ok(())
+            }
+            BadTarget { action, target, context, candidates } if candidates.is_empty() => {
+                write!(f, "action `{action}` takes no target, yet {context} names `{target}`")
+            }
+            BadTarget { action, target, context, candidates } => {
+                write!(f, "action `{action}` does not take target `{target}` in {context}")?;
+                if let Some(best) = super::closest(target, candidates) {
+                    write!(f, "; did you mean `{best}`?")?;
+                }
+                write!(f, " (its targets: {})", super::backticked(candidates))
             }
             Duplicate { what, name } => write!(f, "duplicate {what} `{name}`"),
             UnreachableState { state, track } => {

@@ -32,6 +32,9 @@ fn locate(text: &str, path: &str, kind: ScenarioErrorKind) -> ScenarioError {
         | ScenarioErrorKind::Duplicate { name, .. }
         | ScenarioErrorKind::UnreachableState { state: name, .. } => (None, Some(format!("\"{name}\""))),
         ScenarioErrorKind::NoResolvedState { track } => (None, Some(format!("\"{track}\""))),
+        ScenarioErrorKind::BadTarget { action, target, .. } => {
+            (None, Some(format!("action: \"{action}\", target: \"{target}\"")))
+        }
         ScenarioErrorKind::SchemaVersion { .. } => (None, Some("schema_version".to_string())),
         // The edge that closes the circle is written in the last service before the repeat.
         ScenarioErrorKind::DependencyCycle { circle } if circle.len() >= 2 => {
@@ -44,6 +47,12 @@ fn locate(text: &str, path: &str, kind: ScenarioErrorKind) -> ScenarioError {
     let offset = needle.and_then(|n| match &kind {
         // The second occurrence is the duplicate.
         ScenarioErrorKind::Duplicate { .. } => text.match_indices(&n).nth(1).map(|(i, _)| i),
+        // A valid name used in the wrong place: prefer where it is written in a field holding that kind of name.
+        ScenarioErrorKind::UnknownReference { what, .. } => fields_for(what)
+            .iter()
+            .filter_map(|field| text.find(&format!("{field}{n}")).map(|i| i + field.len()))
+            .min()
+            .or_else(|| text.find(&n)),
         _ => text[from..].find(&n).map(|i| from + i),
     });
     let position = offset.map(|at| {
@@ -53,4 +62,17 @@ fn locate(text: &str, path: &str, kind: ScenarioErrorKind) -> ScenarioError {
         (line, col)
     });
     ScenarioError { path: path.to_string(), position, kind: Box::new(kind) }
+}
+
+/// Fields a name of this kind is written in, most specific first.
+fn fields_for(what: &str) -> &'static [&'static str] {
+    match what {
+        "target" => &["target: "],
+        "state" => &["to: ", "initial: ", "Reached("],
+        "action" => &["action: "],
+        "metric" => &["metric: "],
+        "service" => &["on: ", "service: "],
+        "command" => &["command: "],
+        _ => &[],
+    }
 }

@@ -69,7 +69,7 @@ pub struct Scenario {
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Meta {
-    /// Short stable identifier, e.g. `signup-not-null`.
+    /// Short stable identifier, e.g. `signup-outage`.
     pub id: String,
     /// Human title.
     pub title: String,
@@ -120,6 +120,18 @@ fn default_page_time() -> String {
 
 fn default_history() -> SimDuration {
     SimDuration(2 * 3600)
+}
+
+impl ClockSpec {
+    /// Seconds after midnight of `page_time`, or `None` if it is not a valid `HH:MM`.
+    pub fn page_time_of_day(&self) -> Option<i64> {
+        let (h, m) = self.page_time.split_once(':')?;
+        if h.len() != 2 || m.len() != 2 {
+            return None;
+        }
+        let (h, m) = (h.parse::<i64>().ok()?, m.parse::<i64>().ok()?);
+        ((0..24).contains(&h) && (0..60).contains(&m)).then_some(h * 3600 + m * 60)
+    }
 }
 
 impl Default for ClockSpec {

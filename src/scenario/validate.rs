@@ -6,6 +6,9 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 type Check = Result<(), ScenarioErrorKind>;
 
+/// Longest history before the page (30 days of one-minute frames).
+const MAX_HISTORY: i64 = 30 * 86_400;
+
 /// Checks every reference, id and reachability rule; returns the first problem.
 pub fn validate(s: &Scenario) -> Check {
     if s.schema_version != SCHEMA_VERSION {
@@ -109,10 +112,7 @@ fn unique<'a>(what: &'static str, ids: impl Iterator<Item = &'a String>) -> Chec
 }
 
 fn check_clock(s: &Scenario) -> Check {
-    let valid = s.clock.page_time.split_once(':').is_some_and(|(h, m)| {
-        h.len() == 2 && m.len() == 2 && h.parse::<u8>().is_ok_and(|h| h < 24) && m.parse::<u8>().is_ok_and(|m| m < 60)
-    });
-    if !valid {
+    if s.clock.page_time_of_day().is_none() {
         let text = &s.clock.page_time;
         return Err(invalid_near(
             "clock.page_time",
@@ -120,8 +120,12 @@ fn check_clock(s: &Scenario) -> Check {
             format!("\"{text}\""),
         ));
     }
-    if s.clock.history.secs() < 0 {
-        return Err(invalid("clock.history", "history cannot be negative"));
+    if s.clock.history.secs() < 0 || s.clock.history.secs() > MAX_HISTORY {
+        return Err(invalid_near(
+            "clock.history",
+            format!("history must lie between 0s and {}", super::SimDuration(MAX_HISTORY)),
+            "history:".to_string(),
+        ));
     }
     Ok(())
 }
@@ -223,10 +227,21 @@ fn check_telemetry(s: &Scenario, names: &Names) -> Check {
             return Err(invalid(format!("SLO of `{}`", slo.service), "target must lie strictly between 0 and 1"));
         }
     }
-    if let SeverityPolicy::Custom(tiers) = &s.severity_policy
-        && tiers.is_empty()
-    {
-        return Err(invalid("severity_policy", "a custom policy needs at least one tier"));
+    if let SeverityPolicy::Custom(tiers) = &s.severity_policy {
+        if tiers.is_empty() {
+            return Err(invalid("severity_policy", "a custom policy needs at least one tier"));
+        }
+        for t in tiers {
+            let at = format!("severity tier `{}`", t.name);
+            let near = format!("\"{}\"", t.name);
+            if t.window.secs() < 60 || t.short_window.is_some_and(|s| s.secs() < 60 || s > t.window) {
+                let message = "windows must be at least 1m, and a short window no longer than the window";
+                return Err(invalid_near(at, message, near));
+            }
+            if !(t.budget > 0.0 && t.budget <= 1.0) {
+                return Err(invalid_near(at, "budget must lie in (0, 1]", near));
+            }
+        }
     }
     for m in &s.messages {
         check_trigger(&m.when, names, &format!("message from `{}`", m.from))?;
@@ -318,14 +333,15 @@ fn check_trigger(t: &Trigger, names: &Names, at: &str) -> Check {
 fn check_action_target(action: &str, target: Option<&str>, names: &Names, context: &str) -> Check {
     let Some(target) = target else { return Ok(()) };
     let accepted = names.action_targets.get(action).cloned().unwrap_or_default();
-    if accepted.is_empty() {
-        return Err(invalid_near(
-            context,
-            format!("action `{action}` takes no target, yet `{target}` is named"),
-            format!("\"{target}\""),
-        ));
+    if accepted.iter().any(|t| t == target) {
+        return Ok(());
     }
-    known("target", target, &accepted, || format!("{context} (targets of action `{action}`)"))
+    Err(ScenarioErrorKind::BadTarget {
+        action: action.to_string(),
+        target: target.to_string(),
+        context: context.to_string(),
+        candidates: accepted,
+    })
 }
 
 fn check_target(target: &str, names: &Names, context: &str) -> Check {
@@ -342,6 +358,14 @@ fn check_actions(s: &Scenario, names: &Names) -> Check {
     }
     for command in s.costs.keys() {
         known("command", command, &names.commands, || "`costs`".to_string())?;
+        if ["help", "quit", "resolve", "time", "wait"].contains(&command.as_str()) {
+            let why = if command == "wait" { "takes the time it is given" } else { "takes no time" };
+            return Err(invalid_near(
+                "`costs`",
+                format!("`{command}` {why}; it cannot have a cost"),
+                format!("\"{command}\""),
+            ));
+        }
     }
     Ok(())
 }
@@ -351,8 +375,11 @@ fn check_rubric(s: &Scenario, names: &Names) -> Check {
         known("action", &h.action, &names.actions, || "`rubric.harmful`".to_string())?;
         check_action_target(&h.action, h.target.as_deref(), names, "`rubric.harmful`")?;
     }
-    if s.root_cause.keywords.iter().any(|group| group.is_empty()) {
-        return Err(invalid("root_cause.keywords", "every keyword group needs at least one word"));
+    if s.root_cause.keywords.is_empty() || s.root_cause.keywords.iter().any(|group| group.is_empty()) {
+        return Err(invalid("root_cause.keywords", "give at least one group, each with at least one word"));
+    }
+    if let Some(e) = s.rubric.evidence.iter().find(|e| e.seen.trim().is_empty()) {
+        return Err(invalid_near(format!("evidence `{}`", e.id), "`seen` cannot be empty", format!("\"{}\"", e.id)));
     }
     Ok(())
 }

@@ -5,7 +5,9 @@ use crate::scenario::Scenario;
 
 /// Where the word being completed starts and the candidates that extend it, sorted.
 pub fn completions(s: &Scenario, before_cursor: &str) -> (usize, Vec<String>) {
-    let start = before_cursor.rfind(char::is_whitespace).map_or(0, |i| i + 1);
+    // Any whitespace ends a word, including multi-byte spaces (U+00A0, U+3000).
+    let start =
+        before_cursor.char_indices().rev().find(|(_, c)| c.is_whitespace()).map_or(0, |(i, c)| i + c.len_utf8());
     let prefix = &before_cursor[start..];
     let done: Vec<&str> = before_cursor[..start].split_whitespace().collect();
     let services = || s.services.iter().map(|x| x.id.clone()).collect::<Vec<_>>();

@@ -104,6 +104,20 @@ fn write_truth(md: &mut String, drill: &Drill, facts: &Facts) {
     let diagnosis = facts.diagnosis.as_deref().unwrap_or("(no diagnosis given)");
     let (hit, of) = facts.diagnosis.as_deref().map_or((0, rc.keywords.len()), |d| root_cause_match(s, d));
     let _ = writeln!(md, "Your diagnosis ({hit} of {of} key facts): {diagnosis}\n");
+    let mut herrings: Vec<String> = super::score::red_herrings(s, facts)
+        .into_iter()
+        .map(|h| format!("the alert `{}` ({} on {})", h.alert, super::text::count(h.commands, "command"), h.service))
+        .collect();
+    for e in drill.events() {
+        if let EventKind::Message { from, text, .. } = &e.kind
+            && s.messages.iter().any(|m| m.red_herring && &m.from == from && &m.text == text)
+        {
+            herrings.push(format!("the message from {from} at {}", clock_label(drill.sim().page_time_of_day(), e.t)));
+        }
+    }
+    if !herrings.is_empty() {
+        let _ = writeln!(md, "Red herrings, unrelated to the incident: {}.\n", herrings.join("; "));
+    }
 }
 
 fn write_postmortem(md: &mut String, drill: &Drill, facts: &Facts, card: &Scorecard) {
@@ -149,7 +163,11 @@ fn write_postmortem(md: &mut String, drill: &Drill, facts: &Facts, card: &Scorec
         md,
         "- Detection: paged at {}{}\n",
         at(0),
-        facts.impact_start.map_or(String::new(), |t| format!(", {} after impact began", SimDuration(-t)))
+        facts.impact_start.map_or(String::new(), |t| if t < 0 {
+            format!(", {} after impact began", SimDuration(-t))
+        } else {
+            format!("; impact began {} after the page", SimDuration(t))
+        })
     );
     let _ = writeln!(md, "### Timeline\n");
     let mut key: Vec<(i64, String)> = s
@@ -213,9 +231,11 @@ fn write_postmortem(md: &mut String, drill: &Drill, facts: &Facts, card: &Scorec
     for l in weak {
         let _ = writeln!(md, "- {}: {}", l.item, l.detail);
     }
-    for h in &s.rubric.harmful {
-        if facts.actions.iter().any(|(_, a, t)| a == &h.action && (h.target.is_none() || &h.target == t)) {
-            let _ = writeln!(md, "- `{} {}`: {}", h.action, h.target.as_deref().unwrap_or(""), h.why);
+    let mut explained = Vec::new();
+    for (h, label) in super::score::harmful_actions(s, facts) {
+        if !explained.contains(&label) {
+            let _ = writeln!(md, "- `{label}`: {}", h.why);
+            explained.push(label);
         }
     }
     for e in s.rubric.evidence.iter().filter(|e| !facts.evidence.contains(&e.id)) {

@@ -187,13 +187,10 @@ impl Drill {
             .slos
             .iter()
             .map(|run| {
-                let what = match run.kind {
-                    crate::scenario::SloKind::Availability => "availability".to_string(),
-                    crate::scenario::SloKind::Latency(ms) => format!("latency under {ms}ms"),
-                };
+                let what = run.describe();
                 super::event::BudgetLine {
                     slo: format!("{} {what} {:.2}%", run.service, run.target * 100.0),
-                    during_drill: run.burned_between(0, now),
+                    during_drill: run.burned_between(1, now),
                     whole_run: run.burned_between(i64::MIN, now),
                     remaining: run.budget_remaining(),
                 }

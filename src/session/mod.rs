@@ -1,5 +1,6 @@
 //! A drill: volunteer commands in, events out; scoring and the debrief. No terminal I/O here.
 
+mod check;
 mod command;
 mod complete;
 mod debrief;
@@ -10,6 +11,7 @@ mod render;
 mod score;
 mod text;
 
+pub use check::{Solved, check_walkthrough};
 pub use command::{Command, CommandError, CommandErrorKind, Parsed, command_help, command_summaries, parse};
 pub use complete::completions;
 pub use debrief::{Debrief, debrief};

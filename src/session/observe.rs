@@ -3,7 +3,6 @@
 
 use super::command::{CommandError, CommandErrorKind};
 use super::text::{Doc, Line, Style, clock_label, count, offset_label, sparkline, table};
-use crate::scenario::SloKind;
 use crate::scenario::{Channel, Level, Scenario, SimDuration, Unit};
 use crate::sim::{DISPLAY_WINDOWS, Health, LogFilter, QueryValue, Sim, window_label};
 
@@ -498,6 +497,7 @@ pub fn slo(sim: &Sim, service: Option<&str>) -> Result<Doc, CommandError> {
         service_index(sim.scenario(), "slo", name)?;
         if !book.slos.iter().any(|s| s.service == name) {
             let mut with: Vec<String> = book.slos.iter().map(|s| s.service.clone()).collect();
+            with.sort();
             with.dedup();
             return Err(CommandError {
                 word: "slo".into(),
@@ -513,10 +513,7 @@ pub fn slo(sim: &Sim, service: Option<&str>) -> Result<Doc, CommandError> {
     windows.dedup();
     let mut doc = Doc::new();
     for (i, run) in book.slos.iter().enumerate().filter(|(_, r)| service.is_none_or(|s| s == r.service)) {
-        let what = match run.kind {
-            SloKind::Availability => "availability".to_string(),
-            SloKind::Latency(ms) => format!("latency under {ms}ms"),
-        };
+        let what = run.describe();
         let left = run.budget_remaining();
         doc.push(
             Line::styled(

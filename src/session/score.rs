@@ -67,6 +67,23 @@ pub struct Facts {
     pub commands: Vec<(i64, String, Option<String>)>,
 }
 
+/// Every harmful action taken, with the rubric entry it matched and a label such as `restart users-db`;
+/// repeating one counts again.
+pub fn harmful_actions<'a>(scenario: &'a Scenario, f: &Facts) -> Vec<(&'a crate::scenario::Harm, String)> {
+    let mut out = Vec::new();
+    for (_, action, target) in &f.actions {
+        for h in scenario
+            .rubric
+            .harmful
+            .iter()
+            .filter(|h| &h.action == action && (h.target.is_none() || &h.target == target))
+        {
+            out.push((h, format!("{action} {}", target.as_deref().unwrap_or("")).trim().to_string()));
+        }
+    }
+    out
+}
+
 /// A red-herring alert that fired, and how many commands the volunteer spent on its service afterwards.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RedHerring {
@@ -227,16 +244,9 @@ pub fn score(scenario: &Scenario, events: &[DrillEvent]) -> Scorecard {
     };
     line("roles", points, r.roles as i64, detail);
 
-    let mut harm = 0;
-    let mut harms = Vec::new();
-    for (_, action, target) in &f.actions {
-        for h in &r.harmful {
-            if &h.action == action && (h.target.is_none() || &h.target == target) {
-                harm += h.penalty as i64;
-                harms.push(format!("{action} {}", target.as_deref().unwrap_or("")).trim().to_string());
-            }
-        }
-    }
+    let taken = harmful_actions(scenario, &f);
+    let harm: i64 = taken.iter().map(|(h, _)| h.penalty as i64).sum();
+    let harms: Vec<&str> = taken.iter().map(|(_, label)| label.as_str()).collect();
     line("harmful actions", -harm, 0, if harms.is_empty() { "none".into() } else { harms.join("; ") });
 
     let hint_cost = f.hints as i64 * r.hint_penalty as i64;

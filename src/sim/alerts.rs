@@ -1,4 +1,5 @@
-//! Threshold alert rules: pending while the condition holds, firing once it has held long enough.
+//! Alert rules, threshold and SLO burn-rate alike: pending while the condition holds, firing once it has
+//! held long enough, resolving when it stops.
 
 use super::SimEvent;
 use super::slo::SloBook;

@@ -115,6 +115,8 @@ pub struct TrackRun {
     pub current: usize,
     /// When it was entered.
     pub entered_at: i64,
+    /// Index of the first input that counts for the current state.
+    pub inputs_from: usize,
     /// Global index of the first state, for `reached`.
     pub offset: usize,
 }
@@ -161,8 +163,9 @@ pub struct Context<'a> {
     pub now: i64,
     /// When the current state began (for messages: the page); `After` counts from here.
     pub since: i64,
-    /// Inputs before this time do not count (the state's entry; for messages, none are too old).
-    pub inputs_since: i64,
+    /// Inputs before this index had landed when the state was entered and do not count for it (for
+    /// messages: 0, every input counts).
+    pub inputs_from: usize,
     /// Inputs so far.
     pub inputs: &'a [(i64, Input)],
     /// Watches and since when each has held.
@@ -175,14 +178,8 @@ impl Condition {
     /// Whether the condition holds.
     pub fn holds(&self, cx: &Context) -> bool {
         // Inputs count once their time has come (an action lands when it completes) and not before the state.
-        let recent = || {
-            cx.inputs
-                .iter()
-                .rev()
-                .filter(|(t, _)| *t <= cx.now)
-                .take_while(|(t, _)| *t >= cx.inputs_since)
-                .map(|(_, i)| i)
-        };
+        let recent =
+            || cx.inputs[cx.inputs_from.min(cx.inputs.len())..].iter().filter(|(t, _)| *t <= cx.now).map(|(_, i)| i);
         let target_ok = |want: &Option<String>, got: &Option<String>| want.is_none() || want == got;
         match self {
             Condition::At(t) => cx.now >= *t,
@@ -255,7 +252,7 @@ pub fn take_transitions(
         let cx = Context {
             now,
             since: track.entered_at,
-            inputs_since: track.entered_at,
+            inputs_from: track.inputs_from,
             inputs: &incident.inputs,
             watches: &incident.watches,
             reached: &incident.reached,
@@ -269,6 +266,9 @@ pub fn take_transitions(
         }
         track.current = to;
         track.entered_at = now;
+        // Inputs that have landed by now were spent getting here (an action landing on this very tick
+        // must not count for the new state too); inputs are kept in time order.
+        track.inputs_from = incident.inputs.partition_point(|(t, _)| *t <= now);
         incident.reached[track.offset + to] = true;
         incident.changed = true;
         let entered = &track.states[to];
@@ -334,7 +334,7 @@ pub fn deliver_messages(clock: Res<SimClock>, mut incident: ResMut<Incident>, mu
         let cx = Context {
             now: clock.tick,
             since: 0,
-            inputs_since: i64::MIN,
+            inputs_from: 0,
             inputs: &incident.inputs,
             watches: &incident.watches,
             reached: &incident.reached,

@@ -13,8 +13,6 @@ pub struct LogStore {
     /// End offset of each line's text in `arena`.
     ends: Vec<usize>,
     arena: String,
-    /// Offset in `arena` where the first held line starts.
-    base: usize,
     capacity: usize,
 }
 
@@ -80,7 +78,7 @@ impl LogStore {
 
     /// Drops the oldest half of the lines.
     fn compact(&mut self) {
-        let drop = self.times.len() / 2;
+        let drop = (self.times.len() / 2).max(1);
         let cut = self.ends[drop - 1];
         self.times.drain(..drop);
         self.services.drain(..drop);
@@ -90,11 +88,10 @@ impl LogStore {
         for end in &mut self.ends {
             *end -= cut;
         }
-        self.base = 0;
     }
 
     fn start(&self, i: usize) -> usize {
-        if i == 0 { self.base } else { self.ends[i - 1] }
+        if i == 0 { 0 } else { self.ends[i - 1] }
     }
 
     /// The `i`-th line held, oldest first.
@@ -136,14 +133,22 @@ impl LogStore {
             let from = self.start(start);
             let hay = &self.arena.as_bytes()[from..self.ends[end - 1]];
             let mut block = Vec::new();
-            for pos in finder.find_iter(hay) {
-                let abs = from + pos;
+            let mut at = 0;
+            while let Some(pos) = finder.find(&hay[at..]) {
+                let abs = from + at + pos;
                 // The line holding `abs`: the first whose end lies beyond it.
                 let i = start + self.ends[start..end].partition_point(|&e| e <= abs);
-                // A match must lie within one line, not straddle two; count each line once.
-                if block.last() != Some(&i) && abs + needle.len() <= self.ends[i] && keep(i) {
+                // A match must lie within one line; one that straddles two must not hide a match that
+                // starts at the next line, so the search resumes there.
+                if abs + needle.len() > self.ends[i] {
+                    at = self.ends[i] - from;
+                    continue;
+                }
+                if keep(i) {
                     block.push(i);
                 }
+                // Count each line once: resume at the next line.
+                at = self.ends[i] - from;
             }
             hits.extend(block.into_iter().rev());
             end = start;
@@ -187,6 +192,24 @@ mod tests {
         let s = store();
         let f = LogFilter { grep: Some("200insert".into()), until: 100, tail: 10, ..LogFilter::default() };
         assert!(s.query(&f).is_empty());
+    }
+
+    #[test]
+    fn a_straddling_match_does_not_hide_one_at_the_start_of_the_next_line() {
+        let mut s = LogStore::new(10);
+        s.push(0, 0, Level::Info, "x0");
+        s.push(1, 0, Level::Info, "00 starts here");
+        let f = LogFilter { grep: Some("00".into()), until: 10, tail: 10, ..LogFilter::default() };
+        assert_eq!(s.query(&f), vec![1]);
+    }
+
+    #[test]
+    fn a_store_of_one_line_keeps_the_newest() {
+        let mut s = LogStore::new(1);
+        s.push(0, 0, Level::Info, "a");
+        s.push(1, 0, Level::Info, "b");
+        assert_eq!(s.len(), 1);
+        assert_eq!(s.line(0).text, "b");
     }
 
     #[test]

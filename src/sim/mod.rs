@@ -21,7 +21,7 @@ pub use logs::{LogFilter, LogLine, LogStore};
 pub use query::{Evaluator, INSTANT_FUNCTIONS, QueryError, QueryValue, RANGE_FUNCTIONS, Sample, SeriesLabels};
 pub use slo::{DISPLAY_WINDOWS, SloBook, SloRun, Tier, policy_tiers, window_label};
 
-use crate::scenario::{AlertSeverity, Channel, Phase, Scenario, Unit, dependency_order};
+use crate::scenario::{AlertSeverity, Channel, Phase, Scenario, dependency_order};
 use bevy_ecs::prelude::*;
 use bevy_ecs::schedule::{ScheduleBuildSettings, SingleThreadedExecutor};
 use components::*;
@@ -198,13 +198,14 @@ impl Sim {
             now: -history,
             tick: -history - STEP,
             step: STEP,
-            page_time_of_day: page_time_of_day(&s.clock.page_time),
+            // Validation guarantees a valid time; 09:00 only for scenarios built without it.
+            page_time_of_day: s.clock.page_time_of_day().unwrap_or(9 * 3600),
             season: 0.0,
         });
         let capacity = ((history + DRILL_HEADROOM) / STEP + 1) as usize;
         world.insert_resource(History::with_first_chunk(next, capacity, STEP, (history / STEP + 1) as usize));
         // Start from the baselines so conditions read on the first tick see a healthy system, not zeros.
-        let baselines = s.services.iter().flat_map(|svc| svc.metrics.iter().map(|m| m.baseline as f32)).collect();
+        let baselines = world.resource::<MetricModels>().0.iter().map(|m| m.baseline).collect();
         world.insert_resource(Frame(baselines));
         world.insert_resource(LogStore::new(LOG_CAPACITY));
         world.insert_resource(Rngs {
@@ -322,11 +323,6 @@ impl Sim {
         Evaluator::new(self.history(), &self.labels).query(text)
     }
 
-    /// Labels of every series, in frame order.
-    pub fn series_labels(&self) -> &[SeriesLabels] {
-        &self.labels
-    }
-
     /// Index of a service by id.
     pub fn service_index(&self, service: &str) -> Option<u32> {
         self.world.resource::<ServiceNames>().index.get(service).copied()
@@ -361,16 +357,6 @@ impl Sim {
         let main = &incident.tracks[0];
         main.states[main.current].phase
     }
-
-    /// Unit of a series, from the scenario.
-    pub fn unit(&self, service: &str, metric: &str) -> Unit {
-        self.scenario
-            .services
-            .iter()
-            .find(|s| s.id == service)
-            .and_then(|s| s.metrics.iter().find(|m| m.name == metric))
-            .map_or(Unit::Count, |m| m.unit)
-    }
 }
 
 /// The recipe of one tick.
@@ -404,13 +390,6 @@ fn tick_schedule() -> Schedule {
     schedule
 }
 
-fn page_time_of_day(text: &str) -> i64 {
-    let mut parts = text.split(':').map(|p| p.parse::<i64>().unwrap_or(0));
-    let hours = parts.next().unwrap_or(9);
-    let minutes = parts.next().unwrap_or(0);
-    (hours * 3600 + minutes * 60).rem_euclid(86_400)
-}
-
 fn alert_book(s: &Scenario, series: &BTreeMap<(String, String), usize>, slos: &SloBook) -> AlertBook {
     let mut rules: Vec<AlertPlan> = s
         .alerts
@@ -430,10 +409,7 @@ fn alert_book(s: &Scenario, series: &BTreeMap<(String, String), usize>, slos: &S
         .collect();
     for (i, slo) in slos.slos.iter().enumerate() {
         for (k, tier) in slos.tiers.iter().enumerate() {
-            let what = match slo.kind {
-                crate::scenario::SloKind::Availability => "availability".to_string(),
-                crate::scenario::SloKind::Latency(ms) => format!("latency under {ms}ms"),
-            };
+            let what = slo.describe();
             let short = tier.short_window.map_or(String::new(), |m| format!(" and the last {}", window_label(m)));
             rules.push(AlertPlan {
                 name: format!("SloBurn{}-{}", tier.name, slo.service),
@@ -476,7 +452,7 @@ fn compile_incident(
         let states = track.states.iter().map(|st| plan_state(st, &local, &mut compiler)).collect();
         let current = local[track.initial.as_str()];
         reached[offset + current] = true;
-        tracks.push(TrackRun { id: track.id.clone(), states, current, entered_at: start, offset });
+        tracks.push(TrackRun { id: track.id.clone(), states, current, entered_at: start, inputs_from: 0, offset });
         offset += track.states.len();
     }
     let messages = s

@@ -7,7 +7,7 @@
 //! allocates per group, not per series.
 
 use super::History;
-use promql_parser::label::{MatchOp, Matchers};
+use promql_parser::label::Matchers;
 use promql_parser::parser::{self, Expr, LabelModifier, VectorSelector};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -255,13 +255,15 @@ impl<'a> Evaluator<'a> {
     }
 
     /// One value per series for a range function over the window, each function with its own loop.
-    fn range_values(&self, name: &str, ids: &[usize], range_secs: i64, back: usize) -> Vec<f64> {
-        let end = self.now_index().saturating_sub(back);
+    /// `None` when the window lies before the history.
+    fn range_values(&self, name: &str, ids: &[usize], range_secs: i64, back: usize) -> Option<Vec<f64>> {
+        let end = self.now_index().checked_sub(back)?;
+        // `[5m]` holds the samples of the last five minutes, (t - 5m, t], as in Prometheus.
         let frames = (range_secs / self.history.step()).max(1) as usize;
-        let start = (end + 1).saturating_sub(frames + 1).min(end);
+        let start = (end + 1).saturating_sub(frames);
         let count = (end - start + 1) as f64;
         let n = ids.len();
-        match name {
+        Some(match name {
             "avg_over_time" | "sum_over_time" => {
                 let mut sums = vec![0.0f64; n];
                 self.each_frame(ids, start, end, |v| sums.iter_mut().zip(v).for_each(|(s, x)| *s += *x as f64));
@@ -282,7 +284,7 @@ impl<'a> Evaluator<'a> {
             "last_over_time" | "delta" => {
                 let last: Vec<f32> = ids.iter().map(|&i| self.history.frame(end)[i]).collect();
                 if name == "last_over_time" {
-                    return last.into_iter().map(f64::from).collect();
+                    return Some(last.into_iter().map(f64::from).collect());
                 }
                 ids.iter().zip(last).map(|(&i, l)| (l - self.history.frame(start)[i]) as f64).collect()
             }
@@ -301,7 +303,7 @@ impl<'a> Evaluator<'a> {
                 }
                 increase
             }
-        }
+        })
     }
 
     fn call(&self, name: &str, args: &[Box<Expr>]) -> Result<Value, QueryError> {
@@ -311,7 +313,9 @@ impl<'a> Evaluator<'a> {
             };
             let ids = self.select(&ms.vs)?;
             let back = self.offset_frames(&ms.vs)?;
-            let values = self.range_values(name, &ids, ms.range.as_secs() as i64, back);
+            let Some(values) = self.range_values(name, &ids, ms.range.as_secs() as i64, back) else {
+                return Ok(Value::Vector(Vec::new()));
+            };
             let rows = ids
                 .into_iter()
                 .zip(values)
@@ -341,6 +345,7 @@ impl<'a> Evaluator<'a> {
         match (name, input) {
             ("vector", Value::Scalar(v)) => Ok(Value::Vector(vec![Row { labels: Labels::Set(Vec::new()), value: v }])),
             ("scalar", Value::Vector(v)) => Ok(Value::Scalar(if v.len() == 1 { v[0].value } else { f64::NAN })),
+            ("vector", Value::Vector(_)) => err("`vector` takes a number"),
             (_, Value::Scalar(_)) => err(format!("`{name}` takes an instant vector")),
             (_, Value::Vector(v)) => {
                 let v = drop_name(v);
@@ -524,12 +529,7 @@ impl<'a> Evaluator<'a> {
 }
 
 fn matches<'s>(m: &Matchers, value_of: impl Fn(&str) -> &'s str) -> bool {
-    m.matchers.iter().all(|matcher| {
-        let value = value_of(&matcher.name);
-        match &matcher.op {
-            MatchOp::Equal | MatchOp::NotEqual | MatchOp::Re(_) | MatchOp::NotRe(_) => matcher.is_match(value),
-        }
-    })
+    m.matchers.iter().all(|matcher| matcher.is_match(value_of(&matcher.name)))
 }
 
 fn apply(op: &str, a: f64, b: f64) -> Result<f64, QueryError> {

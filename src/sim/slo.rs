@@ -82,6 +82,14 @@ pub struct SloRun {
 }
 
 impl SloRun {
+    /// "availability" or "latency under 400ms".
+    pub fn describe(&self) -> String {
+        match self.kind {
+            SloKind::Availability => "availability".to_string(),
+            SloKind::Latency(ms) => format!("latency under {ms}ms"),
+        }
+    }
+
     /// Allowed bad fraction.
     pub fn allowance(&self) -> f64 {
         1.0 - self.target

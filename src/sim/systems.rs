@@ -1,5 +1,5 @@
-//! The systems of one tick, in schedule order: clock, script, symptoms, propagation, health, alerts,
-//! recording. None of them prints; they write resources and events.
+//! The systems of one tick, in schedule order: clock, script, symptoms (with saturation), propagation,
+//! health, SLOs, alerts, recording. None of them prints; they write resources and events.
 
 use super::SimEvent;
 use super::alerts::AlertBook;
