@@ -55,7 +55,7 @@ pub fn debrief(drill: &Drill) -> Debrief {
     let mut pending_command: Option<String> = None;
     for e in drill.events() {
         match &e.kind {
-            EventKind::Command { line } => pending_command = Some(line.clone()),
+            EventKind::Command { line, .. } => pending_command = Some(line.clone()),
             EventKind::Output { doc } => {
                 let line = pending_command.take().unwrap_or_default();
                 let _ =

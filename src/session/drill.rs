@@ -123,7 +123,8 @@ impl Drill {
         match parse(line) {
             Ok(Parsed::Empty) => {}
             Ok(Parsed::Help(text)) => {
-                self.push(now, EventKind::Command { line: line.trim().to_string() });
+                let name = line.split_whitespace().next().unwrap_or("help").to_string();
+                self.push(now, EventKind::Command { line: line.trim().to_string(), name, target: None });
                 self.push(now, EventKind::Output { doc: text_doc(&text) });
             }
             Err(err) => self.push(now, EventKind::Rejected { line: line.trim().to_string(), error: err.to_string() }),
@@ -152,7 +153,8 @@ impl Drill {
     fn apply(&mut self, line: &str, command: &Command, outcome: Outcome) {
         let now = self.now();
         tracing::debug!(t = now, command = command.name(), cost = outcome.cost, "command");
-        self.push(now, EventKind::Command { line: line.to_string() });
+        let (name, target) = (command.name().to_string(), command.target());
+        self.push(now, EventKind::Command { line: line.to_string(), name, target });
         for kind in outcome.events {
             self.push(now, kind);
         }

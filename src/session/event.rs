@@ -90,7 +90,14 @@ pub enum EventKind {
     /// the cause away).
     Started { seed: u64, briefing: String },
     /// The volunteer typed a command.
-    Command { line: String },
+    Command {
+        /// The line as typed.
+        line: String,
+        /// The command word (`help` for `<cmd> --help`).
+        name: String,
+        /// Its first argument, as triggers see it.
+        target: Option<String>,
+    },
     /// What the command answered.
     Output { doc: Doc },
     /// The command was refused; nothing else happened.

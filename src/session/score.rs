@@ -144,11 +144,7 @@ impl Facts {
                 EventKind::Ended { reason } => f.ended = Some((e.t, *reason)),
                 EventKind::BudgetReport { slos } => f.budget = slos.clone(),
                 EventKind::AlertFired { name, service, .. } => f.fired.push((e.t, name.clone(), service.clone())),
-                EventKind::Command { line } => {
-                    if let Ok(super::command::Parsed::Command(c)) = super::command::parse(line) {
-                        f.commands.push((e.t, c.name().to_string(), c.target()));
-                    }
-                }
+                EventKind::Command { name, target, .. } => f.commands.push((e.t, name.clone(), target.clone())),
                 _ => {}
             }
         }

@@ -77,7 +77,7 @@ fn normal(rng: &mut impl Rng) -> f32 {
 /// Computes every series from its healthy model (baseline, daily cycle, noise), then applies symptoms.
 pub fn compute_metrics(
     clock: Res<SimClock>,
-    services: Query<&Model>,
+    services: Query<(&TopoRank, &Model)>,
     models: Res<MetricModels>,
     active: Res<ActiveSymptoms>,
     mut frame: ResMut<Frame>,
@@ -87,7 +87,11 @@ pub fn compute_metrics(
     // A local copy keeps the generator in registers; it is written back below.
     let mut rng = rngs.noise.clone();
     let frame = &mut frame.0;
-    for model in &services {
+    let mut previous = None;
+    for (rank, model) in &services {
+        // Noise is drawn in this order, so determinism rests on it: dependencies first, as spawned.
+        debug_assert!(previous.is_none_or(|p| p < rank.0), "services must be visited in dependency order");
+        previous = Some(rank.0);
         let range = model.first as usize..(model.first + model.len) as usize;
         for (slot, m) in frame[range.clone()].iter_mut().zip(&models.0[range]) {
             let base = m.baseline * (1.0 + m.seasonality * season);
