@@ -3,10 +3,12 @@
 //! Layers, each depending only on the ones above it:
 //! - [`scenario`]: the RON file format, loading and validation;
 //! - [`sim`]: the bevy_ecs simulation of services, telemetry, alerts and the incident state machine;
+//! - [`promql`]: the PromQL engine over the simulation's series (and any other store of series);
 //! - [`session`]: a drill: volunteer commands in, events out, scoring and the debrief;
 //! - [`repl`]: the terminal front end.
 
 pub mod cli;
+pub mod promql;
 pub mod repl;
 pub mod scenario;
 pub mod session;

@@ -2,7 +2,8 @@
 
 use std::sync::Arc;
 use wom::scenario::parse;
-use wom::sim::{Input, QueryValue, Sim};
+use wom::promql::QueryValue;
+use wom::sim::{Input, Sim};
 
 const FIXTURE: &str = r#"(
     schema_version: 1,
@@ -123,4 +124,29 @@ fn errors_are_clear() {
     );
     assert!(e("requests * on (service) group_left error_rate").contains("group_left"));
     assert!(e("sum(").starts_with("cannot parse"));
+}
+
+/// Inputs that overflowed the stack before the depth bound: each gets one line naming the limit.
+#[test]
+fn deep_queries_are_refused_with_the_limit() {
+    let sim = sim();
+    let minus = format!("{}error_rate", "-".repeat(55_000));
+    let abs = format!("{}error_rate{}", "abs(".repeat(20_000), ")".repeat(20_000));
+    let sum = vec!["error_rate"; 15_000].join(" + ");
+    let chain = vec!["error_rate"; 15_000].join(" or ");
+    for q in [&minus, &abs, &sum, &chain] {
+        let e = sim.query(q).unwrap_err().to_string();
+        assert_eq!(e, format!("query nests deeper than {} levels (operators, parentheses and calls); simplify it", wom::promql::MAX_DEPTH));
+    }
+}
+
+/// Up to the limit, deep queries still evaluate (on a test thread's small stack).
+#[test]
+fn queries_within_the_depth_limit_evaluate() {
+    let sim = sim();
+    let depth = wom::promql::MAX_DEPTH / 2 - 2;
+    let abs = format!("{}requests{{service=\"a\"}}{}", "abs(".repeat(depth), ")".repeat(depth));
+    assert_eq!(run(&sim, &abs), ["kind=service,service=a 100"]);
+    let minus = format!("{}4", "- ".repeat(depth * 2 - 4));
+    assert_eq!(run(&sim, &minus), ["scalar 4"]);
 }

@@ -22,12 +22,8 @@ pub fn completions(s: &Scenario, before_cursor: &str) -> (usize, Vec<String>) {
             ["query", ..] => {
                 let mut names: Vec<String> =
                     s.services.iter().flat_map(|x| x.metrics.iter().map(|m| m.name.clone())).collect();
-                names.extend(
-                    crate::sim::RANGE_FUNCTIONS.iter().chain(crate::sim::INSTANT_FUNCTIONS).map(|f| f.to_string()),
-                );
-                names.extend(
-                    ["sum", "avg", "min", "max", "count", "topk", "bottomk", "by", "without"].map(String::from),
-                );
+                names.extend(crate::promql::FUNCTIONS.iter().map(|f| f.name.to_string()));
+                names.extend(crate::promql::AGGREGATIONS.iter().chain(crate::promql::KEYWORDS).map(|w| w.to_string()));
                 names
             }
             ["metrics", service] => s

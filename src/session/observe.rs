@@ -4,7 +4,8 @@
 use super::command::{CommandError, CommandErrorKind};
 use super::text::{Doc, Line, Style, clock_label, count, offset_label, sparkline, table};
 use crate::scenario::{Channel, Level, Scenario, SimDuration, Unit};
-use crate::sim::{DISPLAY_WINDOWS, Health, LogFilter, QueryValue, Sim, window_label};
+use crate::promql::QueryValue;
+use crate::sim::{DISPLAY_WINDOWS, Health, LogFilter, Sim, window_label};
 
 /// Formats a metric value for its unit.
 pub fn format_value(v: f32, unit: Unit) -> String {

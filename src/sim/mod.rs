@@ -8,7 +8,6 @@ mod components;
 mod history;
 mod incident;
 mod logs;
-mod query;
 mod slo;
 mod systems;
 mod template;
@@ -18,9 +17,9 @@ pub use components::Health;
 pub use history::History;
 pub use incident::{Input, Inventory, RecordedChange};
 pub use logs::{LogFilter, LogLine, LogStore};
-pub use query::{Evaluator, INSTANT_FUNCTIONS, QueryError, QueryValue, RANGE_FUNCTIONS, Sample, SeriesLabels};
 pub use slo::{DISPLAY_WINDOWS, SloBook, SloRun, Tier, policy_tiers, window_label};
 
+use crate::promql::{Evaluator, QueryError, QueryValue, SeriesLabels};
 use crate::scenario::{AlertSeverity, Channel, Phase, Scenario, dependency_order};
 use bevy_ecs::prelude::*;
 use bevy_ecs::schedule::{ScheduleBuildSettings, SingleThreadedExecutor};

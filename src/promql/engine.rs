@@ -1,4 +1,4 @@
-//! PromQL-style instant queries over the simulated history, parsed by `promql-parser`.
+//! The evaluator: PromQL-style instant queries over the simulated history, parsed by `promql-parser`.
 //!
 //! Every series is a gauge named after its metric with labels `service` and `kind`
 //! (`error_rate{service="auth",kind="service"}`). Queries are evaluated at the newest tick. Range
@@ -6,11 +6,13 @@
 //! rows keep a series id instead of label strings until labels are needed, so a query over every series
 //! allocates per group, not per series.
 
-use super::History;
+use super::error::{QueryError, QueryErrorKind};
+use super::functions::{self, FunctionKind};
+use crate::sim::History;
 use promql_parser::label::Matchers;
-use promql_parser::parser::{self, Expr, LabelModifier, VectorSelector};
+use promql_parser::parser::{Expr, LabelModifier, VectorSelector};
+use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
 
 /// The labels of one simulated series.
 #[derive(Clone, Debug)]
@@ -41,36 +43,9 @@ pub enum QueryValue {
     Vector(Vec<Sample>),
 }
 
-/// Why a query cannot be answered.
-#[derive(Clone, Debug, PartialEq)]
-pub struct QueryError(pub String);
-
-impl fmt::Display for QueryError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
 fn err<T>(message: impl Into<String>) -> Result<T, QueryError> {
-    Err(QueryError(message.into()))
+    Err(QueryError::invalid(message))
 }
-
-/// Range functions this evaluator knows.
-pub const RANGE_FUNCTIONS: &[&str] = &[
-    "avg_over_time",
-    "count_over_time",
-    "delta",
-    "increase",
-    "last_over_time",
-    "max_over_time",
-    "min_over_time",
-    "rate",
-    "sum_over_time",
-];
-
-/// Instant functions this evaluator knows.
-pub const INSTANT_FUNCTIONS: &[&str] =
-    &["abs", "ceil", "clamp", "clamp_max", "clamp_min", "floor", "round", "scalar", "vector"];
 
 /// Labels of a row while a query is evaluated.
 #[derive(Clone, Debug)]
@@ -100,6 +75,8 @@ pub struct Evaluator<'a> {
     history: &'a History,
     series: &'a [SeriesLabels],
     by_metric: BTreeMap<&'a str, Vec<usize>>,
+    /// Levels of `eval` currently on the stack.
+    depth: Cell<usize>,
 }
 
 impl<'a> Evaluator<'a> {
@@ -109,14 +86,14 @@ impl<'a> Evaluator<'a> {
         for (i, s) in series.iter().enumerate() {
             by_metric.entry(s.metric.as_str()).or_default().push(i);
         }
-        Evaluator { history, series, by_metric }
+        Evaluator { history, series, by_metric, depth: Cell::new(0) }
     }
 
     /// Parses and evaluates `text` at the newest tick.
     pub fn query(&self, text: &str) -> Result<QueryValue, QueryError> {
-        let expr = parser::parse(text).map_err(|e| QueryError(format!("cannot parse: {}", e.trim())))?;
+        let expr = super::parse(text)?;
         if self.history.is_empty() {
-            return err("no samples yet");
+            return Err(QueryError::new(QueryErrorKind::NoSamples));
         }
         Ok(match self.eval(&expr)? {
             Value::Scalar(v) => QueryValue::Scalar(v),
@@ -164,7 +141,20 @@ impl<'a> Evaluator<'a> {
         }
     }
 
+    /// Evaluates `expr`, refusing to nest deeper than [`super::MAX_DEPTH`] even if the parser built
+    /// a deeper tree.
     fn eval(&self, expr: &Expr) -> Result<Value, QueryError> {
+        let depth = self.depth.get() + 1;
+        if depth > super::MAX_DEPTH {
+            return Err(QueryError::new(QueryErrorKind::TooDeep { limit: super::MAX_DEPTH }));
+        }
+        self.depth.set(depth);
+        let value = self.eval_node(expr);
+        self.depth.set(depth - 1);
+        value
+    }
+
+    fn eval_node(&self, expr: &Expr) -> Result<Value, QueryError> {
         match expr {
             Expr::NumberLiteral(n) => Ok(Value::Scalar(n.val)),
             Expr::Paren(p) => self.eval(&p.expr),
@@ -179,9 +169,9 @@ impl<'a> Evaluator<'a> {
             Expr::Call(call) => self.call(call.func.name, &call.args.args),
             Expr::Aggregate(agg) => self.aggregate(agg),
             Expr::Binary(bin) => self.binary(bin),
-            Expr::StringLiteral(_) => err("string values are not supported"),
-            Expr::Subquery(_) => err("subqueries are not supported"),
-            Expr::Extension(_) => err("extensions are not supported"),
+            Expr::StringLiteral(_) => Err(QueryError::unsupported("string values are not supported")),
+            Expr::Subquery(_) => Err(QueryError::unsupported("subqueries are not supported")),
+            Expr::Extension(_) => Err(QueryError::unsupported("extensions are not supported")),
         }
     }
 
@@ -198,19 +188,18 @@ impl<'a> Evaluator<'a> {
     /// Series matching a selector, in series order.
     fn select(&self, vs: &VectorSelector) -> Result<Vec<usize>, QueryError> {
         if vs.at.is_some() {
-            return err("the `@` modifier is not supported");
+            return Err(QueryError::unsupported("the `@` modifier is not supported"));
         }
         if !vs.matchers.or_matchers.is_empty() {
-            return err("`or` inside a selector is not supported");
+            return Err(QueryError::unsupported("`or` inside a selector is not supported"));
         }
         let candidates: Vec<usize> = match &vs.name {
             Some(name) => match self.by_metric.get(name.as_str()) {
                 Some(list) => list.clone(),
                 None => {
                     let names: Vec<String> = self.by_metric.keys().map(|k| k.to_string()).collect();
-                    let hint = crate::scenario::closest(name, &names)
-                        .map_or(String::new(), |c| format!("; did you mean `{c}`?"));
-                    return err(format!("no metric `{name}`{hint}"));
+                    let suggestion = crate::scenario::closest(name, &names).map(str::to_string);
+                    return Err(QueryError::new(QueryErrorKind::UnknownMetric { name: name.clone(), suggestion }));
                 }
             },
             None => (0..self.series.len()).collect(),
@@ -307,7 +296,8 @@ impl<'a> Evaluator<'a> {
     }
 
     fn call(&self, name: &str, args: &[Box<Expr>]) -> Result<Value, QueryError> {
-        if RANGE_FUNCTIONS.contains(&name) {
+        let kind = functions::lookup(name).map(|f| f.kind);
+        if kind == Some(FunctionKind::Range) {
             let Some(Expr::MatrixSelector(ms)) = args.first().map(|a| a.as_ref()) else {
                 return err(format!("`{name}` takes a range selector such as `error_rate[5m]`"));
             };
@@ -323,14 +313,15 @@ impl<'a> Evaluator<'a> {
             return Ok(Value::Vector(rows.collect()));
         }
         if name == "histogram_quantile" {
-            return err("histograms are not modelled; read the latency_p50 and latency_p99 series instead");
-        }
-        if !INSTANT_FUNCTIONS.contains(&name) {
-            return err(format!(
-                "function `{name}` is not supported; supported: {}, {}",
-                RANGE_FUNCTIONS.join(", "),
-                INSTANT_FUNCTIONS.join(", ")
+            return Err(QueryError::unsupported(
+                "histograms are not modelled; read the latency_p50 and latency_p99 series instead",
             ));
+        }
+        if kind.is_none() {
+            return Err(QueryError::new(QueryErrorKind::UnknownFunction {
+                name: name.to_string(),
+                supported: functions::supported(),
+            }));
         }
         let scalar_arg = |k: usize| -> Result<f64, QueryError> {
             match args.get(k).map(|a| self.eval(a)).transpose()? {
@@ -468,7 +459,7 @@ impl<'a> Evaluator<'a> {
         if let Some(m) = &bin.modifier
             && !matches!(m.card, promql_parser::parser::VectorMatchCardinality::OneToOne)
         {
-            return err("group_left and group_right are not supported");
+            return Err(QueryError::unsupported("group_left and group_right are not supported"));
         }
         match (lhs, rhs) {
             (Value::Scalar(a), Value::Scalar(b)) => Ok(Value::Scalar(apply(&op, a, b)?)),
@@ -547,7 +538,7 @@ fn apply(op: &str, a: f64, b: f64) -> Result<f64, QueryError> {
         "<" => truth(a < b),
         ">=" => truth(a >= b),
         "<=" => truth(a <= b),
-        _ => return err(format!("operator `{op}` is not supported")),
+        _ => return Err(QueryError::unsupported(format!("operator `{op}` is not supported"))),
     })
 }
 
