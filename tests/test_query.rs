@@ -1,8 +1,8 @@
 //! `query` semantics on a noise-free fixture, where every value is known exactly.
 
 use std::sync::Arc;
-use wom::scenario::parse;
 use wom::promql::QueryValue;
+use wom::scenario::parse;
 use wom::sim::{Input, Sim};
 
 const FIXTURE: &str = r#"(
@@ -136,7 +136,13 @@ fn deep_queries_are_refused_with_the_limit() {
     let chain = vec!["error_rate"; 15_000].join(" or ");
     for q in [&minus, &abs, &sum, &chain] {
         let e = sim.query(q).unwrap_err().to_string();
-        assert_eq!(e, format!("query nests deeper than {} levels (operators, parentheses and calls); simplify it", wom::promql::MAX_DEPTH));
+        assert_eq!(
+            e,
+            format!(
+                "query nests deeper than {} levels (operators, parentheses and calls); simplify it",
+                wom::promql::MAX_DEPTH
+            )
+        );
     }
 }
 

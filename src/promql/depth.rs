@@ -37,11 +37,7 @@ pub fn estimate(text: &str) -> usize {
                 }
             }
             '(' | '[' | '{' => levels.push(0),
-            ')' | ']' | '}' => {
-                if levels.len() > 1 {
-                    total -= levels.pop().unwrap_or(0);
-                }
-            }
+            ')' | ']' | '}' if levels.len() > 1 => total -= levels.pop().unwrap_or(0),
             '+' | '-' | '*' | '/' | '%' | '^' | '<' | '>' | '@' => {
                 // `<=`, `>=` and `!=` count once: the `=` that follows is not an operator of its own.
                 add_operator(&mut levels, &mut total);
@@ -49,11 +45,9 @@ pub fn estimate(text: &str) -> usize {
                     chars.next();
                 }
             }
-            '=' | '!' => {
-                if chars.peek() == Some(&'=') {
-                    chars.next();
-                    add_operator(&mut levels, &mut total);
-                }
+            '=' | '!' if chars.peek() == Some(&'=') => {
+                chars.next();
+                add_operator(&mut levels, &mut total);
             }
             c if c.is_alphabetic() || c == '_' => {
                 let mut word = String::from(c);

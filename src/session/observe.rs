@@ -3,8 +3,8 @@
 
 use super::command::{CommandError, CommandErrorKind};
 use super::text::{Doc, Line, Style, clock_label, count, offset_label, sparkline, table};
-use crate::scenario::{Channel, Level, Scenario, SimDuration, Unit};
 use crate::promql::QueryValue;
+use crate::scenario::{Channel, Level, Scenario, SimDuration, Unit};
 use crate::sim::{DISPLAY_WINDOWS, Health, LogFilter, Sim, window_label};
 
 /// Formats a metric value for its unit.
