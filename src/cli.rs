@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
+mod wheel;
+
 /// Wheel of Misfortune: incident-response drills on a simulated system.
 #[derive(Parser, Debug)]
 #[command(name = "wom", version, about, long_about = None, after_help = "Without a command, `wom` plays the default drill, like `wom play`.")]
@@ -28,6 +30,12 @@ enum Verb {
     },
     /// List the built-in scenarios
     List,
+    /// Spin the wheel: pick the next scenario (and volunteer) and say why
+    Spin(wheel::SpinArgs),
+    /// Show who played what, their scores and each person's trend
+    History(wheel::HistoryArgs),
+    /// Add, list and remove the engineers who take turns at the wheel
+    Roster(wheel::RosterArgs),
 }
 
 #[derive(clap::Args, Debug, Default)]
@@ -43,6 +51,11 @@ struct PlayArgs {
     /// Directory for the debrief files.
     #[arg(long, default_value = "debriefs")]
     debrief: PathBuf,
+    /// Who is playing, as recorded in the wheel's history (default: $WOM_PLAYER, else $USER).
+    #[arg(long, value_name = "NAME")]
+    player: Option<String>,
+    #[command(flatten)]
+    wheel: wheel::WheelDir,
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -53,6 +66,9 @@ pub fn main() -> ExitCode {
         Some(Verb::Play(args)) => play(args),
         Some(Verb::Check { scenarios }) => check(&scenarios),
         Some(Verb::List) => list(),
+        Some(Verb::Spin(args)) => wheel::run_spin(args),
+        Some(Verb::History(args)) => wheel::run_history(args),
+        Some(Verb::Roster(args)) => wheel::run_roster(args),
     };
     match result {
         Ok(code) => code,
@@ -82,6 +98,7 @@ pub fn resolve_scenario(name: &str) -> Result<Scenario, String> {
 fn play(args: PlayArgs) -> Result<ExitCode, String> {
     let scenario = Arc::new(resolve_scenario(args.scenario.as_deref().unwrap_or(DEFAULT_SCENARIO))?);
     let seed = args.seed.unwrap_or_else(|| u64::from(rand::random::<u32>()));
+    let player = player_name(args.player.as_deref())?;
     let stdout = io::stdout();
     let color = repl::want_color(stdout.is_terminal());
     let mut source = match &args.script {
@@ -110,7 +127,34 @@ fn play(args: PlayArgs) -> Result<ExitCode, String> {
     write!(out, "\n{}", repl::paint(&written.score.render(), color)).map_err(|e| e.to_string())?;
     let path = write_debrief(&args.debrief, &drill, &written).map_err(|e| format!("cannot write the debrief: {e}"))?;
     writeln!(out, "Debrief written to {}", path.display()).map_err(|e| e.to_string())?;
+    let played = wom_played(&player, drill.scenario().meta.id.clone(), seed, &written.score, None)?;
+    let history = wheel::record(&args.wheel, &played)?;
+    writeln!(out, "Recorded for {player} in {}", history.display()).map_err(|e| e.to_string())?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Who plays: `--player`, else `$WOM_PLAYER`, else `$USER`, else "volunteer".
+fn player_name(flag: Option<&str>) -> Result<String, String> {
+    let name = flag
+        .map(str::to_string)
+        .or_else(|| std::env::var("WOM_PLAYER").ok())
+        .or_else(|| std::env::var("USER").ok())
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| "volunteer".to_string());
+    crate::wheel::check_name(&name).map_err(|e| e.to_string())?;
+    Ok(name)
+}
+
+/// The history record of a finished drill, dated now.
+fn wom_played(
+    who: &str,
+    scenario: String,
+    seed: u64,
+    score: &crate::session::Scorecard,
+    gm: Option<String>,
+) -> Result<crate::wheel::Played, String> {
+    let date = wheel::now()?.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    Ok(crate::wheel::Played { date, who: who.to_string(), scenario, seed, score: score.total, max: score.max, gm })
 }
 
 /// Writes `<id>-seed<seed>.md` and `.json` in `dir`, never overwriting an earlier debrief.

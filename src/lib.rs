@@ -5,6 +5,7 @@
 //! - [`sim`]: the bevy_ecs simulation of services, telemetry, alerts and the incident state machine;
 //! - [`promql`]: the PromQL engine over the simulation's series (and any other store of series);
 //! - [`session`]: a drill: volunteer commands in, events out, scoring and the debrief;
+//! - [`wheel`]: the roster, the history of drills played and the spin that picks the next one;
 //! - [`repl`]: the terminal front end.
 
 pub mod cli;
@@ -13,3 +14,4 @@ pub mod repl;
 pub mod scenario;
 pub mod session;
 pub mod sim;
+pub mod wheel;

@@ -12,3 +12,4 @@ mod test_query;
 mod test_scenario_errors;
 mod test_simulation;
 mod test_volunteer_commands;
+mod test_wheel_commands;

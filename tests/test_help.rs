@@ -18,7 +18,16 @@ fn volunteer_command_reference() {
 fn cli_reference() {
     let env = TestEnvironment::new();
     let mut reference = String::new();
-    for args in [&["--help"][..], &["play", "--help"], &["check", "--help"], &["list", "--help"]] {
+    for args in [
+        &["--help"][..],
+        &["play", "--help"],
+        &["check", "--help"],
+        &["list", "--help"],
+        &["spin", "--help"],
+        &["history", "--help"],
+        &["roster", "--help"],
+        &["roster", "add", "--help"],
+    ] {
         let out = env.run(args, "");
         assert_eq!(out.status, 0, "{out}");
         reference.push_str(&format!("=== wom {}\n{}\n", args.join(" "), out.stdout));

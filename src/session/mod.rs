@@ -19,4 +19,4 @@ pub use drill::{Drill, parse_severity};
 pub use event::{BudgetLine, DrillEvent, EndReason, EventKind, Role, Visibility};
 pub use render::volunteer_view;
 pub use score::{ScoreLine, Scorecard, score};
-pub use text::{Doc, Line, Span, Style, clock_label, offset_label, sparkline};
+pub use text::{Doc, Line, Span, Style, clock_label, count, offset_label, sparkline, table};

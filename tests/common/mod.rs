@@ -56,6 +56,8 @@ impl TestEnvironment {
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("NO_COLOR", "1")
+            // A pinned clock: the wheel's history dates and spin weights depend on it.
+            .env("WOM_NOW", "2026-11-25T18:00:00Z")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
