@@ -1,6 +1,6 @@
 //! The `wom` command line: which scenario, which seed, where input comes from and where the debrief goes.
 
-use crate::repl::{self, LineSource};
+use crate::repl::{self, Display, Feed, LineSource};
 use crate::scenario::{BUILTIN, DEFAULT_SCENARIO, Scenario, ScenarioError, builtin, load_file};
 use crate::session::{Drill, check_walkthrough, debrief};
 use clap::{Parser, Subcommand};
@@ -100,8 +100,7 @@ fn play(args: PlayArgs) -> Result<ExitCode, String> {
     let seed = args.seed.unwrap_or_else(|| u64::from(rand::random::<u32>()));
     let player = player_name(args.player.as_deref())?;
     let stdout = io::stdout();
-    let color = repl::want_color(stdout.is_terminal());
-    let mut source = match &args.script {
+    let source = match &args.script {
         Some(path) => {
             let file = std::fs::File::open(path).map_err(|e| format!("cannot read script {}: {e}", path.display()))?;
             LineSource::Lines(Box::new(io::BufReader::new(file)))
@@ -111,26 +110,52 @@ fn play(args: PlayArgs) -> Result<ExitCode, String> {
         }
         None => LineSource::Lines(Box::new(io::BufReader::new(io::stdin()))),
     };
+    // On a terminal the editor shows prompt and line itself; anywhere else the transcript echoes them.
+    let terminal = stdout.is_terminal();
+    let display = Display { color: repl::want_color(terminal), echo: !(source.is_terminal() && terminal), terminal };
     // Find out now, not after the drill, if the debrief cannot be written.
     std::fs::create_dir_all(&args.debrief)
         .map_err(|e| format!("cannot create the debrief directory {}: {e}", args.debrief.display()))?;
-    tracing::info!(scenario = %scenario.meta.id, seed, "drill starting");
+    let mut feed = Feed::new(source).with_signals().map_err(|e| format!("cannot watch for signals: {e}"))?;
+    tracing::info!(seed, "drill starting");
     let mut drill = Drill::start(scenario, seed);
     let mut out = stdout.lock();
-    match repl::run(&mut drill, &mut source, &mut out, color) {
-        // A reader that went away (`| head`) is not an error worth a message.
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(ExitCode::SUCCESS),
-        Err(e) => return Err(format!("output failed: {e}")),
-        Ok(()) => {}
-    }
+    let report = repl::run(&mut drill, &mut feed, &mut out, display);
+    drop(feed);
     let written = debrief(&drill);
-    write!(out, "\n{}", repl::paint(&written.score.render(), color)).map_err(|e| e.to_string())?;
     let path = write_debrief(&args.debrief, &drill, &written).map_err(|e| format!("cannot write the debrief: {e}"))?;
-    writeln!(out, "Debrief written to {}", path.display()).map_err(|e| e.to_string())?;
     let played = wom_played(&player, drill.scenario().meta.id.clone(), seed, &written.score, None)?;
-    let history = wheel::record(&args.wheel, &played)?;
-    writeln!(out, "Recorded for {player} in {}", history.display()).map_err(|e| e.to_string())?;
-    Ok(ExitCode::SUCCESS)
+    let history = wheel::record(&args.wheel, &played);
+    let recorded = match &history {
+        Ok(history) => format!("Recorded for {player} in {}", history.display()),
+        Err(e) => format!("could not record the drill in the wheel's history: {e}"),
+    };
+    let mut err = io::stderr().lock();
+    if let Some(stop) = report.stopped_by {
+        let _ = writeln!(err, "wom: {} received; the drill ended there and its debrief was written", stop.name());
+    }
+    match report.output_lost {
+        None => {
+            let tail = format!(
+                "\n{}Debrief written to {}\n{recorded}\n",
+                repl::paint(&written.score.render(), display.color),
+                path.display()
+            );
+            if let Err(e) = out.write_all(tail.as_bytes()).and_then(|()| out.flush()) {
+                let _ =
+                    writeln!(err, "wom: cannot write to standard output ({e}); debrief written to {}", path.display());
+            }
+        }
+        Some(e) => {
+            let _ = writeln!(
+                err,
+                "wom: standard output closed early ({e}); the drill went on without it to its end ({}); debrief written to {}; {recorded}",
+                drill.end_reason().map_or("ended", end_label),
+                path.display()
+            );
+        }
+    }
+    history.map(|_| ExitCode::SUCCESS)
 }
 
 /// Who plays: `--player`, else `$WOM_PLAYER`, else `$USER`, else "volunteer".
@@ -157,10 +182,29 @@ fn wom_played(
     Ok(crate::wheel::Played { date, who: who.to_string(), scenario, seed, score: score.total, max: score.max, gm })
 }
 
-/// Writes `<id>-seed<seed>.md` and `.json` in `dir`, never overwriting an earlier debrief.
+fn end_label(reason: crate::session::EndReason) -> &'static str {
+    use crate::session::EndReason::*;
+    match reason {
+        Resolved => "resolved",
+        Quit => "quit",
+        EndOfInput => "end of input",
+        Signal => "stopped by a signal",
+    }
+}
+
+/// Writes `<id>-seed<seed>.md` and `.json` in `dir`, never overwriting an earlier debrief. The id is
+/// validated at load; the name is still built only from characters safe in a file name.
 fn write_debrief(dir: &Path, drill: &Drill, written: &crate::session::Debrief) -> io::Result<PathBuf> {
     std::fs::create_dir_all(dir)?;
-    let stem = format!("{}-seed{}", drill.scenario().meta.id, drill.seed());
+    let id: String = drill
+        .scenario()
+        .meta
+        .id
+        .chars()
+        .take(64)
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .collect();
+    let stem = format!("{}-seed{}", if id.is_empty() { "drill" } else { &id }, drill.seed());
     let mut n = 1;
     let md = loop {
         let name = if n == 1 { format!("{stem}.md") } else { format!("{stem}-{n}.md") };

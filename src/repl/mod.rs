@@ -1,31 +1,44 @@
 //! The terminal front end: a rustyline editor on a terminal, plain line reading from a pipe or a script.
 //! It reads lines, hands them to the drill and prints the events that come back. No game rules here.
+//!
+//! Nothing that arrives here ends a drill abruptly: a line that is not UTF-8 is decoded lossily, a line
+//! over [`MAX_LINE`] bytes is refused with a one-line message (and never held whole in memory), a reader
+//! that goes away only silences the output, and a signal ends the drill the way `quit` would.
 
+mod feed;
 mod paint;
 
+pub use feed::{Feed, Next, Stop};
 pub use paint::{paint, want_color};
 
 use crate::scenario::Scenario;
-use crate::session::{Drill, EndReason, EventKind, clock_label, completions, volunteer_view};
+use crate::session::{Drill, EndReason, EventKind, MAX_LINE, clock_label, completions, line_too_long, volunteer_view};
 use rustyline::completion::Completer;
 use rustyline::error::ReadlineError;
 use rustyline::history::DefaultHistory;
-use rustyline::{CompletionType, Config, Editor, Helper, Highlighter, Hinter, Validator};
+use rustyline::{Behavior, CompletionType, Config, Editor, Helper, Highlighter, Hinter, Validator};
 use std::io::{self, BufRead, Write};
 use std::sync::Arc;
 
 /// Where lines come from.
 pub enum LineSource {
-    /// An interactive terminal.
+    /// An interactive terminal: prompt and line editing happen on the terminal itself, even when standard
+    /// output goes to a file or a pipe.
     Terminal(Box<Editor<WomHelper, DefaultHistory>>),
-    /// A pipe or a script file; lines are echoed after the prompt so transcripts read naturally.
-    Lines(Box<dyn BufRead>),
+    /// A pipe or a script file.
+    Lines(Box<dyn BufRead + Send>),
 }
 
 /// What reading a line gave.
-enum Read {
+#[derive(Debug, PartialEq)]
+pub enum Read {
+    /// A line to hand to the drill.
     Line(String),
+    /// A line that cannot be used; the message says why.
+    Refused(String),
+    /// Ctrl-C at the prompt.
     Interrupted,
+    /// No more input.
     End,
 }
 
@@ -49,9 +62,12 @@ impl Completer for WomHelper {
 }
 
 impl LineSource {
-    /// A rustyline editor with history and completion for this scenario.
+    /// A rustyline editor with history and completion for this scenario. It talks to the terminal
+    /// (`/dev/tty`) rather than standard output, so `wom play > out.txt` keeps its prompt on the screen and
+    /// only plain text in the file.
     pub fn terminal(scenario: Arc<Scenario>) -> rustyline::Result<LineSource> {
         let config = Config::builder()
+            .behavior(Behavior::PreferTerm)
             .completion_type(CompletionType::List)
             .auto_add_history(true)
             .history_ignore_dups(true)?
@@ -62,65 +78,201 @@ impl LineSource {
         Ok(LineSource::Terminal(Box::new(editor)))
     }
 
-    fn read(&mut self, prompt: &str, out: &mut dyn Write) -> io::Result<Read> {
+    /// Reads the next line, showing `prompt` where the source has a screen of its own.
+    pub fn read(&mut self, prompt: &str) -> io::Result<Read> {
         match self {
             LineSource::Terminal(editor) => match editor.readline(prompt) {
+                Ok(line) if line.len() > MAX_LINE => Ok(Read::Refused(line_too_long(line.len()))),
                 Ok(line) => Ok(Read::Line(line)),
                 Err(ReadlineError::Interrupted) => Ok(Read::Interrupted),
                 Err(ReadlineError::Eof) => Ok(Read::End),
+                Err(ReadlineError::Io(err)) if err.kind() == io::ErrorKind::InvalidData => {
+                    Ok(Read::Refused("that line was not valid UTF-8; type it again".to_string()))
+                }
                 Err(err) => Err(io::Error::other(err)),
             },
             LineSource::Lines(reader) => loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line)? == 0 {
+                let Some((bytes, len)) = read_bounded(reader.as_mut(), MAX_LINE)? else {
                     return Ok(Read::End);
+                };
+                if len > MAX_LINE {
+                    return Ok(Read::Refused(line_too_long(len)));
                 }
-                let line = line.trim_end_matches(['\n', '\r']).to_string();
+                // One stray byte (a Latin-1 `é`) must not end the drill: keep the line, mark the byte.
+                let line = String::from_utf8_lossy(&bytes);
+                let line = line.trim_end_matches(['\n', '\r']);
                 // Comments and blank lines let scripts be annotated.
                 if line.trim_start().starts_with('#') || line.trim().is_empty() {
                     continue;
                 }
-                writeln!(out, "{prompt}{line}")?;
-                return Ok(Read::Line(line));
+                return Ok(Read::Line(line.to_string()));
             },
         }
     }
+
+    /// Whether the source shows its own prompt (a terminal) rather than needing it echoed.
+    pub fn is_terminal(&self) -> bool {
+        matches!(self, LineSource::Terminal(_))
+    }
 }
 
-/// Plays a drill until it ends, printing what the volunteer sees.
-pub fn run(drill: &mut Drill, source: &mut LineSource, out: &mut dyn Write, color: bool) -> io::Result<()> {
+/// Reads one line of at most `max` bytes (the rest of a longer line is read and dropped); returns the kept
+/// bytes and the line's full length, or `None` at the end of input.
+fn read_bounded(reader: &mut dyn BufRead, max: usize) -> io::Result<Option<(Vec<u8>, usize)>> {
+    let mut kept = Vec::new();
+    let mut len = 0;
+    let mut any = false;
+    loop {
+        let buf = match reader.fill_buf() {
+            Ok(buf) => buf,
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+            Err(err) => return Err(err),
+        };
+        if buf.is_empty() {
+            return Ok(any.then_some((kept, len)));
+        }
+        any = true;
+        let (chunk, used, ended) = match memchr::memchr(b'\n', buf) {
+            Some(i) => (&buf[..i], i + 1, true),
+            None => (buf, buf.len(), false),
+        };
+        let room = (max + 1).saturating_sub(kept.len());
+        kept.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        len += chunk.len();
+        reader.consume(used);
+        if ended {
+            return Ok(Some((kept, len)));
+        }
+    }
+}
+
+/// How a drill's text is shown.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Display {
+    /// ANSI colours (only for a terminal).
+    pub color: bool,
+    /// Echo each prompt and line into the output, so a transcript in a file or pipe reads naturally.
+    pub echo: bool,
+    /// Whether the output is a terminal `clear` can clear.
+    pub terminal: bool,
+}
+
+/// How a drill run ended, for the command line to report.
+#[derive(Debug, Default)]
+pub struct RunReport {
+    /// The output failed (a closed pipe, a full disk) at this point; the drill went on without it.
+    pub output_lost: Option<io::Error>,
+    /// The drill was stopped by this signal.
+    pub stopped_by: Option<Stop>,
+}
+
+/// Output that survives its reader: after the first failed write it swallows the rest, and remembers why.
+struct Screen<'a> {
+    out: &'a mut dyn Write,
+    lost: Option<io::Error>,
+}
+
+impl Screen<'_> {
+    fn write(&mut self, text: &str) {
+        if self.lost.is_none()
+            && let Err(err) = self.out.write_all(text.as_bytes()).and_then(|()| self.out.flush())
+        {
+            self.lost = Some(err);
+        }
+    }
+}
+
+/// Plays a drill until it ends, printing what the volunteer sees. Lines come from `feed`; a signal it
+/// delivers ends the drill with the signal as the reason, like `quit`.
+pub fn run(drill: &mut Drill, feed: &mut Feed, out: &mut dyn Write, display: Display) -> RunReport {
+    let mut screen = Screen { out, lost: None };
+    let mut report = RunReport::default();
     let tod = drill.sim().page_time_of_day();
-    print_events(drill, 0..drill.events().len(), out, color)?;
+    print_events(drill, 0..drill.events().len(), &mut screen, display);
     while !drill.is_over() {
         let prompt = format!("{} wom> ", clock_label(tod, drill.now()));
-        out.flush()?;
-        match source.read(&prompt, out)? {
-            Read::Line(line) => {
+        match feed.next(&prompt) {
+            Next::Read(Ok(Read::Line(line))) => {
+                if display.echo {
+                    screen.write(&format!("{prompt}{}\n", crate::session::escape_controls(&line)));
+                }
                 let range = drill.respond(&line);
-                print_events(drill, range, out, color)?;
+                print_events(drill, range, &mut screen, display);
             }
-            Read::Interrupted => {
-                writeln!(out, "(line cancelled; `quit` or Ctrl-D ends the drill)")?;
+            Next::Read(Ok(Read::Refused(why))) => {
+                if display.echo {
+                    screen.write(&format!("{prompt}\n"));
+                }
+                screen.write(&format!("error: {why}\n"));
             }
-            Read::End => {
-                let start = drill.events().len();
-                drill.finish(EndReason::EndOfInput);
-                print_events(drill, start..drill.events().len(), out, color)?;
+            Next::Read(Ok(Read::Interrupted)) => {
+                screen.write("(line cancelled; `quit` or Ctrl-D ends the drill)\n");
+            }
+            Next::Read(Ok(Read::End)) => end(drill, EndReason::EndOfInput, &mut screen, display),
+            // A terminal that cannot be read any more is the end of input, not the end of the record.
+            Next::Read(Err(err)) => {
+                tracing::warn!(%err, "input failed; ending the drill");
+                end(drill, EndReason::EndOfInput, &mut screen, display);
+            }
+            Next::Stop(stop) => {
+                if !display.echo {
+                    // The editor's prompt is still on the screen.
+                    screen.write("\n");
+                }
+                report.stopped_by = Some(stop);
+                end(drill, EndReason::Signal, &mut screen, display);
             }
         }
     }
-    out.flush()
+    report.output_lost = screen.lost;
+    report
 }
 
-fn print_events(drill: &Drill, range: std::ops::Range<usize>, out: &mut dyn Write, color: bool) -> io::Result<()> {
+fn end(drill: &mut Drill, reason: EndReason, screen: &mut Screen<'_>, display: Display) {
+    let start = drill.events().len();
+    drill.finish(reason);
+    print_events(drill, start..drill.events().len(), screen, display);
+}
+
+fn print_events(drill: &Drill, range: std::ops::Range<usize>, screen: &mut Screen<'_>, display: Display) {
     let tod = drill.sim().page_time_of_day();
     for event in &drill.events()[range] {
-        if matches!(event.kind, EventKind::Command { .. }) {
+        if let EventKind::Command { name, .. } = &event.kind {
+            if name == "clear" && display.terminal {
+                screen.write("\x1b[H\x1b[2J\x1b[3J");
+            }
             continue;
         }
         if let Some(doc) = volunteer_view(event, tod) {
-            write!(out, "{}", paint(&doc, color))?;
+            screen.write(&paint(&doc, display.color));
         }
     }
-    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(input: &[u8]) -> LineSource {
+        LineSource::Lines(Box::new(io::BufReader::with_capacity(16, io::Cursor::new(input.to_vec()))))
+    }
+
+    #[test]
+    fn invalid_utf8_keeps_the_line_with_a_replacement_character() {
+        let mut source = lines(b"status\nnote caf\xe9\n");
+        assert_eq!(source.read("> ").unwrap(), Read::Line("status".into()));
+        assert_eq!(source.read("> ").unwrap(), Read::Line("note caf\u{fffd}".into()));
+        assert_eq!(source.read("> ").unwrap(), Read::End);
+    }
+
+    #[test]
+    fn a_long_line_is_refused_and_the_next_one_read() {
+        let mut input = vec![b'x'; 3 * MAX_LINE];
+        input.extend_from_slice(b"\ntime\n");
+        let mut source = lines(&input);
+        assert_eq!(source.read("> ").unwrap(), Read::Refused(line_too_long(3 * MAX_LINE)));
+        assert_eq!(source.read("> ").unwrap(), Read::Line("time".into()));
+        let mut source = lines(&vec![b'y'; MAX_LINE]);
+        assert_eq!(source.read("> ").unwrap(), Read::Line("y".repeat(MAX_LINE)), "exactly the limit is fine");
+    }
 }

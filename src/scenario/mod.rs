@@ -20,17 +20,28 @@ pub use validate::{dependency_order, validate};
 
 /// Every volunteer command word; triggers and costs may only name these.
 pub const VOLUNTEER_COMMANDS: &[&str] = &[
-    "alerts", "changes", "config", "declare", "deps", "diagnose", "flags", "help", "hint", "inbox", "logs", "metrics",
-    "mitigate", "note", "query", "quit", "resolve", "role", "runbook", "slo", "status", "tickets", "time", "update",
-    "wait",
+    "alerts", "changes", "clear", "config", "declare", "deps", "diagnose", "flags", "help", "hint", "inbox", "logs",
+    "metrics", "mitigate", "note", "query", "quit", "resolve", "role", "runbook", "slo", "status", "tickets", "time",
+    "update", "wait",
 ];
 
+/// Longest name, in bytes, for which a did-you-mean is looked for.
+pub const MAX_SUGGEST: usize = 128;
+
 /// The candidate closest to `name` by edit distance, if any is close enough to be a likely typo.
+///
+/// The work is bounded: a name longer than [`MAX_SUGGEST`] gets no suggestion, and a candidate whose length
+/// alone puts it too far away is never compared.
 pub fn closest<'a>(name: &str, candidates: &'a [String]) -> Option<&'a str> {
+    if name.len() > MAX_SUGGEST {
+        return None;
+    }
+    let allowed = |c: &str| (c.len().max(name.len()) / 3).max(1) + 1;
     candidates
         .iter()
+        .filter(|c| c.len().abs_diff(name.len()) <= allowed(c))
         .map(|c| (strsim::damerau_levenshtein(name, c), c))
-        .filter(|(d, c)| *d <= (c.len().max(name.len()) / 3).max(1) + 1 && *d < c.len().max(1))
+        .filter(|(d, c)| *d <= allowed(c) && *d < c.len().max(1))
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c.as_str())
 }

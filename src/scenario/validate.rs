@@ -14,6 +14,7 @@ pub fn validate(s: &Scenario) -> Check {
     if s.schema_version != SCHEMA_VERSION {
         return Err(ScenarioErrorKind::SchemaVersion { found: s.schema_version, supported: SCHEMA_VERSION });
     }
+    check_plain_name("meta.id", &s.meta.id)?;
     let names = Names::of(s);
     unique("service", s.services.iter().map(|x| &x.id))?;
     unique("track", s.tracks.iter().map(|x| &x.id))?;
@@ -109,6 +110,25 @@ fn unique<'a>(what: &'static str, ids: impl Iterator<Item = &'a String>) -> Chec
         }
     }
     Ok(())
+}
+
+/// Ids that name files and commands are plain names: letters, digits, `-`, `_` and `.`, at most 64.
+fn check_plain_name(context: &str, id: &str) -> Check {
+    let plain = !id.is_empty()
+        && id.len() <= 64
+        && !id.starts_with('.')
+        && id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if plain {
+        return Ok(());
+    }
+    Err(invalid_near(
+        context,
+        format!(
+            "`{}` is not a plain name; use 1 to 64 letters, digits, `-`, `_` or `.` (not first)",
+            id.escape_debug()
+        ),
+        format!("\"{}\"", id.escape_default()),
+    ))
 }
 
 fn check_clock(s: &Scenario) -> Check {
@@ -358,7 +378,7 @@ fn check_actions(s: &Scenario, names: &Names) -> Check {
     }
     for command in s.costs.keys() {
         known("command", command, &names.commands, || "`costs`".to_string())?;
-        if ["help", "quit", "resolve", "time", "wait"].contains(&command.as_str()) {
+        if ["clear", "help", "quit", "resolve", "time", "wait"].contains(&command.as_str()) {
             let why = if command == "wait" { "takes the time it is given" } else { "takes no time" };
             return Err(invalid_near(
                 "`costs`",

@@ -1,6 +1,7 @@
 //! Volunteer commands: one clap multicall enum is the command table, the parser, the help text and the
 //! completion list.
 
+use super::limits::{MAX_TEXT, MAX_TITLE, shorten};
 use crate::scenario::closest;
 use clap::{CommandFactory, Parser, error::ErrorKind};
 use std::fmt;
@@ -9,7 +10,8 @@ use std::fmt;
 #[derive(Parser, Debug, Clone, PartialEq)]
 #[command(multicall = true, disable_help_subcommand = true, color = clap::ColorChoice::Never)]
 pub enum Command {
-    /// List the commands, or explain one: `help logs`
+    /// List the commands, or explain one: `help logs` (`?` works too)
+    #[command(alias = "?")]
     Help {
         /// Command to explain.
         command: Option<String>,
@@ -93,7 +95,7 @@ pub enum Command {
     Declare {
         /// Severity: sev1 (critical) to sev4 (low).
         severity: String,
-        /// Incident title.
+        /// Incident title (at most 200 characters).
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         title: Vec<String>,
     },
@@ -101,19 +103,19 @@ pub enum Command {
     Role {
         /// ic (Incident Commander), ol (Operations Lead) or cl (Communications Lead).
         role: String,
-        /// Who takes it (default: you).
+        /// Who takes it (default: you; at most 200 characters).
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         name: Vec<String>,
     },
     /// Post a status update to stakeholders
     Update {
-        /// The update.
+        /// The update (at most 2000 characters).
         #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
         text: Vec<String>,
     },
     /// Add a note to the incident record
     Note {
-        /// The note.
+        /// The note (at most 2000 characters).
         #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
         text: Vec<String>,
     },
@@ -126,7 +128,7 @@ pub enum Command {
     },
     /// State what you believe the cause is
     Diagnose {
-        /// The diagnosis.
+        /// The diagnosis (at most 2000 characters).
         #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
         text: Vec<String>,
     },
@@ -139,9 +141,12 @@ pub enum Command {
     },
     /// Current simulated time
     Time,
+    /// Clear the screen; the drill and its clock go on
+    Clear,
     /// Declare the incident resolved and end the drill
     Resolve,
-    /// End the drill now
+    /// End the drill now (`exit` works too)
+    #[command(alias = "exit")]
     Quit,
 }
 
@@ -172,6 +177,7 @@ impl Command {
             Command::Hint => "hint",
             Command::Wait { .. } => "wait",
             Command::Time => "time",
+            Command::Clear => "clear",
             Command::Resolve => "resolve",
             Command::Quit => "quit",
         }
@@ -256,7 +262,29 @@ pub fn parse(line: &str) -> Result<Parsed, CommandError> {
         Ok(command) => command,
         Err(err) => return usage_error(&word, err),
     };
-    Ok(Parsed::Command(keep_raw_text(command, trimmed)))
+    let command = keep_raw_text(command, trimmed);
+    check_text_length(&command)?;
+    Ok(Parsed::Command(command))
+}
+
+/// Free text is bounded so one line cannot bloat the record and the debrief.
+fn check_text_length(command: &Command) -> Result<(), CommandError> {
+    let (text, max, what) = match command {
+        Command::Update { text } | Command::Note { text } | Command::Diagnose { text } => (text, MAX_TEXT, "text"),
+        Command::Declare { title, .. } => (title, MAX_TITLE, "title"),
+        Command::Role { name, .. } => (name, MAX_TITLE, "name"),
+        _ => return Ok(()),
+    };
+    let len: usize = text.iter().map(|t| t.chars().count()).sum();
+    if len <= max {
+        return Ok(());
+    }
+    Err(CommandError {
+        word: command.name().to_string(),
+        kind: CommandErrorKind::Usage {
+            message: format!("the {what} has {len} characters; at most {max} are kept, so say it in fewer"),
+        },
+    })
 }
 
 fn usage_error(word: &str, err: clap::Error) -> Result<Parsed, CommandError> {
@@ -281,7 +309,7 @@ fn usage_error(word: &str, err: clap::Error) -> Result<Parsed, CommandError> {
             CommandErrorKind::Usage { message }
         }
     };
-    Err(CommandError { word: word.to_string(), kind })
+    Err(CommandError { word: shorten(word, 64), kind })
 }
 
 fn is_command(word: &str) -> bool {

@@ -2,6 +2,7 @@
 
 use super::command::{Command, CommandError, CommandErrorKind, Parsed, command_help, command_summaries, parse};
 use super::event::{DrillEvent, EndReason, EventKind, Role};
+use super::limits::{MAX_LINE, escape_controls, line_too_long, shorten};
 use super::observe::{self, LogsArgs, duration_arg};
 use super::text::{Doc, Line, Style, clock_label, offset_label};
 use crate::scenario::{Channel, Scenario, Severity, SimDuration};
@@ -112,9 +113,18 @@ impl Drill {
     }
 
     /// Handles one line typed by the volunteer; returns the range of events it produced.
+    ///
+    /// Control characters are escaped before anything else sees the line, so what is recorded, echoed and
+    /// written into the debrief is always printable; a line over [`MAX_LINE`] bytes is refused whole.
     pub fn respond(&mut self, line: &str) -> Range<usize> {
         let start = self.events.len();
         let now = self.now();
+        if line.len() > MAX_LINE {
+            let shown = escape_controls(&shorten(line, 60));
+            self.push(now, EventKind::Rejected { line: shown, error: line_too_long(line.len()) });
+            return start..self.events.len();
+        }
+        let line = &escape_controls(line);
         if self.is_over() {
             let error = CommandError { word: String::new(), kind: CommandErrorKind::Ended }.to_string();
             self.push(now, EventKind::Rejected { line: line.to_string(), error });
@@ -127,11 +137,9 @@ impl Drill {
                 self.push(now, EventKind::Command { line: line.trim().to_string(), name, target: None });
                 self.push(now, EventKind::Output { doc: text_doc(&text) });
             }
-            Err(err) => self.push(now, EventKind::Rejected { line: line.trim().to_string(), error: err.to_string() }),
+            Err(err) => self.push(now, EventKind::Rejected { line: rejected(line), error: err.to_string() }),
             Ok(Parsed::Command(command)) => match self.execute(&command) {
-                Err(err) => {
-                    self.push(now, EventKind::Rejected { line: line.trim().to_string(), error: err.to_string() })
-                }
+                Err(err) => self.push(now, EventKind::Rejected { line: rejected(line), error: err.to_string() }),
                 Ok(outcome) => self.apply(line.trim(), &command, outcome),
             },
         }
@@ -232,7 +240,10 @@ impl Drill {
 
     fn collect_sim_events(&mut self) {
         for event in self.sim.take_events() {
-            tracing::trace!(?event, "simulation event");
+            // State changes are hidden truth: diagnostics during play name only what the volunteer sees.
+            if !matches!(event, SimEvent::StateEntered { .. }) {
+                tracing::trace!(?event, "simulation event");
+            }
             let (t, kind) = match event {
                 SimEvent::StateEntered { t, track, state, phase } => {
                     (t, EventKind::StateEntered { track, state, phase })
@@ -327,6 +338,7 @@ impl Drill {
             Command::Runbook { name } => show(observe::runbook(&self.scenario, name.as_deref())?),
             Command::Inbox => show(observe::inbox(sim.page_time_of_day(), &self.record.inbox, None)),
             Command::Tickets => show(observe::inbox(sim.page_time_of_day(), &self.record.inbox, Some(Channel::Ticket))),
+            Command::Clear => show(Doc::new()),
             Command::Time => show(Doc::line(Line::plain(format!(
                 "It is {} ({}); the page came at {}.",
                 clock_label(sim.page_time_of_day(), sim.now()),
@@ -550,6 +562,11 @@ pub fn parse_severity(text: &str) -> Option<Severity> {
         "4" | "low" | "warning" => Some(Severity::Sev4),
         _ => None,
     }
+}
+
+/// A refused line as the record keeps it: short enough that refusals cannot bloat the debrief.
+fn rejected(line: &str) -> String {
+    shorten(line.trim(), 200)
 }
 
 fn text_doc(text: &str) -> Doc {

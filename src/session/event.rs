@@ -81,6 +81,8 @@ pub enum EndReason {
     Quit,
     /// Input ran out (script or pipe ended, or Ctrl-D).
     EndOfInput,
+    /// A signal stopped it (SIGTERM, SIGHUP when the terminal closed, Ctrl-C outside the prompt).
+    Signal,
 }
 
 /// What happened.

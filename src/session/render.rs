@@ -40,6 +40,7 @@ pub fn volunteer_view(event: &DrillEvent, page_time_of_day: i64) -> Option<Doc> 
                     EndReason::Resolved => "resolved",
                     EndReason::Quit => "quit",
                     EndReason::EndOfInput => "end of input",
+                    EndReason::Signal => "stopped by a signal",
                 }
             ),
         )),

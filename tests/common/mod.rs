@@ -50,7 +50,13 @@ impl TestEnvironment {
 
     /// Runs `wom` with `args`, feeding `stdin`, in the scratch directory.
     pub fn run(&self, args: &[&str], stdin: &str) -> CommandOutput {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_wom"))
+        self.run_with(args, stdin.as_bytes(), &[])
+    }
+
+    /// `wom` with `args` and the pinned environment plus `env`, all pipes, not yet started.
+    pub fn command(&self, args: &[&str], env: &[(&str, &str)]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_wom"));
+        command
             .args(args)
             .current_dir(self.dir.path())
             .env_clear()
@@ -58,12 +64,20 @@ impl TestEnvironment {
             .env("NO_COLOR", "1")
             // A pinned clock: the wheel's history dates and spin weights depend on it.
             .env("WOM_NOW", "2026-11-25T18:00:00Z")
+            .envs(env.iter().copied())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn wom");
-        child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("write stdin");
+            .stderr(Stdio::piped());
+        command
+    }
+
+    /// Runs `wom` with `args`, raw bytes on standard input and extra environment variables.
+    pub fn run_with(&self, args: &[&str], stdin: &[u8], env: &[(&str, &str)]) -> CommandOutput {
+        let mut child = self.command(args, env).spawn().expect("spawn wom");
+        let mut pipe = child.stdin.take().expect("stdin");
+        // wom may refuse input early (a bad scenario): a closed pipe is not the test's failure.
+        let _ = pipe.write_all(stdin);
+        drop(pipe);
         let out = child.wait_with_output().expect("wait for wom");
         CommandOutput {
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
