@@ -192,7 +192,7 @@ fn end_label(reason: crate::session::EndReason) -> &'static str {
     }
 }
 
-/// Writes `<id>-seed<seed>.md` and `.json` in `dir`, never overwriting an earlier debrief. The id is
+/// Writes `<id>-seed<seed>.md`, `.json` and `.html` in `dir`, never overwriting an earlier debrief. The id is
 /// validated at load; the name is still built only from characters safe in a file name.
 fn write_debrief(dir: &Path, drill: &Drill, written: &crate::session::Debrief) -> io::Result<PathBuf> {
     std::fs::create_dir_all(dir)?;
@@ -216,6 +216,7 @@ fn write_debrief(dir: &Path, drill: &Drill, written: &crate::session::Debrief) -
     };
     std::fs::write(&md, &written.markdown)?;
     std::fs::write(md.with_extension("json"), &written.json)?;
+    std::fs::write(md.with_extension("html"), &written.html)?;
     Ok(md)
 }
 

@@ -6,6 +6,7 @@ mod test_check_command;
 mod test_determinism;
 mod test_help;
 mod test_hidden_truth;
+mod test_html_debrief;
 mod test_no_input_loses_a_drill;
 mod test_play_command;
 mod test_pool_scenario;

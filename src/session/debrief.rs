@@ -16,6 +16,8 @@ pub struct Debrief {
     pub markdown: String,
     /// JSON for machines.
     pub json: String,
+    /// One self-contained HTML page with charts.
+    pub html: String,
     /// The score.
     pub score: Scorecard,
 }
@@ -91,7 +93,8 @@ pub fn debrief(drill: &Drill) -> Debrief {
         events: drill.events(),
     })
     .unwrap_or_default();
-    Debrief { markdown: md, json, score: card }
+    let html = super::html::debrief_html(drill, &card, &md);
+    Debrief { markdown: md, json, html, score: card }
 }
 
 fn write_truth(md: &mut String, drill: &Drill, facts: &Facts) {

@@ -6,6 +6,7 @@ mod complete;
 mod debrief;
 mod drill;
 mod event;
+mod html;
 mod limits;
 mod observe;
 mod render;
