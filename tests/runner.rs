@@ -12,6 +12,7 @@ mod test_play_command;
 mod test_pool_scenario;
 mod test_query;
 mod test_scenario_errors;
+mod test_scenario_limits;
 mod test_simulation;
 mod test_volunteer_commands;
 mod test_wheel_commands;

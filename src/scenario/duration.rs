@@ -108,17 +108,30 @@ impl<'de> Deserialize<'de> for SimDuration {
                 f.write_str("a duration such as \"90s\", \"5m\" or \"-1h30m\"")
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<SimDuration, E> {
-                SimDuration::parse(v).map_err(E::custom)
+                SimDuration::parse(v).map_err(E::custom).and_then(bounded)
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<SimDuration, E> {
-                Ok(SimDuration(v))
+                bounded(SimDuration(v))
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<SimDuration, E> {
-                i64::try_from(v).map(SimDuration).map_err(|_| E::custom("duration too large"))
+                i64::try_from(v).map_err(|_| E::custom("duration too large")).and_then(|v| bounded(SimDuration(v)))
             }
         }
         deserializer.deserialize_any(Visitor)
     }
+}
+
+/// The longest span a scenario may write anywhere (a year), so no arithmetic on durations can overflow;
+/// validation sets tighter limits where a value costs time or memory.
+pub const MAX_SCENARIO_DURATION: SimDuration = SimDuration(366 * 86_400);
+
+fn bounded<E: de::Error>(d: SimDuration) -> Result<SimDuration, E> {
+    if d.0.abs() > MAX_SCENARIO_DURATION.0 {
+        return Err(E::custom(format!(
+            "duration `{d}` is longer than {MAX_SCENARIO_DURATION}, the longest a scenario can use"
+        )));
+    }
+    Ok(d)
 }
 
 #[cfg(test)]

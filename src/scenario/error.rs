@@ -1,5 +1,6 @@
 //! Errors found while reading or validating a scenario file.
 
+use super::validate::shown;
 use std::fmt;
 
 /// A scenario problem: where it is and what is wrong.
@@ -34,8 +35,8 @@ pub enum ScenarioErrorKind {
     NoResolvedState { track: String },
     /// Services depend on each other in a circle.
     DependencyCycle { circle: Vec<String> },
-    /// A value outside what makes sense; `near` is text to point the position at.
-    Invalid { context: String, message: String, near: Option<String> },
+    /// A value outside what makes sense.
+    Invalid { context: String, message: String },
 }
 
 impl ScenarioError {
@@ -60,12 +61,12 @@ impl fmt::Display for ScenarioErrorKind {
         use ScenarioErrorKind::*;
         match self {
             Io { message } => write!(f, "cannot read scenario: {message}"),
-            Syntax { message } => write!(f, "{}", lowercase_first(message)),
+            Syntax { message } => write!(f, "{}", shown(&lowercase_first(message))),
             SchemaVersion { found, supported } => {
                 write!(f, "schema_version {found} is not supported; this build reads version {supported}")
             }
             UnknownReference { what, name, context, candidates } => {
-                write!(f, "unknown {what} `{name}` in {context}")?;
+                write!(f, "unknown {what} `{}` in {context}", shown(name))?;
                 if let Some(best) = super::closest(name, candidates) {
                     write!(f, "; did you mean `{best}`?")?;
                 }
@@ -75,23 +76,29 @@ impl fmt::Display for ScenarioErrorKind {
                 Ok(())
             }
             BadTarget { action, target, context, candidates } if candidates.is_empty() => {
-                write!(f, "action `{action}` takes no target, yet {context} names `{target}`")
+                write!(f, "action `{}` takes no target, yet {context} names `{}`", shown(action), shown(target))
             }
             BadTarget { action, target, context, candidates } => {
-                write!(f, "action `{action}` does not take target `{target}` in {context}")?;
+                write!(f, "action `{}` does not take target `{}` in {context}", shown(action), shown(target))?;
                 if let Some(best) = super::closest(target, candidates) {
                     write!(f, "; did you mean `{best}`?")?;
                 }
                 write!(f, " (its targets: {})", super::backticked(candidates))
             }
-            Duplicate { what, name } => write!(f, "duplicate {what} `{name}`"),
+            Duplicate { what, name } => write!(f, "duplicate {what} `{}`", shown(name)),
             UnreachableState { state, track } => {
-                write!(f, "state `{state}` in track `{track}` cannot be reached from the track's initial state")
+                write!(
+                    f,
+                    "state `{}` in track `{}` cannot be reached from the track's initial state",
+                    shown(state),
+                    shown(track)
+                )
             }
             NoResolvedState { track } => {
-                write!(f, "track `{track}` has no state with `phase: Resolved`, so the drill cannot end well")
+                write!(f, "track `{}` has no state with `phase: Resolved`, so the drill cannot end well", shown(track))
             }
             DependencyCycle { circle } => {
+                let circle: Vec<String> = circle.iter().map(|s| shown(s)).collect();
                 write!(f, "services depend on each other in a circle: {}", circle.join(" -> "))
             }
             Invalid { context, message, .. } => write!(f, "{context}: {message}"),

@@ -1,78 +1,59 @@
-//! Reading a scenario from RON text or a file.
+//! Reading a scenario from RON text or a file. Every error that has a place in the text gets its
+//! `line:col`: syntax errors from RON's own span, validation errors from the path of the offending value,
+//! bytes that are not UTF-8 from where they sit.
 
+use super::spans::{SpanIndex, line_col};
 use super::{Scenario, ScenarioError, ScenarioErrorKind, validate};
 use ron::extensions::Extensions;
 use std::path::Path;
+
+/// Largest scenario file read, in bytes.
+pub const MAX_FILE: u64 = 4 << 20;
 
 /// Parses and validates a scenario from text; `path` names it in errors.
 pub fn parse(text: &str, path: &str) -> Result<Scenario, ScenarioError> {
     let options = ron::Options::default().with_default_extension(Extensions::IMPLICIT_SOME);
     let scenario: Scenario = options.from_str(text).map_err(|err| ScenarioError {
         path: path.to_string(),
-        position: Some((err.span.start.line, err.span.start.col)),
+        position: Some((err.span.start.line.max(1), err.span.start.col.max(1))),
         kind: Box::new(ScenarioErrorKind::Syntax { message: err.code.to_string() }),
     })?;
-    validate::validate(&scenario).map_err(|kind| locate(text, path, kind))?;
+    validate::validate(&scenario).map_err(|found| {
+        let offset = SpanIndex::of(text).offset(&found.at);
+        ScenarioError { path: path.to_string(), position: Some(line_col(text, offset)), kind: Box::new(found.kind) }
+    })?;
     Ok(scenario)
 }
 
 /// Reads, parses and validates a scenario file.
 pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path)
-        .map_err(|err| ScenarioError::new(&shown, ScenarioErrorKind::Io { message: err.to_string() }))?;
-    parse(&text, &shown)
-}
-
-/// Points a validation error at the first place in the text where the offending name is written.
-fn locate(text: &str, path: &str, kind: ScenarioErrorKind) -> ScenarioError {
-    // Search from `anchor` (when there is one) for `needle`.
-    let (anchor, needle) = match &kind {
-        ScenarioErrorKind::UnknownReference { name, .. }
-        | ScenarioErrorKind::Duplicate { name, .. }
-        | ScenarioErrorKind::UnreachableState { state: name, .. } => (None, Some(format!("\"{name}\""))),
-        ScenarioErrorKind::NoResolvedState { track } => (None, Some(format!("\"{track}\""))),
-        ScenarioErrorKind::BadTarget { action, target, .. } => {
-            (None, Some(format!("action: \"{action}\", target: \"{target}\"")))
-        }
-        ScenarioErrorKind::SchemaVersion { .. } => (None, Some("schema_version".to_string())),
-        // The edge that closes the circle is written in the last service before the repeat.
-        ScenarioErrorKind::DependencyCycle { circle } if circle.len() >= 2 => {
-            (Some(format!("id: \"{}\"", circle[circle.len() - 2])), Some(format!("\"{}\"", circle[circle.len() - 1])))
-        }
-        ScenarioErrorKind::Invalid { near, .. } => (None, near.clone()),
-        _ => (None, None),
-    };
-    let from = anchor.and_then(|a| text.find(&a)).unwrap_or(0);
-    let offset = needle.and_then(|n| match &kind {
-        // The second occurrence is the duplicate.
-        ScenarioErrorKind::Duplicate { .. } => text.match_indices(&n).nth(1).map(|(i, _)| i),
-        // A valid name used in the wrong place: prefer where it is written in a field holding that kind of name.
-        ScenarioErrorKind::UnknownReference { what, .. } => fields_for(what)
-            .iter()
-            .filter_map(|field| text.find(&format!("{field}{n}")).map(|i| i + field.len()))
-            .min()
-            .or_else(|| text.find(&n)),
-        _ => text[from..].find(&n).map(|i| from + i),
-    });
-    let position = offset.map(|at| {
-        let before = &text[..at];
-        let line = before.matches('\n').count() + 1;
-        let col = before.rfind('\n').map_or(at, |nl| at - nl - 1) + 1;
-        (line, col)
-    });
-    ScenarioError { path: path.to_string(), position, kind: Box::new(kind) }
-}
-
-/// Fields a name of this kind is written in, most specific first.
-fn fields_for(what: &str) -> &'static [&'static str] {
-    match what {
-        "target" => &["target: "],
-        "state" => &["to: ", "initial: ", "Reached("],
-        "action" => &["action: "],
-        "metric" => &["metric: "],
-        "service" => &["on: ", "service: "],
-        "command" => &["command: "],
-        _ => &[],
+    let io = |message: String| ScenarioError::new(&shown, ScenarioErrorKind::Io { message });
+    let size = std::fs::metadata(path).map_err(|err| io(err.to_string()))?.len();
+    if size > MAX_FILE {
+        return Err(io(format!("the file has {size} bytes; a scenario is at most {MAX_FILE} bytes (4 MiB)")));
     }
+    let bytes = std::fs::read(path).map_err(|err| io(err.to_string()))?;
+    let text = decode(&bytes, &shown)?;
+    parse(text, &shown)
+}
+
+/// The file as UTF-8, or an error pointing at the first byte that is not.
+fn decode<'a>(bytes: &'a [u8], path: &str) -> Result<&'a str, ScenarioError> {
+    std::str::from_utf8(bytes).map_err(|err| {
+        let good = err.valid_up_to();
+        // The valid prefix is text, so its lines and columns count as they would in an editor.
+        let before = std::str::from_utf8(&bytes[..good]).unwrap_or("");
+        let (line, col) = line_col(before, good);
+        ScenarioError {
+            path: path.to_string(),
+            position: Some((line, col)),
+            kind: Box::new(ScenarioErrorKind::Syntax {
+                message: format!(
+                    "byte 0x{:02x} is not UTF-8 (a Latin-1 file?); save the scenario as UTF-8",
+                    bytes[good]
+                ),
+            }),
+        }
+    })
 }

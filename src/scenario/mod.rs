@@ -7,16 +7,21 @@ mod duration;
 mod error;
 mod load;
 mod model;
+mod spans;
 mod synthetic;
 mod validate;
 
 pub use builtin::{BUILTIN, DEFAULT_SCENARIO, builtin};
-pub use duration::SimDuration;
+pub use duration::{MAX_SCENARIO_DURATION, SimDuration};
 pub use error::{ScenarioError, ScenarioErrorKind};
-pub use load::{load_file, parse};
+pub use load::{MAX_FILE, load_file, parse};
 pub use model::*;
+pub use spans::{SpanIndex, ValuePath, line_col};
 pub use synthetic::{SyntheticShape, synthetic};
-pub use validate::{dependency_order, validate};
+pub use validate::{
+    Located, MAX_COST, MAX_HISTORY, MAX_LOG_RATE, MAX_NAME, MAX_TOTAL_LOG_RATE, MAX_VALUE, MAX_WINDOW,
+    dependency_order, validate,
+};
 
 /// Every volunteer command word; triggers and costs may only name these.
 pub const VOLUNTEER_COMMANDS: &[&str] = &[

@@ -1,29 +1,59 @@
-//! Cross-reference and shape checks on a parsed scenario.
+//! Cross-reference, shape and size checks on a parsed scenario. Every problem carries the path of the
+//! offending value, which the loader turns into `file:line:col`. The size limits keep what a scenario can
+//! make the simulation do (memory, start time, time per command) proportional to what a drill needs;
+//! docs/scenario-format.md lists them.
 
 use super::model::*;
-use super::{SCHEMA_VERSION, ScenarioErrorKind, VOLUNTEER_COMMANDS};
+use super::spans::ValuePath;
+use super::{SCHEMA_VERSION, ScenarioErrorKind, SimDuration, VOLUNTEER_COMMANDS};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-type Check = Result<(), ScenarioErrorKind>;
+/// A problem and the path of the value it is about.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Located {
+    /// Where in the file.
+    pub at: ValuePath,
+    /// What is wrong.
+    pub kind: ScenarioErrorKind,
+}
+
+type Check = Result<(), Located>;
 
 /// Longest history before the page (30 days of one-minute frames).
-const MAX_HISTORY: i64 = 30 * 86_400;
+pub const MAX_HISTORY: i64 = 30 * 86_400;
+/// Longest SLO or severity-tier window.
+pub const MAX_WINDOW: i64 = 90 * 86_400;
+/// Longest time one command or action may cost.
+pub const MAX_COST: i64 = 3600;
+/// Most log lines per minute from one background source or log symptom.
+pub const MAX_LOG_RATE: f64 = 600.0;
+/// Most log lines per minute from all background sources together.
+pub const MAX_TOTAL_LOG_RATE: f64 = 1200.0;
+/// Largest magnitude of a metric value (baselines, shifts, thresholds).
+pub const MAX_VALUE: f64 = 1e15;
+/// Longest id or name, in characters.
+pub const MAX_NAME: usize = 64;
 
-/// Checks every reference, id and reachability rule; returns the first problem.
+fn at(path: &ValuePath, kind: ScenarioErrorKind) -> Located {
+    Located { at: path.clone(), kind }
+}
+
+fn invalid(path: &ValuePath, context: impl Into<String>, message: impl Into<String>) -> Located {
+    at(path, ScenarioErrorKind::Invalid { context: context.into(), message: message.into() })
+}
+
+/// Checks every reference, id, reachability rule and size limit; returns the first problem.
 pub fn validate(s: &Scenario) -> Check {
+    let root = ValuePath::root();
     if s.schema_version != SCHEMA_VERSION {
-        return Err(ScenarioErrorKind::SchemaVersion { found: s.schema_version, supported: SCHEMA_VERSION });
+        return Err(at(
+            &root.field("schema_version"),
+            ScenarioErrorKind::SchemaVersion { found: s.schema_version, supported: SCHEMA_VERSION },
+        ));
     }
-    check_plain_name("meta.id", &s.meta.id)?;
+    check_plain_name(&root.field("meta").field("id"), &s.meta.id)?;
+    check_names(s)?;
     let names = Names::of(s);
-    unique("service", s.services.iter().map(|x| &x.id))?;
-    unique("track", s.tracks.iter().map(|x| &x.id))?;
-    unique("state", s.tracks.iter().flat_map(|t| &t.states).map(|x| &x.id))?;
-    unique("action", s.actions.iter().map(|x| &x.id))?;
-    unique("alert", s.alerts.iter().map(|x| &x.name))?;
-    unique("runbook", s.runbooks.iter().map(|x| &x.id))?;
-    unique("flag", s.flags.iter().map(|x| &x.id))?;
-    unique("evidence", s.rubric.evidence.iter().map(|x| &x.id))?;
     check_clock(s)?;
     check_services(s, &names)?;
     check_telemetry(s, &names)?;
@@ -31,9 +61,83 @@ pub fn validate(s: &Scenario) -> Check {
     check_actions(s, &names)?;
     check_rubric(s, &names)?;
     if s.walkthrough.is_empty() {
-        return Err(invalid("walkthrough", "a scenario needs a walkthrough that proves it can be solved"));
+        return Err(invalid(
+            &root.field("walkthrough"),
+            "walkthrough",
+            "a scenario needs a walkthrough that proves it can be solved",
+        ));
     }
     Ok(())
+}
+
+/// Every id, unique where it must be and typeable as one word.
+fn check_names(s: &Scenario) -> Check {
+    let root = ValuePath::root();
+    let each = |list: &str, field: &'static str| {
+        let base = root.field(list);
+        move |i: usize| base.index(i).field(field)
+    };
+    let services = each("services", "id");
+    unique("service", s.services.iter().enumerate().map(|(i, x)| (services(i), &x.id)))?;
+    let tracks = each("tracks", "id");
+    unique("track", s.tracks.iter().enumerate().map(|(i, x)| (tracks(i), &x.id)))?;
+    let track_list = root.field("tracks");
+    let states = s.tracks.iter().enumerate().flat_map(|(t, track)| {
+        let list = track_list.index(t).field("states");
+        track.states.iter().enumerate().map(move |(j, x)| (list.index(j).field("id"), &x.id))
+    });
+    unique("state", states)?;
+    let actions = each("actions", "id");
+    unique("action", s.actions.iter().enumerate().map(|(i, x)| (actions(i), &x.id)))?;
+    let alerts = each("alerts", "name");
+    unique("alert", s.alerts.iter().enumerate().map(|(i, x)| (alerts(i), &x.name)))?;
+    let runbooks = each("runbooks", "id");
+    unique("runbook", s.runbooks.iter().enumerate().map(|(i, x)| (runbooks(i), &x.id)))?;
+    let flags = each("flags", "id");
+    unique("flag", s.flags.iter().enumerate().map(|(i, x)| (flags(i), &x.id)))?;
+    let evidence = root.field("rubric").field("evidence");
+    unique("evidence", s.rubric.evidence.iter().enumerate().map(|(i, x)| (evidence.index(i).field("id"), &x.id)))?;
+    for (i, svc) in s.services.iter().enumerate() {
+        let metrics = root.field("services").index(i).field("metrics");
+        unique("metric", svc.metrics.iter().enumerate().map(|(j, m)| (metrics.index(j).field("name"), &m.name)))?;
+    }
+    Ok(())
+}
+
+/// Ids that name files are plain names: letters, digits, `-`, `_` and `.` (not first), at most 64.
+fn check_plain_name(path: &ValuePath, id: &str) -> Check {
+    let plain = !id.is_empty()
+        && id.len() <= MAX_NAME
+        && !id.starts_with('.')
+        && id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if plain {
+        return Ok(());
+    }
+    Err(invalid(
+        path,
+        "meta.id",
+        format!("`{}` is not a plain name; use 1 to 64 letters, digits, `-`, `_` or `.` (not first)", shown(id)),
+    ))
+}
+
+/// A name typed in commands: one word of printable characters.
+fn check_word(path: &ValuePath, what: &str, name: &str) -> Check {
+    let ok = !name.is_empty()
+        && name.chars().count() <= MAX_NAME
+        && !name.chars().any(|c| c.is_whitespace() || c.is_control());
+    if ok {
+        return Ok(());
+    }
+    Err(invalid(
+        path,
+        format!("{what} `{}`", shown(name)),
+        format!("a {what} name is one word of 1 to {MAX_NAME} printable characters"),
+    ))
+}
+
+/// A name as shown in a message: control characters escaped.
+pub fn shown(name: &str) -> String {
+    name.chars().flat_map(|c| if c.is_control() { c.escape_default().collect() } else { vec![c] }).collect()
 }
 
 /// Every name a reference can point at, sorted for stable messages.
@@ -69,240 +173,284 @@ impl Names {
         }
     }
 
-    fn service(&self, name: &str, context: impl Fn() -> String) -> Check {
-        known("service", name, &self.services, context)
+    fn service(&self, path: &ValuePath, name: &str, context: impl Fn() -> String) -> Check {
+        known(path, "service", name, &self.services, context)
     }
 
-    fn metric(&self, service: &str, metric: &str, context: impl Fn() -> String) -> Check {
-        self.service(service, &context)?;
+    /// A service and one of its metrics, written at `service_at` and `metric_at`.
+    fn metric(
+        &self,
+        (service_at, service): (&ValuePath, &str),
+        (metric_at, metric): (&ValuePath, &str),
+        context: impl Fn() -> String,
+    ) -> Check {
+        self.service(service_at, service, &context)?;
         let empty = Vec::new();
         let metrics = self.metrics.get(service).unwrap_or(&empty);
-        known("metric", metric, metrics, || format!("{} (service `{service}`)", context()))
+        known(metric_at, "metric", metric, metrics, || format!("{} (service `{}`)", context(), shown(service)))
     }
 }
 
-fn known(what: &'static str, name: &str, candidates: &[String], context: impl Fn() -> String) -> Check {
+fn known(
+    path: &ValuePath,
+    what: &'static str,
+    name: &str,
+    candidates: &[String],
+    context: impl Fn() -> String,
+) -> Check {
     if candidates.iter().any(|c| c == name) {
         return Ok(());
     }
-    Err(ScenarioErrorKind::UnknownReference {
-        what,
-        name: name.to_string(),
-        context: context(),
-        candidates: candidates.to_vec(),
-    })
-}
-
-fn invalid(context: impl Into<String>, message: impl Into<String>) -> ScenarioErrorKind {
-    ScenarioErrorKind::Invalid { context: context.into(), message: message.into(), near: None }
-}
-
-/// An invalid value, pointed at where `near` is written.
-fn invalid_near(context: impl Into<String>, message: impl Into<String>, near: String) -> ScenarioErrorKind {
-    ScenarioErrorKind::Invalid { context: context.into(), message: message.into(), near: Some(near) }
-}
-
-fn unique<'a>(what: &'static str, ids: impl Iterator<Item = &'a String>) -> Check {
-    let mut seen = BTreeSet::new();
-    for id in ids {
-        if !seen.insert(id) {
-            return Err(ScenarioErrorKind::Duplicate { what, name: id.clone() });
-        }
-    }
-    Ok(())
-}
-
-/// Ids that name files and commands are plain names: letters, digits, `-`, `_` and `.`, at most 64.
-fn check_plain_name(context: &str, id: &str) -> Check {
-    let plain = !id.is_empty()
-        && id.len() <= 64
-        && !id.starts_with('.')
-        && id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-    if plain {
-        return Ok(());
-    }
-    Err(invalid_near(
-        context,
-        format!(
-            "`{}` is not a plain name; use 1 to 64 letters, digits, `-`, `_` or `.` (not first)",
-            id.escape_debug()
-        ),
-        format!("\"{}\"", id.escape_default()),
+    Err(at(
+        path,
+        ScenarioErrorKind::UnknownReference {
+            what,
+            name: name.to_string(),
+            context: context(),
+            candidates: candidates.to_vec(),
+        },
     ))
 }
 
-fn check_clock(s: &Scenario) -> Check {
-    if s.clock.page_time_of_day().is_none() {
-        let text = &s.clock.page_time;
-        return Err(invalid_near(
-            "clock.page_time",
-            format!("`{text}` is not a time of day; expected `HH:MM`"),
-            format!("\"{text}\""),
-        ));
-    }
-    if s.clock.history.secs() < 0 || s.clock.history.secs() > MAX_HISTORY {
-        return Err(invalid_near(
-            "clock.history",
-            format!("history must lie between 0s and {}", super::SimDuration(MAX_HISTORY)),
-            "history:".to_string(),
-        ));
+/// The second definition of a name is the duplicate, and is pointed at.
+fn unique<'a>(what: &'static str, ids: impl Iterator<Item = (ValuePath, &'a String)>) -> Check {
+    let mut seen = BTreeSet::new();
+    for (path, id) in ids {
+        check_word(&path, what, id)?;
+        if !seen.insert(id) {
+            return Err(at(&path, ScenarioErrorKind::Duplicate { what, name: id.clone() }));
+        }
     }
     Ok(())
 }
 
+/// A finite number within `range`, or a message naming the range.
+fn number(path: &ValuePath, context: impl Into<String>, value: f64, range: (f64, f64), what: &str) -> Check {
+    if value.is_finite() && value >= range.0 && value <= range.1 {
+        return Ok(());
+    }
+    Err(invalid(path, context, format!("{what} {value} is outside {}..={}", range.0, range.1)))
+}
+
+/// A duration within `lo..=hi`.
+fn duration(path: &ValuePath, context: impl Into<String>, d: SimDuration, lo: i64, hi: i64) -> Check {
+    if (lo..=hi).contains(&d.secs()) {
+        return Ok(());
+    }
+    Err(invalid(path, context, format!("`{d}` must lie between {} and {}", SimDuration(lo), SimDuration(hi))))
+}
+
+fn check_clock(s: &Scenario) -> Check {
+    let clock = ValuePath::root().field("clock");
+    if s.clock.page_time_of_day().is_none() {
+        return Err(invalid(
+            &clock.field("page_time"),
+            "clock.page_time",
+            format!("`{}` is not a time of day; expected `HH:MM`", shown(&s.clock.page_time)),
+        ));
+    }
+    duration(&clock.field("history"), "clock.history", s.clock.history, 0, MAX_HISTORY)
+}
+
 fn check_services(s: &Scenario, names: &Names) -> Check {
-    for svc in &s.services {
-        unique("metric", svc.metrics.iter().map(|m| &m.name))?;
-        for dep in &svc.depends_on {
-            names.service(&dep.on, || format!("`depends_on` of service `{}`", svc.id))?;
+    let mut total_rate = 0.0;
+    for (i, svc) in s.services.iter().enumerate() {
+        let here = ValuePath::root().field("services").index(i);
+        for (k, dep) in svc.depends_on.iter().enumerate() {
+            let edge = here.field("depends_on").index(k);
+            names.service(&edge.field("on"), &dep.on, || format!("`depends_on` of service `{}`", shown(&svc.id)))?;
             if dep.on == svc.id {
-                return Err(invalid(format!("service `{}`", svc.id), "a service cannot depend on itself"));
-            }
-            if !(0.0..=1.0).contains(&dep.weight) {
-                return Err(invalid_near(
-                    format!("dependency `{}` -> `{}`", svc.id, dep.on),
-                    format!("weight {} is outside 0..=1", dep.weight),
-                    format!("weight: {}", dep.weight),
+                return Err(invalid(
+                    &edge.field("on"),
+                    format!("service `{}`", shown(&svc.id)),
+                    "a service cannot depend on itself",
                 ));
             }
+            let context = format!("dependency `{}` -> `{}`", shown(&svc.id), shown(&dep.on));
+            number(&edge.field("weight"), context, dep.weight, (0.0, 1.0), "weight")?;
         }
-        for m in &svc.metrics {
-            if m.noise < 0.0 || m.seasonality < 0.0 || !m.baseline.is_finite() {
+        for (j, m) in svc.metrics.iter().enumerate() {
+            let metric = here.field("metrics").index(j);
+            let context = || format!("metric `{}` of service `{}`", shown(&m.name), shown(&svc.id));
+            number(&metric.field("baseline"), context(), m.baseline, (-MAX_VALUE, MAX_VALUE), "baseline")?;
+            number(&metric.field("noise"), context(), m.noise, (0.0, 1.0), "noise")?;
+            number(&metric.field("seasonality"), context(), m.seasonality, (0.0, 1.0), "seasonality")?;
+        }
+        for (k, log) in svc.logs.iter().enumerate() {
+            let rate = here.field("logs").index(k).field("rate");
+            let context = format!("a log of service `{}`", shown(&svc.id));
+            number(&rate, context.clone(), log.rate, (0.0, MAX_LOG_RATE), "rate (lines per minute)")?;
+            total_rate += log.rate;
+            if total_rate > MAX_TOTAL_LOG_RATE {
                 return Err(invalid(
-                    format!("metric `{}` of service `{}`", m.name, svc.id),
-                    "baseline must be finite and noise and seasonality not negative",
+                    &rate,
+                    context,
+                    format!(
+                        "background logs of all services add up to more than {MAX_TOTAL_LOG_RATE} lines per minute"
+                    ),
                 ));
             }
         }
     }
-    dependency_order(s).map(|_| ())
+    dependency_edges(s).map(|_| ()).map_err(|(i, k, kind)| {
+        at(&ValuePath::root().field("services").index(i).field("depends_on").index(k).field("on"), kind)
+    })
 }
 
 /// Services ordered so that every dependency comes before its dependents.
 pub fn dependency_order(s: &Scenario) -> Result<Vec<usize>, ScenarioErrorKind> {
+    dependency_edges(s).map_err(|(_, _, kind)| kind)
+}
+
+/// The dependency order, or the circle with the edge that closes it (service index, `depends_on` index).
+fn dependency_edges(s: &Scenario) -> Result<Vec<usize>, (usize, usize, ScenarioErrorKind)> {
     let index: BTreeMap<&str, usize> = s.services.iter().enumerate().map(|(i, x)| (x.id.as_str(), i)).collect();
     let mut state = vec![0u8; s.services.len()]; // 0 new, 1 on the stack, 2 done
     let mut order = Vec::with_capacity(s.services.len());
-    let mut stack: Vec<usize> = Vec::new();
-    fn visit(
-        i: usize,
-        s: &Scenario,
-        index: &BTreeMap<&str, usize>,
-        state: &mut [u8],
-        order: &mut Vec<usize>,
-        stack: &mut Vec<usize>,
-    ) -> Check {
-        match state[i] {
-            2 => return Ok(()),
-            1 => {
-                let from = stack.iter().position(|&x| x == i).unwrap_or(0);
-                let mut circle: Vec<String> = stack[from..].iter().map(|&x| s.services[x].id.clone()).collect();
-                circle.push(s.services[i].id.clone());
-                return Err(ScenarioErrorKind::DependencyCycle { circle });
-            }
-            _ => {}
+    // An explicit stack of (service, next dependency to visit): deep chains cannot overflow the call stack.
+    for start in 0..s.services.len() {
+        if state[start] != 0 {
+            continue;
         }
-        state[i] = 1;
-        stack.push(i);
-        for dep in &s.services[i].depends_on {
-            if let Some(&j) = index.get(dep.on.as_str()) {
-                visit(j, s, index, state, order, stack)?;
+        let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
+        state[start] = 1;
+        while let Some(top) = stack.last_mut() {
+            let (i, edge) = *top;
+            let deps = &s.services[i].depends_on;
+            if edge == deps.len() {
+                state[i] = 2;
+                order.push(i);
+                stack.pop();
+                continue;
+            }
+            top.1 += 1;
+            let Some(&j) = index.get(deps[edge].on.as_str()) else { continue };
+            match state[j] {
+                0 => {
+                    state[j] = 1;
+                    stack.push((j, 0));
+                }
+                1 => {
+                    let from = stack.iter().position(|&(x, _)| x == j).unwrap_or(0);
+                    let mut circle: Vec<String> =
+                        stack[from..].iter().map(|&(x, _)| s.services[x].id.clone()).collect();
+                    circle.push(s.services[j].id.clone());
+                    return Err((i, edge, ScenarioErrorKind::DependencyCycle { circle }));
+                }
+                _ => {}
             }
         }
-        stack.pop();
-        state[i] = 2;
-        order.push(i);
-        Ok(())
-    }
-    for i in 0..s.services.len() {
-        visit(i, s, &index, &mut state, &mut order, &mut stack)?;
     }
     Ok(order)
 }
 
 fn check_telemetry(s: &Scenario, names: &Names) -> Check {
-    for c in &s.changes {
-        names.service(&c.service, || format!("change `{}`", c.summary))?;
+    let root = ValuePath::root();
+    for (i, c) in s.changes.iter().enumerate() {
+        names.service(&root.field("changes").index(i).field("service"), &c.service, || {
+            format!("change `{}`", shown(&c.summary))
+        })?;
     }
-    for f in &s.flags {
-        names.service(&f.service, || format!("flag `{}`", f.id))?;
+    for (i, f) in s.flags.iter().enumerate() {
+        names.service(&root.field("flags").index(i).field("service"), &f.service, || {
+            format!("flag `{}`", shown(&f.id))
+        })?;
     }
-    for a in &s.alerts {
-        names.metric(&a.service, &a.metric, || format!("alert `{}`", a.name))?;
-        if !a.threshold.is_finite() {
-            return Err(invalid_near(
-                format!("alert `{}`", a.name),
-                "threshold must be a finite number",
-                format!("\"{}\"", a.name),
-            ));
-        }
+    for (i, a) in s.alerts.iter().enumerate() {
+        let here = root.field("alerts").index(i);
+        let context = || format!("alert `{}`", shown(&a.name));
+        names.metric((&here.field("service"), &a.service), (&here.field("metric"), &a.metric), context)?;
+        number(&here.field("threshold"), context(), a.threshold, (-MAX_VALUE, MAX_VALUE), "threshold")?;
+        duration(&here.field("sustained"), context(), a.sustained, 0, MAX_WINDOW)?;
     }
-    for slo in &s.slos {
+    for (i, slo) in s.slos.iter().enumerate() {
+        let here = root.field("slos").index(i);
         let metric = match slo.kind {
             SloKind::Availability => "error_rate",
             SloKind::Latency(_) => "latency_p99",
         };
-        names.metric(&slo.service, metric, || format!("the SLO of `{}`, which reads `{metric}`", slo.service))?;
-        if !(slo.target > 0.0 && slo.target < 1.0) {
-            return Err(invalid(format!("SLO of `{}`", slo.service), "target must lie strictly between 0 and 1"));
+        let context = || format!("the SLO of `{}`, which reads `{metric}`", shown(&slo.service));
+        names.metric((&here.field("service"), &slo.service), (&here.field("service"), metric), context)?;
+        if let SloKind::Latency(ms) = slo.kind {
+            number(&here.field("kind").index(0), context(), ms, (0.0, MAX_VALUE), "latency threshold")?;
         }
+        if !(slo.target > 0.0 && slo.target < 1.0) {
+            return Err(invalid(&here.field("target"), context(), "target must lie strictly between 0 and 1"));
+        }
+        duration(&here.field("window"), context(), slo.window, 60, MAX_WINDOW)?;
     }
     if let SeverityPolicy::Custom(tiers) = &s.severity_policy {
+        let list = root.field("severity_policy").index(0);
         if tiers.is_empty() {
-            return Err(invalid("severity_policy", "a custom policy needs at least one tier"));
+            return Err(invalid(&list, "severity_policy", "a custom policy needs at least one tier"));
         }
-        for t in tiers {
-            let at = format!("severity tier `{}`", t.name);
-            let near = format!("\"{}\"", t.name);
-            if t.window.secs() < 60 || t.short_window.is_some_and(|s| s.secs() < 60 || s > t.window) {
-                let message = "windows must be at least 1m, and a short window no longer than the window";
-                return Err(invalid_near(at, message, near));
+        for (k, t) in tiers.iter().enumerate() {
+            let here = list.index(k);
+            let context = || format!("severity tier `{}`", shown(&t.name));
+            duration(&here.field("window"), context(), t.window, 60, MAX_WINDOW)?;
+            if let Some(short) = t.short_window {
+                duration(&here.field("short_window"), context(), short, 60, t.window.secs())?;
             }
             if !(t.budget > 0.0 && t.budget <= 1.0) {
-                return Err(invalid_near(at, "budget must lie in (0, 1]", near));
+                return Err(invalid(&here.field("budget"), context(), "budget must lie in (0, 1]"));
             }
         }
     }
-    for m in &s.messages {
-        check_trigger(&m.when, names, &format!("message from `{}`", m.from))?;
+    for (i, m) in s.messages.iter().enumerate() {
+        let when = root.field("messages").index(i).field("when");
+        check_trigger(&when, &m.when, names, &format!("message from `{}`", shown(&m.from)))?;
     }
     Ok(())
 }
 
 fn check_tracks(s: &Scenario, names: &Names) -> Check {
+    let root = ValuePath::root();
     let Some(main) = s.tracks.first() else {
-        return Err(invalid("tracks", "a scenario needs at least one track"));
+        return Err(invalid(&root.field("tracks"), "tracks", "a scenario needs at least one track"));
     };
-    for track in &s.tracks {
+    for (t, track) in s.tracks.iter().enumerate() {
+        let here = root.field("tracks").index(t);
         let own: Vec<String> = track.states.iter().map(|x| x.id.clone()).collect();
-        known("state", &track.initial, &own, || format!("`initial` of track `{}`", track.id))?;
-        for st in &track.states {
-            let at = format!("state `{}`", st.id);
-            for sym in &st.symptoms {
-                match sym {
-                    Symptom::Metric { service, metric, .. } => names.metric(service, metric, || at.clone())?,
-                    Symptom::Logs { service, .. } => names.service(service, || at.clone())?,
+        known(&here.field("initial"), "state", &track.initial, &own, || {
+            format!("`initial` of track `{}`", shown(&track.id))
+        })?;
+        for (j, st) in track.states.iter().enumerate() {
+            let state = here.field("states").index(j);
+            let context = format!("state `{}`", shown(&st.id));
+            for (k, sym) in st.symptoms.iter().enumerate() {
+                check_symptom(&state.field("symptoms").index(k), sym, names, &context)?;
+            }
+            for (list, effects) in [("on_enter", &st.on_enter), ("on_exit", &st.on_exit)] {
+                for (k, eff) in effects.iter().enumerate() {
+                    check_effect(&state.field(list).index(k), eff, names, &context)?;
                 }
             }
-            for eff in st.on_enter.iter().chain(&st.on_exit) {
-                check_effect(eff, names, &at)?;
-            }
-            for tr in &st.transitions {
-                known("state", &tr.to, &own, || format!("a transition of {at} (same track `{}`)", track.id))?;
-                check_trigger(&tr.when, names, &at)?;
+            for (k, tr) in st.transitions.iter().enumerate() {
+                let transition = state.field("transitions").index(k);
+                known(&transition.field("to"), "state", &tr.to, &own, || {
+                    format!("a transition of {context} (same track `{}`)", shown(&track.id))
+                })?;
+                check_trigger(&transition.field("when"), &tr.when, names, &context)?;
             }
         }
-        if let Some(state) = unreachable(track).into_iter().next() {
-            return Err(ScenarioErrorKind::UnreachableState { state, track: track.id.clone() });
+        if let Some(j) = unreachable(track).into_iter().next() {
+            return Err(at(
+                &here.field("states").index(j).field("id"),
+                ScenarioErrorKind::UnreachableState { state: track.states[j].id.clone(), track: track.id.clone() },
+            ));
         }
     }
     if !main.states.iter().any(|x| x.phase == Phase::Resolved) {
-        return Err(ScenarioErrorKind::NoResolvedState { track: main.id.clone() });
+        return Err(at(
+            &root.field("tracks").index(0).field("states"),
+            ScenarioErrorKind::NoResolvedState { track: main.id.clone() },
+        ));
     }
     Ok(())
 }
 
-fn unreachable(track: &Track) -> Vec<String> {
+/// Indexes of the states no transition reaches from the initial state.
+fn unreachable(track: &Track) -> Vec<usize> {
     let mut seen = BTreeSet::from([track.initial.as_str()]);
     let mut queue = VecDeque::from([track.initial.as_str()]);
     while let Some(id) = queue.pop_front() {
@@ -315,91 +463,133 @@ fn unreachable(track: &Track) -> Vec<String> {
             }
         }
     }
-    track.states.iter().filter(|x| !seen.contains(x.id.as_str())).map(|x| x.id.clone()).collect()
+    (0..track.states.len()).filter(|&j| !seen.contains(track.states[j].id.as_str())).collect()
 }
 
-fn check_effect(eff: &Effect, names: &Names, at: &str) -> Check {
+fn check_symptom(path: &ValuePath, sym: &Symptom, names: &Names, context: &str) -> Check {
+    match sym {
+        Symptom::Metric { service, metric, shift, ramp, delay } => {
+            names.metric((&path.field("service"), service), (&path.field("metric"), metric), || context.to_string())?;
+            let (Shift::Set(v) | Shift::Scale(v) | Shift::Add(v)) = *shift;
+            number(&path.field("shift").index(0), context, v, (-MAX_VALUE, MAX_VALUE), "shift")?;
+            duration(&path.field("ramp"), context, *ramp, 0, MAX_WINDOW)?;
+            duration(&path.field("delay"), context, *delay, 0, MAX_WINDOW)
+        }
+        Symptom::Logs { service, rate, .. } => {
+            names.service(&path.field("service"), service, || context.to_string())?;
+            number(&path.field("rate"), context, *rate, (0.0, MAX_LOG_RATE), "rate (lines per minute)")
+        }
+    }
+}
+
+fn check_effect(path: &ValuePath, eff: &Effect, names: &Names, context: &str) -> Check {
     match eff {
         Effect::Log { service, .. }
         | Effect::Change { service, .. }
         | Effect::Version { service, .. }
-        | Effect::SetConfig { service, .. } => names.service(service, || at.to_string()),
-        Effect::SetFlag { flag, .. } => known("flag", flag, &names.flags, || at.to_string()),
+        | Effect::SetConfig { service, .. } => names.service(&path.field("service"), service, || context.to_string()),
+        Effect::SetFlag { flag, .. } => known(&path.field("flag"), "flag", flag, &names.flags, || context.to_string()),
     }
 }
 
-fn check_trigger(t: &Trigger, names: &Names, at: &str) -> Check {
+fn check_trigger(path: &ValuePath, t: &Trigger, names: &Names, context: &str) -> Check {
+    let of = || format!("a trigger of {context}");
     match t {
         Trigger::At(_) | Trigger::After(_) | Trigger::Gm(_) => Ok(()),
         Trigger::Action { action, target } => {
-            known("action", action, &names.actions, || format!("a trigger of {at}"))?;
-            check_action_target(action, target.as_deref(), names, &format!("a trigger of {at}"))
+            known(&path.field("action"), "action", action, &names.actions, of)?;
+            check_action_target(&path.field("target"), action, target.as_deref(), names, &of())
         }
-        Trigger::Command { command, .. } => known("command", command, &names.commands, || format!("a trigger of {at}")),
-        Trigger::Metric { service, metric, value, .. } => {
-            names.metric(service, metric, || format!("a trigger of {at}"))?;
-            if !value.is_finite() {
-                return Err(invalid(format!("a `Metric` trigger of {at}"), "value must be a finite number"));
-            }
-            Ok(())
+        Trigger::Command { command, .. } => known(&path.field("command"), "command", command, &names.commands, of),
+        Trigger::Metric { service, metric, value, sustained, .. } => {
+            names.metric((&path.field("service"), service), (&path.field("metric"), metric), of)?;
+            let context = format!("a `Metric` trigger of {context}");
+            number(&path.field("value"), context.clone(), *value, (-MAX_VALUE, MAX_VALUE), "value")?;
+            duration(&path.field("sustained"), context, *sustained, 0, MAX_WINDOW)
         }
-        Trigger::Reached(state) => known("state", state, &names.states, || format!("a `Reached` trigger of {at}")),
-        Trigger::All(inner) | Trigger::Any(inner) => inner.iter().try_for_each(|t| check_trigger(t, names, at)),
-        Trigger::Not(inner) => check_trigger(inner, names, at),
+        Trigger::Reached(state) => {
+            known(&path.index(0), "state", state, &names.states, || format!("a `Reached` trigger of {context}"))
+        }
+        Trigger::All(inner) | Trigger::Any(inner) => {
+            inner.iter().enumerate().try_for_each(|(k, t)| check_trigger(&path.index(0).index(k), t, names, context))
+        }
+        Trigger::Not(inner) => check_trigger(&path.index(0), inner, names, context),
     }
 }
 
 /// A target named with an action must be one the action accepts, or the trigger could never match.
-fn check_action_target(action: &str, target: Option<&str>, names: &Names, context: &str) -> Check {
+fn check_action_target(path: &ValuePath, action: &str, target: Option<&str>, names: &Names, context: &str) -> Check {
     let Some(target) = target else { return Ok(()) };
     let accepted = names.action_targets.get(action).cloned().unwrap_or_default();
     if accepted.iter().any(|t| t == target) {
         return Ok(());
     }
-    Err(ScenarioErrorKind::BadTarget {
-        action: action.to_string(),
-        target: target.to_string(),
-        context: context.to_string(),
-        candidates: accepted,
-    })
-}
-
-fn check_target(target: &str, names: &Names, context: &str) -> Check {
-    let mut candidates: Vec<String> = names.services.iter().chain(&names.flags).cloned().collect();
-    candidates.sort();
-    known("target", target, &candidates, || context.to_string())
+    Err(at(
+        path,
+        ScenarioErrorKind::BadTarget {
+            action: action.to_string(),
+            target: target.to_string(),
+            context: context.to_string(),
+            candidates: accepted,
+        },
+    ))
 }
 
 fn check_actions(s: &Scenario, names: &Names) -> Check {
-    for a in &s.actions {
-        for target in &a.targets {
-            check_target(target, names, &format!("targets of action `{}`", a.id))?;
+    let root = ValuePath::root();
+    let mut candidates: Vec<String> = names.services.iter().chain(&names.flags).cloned().collect();
+    candidates.sort();
+    for (i, a) in s.actions.iter().enumerate() {
+        let here = root.field("actions").index(i);
+        let context = || format!("targets of action `{}`", shown(&a.id));
+        for (k, target) in a.targets.iter().enumerate() {
+            known(&here.field("targets").index(k), "target", target, &candidates, context)?;
+        }
+        if let Some(cost) = a.cost {
+            duration(&here.field("cost"), format!("action `{}`", shown(&a.id)), cost, 0, MAX_COST)?;
         }
     }
-    for command in s.costs.keys() {
-        known("command", command, &names.commands, || "`costs`".to_string())?;
+    let costs = root.field("costs");
+    for (command, cost) in &s.costs {
+        known(&costs.key(command), "command", command, &names.commands, || "`costs`".to_string())?;
         if ["clear", "help", "quit", "resolve", "time", "wait"].contains(&command.as_str()) {
             let why = if command == "wait" { "takes the time it is given" } else { "takes no time" };
-            return Err(invalid_near(
-                "`costs`",
-                format!("`{command}` {why}; it cannot have a cost"),
-                format!("\"{command}\""),
-            ));
+            return Err(invalid(&costs.key(command), "`costs`", format!("`{command}` {why}; it cannot have a cost")));
         }
+        duration(&costs.value(command), format!("the cost of `{command}`"), *cost, 0, MAX_COST)?;
     }
     Ok(())
 }
 
 fn check_rubric(s: &Scenario, names: &Names) -> Check {
-    for h in &s.rubric.harmful {
-        known("action", &h.action, &names.actions, || "`rubric.harmful`".to_string())?;
-        check_action_target(&h.action, h.target.as_deref(), names, "`rubric.harmful`")?;
+    let root = ValuePath::root();
+    let rubric = root.field("rubric");
+    for (i, h) in s.rubric.harmful.iter().enumerate() {
+        let here = rubric.field("harmful").index(i);
+        known(&here.field("action"), "action", &h.action, &names.actions, || "`rubric.harmful`".to_string())?;
+        check_action_target(&here.field("target"), &h.action, h.target.as_deref(), names, "`rubric.harmful`")?;
     }
-    if s.root_cause.keywords.is_empty() || s.root_cause.keywords.iter().any(|group| group.is_empty()) {
-        return Err(invalid("root_cause.keywords", "give at least one group, each with at least one word"));
+    let keywords = root.field("root_cause").field("keywords");
+    if s.root_cause.keywords.is_empty() {
+        return Err(invalid(&keywords, "root_cause.keywords", "give at least one group, each with at least one word"));
     }
-    if let Some(e) = s.rubric.evidence.iter().find(|e| e.seen.trim().is_empty()) {
-        return Err(invalid_near(format!("evidence `{}`", e.id), "`seen` cannot be empty", format!("\"{}\"", e.id)));
+    for (k, group) in s.root_cause.keywords.iter().enumerate() {
+        if group.is_empty() || group.iter().any(|w| w.trim().is_empty()) {
+            return Err(invalid(
+                &keywords.index(k),
+                "root_cause.keywords",
+                "each group needs at least one word, and no word can be empty",
+            ));
+        }
     }
-    Ok(())
+    for (i, e) in s.rubric.evidence.iter().enumerate() {
+        if e.seen.trim().is_empty() {
+            let seen = rubric.field("evidence").index(i).field("seen");
+            return Err(invalid(&seen, format!("evidence `{}`", shown(&e.id)), "`seen` cannot be empty"));
+        }
+    }
+    for (name, goal) in [("declare", &s.rubric.declare), ("mitigate", &s.rubric.mitigate)] {
+        duration(&rubric.field(name).field("within"), format!("rubric.{name}"), goal.within, 0, MAX_WINDOW)?;
+    }
+    duration(&rubric.field("updates").field("every"), "rubric.updates", s.rubric.updates.every, 60, MAX_WINDOW)
 }

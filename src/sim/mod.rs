@@ -18,6 +18,7 @@ pub use history::History;
 pub use incident::{Input, Inventory, RecordedChange};
 pub use logs::{LogFilter, LogLine, LogStore};
 pub use slo::{DISPLAY_WINDOWS, SloBook, SloRun, Tier, policy_tiers, window_label};
+pub use systems::LOG_HISTORY;
 
 use crate::promql::{Evaluator, QueryError, QueryValue, SeriesLabels};
 use crate::scenario::{AlertSeverity, Channel, Phase, Scenario, dependency_order};

@@ -233,6 +233,10 @@ pub fn record_history(clock: Res<SimClock>, frame: Res<Frame>, mut history: ResM
     history.push(clock.tick, &frame.0);
 }
 
+/// How far before the page log lines are made: a long metric history (up to 30 days) must not cost start
+/// time for lines nobody can page back to.
+pub const LOG_HISTORY: i64 = 6 * 3600;
+
 /// Writes this tick's log lines: background traffic, state symptoms and one-shot effects, in time order.
 pub fn emit_logs(
     clock: Res<SimClock>,
@@ -259,12 +263,14 @@ pub fn emit_logs(
                 pending.0.push((t, service, level, text));
             }
         };
-    for (index, logs, vitals) in &sources {
+    // One-shot effect lines (the deploy that started it all) are kept whenever they happened.
+    let generate = clock.tick >= -LOG_HISTORY;
+    for (index, logs, vitals) in sources.iter().filter(|_| generate) {
         for source in &logs.0 {
             emit(index.0, source.level, &source.template, source.rate, p50(Some(vitals)), rng);
         }
     }
-    for sym in &active.logs {
+    for sym in active.logs.iter().filter(|_| generate) {
         let ms = sym.p50.map_or(20.0, |s| frame.0[s as usize]);
         emit(sym.service, sym.level, &sym.template, sym.rate, ms, rng);
     }
