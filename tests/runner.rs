@@ -10,6 +10,7 @@ mod test_html_debrief;
 mod test_no_input_loses_a_drill;
 mod test_play_command;
 mod test_pool_scenario;
+mod test_promql_suite;
 mod test_query;
 mod test_scenario_errors;
 mod test_scenario_limits;

@@ -31,8 +31,10 @@ fn sim() -> Sim {
 
 /// `label=value,…  value` lines, or `scalar value`.
 fn run(sim: &Sim, q: &str) -> Vec<String> {
-    match sim.query(q).unwrap_or_else(|e| panic!("{q}: {e}")) {
+    match sim.query(q).unwrap_or_else(|e| panic!("{q}: {e}")).value {
         QueryValue::Scalar(v) => vec![format!("scalar {v}")],
+        QueryValue::String(s) => vec![format!("string {s}")],
+        QueryValue::Matrix(series) => series.into_iter().map(|s| format!("{:?} {:?}", s.labels, s.points)).collect(),
         QueryValue::Vector(samples) => samples
             .into_iter()
             .map(|s| {
@@ -102,12 +104,13 @@ fn range_functions_and_offset() {
         run(&sim, r#"avg_over_time(error_rate{service="a"}[11m])"#),
         [format!("kind=service,service=a {}", ((10.0 * 0.5 + 0.01) / 11.0 * 1e6_f64).round() / 1e6)]
     );
-    assert_eq!(run(&sim, r#"delta(error_rate{service="a"}[11m])"#), ["kind=service,service=a 0.49"]);
+    // Prometheus extrapolates: 11 samples span 10 of the window's 11 minutes, so the change scales by 1.1.
+    assert_eq!(run(&sim, r#"delta(error_rate{service="a"}[11m])"#), ["kind=service,service=a 0.539"]);
     assert_eq!(run(&sim, r#"error_rate{service="a"} offset 15m"#), ["__name__=error_rate,kind=service,service=a 0.01"]);
     sim.input(Input::Gm("stop".into()));
     sim.advance(120);
-    // A drop counts as a counter reset: increase adds the rise, then the value after the reset.
-    assert_eq!(run(&sim, r#"increase(error_rate{service="a"}[15m])"#), ["kind=service,service=a 0.5"]);
+    // A drop counts as a counter reset: one reset in the window.
+    assert_eq!(run(&sim, r#"resets(error_rate{service="a"}[15m])"#), ["kind=service,service=a 1"]);
     assert_eq!(run(&sim, "count_over_time(requests[5m])"), ["kind=service,service=a 5", "kind=database,service=b 5"]);
     assert!(run(&sim, "max_over_time(requests[5m] offset 3h)").is_empty(), "a window before the history is empty");
 }
@@ -116,14 +119,23 @@ fn range_functions_and_offset() {
 fn errors_are_clear() {
     let sim = sim();
     let e = |q: &str| sim.query(q).unwrap_err().to_string();
-    assert_eq!(e("error_rte"), "no metric `error_rte`; did you mean `error_rate`?");
     assert!(e("rate(requests)").contains("expected type matrix"), "{}", e("rate(requests)"));
     assert!(
-        e("label_replace(requests, \"a\", \"b\", \"c\", \"d\")")
-            .starts_with("function `label_replace` is not supported")
+        e("double_exponential_smoothing(requests[5m], 0.5, 0.5)")
+            .starts_with("function `double_exponential_smoothing` is not supported; supported: abs, absent,")
     );
-    assert!(e("requests * on (service) group_left error_rate").contains("group_left"));
     assert!(e("sum(").starts_with("cannot parse"));
+    // Two `error_rate` series per `kind="service"` on the right: the "one" side must be unique.
+    assert!(e("requests * on (kind) group_left error_rate").starts_with("found duplicate series for the match group"));
+}
+
+/// An unknown metric is an empty result, as in Prometheus, with a did-you-mean beside it.
+#[test]
+fn unknown_metric_is_empty_with_a_hint() {
+    let sim = sim();
+    let answer = sim.query("sum(error_rte)").expect("evaluates");
+    assert_eq!(answer.value, QueryValue::Vector(Vec::new()));
+    assert_eq!(answer.notes, ["no metric `error_rte`; did you mean `error_rate`?"]);
 }
 
 /// Inputs that overflowed the stack before the depth bound: each gets one line naming the limit.

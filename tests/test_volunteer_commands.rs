@@ -76,9 +76,8 @@ fn bad_input_gets_one_line_and_the_prompt_back() {
         "slo nosuch",
         "query",
         "query rate(requests[5m]",
-        "query sum(errror_rate)",
-        "query histogram_quantile(0.9, latency_p99)",
-        "query error_rate[5m]",
+        "query rate(requests)",
+        "query error_rate + on () error_rate",
         "logs auth --regex \"(unclosed\"",
         "mitigate disable-flag",
         "logs auth --grep \"unbalanced",
@@ -91,6 +90,19 @@ fn bad_input_gets_one_line_and_the_prompt_back() {
     // Refused commands cost no time: every prompt still shows the page time.
     assert_eq!(out.stdout.matches("14:05:00 wom> ").count(), bad.len(), "{out}");
     insta::assert_snapshot!("bad_input_errors", errors.join("\n"));
+}
+
+/// Prometheus answers an unknown metric with an empty result, not an error; wom adds a did-you-mean, and
+/// shows a bare range selector's samples.
+#[test]
+fn queries_that_prometheus_answers_are_answered() {
+    let env = TestEnvironment::new();
+    let out = env.play(2, &["query sum(errror_rate)", "query error_rate{service=\"auth\"}[3m]"]);
+    assert_eq!(out.status, 0, "{out}");
+    assert!(out.stdout.contains("no series\nno metric `errror_rate`; did you mean `error_rate`?"), "{out}");
+    let samples =
+        out.stdout.lines().find(|l| l.starts_with("error_rate{kind=\"service\",service=\"auth\"}")).unwrap_or("");
+    assert_eq!(samples.matches(" @").count(), 3, "{out}");
 }
 
 #[test]

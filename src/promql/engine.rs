@@ -1,584 +1,476 @@
-//! The evaluator: PromQL-style instant queries over the simulated history, parsed by `promql-parser`.
-//!
-//! Every series is a gauge named after its metric with labels `service` and `kind`
-//! (`error_rate{service="auth",kind="service"}`). Queries are evaluated at the newest tick. Range
-//! functions read the history in time-major order, one pass over the frames for all selected series, and
-//! rows keep a series id instead of label strings until labels are needed, so a query over every series
-//! allocates per group, not per series.
+//! The evaluator. As in Prometheus, every query is a range query: an instant query is one step. Each node
+//! evaluates to a value per step ([`Value`]); vector operators run step by step through
+//! [`Evaluator::step_eval`], range functions slide a window over each series' samples.
 
 use super::error::{QueryError, QueryErrorKind};
-use super::functions::{self, FunctionKind};
-use crate::sim::History;
-use promql_parser::label::Matchers;
-use promql_parser::parser::{Expr, LabelModifier, VectorSelector};
-use std::cell::Cell;
-use std::collections::{BTreeMap, BTreeSet};
+use super::storage::Storage;
+use super::value::{Answer, Labels, QueryValue, Sample, Series, is_stale};
+use promql_parser::parser::{AtModifier, Expr, MatrixSelector, Offset, SubqueryExpr, VectorSelector};
+use std::collections::HashMap;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// The labels of one simulated series.
+/// How far back an instant selector looks for the newest sample (Prometheus's default, 5 minutes).
+pub const LOOKBACK_MS: i64 = 5 * 60 * 1000;
+
+/// Step of a subquery written without one (`x[1h:]`), as Prometheus's default evaluation interval.
+pub const SUBQUERY_STEP_MS: i64 = 60 * 1000;
+
+/// Series fetched from storage at a time, so memory stays bounded on wide selections.
+const BLOCK: usize = 2048;
+
+/// One series' points over the steps of an evaluation.
 #[derive(Clone, Debug)]
-pub struct SeriesLabels {
-    /// Metric name.
-    pub metric: String,
-    /// Service id.
-    pub service: String,
-    /// Service kind, lowercase.
-    pub kind: String,
+pub(super) struct StepSeries {
+    pub labels: Labels,
+    pub points: Vec<(i64, f64)>,
 }
 
-/// A result sample: sorted labels and a value.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Sample {
-    /// Label pairs sorted by name; `__name__` first when present.
-    pub labels: Vec<(String, String)>,
-    /// Value.
-    pub value: f64,
+/// A node's value over all steps.
+#[derive(Debug)]
+pub(super) enum Value {
+    /// One number per step.
+    Scalar(Vec<f64>),
+    /// An instant vector at each step.
+    Vector(Vec<StepSeries>),
+    /// A range vector (only at the top of an instant query): raw samples in the window.
+    Matrix(Vec<StepSeries>),
+    /// A string literal.
+    String(String),
 }
 
-/// What a query evaluates to.
-#[derive(Clone, Debug, PartialEq)]
-pub enum QueryValue {
-    /// A number.
+/// One argument of a vector operator at one step.
+pub(super) enum StepArg<'a> {
     Scalar(f64),
-    /// One value per series.
-    Vector(Vec<Sample>),
+    Vector(Vec<(&'a Labels, f64)>),
+    String(&'a str),
 }
 
-fn err<T>(message: impl Into<String>) -> Result<T, QueryError> {
-    Err(QueryError::invalid(message))
+/// Output of an operator at one step.
+pub(super) type StepOut = Vec<(Labels, f64)>;
+
+/// Evaluates instant query `text` at `t` (milliseconds).
+pub fn instant_query(store: &dyn Storage, text: &str, t: i64) -> Result<Answer, QueryError> {
+    let expr = super::parse(text)?;
+    let mut ev = Evaluator::new(store, t, t, 1);
+    let value = ev.eval(&expr)?;
+    let value = match value {
+        Value::Scalar(v) => QueryValue::Scalar(v[0]),
+        Value::String(s) => QueryValue::String(s),
+        Value::Vector(series) => QueryValue::Vector(
+            series
+                .into_iter()
+                .filter_map(|s| s.points.first().map(|&(t, value)| Sample { labels: s.labels.to_strings(), t, value }))
+                .collect(),
+        ),
+        Value::Matrix(series) => QueryValue::Matrix(public_series(series)),
+    };
+    Ok(Answer { value, notes: ev.notes })
 }
 
-/// Labels of a row while a query is evaluated.
-#[derive(Clone, Debug)]
-enum Labels {
-    /// A simulated series' labels, with or without `__name__`.
-    Series { id: usize, name: bool },
-    /// Labels built by an aggregation.
-    Set(Vec<(String, String)>),
-}
-
-#[derive(Clone, Debug)]
-struct Row {
-    labels: Labels,
-    value: f64,
-}
-
-enum Value {
-    Scalar(f64),
-    Vector(Vec<Row>),
-}
-
-/// A label signature borrowed from the evaluator or the rows.
-type Key<'k> = Vec<(&'k str, &'k str)>;
-
-/// Evaluates queries against a history and its series labels.
-pub struct Evaluator<'a> {
-    history: &'a History,
-    series: &'a [SeriesLabels],
-    by_metric: BTreeMap<&'a str, Vec<usize>>,
-    /// Levels of `eval` currently on the stack.
-    depth: Cell<usize>,
-}
-
-impl<'a> Evaluator<'a> {
-    /// An evaluator over `history`, whose frame columns are labelled by `series`.
-    pub fn new(history: &'a History, series: &'a [SeriesLabels]) -> Evaluator<'a> {
-        let mut by_metric: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-        for (i, s) in series.iter().enumerate() {
-            by_metric.entry(s.metric.as_str()).or_default().push(i);
+/// Evaluates `text` at every `step` milliseconds from `start` to `end`.
+pub fn range_query(store: &dyn Storage, text: &str, start: i64, end: i64, step: i64) -> Result<Answer, QueryError> {
+    if step <= 0 {
+        return Err(QueryError::invalid("the step of a range query must be positive"));
+    }
+    if end < start {
+        return Err(QueryError::invalid("the end of a range query comes before its start"));
+    }
+    if (end - start) / step > 11_000 {
+        return Err(QueryError::invalid(
+            "exceeded maximum resolution of 11,000 points per timeseries; try decreasing the query resolution (?step=XX)",
+        ));
+    }
+    let expr = super::parse(text)?;
+    let mut ev = Evaluator::new(store, start, end, step);
+    let value = match ev.eval(&expr)? {
+        Value::Scalar(v) => {
+            let points = ev.steps().zip(v).collect();
+            QueryValue::Matrix(vec![Series { labels: Vec::new(), points }])
         }
-        Evaluator { history, series, by_metric, depth: Cell::new(0) }
-    }
-
-    /// Parses and evaluates `text` at the newest tick.
-    pub fn query(&self, text: &str) -> Result<QueryValue, QueryError> {
-        let expr = super::parse(text)?;
-        if self.history.is_empty() {
-            return Err(QueryError::new(QueryErrorKind::NoSamples));
+        Value::Vector(mut series) => {
+            series.retain(|s| !s.points.is_empty());
+            series.sort_by(|a, b| a.labels.cmp(&b.labels));
+            QueryValue::Matrix(public_series(series))
         }
-        Ok(match self.eval(&expr)? {
-            Value::Scalar(v) => QueryValue::Scalar(v),
-            Value::Vector(rows) => QueryValue::Vector(
-                rows.into_iter().map(|r| Sample { labels: self.pairs(&r.labels), value: r.value }).collect(),
-            ),
-        })
-    }
-
-    fn now_index(&self) -> usize {
-        self.history.len() - 1
-    }
-
-    /// The label pairs of a row, `__name__` first.
-    fn pairs(&self, labels: &Labels) -> Vec<(String, String)> {
-        match labels {
-            Labels::Series { id, name } => {
-                let s = &self.series[*id];
-                let mut out = Vec::with_capacity(3);
-                if *name {
-                    out.push(("__name__".to_string(), s.metric.clone()));
-                }
-                out.push(("kind".to_string(), s.kind.clone()));
-                out.push(("service".to_string(), s.service.clone()));
-                out
-            }
-            Labels::Set(pairs) => pairs.clone(),
+        Value::Matrix(_) | Value::String(_) => {
+            return Err(QueryError::invalid(
+                "invalid expression type for range query, must be scalar or instant vector",
+            ));
         }
+    };
+    Ok(Answer { value, notes: ev.notes })
+}
+
+fn public_series(series: Vec<StepSeries>) -> Vec<Series> {
+    series.into_iter().map(|s| Series { labels: s.labels.to_strings(), points: s.points }).collect()
+}
+
+/// Evaluation state: the steps, the store, and notes for the reader.
+pub(super) struct Evaluator<'s> {
+    pub store: &'s dyn Storage,
+    pub start: i64,
+    pub end: i64,
+    pub interval: i64,
+    /// The outermost query's range, for `@ start()` and `@ end()`.
+    query_start: i64,
+    query_end: i64,
+    depth: usize,
+    pub notes: Vec<String>,
+}
+
+impl<'s> Evaluator<'s> {
+    fn new(store: &'s dyn Storage, start: i64, end: i64, interval: i64) -> Evaluator<'s> {
+        Evaluator { store, start, end, interval, query_start: start, query_end: end, depth: 0, notes: Vec::new() }
     }
 
-    /// Borrowed label pairs of a row.
-    fn key<'k>(&'k self, labels: &'k Labels) -> Key<'k> {
-        match labels {
-            Labels::Series { id, name } => {
-                let s = &self.series[*id];
-                let mut out = Vec::with_capacity(3);
-                if *name {
-                    out.push(("__name__", s.metric.as_str()));
-                }
-                out.push(("kind", s.kind.as_str()));
-                out.push(("service", s.service.as_str()));
-                out
-            }
-            Labels::Set(pairs) => pairs.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect(),
+    /// A child evaluator over other steps (a subquery).
+    fn child(&self, start: i64, end: i64, interval: i64) -> Evaluator<'s> {
+        Evaluator {
+            store: self.store,
+            start,
+            end,
+            interval,
+            query_start: self.query_start,
+            query_end: self.query_end,
+            depth: self.depth,
+            notes: Vec::new(),
         }
     }
 
-    /// Evaluates `expr`, refusing to nest deeper than [`super::MAX_DEPTH`] even if the parser built
-    /// a deeper tree.
-    fn eval(&self, expr: &Expr) -> Result<Value, QueryError> {
-        let depth = self.depth.get() + 1;
-        if depth > super::MAX_DEPTH {
+    /// Timestamps of the steps.
+    pub fn steps(&self) -> impl Iterator<Item = i64> + use<> {
+        let (start, end, interval) = (self.start, self.end, self.interval);
+        (0..).map(move |k| start + k * interval).take_while(move |&t| t <= end)
+    }
+
+    /// Number of steps.
+    pub fn step_count(&self) -> usize {
+        ((self.end - self.start) / self.interval + 1) as usize
+    }
+
+    /// Evaluates `expr` over all steps, refusing to nest deeper than [`super::MAX_DEPTH`].
+    pub fn eval(&mut self, expr: &Expr) -> Result<Value, QueryError> {
+        if self.depth >= super::MAX_DEPTH {
             return Err(QueryError::new(QueryErrorKind::TooDeep { limit: super::MAX_DEPTH }));
         }
-        self.depth.set(depth);
+        self.depth += 1;
         let value = self.eval_node(expr);
-        self.depth.set(depth - 1);
+        self.depth -= 1;
         value
     }
 
-    fn eval_node(&self, expr: &Expr) -> Result<Value, QueryError> {
+    fn eval_node(&mut self, expr: &Expr) -> Result<Value, QueryError> {
         match expr {
-            Expr::NumberLiteral(n) => Ok(Value::Scalar(n.val)),
+            Expr::NumberLiteral(n) => Ok(Value::Scalar(vec![n.val; self.step_count()])),
+            Expr::StringLiteral(s) => Ok(Value::String(s.val.clone())),
             Expr::Paren(p) => self.eval(&p.expr),
             Expr::Unary(u) => match self.eval(&u.expr)? {
-                Value::Scalar(v) => Ok(Value::Scalar(-v)),
-                Value::Vector(v) => Ok(Value::Vector(map_values(drop_name(v), |x| -x))),
+                Value::Scalar(v) => Ok(Value::Scalar(v.into_iter().map(|x| -x).collect())),
+                Value::Vector(v) => Ok(Value::Vector(
+                    v.into_iter()
+                        .map(|s| StepSeries {
+                            labels: s.labels.without_name(),
+                            points: s.points.into_iter().map(|(t, x)| (t, -x)).collect(),
+                        })
+                        .collect(),
+                )),
+                _ => Err(QueryError::invalid("unary minus needs a number or an instant vector")),
             },
-            Expr::VectorSelector(vs) => self.instant(vs),
-            Expr::MatrixSelector(_) => {
-                err("a range selector like `x[5m]` needs a function around it, e.g. `avg_over_time(x[5m])`")
+            Expr::VectorSelector(vs) => Ok(Value::Vector(self.vector_selector(vs, false)?)),
+            Expr::MatrixSelector(ms) => {
+                if self.start != self.end {
+                    return Err(QueryError::invalid(
+                        "invalid expression type \"range vector\" for range query, must be Scalar or instant Vector",
+                    ));
+                }
+                let series = self.range_series(ms_source(ms), self.start)?;
+                Ok(Value::Matrix(series))
             }
-            Expr::Call(call) => self.call(call.func.name, &call.args.args),
-            Expr::Aggregate(agg) => self.aggregate(agg),
-            Expr::Binary(bin) => self.binary(bin),
-            Expr::StringLiteral(_) => Err(QueryError::unsupported("string values are not supported")),
-            Expr::Subquery(_) => Err(QueryError::unsupported("subqueries are not supported")),
+            Expr::Subquery(sq) => {
+                if self.start != self.end {
+                    return Err(QueryError::invalid(
+                        "invalid expression type \"range vector\" for range query, must be Scalar or instant Vector",
+                    ));
+                }
+                let series = self.range_series(RangeSource::Subquery(sq), self.start)?;
+                Ok(Value::Matrix(series))
+            }
+            Expr::Call(call) => super::functions::call(self, call.func.name, &call.args.args),
+            Expr::Aggregate(agg) => super::aggregation::aggregate(self, agg),
+            Expr::Binary(bin) => super::binary::binary(self, bin),
             Expr::Extension(_) => Err(QueryError::unsupported("extensions are not supported")),
         }
     }
 
-    fn label_value(&self, i: usize, name: &str) -> &'a str {
-        let s = &self.series[i];
-        match name {
-            "__name__" => &s.metric,
-            "service" => &s.service,
-            "kind" => &s.kind,
-            _ => "",
-        }
-    }
-
-    /// Series matching a selector, in series order.
-    fn select(&self, vs: &VectorSelector) -> Result<Vec<usize>, QueryError> {
-        if vs.at.is_some() {
-            return Err(QueryError::unsupported("the `@` modifier is not supported"));
-        }
-        if !vs.matchers.or_matchers.is_empty() {
-            return Err(QueryError::unsupported("`or` inside a selector is not supported"));
-        }
-        let candidates: Vec<usize> = match &vs.name {
-            Some(name) => match self.by_metric.get(name.as_str()) {
-                Some(list) => list.clone(),
-                None => {
-                    let names: Vec<String> = self.by_metric.keys().map(|k| k.to_string()).collect();
-                    let suggestion = crate::scenario::closest(name, &names).map(str::to_string);
-                    return Err(QueryError::new(QueryErrorKind::UnknownMetric { name: name.clone(), suggestion }));
-                }
-            },
-            None => (0..self.series.len()).collect(),
+    /// The time a selector reads at step `ts`: its `@` time or the step, minus its offset.
+    pub fn read_time(&self, at: &Option<AtModifier>, offset: &Option<Offset>, ts: i64) -> i64 {
+        let base = match at {
+            None => ts,
+            Some(AtModifier::Start) => self.query_start,
+            Some(AtModifier::End) => self.query_end,
+            Some(AtModifier::At(t)) => system_time_ms(*t),
         };
-        Ok(candidates.into_iter().filter(|&i| matches(&vs.matchers, |n| self.label_value(i, n))).collect())
+        base - offset_ms(offset)
     }
 
-    fn offset_frames(&self, vs: &VectorSelector) -> Result<usize, QueryError> {
-        match &vs.offset {
-            None => Ok(0),
-            Some(promql_parser::parser::Offset::Pos(d)) => Ok((d.as_secs() as i64 / self.history.step()) as usize),
-            Some(promql_parser::parser::Offset::Neg(_)) => err("negative offsets look into the future"),
-        }
-    }
-
-    fn instant(&self, vs: &VectorSelector) -> Result<Value, QueryError> {
-        let ids = self.select(vs)?;
-        let back = self.offset_frames(vs)?;
-        let Some(at) = self.now_index().checked_sub(back) else { return Ok(Value::Vector(Vec::new())) };
-        let frame = self.history.frame(at);
-        let rows =
-            ids.into_iter().map(|i| Row { labels: Labels::Series { id: i, name: true }, value: frame[i] as f64 });
-        Ok(Value::Vector(rows.collect()))
-    }
-
-    /// Calls `f` with the values of `ids` in every frame from `start` to `end`; selections of adjacent
-    /// series are passed as slices of the frame, others are gathered.
-    fn each_frame(&self, ids: &[usize], start: usize, end: usize, mut f: impl FnMut(&[f32])) {
-        let contiguous = ids.windows(2).all(|w| w[1] == w[0] + 1);
-        let mut gathered = Vec::with_capacity(ids.len());
-        for k in start..=end {
-            let frame = self.history.frame(k);
-            if contiguous {
-                let first = ids.first().copied().unwrap_or(0);
-                f(&frame[first..first + ids.len()]);
-            } else {
-                gathered.clear();
-                gathered.extend(ids.iter().map(|&i| frame[i]));
-                f(&gathered);
-            }
-        }
-    }
-
-    /// One value per series for a range function over the window, each function with its own loop.
-    /// `None` when the window lies before the history.
-    fn range_values(&self, name: &str, ids: &[usize], range_secs: i64, back: usize) -> Option<Vec<f64>> {
-        let end = self.now_index().checked_sub(back)?;
-        // `[5m]` holds the samples of the last five minutes, (t - 5m, t], as in Prometheus.
-        let frames = (range_secs / self.history.step()).max(1) as usize;
-        let start = (end + 1).saturating_sub(frames);
-        let count = (end - start + 1) as f64;
-        let n = ids.len();
-        Some(match name {
-            "avg_over_time" | "sum_over_time" => {
-                let mut sums = vec![0.0f64; n];
-                self.each_frame(ids, start, end, |v| sums.iter_mut().zip(v).for_each(|(s, x)| *s += *x as f64));
-                if name == "avg_over_time" {
-                    sums.iter_mut().for_each(|s| *s /= count);
-                }
-                sums
-            }
-            "min_over_time" | "max_over_time" => {
-                let min = name == "min_over_time";
-                let mut acc = vec![if min { f32::INFINITY } else { f32::NEG_INFINITY }; n];
-                self.each_frame(ids, start, end, |v| {
-                    acc.iter_mut().zip(v).for_each(|(a, x)| *a = if min { a.min(*x) } else { a.max(*x) })
-                });
-                acc.into_iter().map(f64::from).collect()
-            }
-            "count_over_time" => vec![count; n],
-            "last_over_time" | "delta" => {
-                let last: Vec<f32> = ids.iter().map(|&i| self.history.frame(end)[i]).collect();
-                if name == "last_over_time" {
-                    return Some(last.into_iter().map(f64::from).collect());
-                }
-                ids.iter().zip(last).map(|(&i, l)| (l - self.history.frame(start)[i]) as f64).collect()
-            }
-            // rate and increase: counter semantics, a drop counts as a reset.
-            _ => {
-                let mut prev: Vec<f32> = ids.iter().map(|&i| self.history.frame(start)[i]).collect();
-                let mut increase = vec![0.0f64; n];
-                self.each_frame(ids, start, end, |v| {
-                    for ((inc, p), x) in increase.iter_mut().zip(prev.iter_mut()).zip(v) {
-                        *inc += if *x >= *p { (*x - *p) as f64 } else { *x as f64 };
-                        *p = *x;
-                    }
-                });
-                if name == "rate" {
-                    increase.iter_mut().for_each(|x| *x /= range_secs.max(1) as f64);
-                }
-                increase
-            }
-        })
-    }
-
-    fn call(&self, name: &str, args: &[Box<Expr>]) -> Result<Value, QueryError> {
-        let kind = functions::lookup(name).map(|f| f.kind);
-        if kind == Some(FunctionKind::Range) {
-            let Some(Expr::MatrixSelector(ms)) = args.first().map(|a| a.as_ref()) else {
-                return err(format!("`{name}` takes a range selector such as `error_rate[5m]`"));
-            };
-            let ids = self.select(&ms.vs)?;
-            let back = self.offset_frames(&ms.vs)?;
-            let Some(values) = self.range_values(name, &ids, ms.range.as_secs() as i64, back) else {
-                return Ok(Value::Vector(Vec::new()));
-            };
-            let rows = ids
-                .into_iter()
-                .zip(values)
-                .map(|(id, value)| Row { labels: Labels::Series { id, name: false }, value });
-            return Ok(Value::Vector(rows.collect()));
-        }
-        if name == "histogram_quantile" {
-            return Err(QueryError::unsupported(
-                "histograms are not modelled; read the latency_p50 and latency_p99 series instead",
+    /// Series ids a selector picks, noting a did-you-mean when its metric name is unknown.
+    fn select(&mut self, vs: &VectorSelector) -> Vec<usize> {
+        let mut matchers = vs.matchers.clone();
+        if let Some(name) = &vs.name
+            && super::storage::required_name(&matchers).is_none()
+        {
+            matchers.matchers.push(promql_parser::label::Matcher::new(
+                promql_parser::label::MatchOp::Equal,
+                super::value::METRIC_NAME,
+                name,
             ));
         }
-        if kind.is_none() {
-            return Err(QueryError::new(QueryErrorKind::UnknownFunction {
-                name: name.to_string(),
-                supported: functions::supported(),
-            }));
-        }
-        let scalar_arg = |k: usize| -> Result<f64, QueryError> {
-            match args.get(k).map(|a| self.eval(a)).transpose()? {
-                Some(Value::Scalar(v)) => Ok(v),
-                _ => err(format!("`{name}` needs a number as argument {}", k + 1)),
+        let ids = if vs.matchers.or_matchers.is_empty() {
+            self.store.select(&matchers)
+        } else {
+            // `{a="1" or b="2"}`: the union of each alternative.
+            let mut all = Vec::new();
+            for alt in &vs.matchers.or_matchers {
+                let mut m = promql_parser::label::Matchers::new(alt.clone());
+                m.matchers.extend(matchers.matchers.iter().cloned());
+                all.extend(self.store.select(&m));
             }
+            all.sort_unstable();
+            all.dedup();
+            all
         };
-        let input = match args.first() {
-            Some(a) => self.eval(a)?,
-            None => return err(format!("`{name}` needs an argument")),
-        };
-        match (name, input) {
-            ("vector", Value::Scalar(v)) => Ok(Value::Vector(vec![Row { labels: Labels::Set(Vec::new()), value: v }])),
-            ("scalar", Value::Vector(v)) => Ok(Value::Scalar(if v.len() == 1 { v[0].value } else { f64::NAN })),
-            ("vector", Value::Vector(_)) => err("`vector` takes a number"),
-            (_, Value::Scalar(_)) => err(format!("`{name}` takes an instant vector")),
-            (_, Value::Vector(v)) => {
-                let v = drop_name(v);
-                let f: Box<dyn Fn(f64) -> f64> = match name {
-                    "abs" => Box::new(f64::abs),
-                    "ceil" => Box::new(f64::ceil),
-                    "floor" => Box::new(f64::floor),
-                    "round" => Box::new(f64::round),
-                    "clamp_min" => {
-                        let lo = scalar_arg(1)?;
-                        Box::new(move |x| x.max(lo))
-                    }
-                    "clamp_max" => {
-                        let hi = scalar_arg(1)?;
-                        Box::new(move |x| x.min(hi))
-                    }
-                    _ => {
-                        let (lo, hi) = (scalar_arg(1)?, scalar_arg(2)?);
-                        Box::new(move |x| x.max(lo).min(hi))
-                    }
+        if ids.is_empty()
+            && let Some(name) = super::storage::required_name(&matchers)
+        {
+            let names = self.store.metric_names();
+            if !names.iter().any(|n| n == name) {
+                let hint = match crate::scenario::closest(name, &names) {
+                    Some(c) => format!("no metric `{name}`; did you mean `{c}`?"),
+                    None => format!("no metric `{name}`"),
                 };
-                Ok(Value::Vector(map_values(v, f)))
+                if !self.notes.contains(&hint) {
+                    self.notes.push(hint);
+                }
             }
         }
+        ids
     }
 
-    /// The grouping key of a row under an aggregation's `by`/`without`.
-    fn group_key<'k>(&'k self, labels: &'k Labels, modifier: &Option<LabelModifier>) -> Key<'k> {
-        let all = self.key(labels);
-        match modifier {
-            Some(LabelModifier::Include(by)) => {
-                all.into_iter().filter(|(n, _)| by.labels.iter().any(|b| b == n)).collect()
+    /// An instant selector at every step: the newest sample in the lookback window, unless stale. With
+    /// `timestamps`, the value is the sample's own time in seconds (for `timestamp(x)`).
+    pub fn vector_selector(&mut self, vs: &VectorSelector, timestamps: bool) -> Result<Vec<StepSeries>, QueryError> {
+        let ids = self.select(vs);
+        let steps: Vec<i64> = self.steps().collect();
+        let reads: Vec<i64> = steps.iter().map(|&ts| self.read_time(&vs.at, &vs.offset, ts)).collect();
+        let (Some(&lo), Some(&hi)) = (reads.iter().min(), reads.iter().max()) else { return Ok(Vec::new()) };
+        let mut out = Vec::new();
+        for block in ids.chunks(BLOCK) {
+            let samples = self.store.samples(block, lo - LOOKBACK_MS + 1, hi);
+            for (&id, samples) in block.iter().zip(samples) {
+                let mut points = Vec::new();
+                for (&ts, &rt) in steps.iter().zip(&reads) {
+                    let i = samples.partition_point(|&(t, _)| t <= rt);
+                    if i == 0 {
+                        continue;
+                    }
+                    let (t, v) = samples[i - 1];
+                    if t <= rt - LOOKBACK_MS || is_stale(v) {
+                        continue;
+                    }
+                    points.push((ts, if timestamps { t as f64 / 1000.0 } else { v }));
+                }
+                if !points.is_empty() {
+                    out.push(StepSeries { labels: self.store.labels(id), points });
+                }
             }
-            Some(LabelModifier::Exclude(without)) => {
-                all.into_iter().filter(|(n, _)| *n != "__name__" && !without.labels.iter().any(|w| w == n)).collect()
-            }
-            None => Vec::new(),
         }
+        Ok(out)
     }
 
-    fn aggregate(&self, agg: &promql_parser::parser::AggregateExpr) -> Result<Value, QueryError> {
-        let op = agg.op.to_string().to_lowercase();
-        let Value::Vector(input) = self.eval(&agg.expr)? else {
-            return err(format!("`{op}` aggregates a vector, not a number"));
-        };
-        let param = match &agg.param {
-            Some(p) => match self.eval(p)? {
-                Value::Scalar(v) => Some(v),
-                _ => return err(format!("the parameter of `{op}` must be a number")),
-            },
-            None => None,
-        };
-        if op == "topk" || op == "bottomk" {
-            let k = param.unwrap_or(1.0).max(0.0) as usize;
-            let mut groups: BTreeMap<Key, Vec<usize>> = BTreeMap::new();
-            for (i, row) in input.iter().enumerate() {
-                groups.entry(self.group_key(&row.labels, &agg.modifier)).or_default().push(i);
+    /// The raw samples of a range selector or subquery in the window ending at `ts` (an instant query of
+    /// `x[5m]`).
+    fn range_series(&mut self, source: RangeSource, ts: i64) -> Result<Vec<StepSeries>, QueryError> {
+        let mut out = Vec::new();
+        self.for_each_range(source, &mut |_, labels, samples, windows| {
+            let (from, to) = windows[0];
+            let _ = ts;
+            if from < to {
+                out.push(StepSeries { labels: labels.clone(), points: samples[from..to].to_vec() });
             }
-            let mut keep = Vec::new();
-            for (_, mut members) in groups {
-                members.sort_by(|&a, &b| {
-                    let order = input[a].value.total_cmp(&input[b].value);
-                    if op == "topk" { order.reverse() } else { order }
-                });
-                keep.extend(members.into_iter().take(k));
-            }
-            return Ok(Value::Vector(keep.into_iter().map(|i| input[i].clone()).collect()));
-        }
-        if !["sum", "avg", "min", "max", "count", "stddev", "stdvar"].contains(&op.as_str()) {
-            return err(format!(
-                "aggregation `{op}` is not supported; supported: sum, avg, min, max, count, stddev, stdvar, topk, bottomk"
-            ));
-        }
-        // Per group: count, sum, sum of squares, min, max.
-        let mut groups: BTreeMap<Key, (f64, f64, f64, f64, f64)> = BTreeMap::new();
-        for row in &input {
-            let acc = groups.entry(self.group_key(&row.labels, &agg.modifier)).or_insert((
-                0.0,
-                0.0,
-                0.0,
-                f64::INFINITY,
-                f64::NEG_INFINITY,
-            ));
-            acc.0 += 1.0;
-            acc.1 += row.value;
-            acc.2 += row.value * row.value;
-            acc.3 = acc.3.min(row.value);
-            acc.4 = acc.4.max(row.value);
-        }
-        let rows = groups
-            .into_iter()
-            .map(|(key, (n, sum, squares, min, max))| {
-                let mean = sum / n;
-                let var = (squares / n - mean * mean).max(0.0);
-                let value = match op.as_str() {
-                    "sum" => sum,
-                    "avg" => mean,
-                    "min" => min,
-                    "max" => max,
-                    "count" => n,
-                    "stddev" => var.sqrt(),
-                    _ => var,
-                };
-                let labels = key.into_iter().map(|(n, v)| (n.to_string(), v.to_string())).collect();
-                Row { labels: Labels::Set(labels), value }
+        })?;
+        Ok(out)
+    }
+
+    /// Calls `f` for each series of a range selector or subquery with its samples (stale markers removed)
+    /// and, per step, the half-open index range of the samples inside that step's window
+    /// `(read time - range, read time]`. `f` also gets each step's window bounds through [`Window`].
+    pub fn for_each_range(
+        &mut self,
+        source: RangeSource,
+        f: &mut RangeVisitor,
+    ) -> Result<(), QueryError> {
+        let (range, at, offset) = source.range_at_offset();
+        let windows: Vec<Window> = self
+            .steps()
+            .map(|ts| {
+                let end = self.read_time(at, offset, ts);
+                Window { ts, start: end - range, end }
             })
             .collect();
-        Ok(Value::Vector(rows))
-    }
-
-    fn binary(&self, bin: &promql_parser::parser::BinaryExpr) -> Result<Value, QueryError> {
-        let op = bin.op.to_string().to_lowercase();
-        let return_bool = bin.modifier.as_ref().is_some_and(|m| m.return_bool);
-        let lhs = self.eval(&bin.lhs)?;
-        let rhs = self.eval(&bin.rhs)?;
-        let comparison = ["==", "!=", ">", "<", ">=", "<="].contains(&op.as_str());
-        if ["and", "or", "unless"].contains(&op.as_str()) {
-            return self.set_operation(&op, lhs, rhs);
-        }
-        if let Some(m) = &bin.modifier
-            && !matches!(m.card, promql_parser::parser::VectorMatchCardinality::OneToOne)
-        {
-            return Err(QueryError::unsupported("group_left and group_right are not supported"));
-        }
-        match (lhs, rhs) {
-            (Value::Scalar(a), Value::Scalar(b)) => Ok(Value::Scalar(apply(&op, a, b)?)),
-            (Value::Vector(v), Value::Scalar(b)) => vector_scalar(&op, v, |a| (a, b), comparison, return_bool),
-            (Value::Scalar(a), Value::Vector(v)) => vector_scalar(&op, v, |b| (a, b), comparison, return_bool),
-            (Value::Vector(l), Value::Vector(r)) => {
-                let matching = bin.modifier.as_ref().and_then(|m| m.matching.as_ref());
-                let on = |labels: &Labels| -> Vec<(String, String)> {
-                    let all = self.key(labels);
-                    let kept: Key = match matching {
-                        Some(LabelModifier::Include(on)) => {
-                            all.into_iter().filter(|(n, _)| on.labels.iter().any(|o| o == n)).collect()
-                        }
-                        Some(LabelModifier::Exclude(ign)) => all
-                            .into_iter()
-                            .filter(|(n, _)| *n != "__name__" && !ign.labels.iter().any(|i| i == n))
-                            .collect(),
-                        None => all.into_iter().filter(|(n, _)| *n != "__name__").collect(),
-                    };
-                    kept.into_iter().map(|(n, v)| (n.to_string(), v.to_string())).collect()
-                };
-                let right: BTreeMap<Vec<(String, String)>, f64> = r.iter().map(|s| (on(&s.labels), s.value)).collect();
-                let mut out = Vec::new();
-                for row in l {
-                    let Some(&b) = right.get(&on(&row.labels)) else { continue };
-                    let value = apply(&op, row.value, b)?;
-                    push_result(&mut out, row, value, comparison && !return_bool);
+        let (Some(lo), Some(hi)) = (windows.iter().map(|w| w.start).min(), windows.iter().map(|w| w.end).max()) else {
+            return Ok(());
+        };
+        let mut visit = |labels: &Labels, mut samples: Vec<(i64, f64)>| {
+            samples.retain(|&(_, v)| !is_stale(v));
+            let bounds: Vec<(usize, usize)> = windows
+                .iter()
+                .map(|w| {
+                    let from = samples.partition_point(|&(t, _)| t <= w.start);
+                    let to = samples.partition_point(|&(t, _)| t <= w.end);
+                    (from, to.max(from))
+                })
+                .collect();
+            f(&windows, labels, &samples, &bounds);
+        };
+        match source {
+            RangeSource::Selector { vs, .. } => {
+                let ids = self.select(vs);
+                for block in ids.chunks(BLOCK) {
+                    let samples = self.store.samples(block, lo + 1, hi);
+                    for (&id, s) in block.iter().zip(samples) {
+                        visit(&self.store.labels(id), s);
+                    }
                 }
-                Ok(Value::Vector(out))
+            }
+            RangeSource::Subquery(sq) => {
+                let step = sq.step.map_or(SUBQUERY_STEP_MS, |d| d.as_millis() as i64).max(1);
+                // The first step after the window's start that is a multiple of the step, as Prometheus aligns.
+                let mut start = step * (lo / step);
+                if start <= lo {
+                    start += step;
+                }
+                let mut child = self.child(start, hi, step);
+                let series = match child.eval(&sq.expr)? {
+                    Value::Vector(series) => series,
+                    Value::Scalar(_) => return Err(QueryError::invalid("a subquery needs an instant vector")),
+                    _ => return Err(QueryError::invalid("a subquery needs an instant vector expression")),
+                };
+                self.notes.extend(child.notes);
+                for s in series {
+                    visit(&s.labels, s.points);
+                }
             }
         }
+        Ok(())
     }
 
-    fn set_operation(&self, op: &str, lhs: Value, rhs: Value) -> Result<Value, QueryError> {
-        let (Value::Vector(l), Value::Vector(r)) = (lhs, rhs) else {
-            return err(format!("`{op}` works on two vectors"));
-        };
-        let sig = |row: &Row| -> Vec<(String, String)> {
-            self.key(&row.labels)
-                .into_iter()
-                .filter(|(n, _)| *n != "__name__")
-                .map(|(n, v)| (n.to_string(), v.to_string()))
-                .collect()
-        };
-        let right: BTreeSet<_> = r.iter().map(sig).collect();
-        let out = match op {
-            "and" => l.into_iter().filter(|s| right.contains(&sig(s))).collect(),
-            "unless" => l.into_iter().filter(|s| !right.contains(&sig(s))).collect(),
-            _ => {
-                let left: BTreeSet<_> = l.iter().map(sig).collect();
-                let mut out = l;
-                out.extend(r.into_iter().filter(|s| !left.contains(&sig(s))));
-                out
+    /// Runs `op` at every step over the per-step values of `args`, collecting its output into series.
+    /// Two outputs with the same labels at one step are an error, as in Prometheus.
+    pub fn step_eval(
+        &mut self,
+        args: &[Value],
+        mut op: impl FnMut(&[StepArg], i64) -> Result<StepOut, QueryError>,
+    ) -> Result<Vec<StepSeries>, QueryError> {
+        let mut cursors: Vec<Vec<usize>> = args
+            .iter()
+            .map(|a| match a {
+                Value::Vector(s) => vec![0; s.len()],
+                _ => Vec::new(),
+            })
+            .collect();
+        let mut out: Vec<StepSeries> = Vec::new();
+        let mut index: HashMap<Labels, usize> = HashMap::new();
+        for (k, ts) in self.steps().enumerate() {
+            let mut step_args = Vec::with_capacity(args.len());
+            for (a, cur) in args.iter().zip(cursors.iter_mut()) {
+                step_args.push(match a {
+                    Value::Scalar(v) => StepArg::Scalar(v[k]),
+                    Value::String(s) => StepArg::String(s),
+                    Value::Vector(series) => {
+                        let mut vec = Vec::new();
+                        for (s, c) in series.iter().zip(cur.iter_mut()) {
+                            if let Some(&(t, v)) = s.points.get(*c)
+                                && t == ts
+                            {
+                                vec.push((&s.labels, v));
+                                *c += 1;
+                            }
+                        }
+                        StepArg::Vector(vec)
+                    }
+                    Value::Matrix(_) => return Err(QueryError::invalid("a range vector is not allowed here")),
+                });
             }
-        };
-        Ok(Value::Vector(out))
+            for (labels, v) in op(&step_args, ts)? {
+                match index.get(&labels) {
+                    Some(&i) => {
+                        if out[i].points.last().is_some_and(|&(t, _)| t == ts) {
+                            return Err(QueryError::invalid("vector cannot contain metrics with the same labelset"));
+                        }
+                        out[i].points.push((ts, v));
+                    }
+                    None => {
+                        index.insert(labels.clone(), out.len());
+                        out.push(StepSeries { labels, points: vec![(ts, v)] });
+                    }
+                }
+            }
+        }
+        Ok(out)
     }
 }
 
-fn matches<'s>(m: &Matchers, value_of: impl Fn(&str) -> &'s str) -> bool {
-    m.matchers.iter().all(|matcher| matcher.is_match(value_of(&matcher.name)))
+/// Called per series with the step windows, the labels, the samples and each window's sample bounds.
+pub(super) type RangeVisitor<'f> = dyn FnMut(&[Window], &Labels, &[(i64, f64)], &[(usize, usize)]) + 'f;
+
+/// One step's window over a range: samples with `start < t <= end`.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Window {
+    pub ts: i64,
+    pub start: i64,
+    pub end: i64,
 }
 
-fn apply(op: &str, a: f64, b: f64) -> Result<f64, QueryError> {
-    let truth = |c: bool| if c { 1.0 } else { 0.0 };
-    Ok(match op {
-        "+" => a + b,
-        "-" => a - b,
-        "*" => a * b,
-        "/" => a / b,
-        "%" => a % b,
-        "^" => a.powf(b),
-        "==" => truth(a == b),
-        "!=" => truth(a != b),
-        ">" => truth(a > b),
-        "<" => truth(a < b),
-        ">=" => truth(a >= b),
-        "<=" => truth(a <= b),
-        _ => return Err(QueryError::unsupported(format!("operator `{op}` is not supported"))),
-    })
+/// What a range function reads: a range selector or a subquery.
+pub(super) enum RangeSource<'e> {
+    Selector { vs: &'e VectorSelector, range: Duration },
+    Subquery(&'e SubqueryExpr),
 }
 
-fn vector_scalar(
-    op: &str,
-    v: Vec<Row>,
-    operands: impl Fn(f64) -> (f64, f64),
-    comparison: bool,
-    return_bool: bool,
-) -> Result<Value, QueryError> {
-    let mut out = Vec::with_capacity(v.len());
-    for row in v {
-        let (a, b) = operands(row.value);
-        let value = apply(op, a, b)?;
-        push_result(&mut out, row, value, comparison && !return_bool);
-    }
-    Ok(Value::Vector(out))
-}
-
-/// Adds a binary operation's result: a filtering comparison keeps the row as it was when it holds (`value`
-/// is 1); anything else yields the value under the row's labels without the metric name.
-fn push_result(out: &mut Vec<Row>, row: Row, value: f64, filter: bool) {
-    if !filter {
-        out.push(Row { labels: without_name(row.labels), value });
-    } else if value == 1.0 {
-        out.push(row);
+impl RangeSource<'_> {
+    fn range_at_offset(&self) -> (i64, &Option<AtModifier>, &Option<Offset>) {
+        match self {
+            RangeSource::Selector { vs, range } => (range.as_millis() as i64, &vs.at, &vs.offset),
+            RangeSource::Subquery(sq) => (sq.range.as_millis() as i64, &sq.at, &sq.offset),
+        }
     }
 }
 
-fn without_name(labels: Labels) -> Labels {
-    match labels {
-        Labels::Series { id, .. } => Labels::Series { id, name: false },
-        Labels::Set(pairs) => Labels::Set(pairs.into_iter().filter(|(n, _)| n != "__name__").collect()),
+pub(super) fn ms_source(ms: &MatrixSelector) -> RangeSource<'_> {
+    RangeSource::Selector { vs: &ms.vs, range: ms.range }
+}
+
+/// The range argument of a function call, through parentheses: `rate((x[5m]))` reads `x[5m]`.
+pub(super) fn range_source(expr: &Expr) -> Option<RangeSource<'_>> {
+    match expr {
+        Expr::MatrixSelector(ms) => Some(ms_source(ms)),
+        Expr::Subquery(sq) => Some(RangeSource::Subquery(sq)),
+        Expr::Paren(p) => range_source(&p.expr),
+        _ => None,
     }
 }
 
-fn drop_name(v: Vec<Row>) -> Vec<Row> {
-    v.into_iter().map(|r| Row { labels: without_name(r.labels), value: r.value }).collect()
+fn offset_ms(offset: &Option<Offset>) -> i64 {
+    match offset {
+        None => 0,
+        Some(Offset::Pos(d)) => d.as_millis() as i64,
+        Some(Offset::Neg(d)) => -(d.as_millis() as i64),
+    }
 }
 
-fn map_values(v: Vec<Row>, f: impl Fn(f64) -> f64) -> Vec<Row> {
-    v.into_iter().map(|r| Row { labels: r.labels, value: f(r.value) }).collect()
+fn system_time_ms(t: SystemTime) -> i64 {
+    match t.duration_since(UNIX_EPOCH) {
+        Ok(d) => d.as_millis() as i64,
+        Err(e) => -(e.duration().as_millis() as i64),
+    }
 }

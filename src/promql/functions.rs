@@ -1,13 +1,20 @@
-//! The function table: every PromQL function the engine evaluates, keyed by name with its argument shape.
-//! Completion and the "supported" list in error messages read this table, so they cannot drift from
-//! what the evaluator does.
+//! The function table: every PromQL function the engine evaluates, keyed by name with its argument shape,
+//! and the implementations. Completion and the "supported" list in error messages read [`FUNCTIONS`], so
+//! they cannot drift from what the evaluator does.
+
+use super::aggregation::{kahan_sum, variance};
+use super::engine::{Evaluator, RangeSource, StepArg, StepSeries, Value, Window, range_source};
+use super::error::{QueryError, QueryErrorKind};
+use super::value::{Labels, METRIC_NAME};
+use promql_parser::parser::Expr;
+use std::collections::BTreeMap;
 
 /// How a function reads its input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FunctionKind {
-    /// Takes a range vector (`f(x[5m])`) and returns one value per series.
+    /// Reads a range vector (`f(x[5m])`), one value per series per step.
     Range,
-    /// Takes an instant vector or scalar per step.
+    /// Reads instant vectors or scalars per step.
     Instant,
 }
 
@@ -31,47 +38,820 @@ const fn instant(name: &'static str) -> Function {
 /// Every function the evaluator knows, sorted by name.
 pub const FUNCTIONS: &[Function] = &[
     instant("abs"),
+    instant("absent"),
+    range("absent_over_time"),
+    instant("acos"),
+    instant("acosh"),
+    instant("asin"),
+    instant("asinh"),
+    instant("atan"),
+    instant("atanh"),
     range("avg_over_time"),
     instant("ceil"),
+    range("changes"),
     instant("clamp"),
     instant("clamp_max"),
     instant("clamp_min"),
+    instant("cos"),
+    instant("cosh"),
     range("count_over_time"),
+    instant("day_of_month"),
+    instant("day_of_week"),
+    instant("day_of_year"),
+    instant("days_in_month"),
+    instant("deg"),
     range("delta"),
+    range("deriv"),
+    instant("exp"),
+    range("first_over_time"),
     instant("floor"),
+    instant("histogram_quantile"),
+    instant("hour"),
+    range("idelta"),
     range("increase"),
+    range("irate"),
+    instant("label_join"),
+    instant("label_replace"),
     range("last_over_time"),
+    instant("ln"),
+    instant("log10"),
+    instant("log2"),
+    range("mad_over_time"),
     range("max_over_time"),
     range("min_over_time"),
+    instant("minute"),
+    instant("month"),
+    instant("pi"),
+    range("predict_linear"),
+    range("present_over_time"),
+    range("quantile_over_time"),
+    instant("rad"),
     range("rate"),
+    range("resets"),
     instant("round"),
     instant("scalar"),
+    instant("sgn"),
+    instant("sin"),
+    instant("sinh"),
+    instant("sort"),
+    instant("sort_by_label"),
+    instant("sort_by_label_desc"),
+    instant("sort_desc"),
+    instant("sqrt"),
+    range("stddev_over_time"),
+    range("stdvar_over_time"),
     range("sum_over_time"),
+    instant("tan"),
+    instant("tanh"),
+    instant("time"),
+    instant("timestamp"),
     instant("vector"),
+    instant("year"),
 ];
 
 /// Aggregation operators the evaluator knows.
-pub const AGGREGATIONS: &[&str] = &["avg", "bottomk", "count", "max", "min", "stddev", "stdvar", "sum", "topk"];
+pub const AGGREGATIONS: &[&str] =
+    &["avg", "bottomk", "count", "count_values", "group", "max", "min", "quantile", "stddev", "stdvar", "sum", "topk"];
 
 /// Keywords worth completing inside a query.
-pub const KEYWORDS: &[&str] = &["and", "bool", "by", "ignoring", "offset", "on", "or", "unless", "without"];
+pub const KEYWORDS: &[&str] =
+    &["and", "bool", "by", "group_left", "group_right", "ignoring", "offset", "on", "or", "unless", "without"];
 
 /// The table entry for `name`.
 pub fn lookup(name: &str) -> Option<&'static Function> {
     FUNCTIONS.iter().find(|f| f.name == name)
 }
 
-/// "abs, avg_over_time, …": the functions for a "supported:" message.
+/// "abs, absent, …": the functions for a "supported:" message.
 pub fn supported() -> String {
     FUNCTIONS.iter().map(|f| f.name).collect::<Vec<_>>().join(", ")
 }
 
+/// Evaluates a call over all steps.
+pub(super) fn call(ev: &mut Evaluator, name: &str, args: &[Box<Expr>]) -> Result<Value, QueryError> {
+    let Some(function) = lookup(name) else {
+        return Err(QueryError::new(QueryErrorKind::UnknownFunction {
+            name: name.to_string(),
+            supported: supported(),
+        }));
+    };
+    match function.kind {
+        FunctionKind::Range => range_call(ev, name, args),
+        FunctionKind::Instant => instant_call(ev, name, args),
+    }
+}
+
+fn range_call(ev: &mut Evaluator, name: &str, args: &[Box<Expr>]) -> Result<Value, QueryError> {
+    let matrix_at = if matches!(name, "quantile_over_time") { 1 } else { 0 };
+    let Some(source) = args.get(matrix_at).and_then(|a| range_source(a)) else {
+        return Err(QueryError::invalid(format!("`{name}` takes a range vector such as `x[5m]`")));
+    };
+    // Scalar arguments, one value per step.
+    let mut scalars: Vec<Vec<f64>> = Vec::new();
+    for (i, a) in args.iter().enumerate() {
+        if i == matrix_at {
+            continue;
+        }
+        match ev.eval(a)? {
+            Value::Scalar(v) => scalars.push(v),
+            _ => return Err(QueryError::invalid(format!("`{name}` needs a number as argument {}", i + 1))),
+        }
+    }
+    if name == "absent_over_time" {
+        return absent_over_time(ev, source, args);
+    }
+    let keep_name = matches!(name, "last_over_time" | "first_over_time");
+    let mut out = Vec::new();
+    let mut failure = None;
+    ev.for_each_range(source, &mut |windows, labels, samples, bounds| {
+        let mut points = Vec::new();
+        for (k, (w, &(from, to))) in windows.iter().zip(bounds).enumerate() {
+            if from >= to {
+                continue;
+            }
+            let arg = scalars.first().map_or(f64::NAN, |s| s[k]);
+            match range_function(name, &samples[from..to], w, arg) {
+                Ok(Some(v)) => points.push((w.ts, v)),
+                Ok(None) => {}
+                Err(e) => failure = Some(e),
+            }
+        }
+        if !points.is_empty() {
+            let labels = if keep_name { labels.clone() } else { labels.without_name() };
+            out.push(StepSeries { labels, points });
+        }
+    })?;
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    merge_same_labels(out).map(Value::Vector)
+}
+
+/// Series whose labels became equal (by dropping the name) may not overlap in time.
+fn merge_same_labels(series: Vec<StepSeries>) -> Result<Vec<StepSeries>, QueryError> {
+    let mut index: BTreeMap<Labels, usize> = BTreeMap::new();
+    let mut out: Vec<StepSeries> = Vec::with_capacity(series.len());
+    for s in series {
+        match index.get(&s.labels) {
+            None => {
+                index.insert(s.labels.clone(), out.len());
+                out.push(s);
+            }
+            Some(&i) => {
+                let mut merged = std::mem::take(&mut out[i].points);
+                merged.extend(s.points);
+                merged.sort_by_key(|p| p.0);
+                if merged.windows(2).any(|w| w[0].0 == w[1].0) {
+                    return Err(QueryError::invalid("vector cannot contain metrics with the same labelset"));
+                }
+                out[i].points = merged;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// One range function over the samples of one window (never empty).
+fn range_function(name: &str, s: &[(i64, f64)], w: &Window, arg: f64) -> Result<Option<f64>, QueryError> {
+    let values = || s.iter().map(|&(_, v)| v);
+    let n = s.len() as f64;
+    Ok(Some(match name {
+        "rate" => return Ok(extrapolated_rate(s, w, true, true)),
+        "increase" => return Ok(extrapolated_rate(s, w, true, false)),
+        "delta" => return Ok(extrapolated_rate(s, w, false, false)),
+        "irate" | "idelta" => {
+            if s.len() < 2 {
+                return Ok(None);
+            }
+            let (t0, v0) = s[s.len() - 2];
+            let (t1, v1) = s[s.len() - 1];
+            let dv = if name == "irate" && v1 < v0 { v1 } else { v1 - v0 };
+            if name == "idelta" {
+                dv
+            } else {
+                let dt = (t1 - t0) as f64 / 1000.0;
+                if dt == 0.0 {
+                    return Ok(None);
+                }
+                dv / dt
+            }
+        }
+        "deriv" => {
+            if s.len() < 2 {
+                return Ok(None);
+            }
+            linear_regression(s, s[0].0).0
+        }
+        "predict_linear" => {
+            if s.len() < 2 {
+                return Ok(None);
+            }
+            let (slope, intercept) = linear_regression(s, w.end);
+            intercept + slope * arg
+        }
+        "avg_over_time" => {
+            let sum = kahan_sum(values());
+            if !sum.is_finite() && values().all(f64::is_finite) {
+                let mut mean = 0.0;
+                for (i, v) in values().enumerate() {
+                    mean += (v - mean) / (i as f64 + 1.0);
+                }
+                mean
+            } else {
+                sum / n
+            }
+        }
+        "sum_over_time" => kahan_sum(values()),
+        "count_over_time" => n,
+        "present_over_time" => 1.0,
+        "last_over_time" => s[s.len() - 1].1,
+        "first_over_time" => s[0].1,
+        "min_over_time" => values().fold(f64::NAN, |m, v| if m.is_nan() || v < m { v } else { m }),
+        "max_over_time" => values().fold(f64::NAN, |m, v| if m.is_nan() || v > m { v } else { m }),
+        "stddev_over_time" => variance(values()).sqrt(),
+        "stdvar_over_time" => variance(values()),
+        "quantile_over_time" => quantile(arg, values().collect()),
+        "mad_over_time" => {
+            let median = quantile(0.5, values().collect());
+            quantile(0.5, values().map(|v| (v - median).abs()).collect())
+        }
+        "changes" => s.windows(2).filter(|p| p[0].1 != p[1].1 && !(p[0].1.is_nan() && p[1].1.is_nan())).count() as f64,
+        "resets" => s.windows(2).filter(|p| p[1].1 < p[0].1).count() as f64,
+        _ => return Err(QueryError::unsupported(format!("function `{name}` is not supported"))),
+    }))
+}
+
+/// `rate`, `increase` and `delta` as Prometheus computes them: the change across the window, with counter
+/// resets added back for counters, extrapolated towards the window's edges.
+fn extrapolated_rate(s: &[(i64, f64)], w: &Window, counter: bool, rate: bool) -> Option<f64> {
+    if s.len() < 2 {
+        return None;
+    }
+    let (first_t, first_v) = s[0];
+    let (last_t, last_v) = s[s.len() - 1];
+    let mut result = last_v - first_v;
+    if counter {
+        for p in s.windows(2) {
+            if p[1].1 < p[0].1 {
+                result += p[0].1;
+            }
+        }
+    }
+    let mut to_start = (first_t - w.start) as f64 / 1000.0;
+    let mut to_end = (w.end - last_t) as f64 / 1000.0;
+    let sampled = (last_t - first_t) as f64 / 1000.0;
+    let average = sampled / (s.len() - 1) as f64;
+    let threshold = average * 1.1;
+    if to_start >= threshold {
+        to_start = average / 2.0;
+    }
+    if counter && result > 0.0 && first_v >= 0.0 {
+        // A counter starts at zero: do not extrapolate to before that.
+        let to_zero = sampled * (first_v / result);
+        if to_zero < to_start {
+            to_start = to_zero;
+        }
+    }
+    if to_end >= threshold {
+        to_end = average / 2.0;
+    }
+    let factor = (sampled + to_start + to_end) / sampled;
+    result *= factor;
+    if rate {
+        result /= (w.end - w.start) as f64 / 1000.0;
+    }
+    Some(result)
+}
+
+/// Slope and intercept (at `intercept_t`) of the least-squares line through the samples.
+fn linear_regression(s: &[(i64, f64)], intercept_t: i64) -> (f64, f64) {
+    let (mut n, mut sum_x, mut sum_y, mut sum_xy, mut sum_x2) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    let (mut cx, mut cy, mut cxy, mut cx2) = (0.0, 0.0, 0.0, 0.0);
+    let mut const_y = true;
+    let first_y = s[0].1;
+    for &(t, y) in s {
+        if const_y && y != first_y {
+            const_y = false;
+        }
+        n += 1.0;
+        let x = (t - intercept_t) as f64 / 1000.0;
+        (sum_x, cx) = kahan_add(x, sum_x, cx);
+        (sum_y, cy) = kahan_add(y, sum_y, cy);
+        (sum_xy, cxy) = kahan_add(x * y, sum_xy, cxy);
+        (sum_x2, cx2) = kahan_add(x * x, sum_x2, cx2);
+    }
+    if const_y {
+        if first_y.is_infinite() {
+            return (f64::NAN, f64::NAN);
+        }
+        return (0.0, first_y);
+    }
+    let (sum_x, sum_y, sum_xy, sum_x2) = (sum_x + cx, sum_y + cy, sum_xy + cxy, sum_x2 + cx2);
+    let cov = sum_xy - sum_x * sum_y / n;
+    let var = sum_x2 - sum_x * sum_x / n;
+    let slope = cov / var;
+    let intercept = sum_y / n - slope * sum_x / n;
+    (slope, intercept)
+}
+
+/// One step of Kahan-Neumaier summation: the new sum and compensation.
+pub(super) fn kahan_add(inc: f64, sum: f64, c: f64) -> (f64, f64) {
+    let t = sum + inc;
+    let c = if t.is_infinite() {
+        0.0
+    } else if sum.abs() >= inc.abs() {
+        c + ((sum - t) + inc)
+    } else {
+        c + ((inc - t) + sum)
+    };
+    (t, c)
+}
+
+/// The φ-quantile of `values` by linear interpolation, as Prometheus's `quantile`.
+pub(super) fn quantile(q: f64, mut values: Vec<f64>) -> f64 {
+    if values.is_empty() || q.is_nan() {
+        return f64::NAN;
+    }
+    if q < 0.0 {
+        return f64::NEG_INFINITY;
+    }
+    if q > 1.0 {
+        return f64::INFINITY;
+    }
+    values.sort_by(|a, b| a.total_cmp(b));
+    // Go sorts NaN first; keep that order so results agree.
+    let nans: Vec<f64> = values.iter().copied().filter(|v| v.is_nan()).collect();
+    values.retain(|v| !v.is_nan());
+    let mut values: Vec<f64> = nans.into_iter().chain(values).collect();
+    let n = values.len() as f64;
+    let rank = q * (n - 1.0);
+    let lower = rank.floor().max(0.0) as usize;
+    let upper = (lower + 1).min(values.len() - 1);
+    let weight = rank - rank.floor();
+    let (a, b) = (values[lower], values[upper]);
+    values.clear();
+    a * (1.0 - weight) + b * weight
+}
+
+fn absent_over_time(ev: &mut Evaluator, source: RangeSource, args: &[Box<Expr>]) -> Result<Value, QueryError> {
+    let steps: Vec<i64> = ev.steps().collect();
+    let mut present = vec![false; steps.len()];
+    ev.for_each_range(source, &mut |_, _, _, bounds| {
+        for (p, &(from, to)) in present.iter_mut().zip(bounds) {
+            *p |= from < to;
+        }
+    })?;
+    let labels = absent_labels(&args[0]);
+    let points: Vec<(i64, f64)> = steps.into_iter().zip(present).filter(|(_, p)| !p).map(|(t, _)| (t, 1.0)).collect();
+    Ok(Value::Vector(if points.is_empty() { Vec::new() } else { vec![StepSeries { labels, points }] }))
+}
+
+/// The labels `absent` reports: the selector's equality matchers, unless a name appears twice.
+fn absent_labels(expr: &Expr) -> Labels {
+    let vs = match expr {
+        Expr::VectorSelector(vs) => vs,
+        Expr::MatrixSelector(ms) => &ms.vs,
+        Expr::Paren(p) => return absent_labels(&p.expr),
+        _ => return Labels::default(),
+    };
+    let mut pairs: Vec<(&str, &str)> = Vec::new();
+    let mut repeated: Vec<&str> = Vec::new();
+    for m in &vs.matchers.matchers {
+        if m.name == METRIC_NAME {
+            continue;
+        }
+        if pairs.iter().any(|(n, _)| *n == m.name) || repeated.contains(&m.name.as_str()) {
+            repeated.push(&m.name);
+            continue;
+        }
+        if matches!(m.op, promql_parser::label::MatchOp::Equal) {
+            pairs.push((&m.name, &m.value));
+        } else {
+            repeated.push(&m.name);
+        }
+    }
+    Labels::new(pairs.into_iter().filter(|(n, _)| !repeated.contains(n)))
+}
+
+fn instant_call(ev: &mut Evaluator, name: &str, args: &[Box<Expr>]) -> Result<Value, QueryError> {
+    match name {
+        "time" => return Ok(Value::Scalar(ev.steps().map(|t| t as f64 / 1000.0).collect())),
+        "pi" => return Ok(Value::Scalar(vec![std::f64::consts::PI; ev.step_count()])),
+        "timestamp" => {
+            if let Some(Expr::VectorSelector(vs)) = args.first().map(|a| unparen(a)) {
+                let series = ev.vector_selector(vs, true)?;
+                return Ok(Value::Vector(
+                    series
+                        .into_iter()
+                        .map(|s| StepSeries { labels: s.labels.without_name(), points: s.points })
+                        .collect(),
+                ));
+            }
+        }
+        "label_replace" | "label_join" => return label_function(ev, name, args),
+        _ => {}
+    }
+    let mut values = Vec::with_capacity(args.len());
+    for a in args {
+        values.push(ev.eval(a)?);
+    }
+    let absent = if name == "absent" { Some(absent_labels(&args[0])) } else { None };
+    if values.is_empty() && is_date_function(name) {
+        // `hour()` reads `vector(time())`.
+        let now: Vec<StepSeries> = vec![StepSeries {
+            labels: Labels::default(),
+            points: ev.steps().map(|t| (t, t as f64 / 1000.0)).collect(),
+        }];
+        values.push(Value::Vector(now));
+    }
+    if name == "scalar" {
+        let steps: Vec<i64> = ev.steps().collect();
+        let mut out = vec![f64::NAN; steps.len()];
+        let series = ev.step_eval(&values, |args, _| {
+            let StepArg::Vector(v) = &args[0] else { return Ok(Vec::new()) };
+            Ok(if v.len() == 1 { vec![(Labels::default(), v[0].1)] } else { Vec::new() })
+        })?;
+        if let Some(s) = series.first() {
+            for &(t, v) in &s.points {
+                out[((t - ev.start) / ev.interval) as usize] = v;
+            }
+        }
+        return Ok(Value::Scalar(out));
+    }
+    let series = ev.step_eval(&values, |args, ts| step_function(name, args, ts, absent.as_ref()))?;
+    Ok(Value::Vector(series))
+}
+
+fn unparen(e: &Expr) -> &Expr {
+    match e {
+        Expr::Paren(p) => unparen(&p.expr),
+        _ => e,
+    }
+}
+
+fn is_date_function(name: &str) -> bool {
+    matches!(
+        name,
+        "minute" | "hour" | "day_of_week" | "day_of_month" | "day_of_year" | "days_in_month" | "month" | "year"
+    )
+}
+
+/// An instant function at one step.
+fn step_function(
+    name: &str,
+    args: &[StepArg],
+    _ts: i64,
+    absent: Option<&Labels>,
+) -> Result<Vec<(Labels, f64)>, QueryError> {
+    let scalar = |k: usize| match args.get(k) {
+        Some(StepArg::Scalar(v)) => *v,
+        _ => f64::NAN,
+    };
+    let strings = || -> Vec<&str> {
+        args.iter()
+            .skip(1)
+            .filter_map(|a| match a {
+                StepArg::String(s) => Some(*s),
+                _ => None,
+            })
+            .collect()
+    };
+    let input: &[(&Labels, f64)] = match args.first() {
+        Some(StepArg::Vector(v)) => v,
+        Some(StepArg::Scalar(v)) if name == "vector" => return Ok(vec![(Labels::default(), *v)]),
+        _ => &[],
+    };
+    let map = |f: &dyn Fn(f64) -> f64| -> Vec<(Labels, f64)> {
+        input.iter().map(|&(l, v)| (l.without_name(), f(v))).collect()
+    };
+    Ok(match name {
+        "absent" => {
+            if input.is_empty() {
+                vec![(absent.cloned().unwrap_or_default(), 1.0)]
+            } else {
+                Vec::new()
+            }
+        }
+        "abs" => map(&f64::abs),
+        "ceil" => map(&f64::ceil),
+        "floor" => map(&f64::floor),
+        "exp" => map(&f64::exp),
+        "sqrt" => map(&f64::sqrt),
+        "ln" => map(&f64::ln),
+        "log2" => map(&f64::log2),
+        "log10" => map(&f64::log10),
+        "sin" => map(&f64::sin),
+        "cos" => map(&f64::cos),
+        "tan" => map(&f64::tan),
+        "asin" => map(&f64::asin),
+        "acos" => map(&f64::acos),
+        "atan" => map(&f64::atan),
+        "sinh" => map(&f64::sinh),
+        "cosh" => map(&f64::cosh),
+        "tanh" => map(&f64::tanh),
+        "asinh" => map(&f64::asinh),
+        "acosh" => map(&f64::acosh),
+        "atanh" => map(&f64::atanh),
+        "deg" => map(&|v| v * 180.0 / std::f64::consts::PI),
+        "rad" => map(&|v| v * std::f64::consts::PI / 180.0),
+        "sgn" => map(&|v| {
+            if v > 0.0 {
+                1.0
+            } else if v < 0.0 {
+                -1.0
+            } else {
+                v
+            }
+        }),
+        "round" => {
+            let to = if args.len() > 1 { scalar(1) } else { 1.0 };
+            let inverse = 1.0 / to;
+            map(&|v| (v * inverse + 0.5).floor() / inverse)
+        }
+        "clamp" => {
+            let (lo, hi) = (scalar(1), scalar(2));
+            if hi < lo { Vec::new() } else { map(&|v| go_max(lo, go_min(hi, v))) }
+        }
+        "clamp_min" => {
+            let lo = scalar(1);
+            map(&|v| go_max(lo, v))
+        }
+        "clamp_max" => {
+            let hi = scalar(1);
+            map(&|v| go_min(hi, v))
+        }
+        "timestamp" => map(&|_| _ts as f64 / 1000.0),
+        "sort" | "sort_desc" => {
+            let mut out: Vec<(Labels, f64)> = input.iter().map(|&(l, v)| (l.clone(), v)).collect();
+            out.sort_by(|a, b| match (a.1.is_nan(), b.1.is_nan()) {
+                (true, true) => std::cmp::Ordering::Equal,
+                (true, false) => std::cmp::Ordering::Greater,
+                (false, true) => std::cmp::Ordering::Less,
+                _ if name == "sort" => a.1.total_cmp(&b.1),
+                _ => b.1.total_cmp(&a.1),
+            });
+            out
+        }
+        "sort_by_label" | "sort_by_label_desc" => {
+            let names = strings();
+            let mut out: Vec<(Labels, f64)> = input.iter().map(|&(l, v)| (l.clone(), v)).collect();
+            out.sort_by(|a, b| {
+                let mut order = std::cmp::Ordering::Equal;
+                for n in &names {
+                    order = natural_cmp(a.0.get(n), b.0.get(n));
+                    if order.is_ne() {
+                        break;
+                    }
+                }
+                let order = if order.is_eq() { a.0.cmp(&b.0) } else { order };
+                if name == "sort_by_label" { order } else { order.reverse() }
+            });
+            out
+        }
+        "histogram_quantile" => histogram_quantile(scalar(0), args),
+        n if is_date_function(n) => {
+            let mut out = Vec::with_capacity(input.len());
+            for &(l, v) in input {
+                if v.is_nan() || v.is_infinite() {
+                    out.push((l.without_name(), f64::NAN));
+                    continue;
+                }
+                out.push((l.without_name(), date_part(n, v)));
+            }
+            out
+        }
+        _ => return Err(QueryError::unsupported(format!("function `{name}` is not supported"))),
+    })
+}
+
+fn go_max(a: f64, b: f64) -> f64 {
+    if a.is_nan() || b.is_nan() { f64::NAN } else { a.max(b) }
+}
+
+fn go_min(a: f64, b: f64) -> f64 {
+    if a.is_nan() || b.is_nan() { f64::NAN } else { a.min(b) }
+}
+
+/// Compares strings with digit runs as numbers ("a2" < "a10").
+fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    let (mut x, mut y) = (a.as_bytes(), b.as_bytes());
+    while !x.is_empty() && !y.is_empty() {
+        if x[0].is_ascii_digit() && y[0].is_ascii_digit() {
+            let dx = x.iter().take_while(|c| c.is_ascii_digit()).count();
+            let dy = y.iter().take_while(|c| c.is_ascii_digit()).count();
+            let (nx, ny) = (trim_zeros(&x[..dx]), trim_zeros(&y[..dy]));
+            let order = nx.len().cmp(&ny.len()).then(nx.cmp(ny));
+            if order.is_ne() {
+                return order;
+            }
+            x = &x[dx..];
+            y = &y[dy..];
+        } else {
+            if x[0] != y[0] {
+                return x[0].cmp(&y[0]);
+            }
+            x = &x[1..];
+            y = &y[1..];
+        }
+    }
+    x.len().cmp(&y.len())
+}
+
+fn trim_zeros(d: &[u8]) -> &[u8] {
+    let zeros = d.iter().take_while(|&&c| c == b'0').count();
+    &d[zeros..]
+}
+
+/// `histogram_quantile(φ, buckets)` over classic `le` buckets, grouped by all other labels.
+fn histogram_quantile(q: f64, args: &[StepArg]) -> Vec<(Labels, f64)> {
+    let Some(StepArg::Vector(input)) = args.get(1) else { return Vec::new() };
+    let mut groups: BTreeMap<Labels, Vec<(f64, f64)>> = BTreeMap::new();
+    for &(labels, v) in input {
+        let Some(le) = parse_le(labels.get("le")) else { continue };
+        groups.entry(labels.remove(&["le".to_string()]).without_name()).or_default().push((le, v));
+    }
+    groups.into_iter().map(|(labels, buckets)| (labels, bucket_quantile(q, buckets))).collect()
+}
+
+fn parse_le(le: &str) -> Option<f64> {
+    match le {
+        "" => None,
+        "+Inf" | "Inf" | "+inf" | "inf" => Some(f64::INFINITY),
+        "-Inf" | "-inf" => Some(f64::NEG_INFINITY),
+        _ => le.parse().ok(),
+    }
+}
+
+/// Prometheus's `bucketQuantile`: linear interpolation inside the bucket holding the rank.
+fn bucket_quantile(q: f64, mut buckets: Vec<(f64, f64)>) -> f64 {
+    if q.is_nan() {
+        return f64::NAN;
+    }
+    if q < 0.0 {
+        return f64::NEG_INFINITY;
+    }
+    if q > 1.0 {
+        return f64::INFINITY;
+    }
+    buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
+    if buckets.last().is_none_or(|b| b.0 != f64::INFINITY) {
+        return f64::NAN;
+    }
+    // Coalesce equal bounds.
+    let mut merged: Vec<(f64, f64)> = Vec::with_capacity(buckets.len());
+    for b in buckets {
+        match merged.last_mut() {
+            Some(last) if last.0 == b.0 => last.1 += b.1,
+            _ => merged.push(b),
+        }
+    }
+    let mut buckets = merged;
+    // Force monotonic counts, ignoring tiny float differences.
+    let mut prev = buckets[0].1;
+    for b in buckets.iter_mut().skip(1) {
+        let curr = b.1;
+        if curr == prev {
+            continue;
+        }
+        if almost_equal(prev, curr, 1e-12) || curr < prev {
+            b.1 = prev;
+            continue;
+        }
+        prev = curr;
+    }
+    if buckets.len() < 2 {
+        return f64::NAN;
+    }
+    let observations = buckets[buckets.len() - 1].1;
+    if observations == 0.0 {
+        return f64::NAN;
+    }
+    let mut rank = q * observations;
+    let b = buckets[..buckets.len() - 1].partition_point(|x| x.1 < rank);
+    if b == buckets.len() - 1 {
+        return buckets[buckets.len() - 2].0;
+    }
+    if b == 0 && buckets[0].0 <= 0.0 {
+        return buckets[0].0;
+    }
+    let (mut start, end, mut count) = (0.0, buckets[b].0, buckets[b].1);
+    if b > 0 {
+        start = buckets[b - 1].0;
+        count -= buckets[b - 1].1;
+        rank -= buckets[b - 1].1;
+    }
+    start + (end - start) * (rank / count)
+}
+
+fn almost_equal(a: f64, b: f64, epsilon: f64) -> bool {
+    if a == b {
+        return true;
+    }
+    let diff = (a - b).abs();
+    let norm = (a.abs() + b.abs()).min(f64::MAX);
+    diff < epsilon * norm.max(f64::MIN_POSITIVE)
+}
+
+/// `label_replace(v, dst, replacement, src, regex)` and `label_join(v, dst, separator, src...)`.
+fn label_function(ev: &mut Evaluator, name: &str, args: &[Box<Expr>]) -> Result<Value, QueryError> {
+    let strings: Vec<String> = args[1..]
+        .iter()
+        .map(|a| match unparen(a) {
+            Expr::StringLiteral(s) => Ok(s.val.clone()),
+            _ => Err(QueryError::invalid(format!("`{name}` takes string arguments after the vector"))),
+        })
+        .collect::<Result<_, _>>()?;
+    let Value::Vector(series) = ev.eval(&args[0])? else {
+        return Err(QueryError::invalid(format!("`{name}` takes an instant vector")));
+    };
+    let dst = strings[0].clone();
+    if dst.is_empty() {
+        return Err(QueryError::invalid(format!("invalid destination label name in {name}(): {dst}")));
+    }
+    let relabel: Box<dyn Fn(&Labels) -> Labels> = if name == "label_replace" {
+        let (replacement, src, pattern) = (strings[1].clone(), strings[2].clone(), &strings[3]);
+        let regex = regex::Regex::new(&format!("^(?s:{pattern})$"))
+            .map_err(|_| QueryError::invalid(format!("invalid regular expression in label_replace(): {pattern}")))?;
+        Box::new(move |labels: &Labels| match regex.captures(labels.get(&src)) {
+            Some(caps) => {
+                let mut value = String::new();
+                caps.expand(&replacement, &mut value);
+                labels.with(&dst, &value)
+            }
+            None => labels.clone(),
+        })
+    } else {
+        let (separator, sources) = (strings[1].clone(), strings[2..].to_vec());
+        Box::new(move |labels: &Labels| {
+            let joined: Vec<&str> = sources.iter().map(|s| labels.get(s)).collect();
+            labels.with(&dst, &joined.join(&separator))
+        })
+    };
+    let relabelled = series.into_iter().map(|s| StepSeries { labels: relabel(&s.labels), points: s.points }).collect();
+    merge_same_labels(relabelled).map(Value::Vector)
+}
+
+/// Calendar fields of a Unix time in seconds, in UTC.
+fn date_part(name: &str, seconds: f64) -> f64 {
+    let secs = seconds.floor() as i64;
+    let days = secs.div_euclid(86_400);
+    let of_day = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    match name {
+        "minute" => ((of_day / 60) % 60) as f64,
+        "hour" => (of_day / 3600) as f64,
+        "day_of_week" => ((days + 4).rem_euclid(7)) as f64,
+        "day_of_month" => d as f64,
+        "day_of_year" => {
+            const BEFORE: [i64; 12] = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
+            (BEFORE[(m - 1) as usize] + d + i64::from(leap && m > 2)) as f64
+        }
+        "days_in_month" => match m {
+            2 if leap => 29.0,
+            2 => 28.0,
+            4 | 6 | 9 | 11 => 30.0,
+            _ => 31.0,
+        },
+        "month" => m as f64,
+        _ => y as f64,
+    }
+}
+
+/// Year, month, day of a day count since 1970-01-01 (Howard Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::FUNCTIONS;
+    use super::{FUNCTIONS, bucket_quantile, civil_from_days, natural_cmp, quantile};
 
     #[test]
     fn table_is_sorted_and_unique() {
         assert!(FUNCTIONS.windows(2).all(|w| w[0].name < w[1].name));
+    }
+
+    #[test]
+    fn quantiles_interpolate() {
+        assert_eq!(quantile(0.5, vec![1.0, 3.0, 2.0, 4.0]), 2.5);
+        assert_eq!(bucket_quantile(0.5, vec![(1.0, 10.0), (2.0, 20.0), (f64::INFINITY, 20.0)]), 1.0);
+        assert!(bucket_quantile(0.5, vec![(1.0, 10.0)]).is_nan());
+    }
+
+    #[test]
+    fn calendar_and_natural_order() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(19_782), (2024, 2, 29));
+        assert!(natural_cmp("a2", "a10").is_lt());
     }
 }

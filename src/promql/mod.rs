@@ -1,18 +1,27 @@
 //! The PromQL engine over a store of series, shaped like Prometheus's `promql` package: parsing (by
-//! `promql-parser`, behind a depth bound) is separate from evaluation; functions live in one table that
-//! completion and error messages read; errors are typed.
+//! `promql-parser`, behind a depth bound) is separate from evaluation; values (`value.rs`); a [`Storage`]
+//! trait that the simulation's history and in-memory series implement; one evaluator where an instant query
+//! is a one-step range query (`engine.rs`); aggregations and binary operators in their own files; one
+//! function table that completion and error messages read (`functions.rs`); typed errors.
 //!
-//! It sits below the simulation: the simulation's history is one store it reads.
+//! It sits below the simulation and knows nothing of it.
 
+mod aggregation;
+mod binary;
 mod depth;
 mod engine;
 mod error;
 mod functions;
+pub mod promqltest;
+mod storage;
+mod value;
 
 pub use depth::MAX_DEPTH;
-pub use engine::{Evaluator, QueryValue, Sample, SeriesLabels};
+pub use engine::{LOOKBACK_MS, instant_query, range_query};
 pub use error::{QueryError, QueryErrorKind};
 pub use functions::{AGGREGATIONS, FUNCTIONS, Function, FunctionKind, KEYWORDS, lookup};
+pub use storage::{MemStorage, Storage};
+pub use value::{Answer, Labels, QueryValue, Sample, Series, escape, format_float, is_stale, stale_nan};
 
 use promql_parser::parser::Expr;
 

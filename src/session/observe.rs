@@ -562,17 +562,20 @@ pub fn slo(sim: &Sim, service: Option<&str>) -> Result<Doc, CommandError> {
 /// Most rows `query` prints.
 const QUERY_ROWS: usize = 50;
 
-/// `query <expr>`: evaluates a PromQL-style expression at the newest sample.
+/// `query <expr>`: evaluates a PromQL expression at the newest sample.
 pub fn query(sim: &Sim, expr: &str) -> Result<Doc, CommandError> {
-    let value = sim.query(expr).map_err(|e| CommandError {
+    let answer = sim.query(expr).map_err(|e| CommandError {
         word: "query".into(),
         kind: CommandErrorKind::Usage { message: e.to_string().lines().next().unwrap_or("").to_string() },
     })?;
-    let at = sim.history().last_t().map_or(String::new(), |t| clock_label(sim.page_time_of_day(), t));
+    let page = sim.page_time_of_day();
+    let at = sim.history().last_t().map_or(String::new(), |t| clock_label(page, t));
     let mut doc = Doc::line(Line::styled(Style::Dim, format!("{expr} at {at}")));
-    match value {
+    match answer.value {
         QueryValue::Scalar(v) => doc.plain(format!("scalar  {}", number(v))),
+        QueryValue::String(text) => doc.plain(format!("string  {text:?}")),
         QueryValue::Vector(samples) if samples.is_empty() => doc.plain("no series"),
+        QueryValue::Matrix(series) if series.is_empty() => doc.plain("no series"),
         // The evaluator's order is already stable: series order, label order after aggregation, value order for topk.
         QueryValue::Vector(samples) => {
             let total = samples.len();
@@ -586,6 +589,29 @@ pub fn query(sim: &Sim, expr: &str) -> Result<Doc, CommandError> {
                 doc.push(Line::styled(Style::Dim, format!("… and {} more", total - QUERY_ROWS)));
             }
         }
+        // A range selector: each series' samples in the window, newest last.
+        QueryValue::Matrix(series) => {
+            let total = series.len();
+            let rows = series
+                .into_iter()
+                .take(QUERY_ROWS)
+                .map(|s| {
+                    let points: Vec<String> = s
+                        .points
+                        .iter()
+                        .map(|&(t, v)| format!("{} @{}", number(v), clock_label(page, t.div_euclid(1000))))
+                        .collect();
+                    vec![(Style::Plain, series_name(&s.labels)), (Style::Heading, points.join("  "))]
+                })
+                .collect();
+            doc.extend(table(rows));
+            if total > QUERY_ROWS {
+                doc.push(Line::styled(Style::Dim, format!("… and {} more", total - QUERY_ROWS)));
+            }
+        }
+    }
+    for note in answer.notes {
+        doc.push(Line::styled(Style::Dim, note));
     }
     Ok(doc)
 }

@@ -9,6 +9,7 @@ mod history;
 mod incident;
 mod logs;
 mod slo;
+mod store;
 mod systems;
 mod template;
 
@@ -18,9 +19,10 @@ pub use history::History;
 pub use incident::{Input, Inventory, RecordedChange};
 pub use logs::{LogFilter, LogLine, LogStore};
 pub use slo::{DISPLAY_WINDOWS, SloBook, SloRun, Tier, policy_tiers, window_label};
+pub use store::HistoryStore;
 pub use systems::LOG_HISTORY;
 
-use crate::promql::{Evaluator, QueryError, QueryValue, SeriesLabels};
+use crate::promql::{Answer, Labels, QueryError, QueryErrorKind};
 use crate::scenario::{AlertSeverity, Channel, Phase, Scenario, dependency_order};
 use bevy_ecs::prelude::*;
 use bevy_ecs::schedule::{ScheduleBuildSettings, SingleThreadedExecutor};
@@ -98,7 +100,7 @@ pub struct Sim {
     schedule: Schedule,
     scenario: Arc<Scenario>,
     series: BTreeMap<(String, String), usize>,
-    labels: Vec<SeriesLabels>,
+    labels: Vec<Labels>,
     entities: Vec<Entity>,
     /// First series of each service.
     firsts: Vec<usize>,
@@ -135,11 +137,12 @@ impl Sim {
             let mut vitals = Vitals::default();
             for m in &svc.metrics {
                 series.insert((svc.id.clone(), m.name.clone()), next);
-                labels.push(SeriesLabels {
-                    metric: m.name.clone(),
-                    service: svc.id.clone(),
-                    kind: format!("{:?}", svc.kind).to_lowercase(),
-                });
+                let kind = format!("{:?}", svc.kind).to_lowercase();
+                labels.push(Labels::new([
+                    ("__name__", m.name.as_str()),
+                    ("service", svc.id.as_str()),
+                    ("kind", kind.as_str()),
+                ]));
                 let slot = Some((next as u32, m.baseline as f32));
                 match m.name.as_str() {
                     "error_rate" => vitals.error_rate = slot,
@@ -318,9 +321,18 @@ impl Sim {
         Some(first + position)
     }
 
-    /// Evaluates a PromQL-style query at the newest tick.
-    pub fn query(&self, text: &str) -> Result<QueryValue, QueryError> {
-        Evaluator::new(self.history(), &self.labels).query(text)
+    /// The history as a PromQL store.
+    pub fn store(&self) -> HistoryStore<'_> {
+        HistoryStore { history: self.history(), labels: &self.labels }
+    }
+
+    /// Evaluates a PromQL query at the newest tick.
+    pub fn query(&self, text: &str) -> Result<Answer, QueryError> {
+        let Some(t) = self.history().last_t() else {
+            crate::promql::parse(text)?;
+            return Err(QueryError::new(QueryErrorKind::NoSamples));
+        };
+        crate::promql::instant_query(&self.store(), text, t * 1000)
     }
 
     /// Index of a service by id.

@@ -1,0 +1,158 @@
+//! Aggregation operators (`sum`, `avg`, `count`, `min`, `max`, `group`, `stddev`, `stdvar`, `topk`,
+//! `bottomk`, `quantile`, `count_values`), each group per step, with `by` and `without`.
+
+use super::engine::{Evaluator, StepArg, Value};
+use super::error::QueryError;
+use super::functions::{kahan_add, quantile};
+use super::value::Labels;
+use promql_parser::parser::token;
+use promql_parser::parser::{AggregateExpr, LabelModifier};
+use std::collections::BTreeMap;
+
+/// Evaluates an aggregation over all steps.
+pub(super) fn aggregate(ev: &mut Evaluator, agg: &AggregateExpr) -> Result<Value, QueryError> {
+    let input = ev.eval(&agg.expr)?;
+    if !matches!(input, Value::Vector(_)) {
+        return Err(QueryError::invalid(format!("`{}` aggregates an instant vector", agg.op)));
+    }
+    let param = match &agg.param {
+        Some(p) => ev.eval(p)?,
+        None => Value::Scalar(vec![f64::NAN; ev.step_count()]),
+    };
+    let op = agg.op.id();
+    let modifier = agg.modifier.clone();
+    let series = ev.step_eval(&[input, param], |args, _| {
+        let StepArg::Vector(v) = &args[0] else { return Ok(Vec::new()) };
+        let group_of = |labels: &Labels| -> Labels {
+            match &modifier {
+                Some(LabelModifier::Include(by)) => labels.keep(&by.labels),
+                Some(LabelModifier::Exclude(without)) => labels.remove(&without.labels).without_name(),
+                None => Labels::default(),
+            }
+        };
+        let mut groups: BTreeMap<Labels, Vec<(&Labels, f64)>> = BTreeMap::new();
+        for &(labels, x) in v {
+            groups.entry(group_of(labels)).or_default().push((labels, x));
+        }
+        let mut out = Vec::new();
+        match (op, &args[1]) {
+            (token::T_TOPK | token::T_BOTTOMK, StepArg::Scalar(k)) => {
+                if k.is_nan() {
+                    return Err(QueryError::invalid(format!("parameter value is NaN for {}", agg.op)));
+                }
+                let k = if *k >= 9.2e18 { usize::MAX } else { k.max(0.0) as usize };
+                for (_, mut members) in groups {
+                    members.sort_by(|a, b| {
+                        // NaN sorts last for both.
+                        match (a.1.is_nan(), b.1.is_nan()) {
+                            (true, true) => std::cmp::Ordering::Equal,
+                            (true, false) => std::cmp::Ordering::Greater,
+                            (false, true) => std::cmp::Ordering::Less,
+                            _ if op == token::T_TOPK => b.1.total_cmp(&a.1),
+                            _ => a.1.total_cmp(&b.1),
+                        }
+                    });
+                    out.extend(members.into_iter().take(k).map(|(l, v)| (l.clone(), v)));
+                }
+            }
+            (token::T_COUNT_VALUES, StepArg::String(label)) => {
+                if !valid_label_name(label) {
+                    return Err(QueryError::invalid(format!("invalid label name {label:?}")));
+                }
+                for (group, members) in groups {
+                    let mut counts: BTreeMap<String, f64> = BTreeMap::new();
+                    for (_, v) in members {
+                        *counts.entry(go_float(v)).or_default() += 1.0;
+                    }
+                    for (value, n) in counts {
+                        out.push((group.with(label, &value), n));
+                    }
+                }
+            }
+            (token::T_QUANTILE, StepArg::Scalar(q)) => {
+                for (group, members) in groups {
+                    let values: Vec<f64> = members.iter().map(|m| m.1).collect();
+                    out.push((group, quantile(*q, values)));
+                }
+            }
+            (token::T_LIMITK | token::T_LIMIT_RATIO, _) => {
+                return Err(QueryError::unsupported(format!("`{}` is not supported", agg.op)));
+            }
+            _ => {
+                for (group, members) in groups {
+                    let values = members.iter().map(|m| m.1);
+                    out.push((group, fold(op, values)?));
+                }
+            }
+        }
+        Ok(out)
+    })?;
+    Ok(Value::Vector(series))
+}
+
+fn fold(op: u16, values: impl Iterator<Item = f64> + Clone) -> Result<f64, QueryError> {
+    let count = values.clone().count() as f64;
+    Ok(match op {
+        token::T_SUM => kahan_sum(values),
+        token::T_AVG => {
+            let sum = kahan_sum(values.clone());
+            if !sum.is_finite() && values.clone().all(f64::is_finite) {
+                // The sum overflowed; an incremental mean does not.
+                let mut mean = 0.0;
+                for (i, v) in values.enumerate() {
+                    mean += (v - mean) / (i as f64 + 1.0);
+                }
+                mean
+            } else {
+                sum / count
+            }
+        }
+        token::T_COUNT => count,
+        token::T_GROUP => 1.0,
+        token::T_MIN => values.fold(f64::NAN, |m, v| if m.is_nan() || v < m { v } else { m }),
+        token::T_MAX => values.fold(f64::NAN, |m, v| if m.is_nan() || v > m { v } else { m }),
+        token::T_STDDEV | token::T_STDVAR => {
+            let var = variance(values);
+            if op == token::T_STDDEV { var.sqrt() } else { var }
+        }
+        _ => return Err(QueryError::unsupported("this aggregation is not supported")),
+    })
+}
+
+/// A Kahan-Neumaier compensated sum, as Prometheus sums.
+pub(super) fn kahan_sum(values: impl Iterator<Item = f64>) -> f64 {
+    let (mut sum, mut c) = (0.0, 0.0);
+    for v in values {
+        (sum, c) = kahan_add(v, sum, c);
+    }
+    if (sum + c).is_nan() && !sum.is_nan() { sum } else { sum + c }
+}
+
+/// Population variance by Welford's method.
+pub(super) fn variance(values: impl Iterator<Item = f64>) -> f64 {
+    let (mut n, mut mean, mut m2) = (0.0, 0.0, 0.0);
+    for v in values {
+        n += 1.0;
+        let delta = v - mean;
+        mean += delta / n;
+        m2 += delta * (v - mean);
+    }
+    m2 / n
+}
+
+/// A float as Go's `strconv.FormatFloat(v, 'f', -1, 64)` writes it.
+pub(super) fn go_float(v: f64) -> String {
+    if v.is_nan() {
+        "NaN".into()
+    } else if v.is_infinite() {
+        if v > 0.0 { "+Inf".into() } else { "-Inf".into() }
+    } else {
+        format!("{v}")
+    }
+}
+
+/// Whether `name` is a valid label name.
+pub(super) fn valid_label_name(name: &str) -> bool {
+    // Prometheus 3 accepts any UTF-8 name but the empty one.
+    !name.is_empty()
+}

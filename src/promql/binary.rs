@@ -1,0 +1,199 @@
+//! Binary operators: arithmetic, comparisons (filtering or `bool`), and the set operators `and`, `or`,
+//! `unless`, with Prometheus's vector matching (`on`, `ignoring`, `group_left`, `group_right`).
+
+use super::engine::{Evaluator, StepArg, StepOut, Value};
+use super::error::QueryError;
+use super::value::Labels;
+use promql_parser::parser::token::{self, TokenType};
+use promql_parser::parser::{BinModifier, BinaryExpr, LabelModifier, VectorMatchCardinality};
+use std::collections::{HashMap, HashSet};
+
+/// Evaluates a binary expression over all steps.
+pub(super) fn binary(ev: &mut Evaluator, bin: &BinaryExpr) -> Result<Value, QueryError> {
+    let op = bin.op;
+    let return_bool = bin.modifier.as_ref().is_some_and(|m| m.return_bool);
+    let lhs = ev.eval(&bin.lhs)?;
+    let rhs = ev.eval(&bin.rhs)?;
+    let comparison = op.is_comparison_operator();
+    match (&lhs, &rhs) {
+        (Value::Scalar(a), Value::Scalar(b)) => {
+            let mut out = Vec::with_capacity(a.len());
+            for (&x, &y) in a.iter().zip(b) {
+                let (v, keep) = apply(op, x, y)?;
+                out.push(if comparison { if keep { 1.0 } else { 0.0 } } else { v });
+            }
+            Ok(Value::Scalar(out))
+        }
+        (Value::Vector(_), Value::Scalar(_)) | (Value::Scalar(_), Value::Vector(_)) => {
+            let swap = matches!(lhs, Value::Scalar(_));
+            let series = ev.step_eval(&[lhs, rhs], |args, _| {
+                let (vector, scalar) = match (&args[0], &args[1]) {
+                    (StepArg::Vector(v), StepArg::Scalar(s)) => (v, *s),
+                    (StepArg::Scalar(s), StepArg::Vector(v)) => (v, *s),
+                    _ => return Ok(Vec::new()),
+                };
+                let mut out = Vec::with_capacity(vector.len());
+                for &(labels, x) in vector {
+                    let (l, r) = if swap { (scalar, x) } else { (x, scalar) };
+                    let (mut v, keep) = apply(op, l, r)?;
+                    // The vector's value is the result of a filtering comparison, whichever side it is on.
+                    if comparison && swap {
+                        v = r;
+                    }
+                    if return_bool {
+                        v = if keep { 1.0 } else { 0.0 };
+                    } else if !keep {
+                        continue;
+                    }
+                    let labels = if return_bool || !comparison { labels.without_name() } else { labels.clone() };
+                    out.push((labels, v));
+                }
+                Ok(out)
+            })?;
+            Ok(Value::Vector(series))
+        }
+        (Value::Vector(_), Value::Vector(_)) => {
+            let default = BinModifier {
+                card: if op.is_set_operator() {
+                    VectorMatchCardinality::ManyToMany
+                } else {
+                    VectorMatchCardinality::OneToOne
+                },
+                matching: None,
+                return_bool: false,
+                fill_values: Default::default(),
+            };
+            let modifier = bin.modifier.as_ref().unwrap_or(&default);
+            let series = ev.step_eval(&[lhs, rhs], |args, _| {
+                let (StepArg::Vector(l), StepArg::Vector(r)) = (&args[0], &args[1]) else { return Ok(Vec::new()) };
+                match op.id() {
+                    token::T_LAND | token::T_LOR | token::T_LUNLESS => Ok(set_operation(op, l, r, modifier)),
+                    _ => vector_binop(op, l, r, modifier),
+                }
+            })?;
+            Ok(Value::Vector(series))
+        }
+        _ => Err(QueryError::invalid(format!("operator `{op}` needs numbers or instant vectors"))),
+    }
+}
+
+/// The labels two series are matched on.
+fn signature(labels: &Labels, matching: &Option<LabelModifier>) -> Labels {
+    match matching {
+        Some(LabelModifier::Include(on)) => labels.keep(&on.labels),
+        Some(LabelModifier::Exclude(ignoring)) => labels.remove(&ignoring.labels).without_name(),
+        None => labels.without_name(),
+    }
+}
+
+fn set_operation(op: TokenType, l: &[(&Labels, f64)], r: &[(&Labels, f64)], m: &BinModifier) -> StepOut {
+    let sig = |labels: &Labels| signature(labels, &m.matching);
+    match op.id() {
+        token::T_LAND => {
+            let right: HashSet<Labels> = r.iter().map(|(l, _)| sig(l)).collect();
+            l.iter().filter(|(labels, _)| right.contains(&sig(labels))).map(|&(l, v)| (l.clone(), v)).collect()
+        }
+        token::T_LUNLESS => {
+            let right: HashSet<Labels> = r.iter().map(|(l, _)| sig(l)).collect();
+            l.iter().filter(|(labels, _)| !right.contains(&sig(labels))).map(|&(l, v)| (l.clone(), v)).collect()
+        }
+        _ => {
+            let left: HashSet<Labels> = l.iter().map(|(l, _)| sig(l)).collect();
+            let mut out: StepOut = l.iter().map(|&(l, v)| (l.clone(), v)).collect();
+            out.extend(r.iter().filter(|(labels, _)| !left.contains(&sig(labels))).map(|&(l, v)| (l.clone(), v)));
+            out
+        }
+    }
+}
+
+fn vector_binop(
+    op: TokenType,
+    lhs: &[(&Labels, f64)],
+    rhs: &[(&Labels, f64)],
+    m: &BinModifier,
+) -> Result<StepOut, QueryError> {
+    if lhs.is_empty() || rhs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (one_to_many, include) = match &m.card {
+        VectorMatchCardinality::OneToMany(labels) => (true, labels.labels.clone()),
+        VectorMatchCardinality::ManyToOne(labels) => (false, labels.labels.clone()),
+        _ => (false, Vec::new()),
+    };
+    let one_to_one = matches!(m.card, VectorMatchCardinality::OneToOne);
+    // The "one" side is indexed by signature; with group_right the sides swap.
+    let (many, one) = if one_to_many { (rhs, lhs) } else { (lhs, rhs) };
+    let mut one_by_sig: HashMap<Labels, (&Labels, f64)> = HashMap::with_capacity(one.len());
+    for &(labels, v) in one {
+        let sig = signature(labels, &m.matching);
+        if let Some((dup, _)) = one_by_sig.get(&sig) {
+            let side = if one_to_many { "left" } else { "right" };
+            let (a, b) = (labels.to_string(), dup.to_string());
+            let (a, b) = if a > b { (b, a) } else { (a, b) };
+            return Err(QueryError::invalid(format!(
+                "found duplicate series for the match group {sig} on the {side} hand-side of the operation: [{a}, {b}];many-to-many matching not allowed: matching labels must be unique on one side"
+            )));
+        }
+        one_by_sig.insert(sig, (labels, v));
+    }
+    let comparison = op.is_comparison_operator();
+    let drop_name = m.return_bool || !comparison;
+    let mut matched: HashSet<Labels> = HashSet::new();
+    let mut produced: HashSet<Labels> = HashSet::new();
+    let mut out = Vec::new();
+    for &(labels, v) in many {
+        let sig = signature(labels, &m.matching);
+        let Some(&(one_labels, w)) = one_by_sig.get(&sig) else { continue };
+        let (l, r) = if one_to_many { (w, v) } else { (v, w) };
+        let (mut value, keep) = apply(op, l, r)?;
+        if m.return_bool {
+            value = if keep { 1.0 } else { 0.0 };
+        }
+        let mut result = if drop_name { labels.without_name() } else { labels.clone() };
+        if one_to_one {
+            result = match &m.matching {
+                Some(LabelModifier::Include(on)) => result.keep(&on.labels),
+                Some(LabelModifier::Exclude(ignoring)) => result.remove(&ignoring.labels),
+                None => result,
+            };
+            if !matched.insert(sig) {
+                return Err(QueryError::invalid(
+                    "multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)",
+                ));
+            }
+        } else {
+            for name in &include {
+                result = result.with(name, one_labels.get(name));
+            }
+            if !produced.insert(result.clone()) {
+                return Err(QueryError::invalid(
+                    "multiple matches for labels: grouping labels must ensure unique matches",
+                ));
+            }
+        }
+        if keep || m.return_bool {
+            out.push((result, value));
+        }
+    }
+    Ok(out)
+}
+
+/// `a op b` and whether a comparison holds (always true for arithmetic).
+pub(super) fn apply(op: TokenType, a: f64, b: f64) -> Result<(f64, bool), QueryError> {
+    Ok(match op.id() {
+        token::T_ADD => (a + b, true),
+        token::T_SUB => (a - b, true),
+        token::T_MUL => (a * b, true),
+        token::T_DIV => (a / b, true),
+        token::T_MOD => (a % b, true),
+        token::T_POW => (a.powf(b), true),
+        token::T_ATAN2 => (a.atan2(b), true),
+        token::T_EQLC => (a, a == b),
+        token::T_NEQ => (a, a != b),
+        token::T_GTR => (a, a > b),
+        token::T_LSS => (a, a < b),
+        token::T_GTE => (a, a >= b),
+        token::T_LTE => (a, a <= b),
+        _ => return Err(QueryError::unsupported(format!("operator `{op}` is not supported"))),
+    })
+}

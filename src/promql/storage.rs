@@ -1,0 +1,139 @@
+//! Where series come from: the [`Storage`] trait the engine reads, and [`MemStorage`], series held in
+//! memory (loaded from OpenMetrics text or a test file).
+
+use super::value::Labels;
+use promql_parser::label::{MatchOp, Matchers};
+use std::collections::BTreeMap;
+
+/// A store of series the engine can query. Times are milliseconds.
+pub trait Storage {
+    /// Number of series; ids run from 0.
+    fn len(&self) -> usize;
+
+    /// Whether the store holds no series.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The labels of series `id`, metric name included.
+    fn labels(&self, id: usize) -> Labels;
+
+    /// Ids of series whose labels satisfy every matcher, ascending.
+    fn select(&self, matchers: &Matchers) -> Vec<usize> {
+        (0..self.len())
+            .filter(|&id| {
+                let labels = self.labels(id);
+                matchers.matchers.iter().all(|m| m.is_match(labels.get(&m.name)))
+            })
+            .collect()
+    }
+
+    /// Every metric name, sorted, for did-you-mean hints.
+    fn metric_names(&self) -> Vec<String>;
+
+    /// The samples of each of `ids` with `mint <= t <= maxt`, oldest first (stale markers included).
+    fn samples(&self, ids: &[usize], mint: i64, maxt: i64) -> Vec<Vec<(i64, f64)>>;
+}
+
+/// The metric name a selector's matchers require, if one `__name__="x"` matcher is present.
+pub fn required_name(matchers: &Matchers) -> Option<&str> {
+    matchers
+        .matchers
+        .iter()
+        .find(|m| m.name == super::value::METRIC_NAME && matches!(m.op, MatchOp::Equal))
+        .map(|m| m.value.as_str())
+}
+
+/// Series held in memory, each with its samples sorted by time.
+#[derive(Clone, Debug, Default)]
+pub struct MemStorage {
+    labels: Vec<Labels>,
+    samples: Vec<Vec<(i64, f64)>>,
+    index: BTreeMap<Labels, usize>,
+    by_name: BTreeMap<String, Vec<usize>>,
+}
+
+impl MemStorage {
+    /// An empty store.
+    pub fn new() -> MemStorage {
+        MemStorage::default()
+    }
+
+    /// Adds a sample to the series with `labels`, creating it if needed. Samples may come in any order; a
+    /// second sample at the same time replaces the first.
+    pub fn add(&mut self, labels: &Labels, t: i64, v: f64) {
+        let id = match self.index.get(labels) {
+            Some(&id) => id,
+            None => {
+                let id = self.labels.len();
+                self.index.insert(labels.clone(), id);
+                self.by_name.entry(labels.name().to_string()).or_default().push(id);
+                self.labels.push(labels.clone());
+                self.samples.push(Vec::new());
+                id
+            }
+        };
+        let series = &mut self.samples[id];
+        match series.last() {
+            Some(&(last, _)) if last < t => series.push((t, v)),
+            None => series.push((t, v)),
+            _ => match series.binary_search_by_key(&t, |&(x, _)| x) {
+                Ok(i) => series[i].1 = v,
+                Err(i) => series.insert(i, (t, v)),
+            },
+        }
+    }
+
+    /// The newest sample time in the store.
+    pub fn max_time(&self) -> Option<i64> {
+        self.samples.iter().filter_map(|s| s.last().map(|&(t, _)| t)).max()
+    }
+
+    /// The oldest sample time in the store.
+    pub fn min_time(&self) -> Option<i64> {
+        self.samples.iter().filter_map(|s| s.first().map(|&(t, _)| t)).min()
+    }
+
+    /// Every series with its samples.
+    pub fn series(&self) -> impl Iterator<Item = (&Labels, &[(i64, f64)])> {
+        self.labels.iter().zip(self.samples.iter().map(Vec::as_slice))
+    }
+}
+
+impl Storage for MemStorage {
+    fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    fn labels(&self, id: usize) -> Labels {
+        self.labels[id].clone()
+    }
+
+    fn select(&self, matchers: &Matchers) -> Vec<usize> {
+        let candidates: Vec<usize> = match required_name(matchers) {
+            Some(name) => self.by_name.get(name).cloned().unwrap_or_default(),
+            None => (0..self.labels.len()).collect(),
+        };
+        let mut out: Vec<usize> = candidates
+            .into_iter()
+            .filter(|&id| matchers.matchers.iter().all(|m| m.is_match(self.labels[id].get(&m.name))))
+            .collect();
+        out.sort_unstable();
+        out
+    }
+
+    fn metric_names(&self) -> Vec<String> {
+        self.by_name.keys().filter(|n| !n.is_empty()).cloned().collect()
+    }
+
+    fn samples(&self, ids: &[usize], mint: i64, maxt: i64) -> Vec<Vec<(i64, f64)>> {
+        ids.iter()
+            .map(|&id| {
+                let s = &self.samples[id];
+                let from = s.partition_point(|&(t, _)| t < mint);
+                let to = s.partition_point(|&(t, _)| t <= maxt);
+                s[from..to.max(from)].to_vec()
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,208 @@
+//! Values a query produces: label sets, samples, series, and the public result types.
+
+use std::fmt;
+use std::sync::Arc;
+
+/// The bit pattern Prometheus writes as a staleness marker: a NaN that ends a series.
+pub const STALE_NAN_BITS: u64 = 0x7ff0_0000_0000_0002;
+
+/// Whether `v` is a staleness marker.
+pub fn is_stale(v: f64) -> bool {
+    v.to_bits() == STALE_NAN_BITS
+}
+
+/// A staleness marker.
+pub fn stale_nan() -> f64 {
+    f64::from_bits(STALE_NAN_BITS)
+}
+
+/// The metric name label.
+pub const METRIC_NAME: &str = "__name__";
+
+/// A label set, sorted by name, with no empty values.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Labels(Vec<(Arc<str>, Arc<str>)>);
+
+impl Labels {
+    /// Labels from pairs in any order; empty values are dropped, the last of duplicate names wins.
+    pub fn new<N: AsRef<str>, V: AsRef<str>>(pairs: impl IntoIterator<Item = (N, V)>) -> Labels {
+        let mut out: Vec<(Arc<str>, Arc<str>)> = Vec::new();
+        for (n, v) in pairs {
+            let (n, v) = (n.as_ref(), v.as_ref());
+            out.retain(|(x, _)| &**x != n);
+            if !v.is_empty() {
+                out.push((Arc::from(n), Arc::from(v)));
+            }
+        }
+        out.sort();
+        Labels(out)
+    }
+
+    /// Labels from pairs already sorted by name and free of empty values.
+    pub fn from_sorted(pairs: Vec<(Arc<str>, Arc<str>)>) -> Labels {
+        debug_assert!(pairs.windows(2).all(|w| w[0].0 < w[1].0));
+        Labels(pairs)
+    }
+
+    /// The pairs, sorted by name.
+    pub fn pairs(&self) -> &[(Arc<str>, Arc<str>)] {
+        &self.0
+    }
+
+    /// The value of `name`, or `""` when absent.
+    pub fn get(&self, name: &str) -> &str {
+        self.0.iter().find(|(n, _)| &**n == name).map_or("", |(_, v)| v)
+    }
+
+    /// The metric name, or `""`.
+    pub fn name(&self) -> &str {
+        self.get(METRIC_NAME)
+    }
+
+    /// Whether no label is set.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// These labels without the metric name.
+    pub fn without_name(&self) -> Labels {
+        if self.0.first().is_some_and(|(n, _)| &**n == METRIC_NAME) {
+            Labels(self.0[1..].to_vec())
+        } else {
+            self.clone()
+        }
+    }
+
+    /// Only the labels named in `names`.
+    pub fn keep(&self, names: &[String]) -> Labels {
+        Labels(self.0.iter().filter(|(n, _)| names.iter().any(|k| k == &**n)).cloned().collect())
+    }
+
+    /// All labels but those named in `names`.
+    pub fn remove(&self, names: &[String]) -> Labels {
+        Labels(self.0.iter().filter(|(n, _)| !names.iter().any(|k| k == &**n)).cloned().collect())
+    }
+
+    /// These labels with `name` set to `value` (removed when `value` is empty).
+    pub fn with(&self, name: &str, value: &str) -> Labels {
+        let mut out: Vec<(Arc<str>, Arc<str>)> = self.0.iter().filter(|(n, _)| &**n != name).cloned().collect();
+        if !value.is_empty() {
+            let at = out.partition_point(|(n, _)| &**n < name);
+            out.insert(at, (Arc::from(name), Arc::from(value)));
+        }
+        Labels(out)
+    }
+
+    /// The labels as owned string pairs.
+    pub fn to_strings(&self) -> Vec<(String, String)> {
+        self.0.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect()
+    }
+}
+
+impl fmt::Display for Labels {
+    /// `name{a="x", b="y"}` as Prometheus prints a series.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())?;
+        f.write_str("{")?;
+        let mut first = true;
+        for (n, v) in self.0.iter().filter(|(n, _)| &**n != METRIC_NAME) {
+            if !first {
+                f.write_str(", ")?;
+            }
+            first = false;
+            write!(f, "{n}=\"{}\"", escape(v))?;
+        }
+        f.write_str("}")
+    }
+}
+
+/// A label value with `\`, `"` and newlines escaped as PromQL and OpenMetrics write them.
+pub fn escape(v: &str) -> String {
+    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+}
+
+/// A value at one instant of one series.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sample {
+    /// Label pairs sorted by name (`__name__` first when present).
+    pub labels: Vec<(String, String)>,
+    /// Milliseconds since the epoch (or since the drill's page, for a drill).
+    pub t: i64,
+    /// Value.
+    pub value: f64,
+}
+
+/// The values of one series over time.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Series {
+    /// Label pairs sorted by name.
+    pub labels: Vec<(String, String)>,
+    /// `(milliseconds, value)` pairs, oldest first.
+    pub points: Vec<(i64, f64)>,
+}
+
+/// What a query evaluates to.
+#[derive(Clone, Debug, PartialEq)]
+pub enum QueryValue {
+    /// A number.
+    Scalar(f64),
+    /// A string literal.
+    String(String),
+    /// One value per series (an instant query).
+    Vector(Vec<Sample>),
+    /// Values over time per series (a range query, or a range selector in an instant query).
+    Matrix(Vec<Series>),
+}
+
+/// A query's value with notes that help a person read it (e.g. "no metric `x`; did you mean `y`?").
+#[derive(Clone, Debug, PartialEq)]
+pub struct Answer {
+    /// The result.
+    pub value: QueryValue,
+    /// Hints beside the result, one line each.
+    pub notes: Vec<String>,
+}
+
+/// A float the way Prometheus prints one: shortest round-trip form, `+Inf`, `-Inf`, `NaN`.
+pub fn format_float(v: f64) -> String {
+    if v.is_nan() {
+        "NaN".into()
+    } else if v == f64::INFINITY {
+        "+Inf".into()
+    } else if v == f64::NEG_INFINITY {
+        "-Inf".into()
+    } else {
+        let s = format!("{v}");
+        // Go prints large and small magnitudes in exponent form (strconv 'g' with the shortest precision).
+        let exp = if v == 0.0 { 0 } else { v.abs().log10().floor() as i32 };
+        if !(-4..21).contains(&exp) {
+            let e = format!("{v:e}");
+            let (mantissa, power) = e.split_once('e').unwrap_or((&e, "0"));
+            let power: i32 = power.parse().unwrap_or(0);
+            let sign = if power < 0 { '-' } else { '+' };
+            return format!("{mantissa}e{sign}{:02}", power.abs());
+        }
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Labels, format_float};
+
+    #[test]
+    fn labels_sort_and_print_like_prometheus() {
+        let l = Labels::new([("job", "api"), ("__name__", "up"), ("empty", ""), ("a", "x\"y")]);
+        assert_eq!(l.to_string(), "up{a=\"x\\\"y\", job=\"api\"}");
+        assert_eq!(l.with("b", "1").without_name().to_string(), "{a=\"x\\\"y\", b=\"1\", job=\"api\"}");
+    }
+
+    #[test]
+    fn floats_print_like_go() {
+        assert_eq!(format_float(1.0), "1");
+        assert_eq!(format_float(0.1), "0.1");
+        assert_eq!(format_float(1e21), "1e+21");
+        assert_eq!(format_float(1.5e-7), "1.5e-07");
+        assert_eq!(format_float(f64::NEG_INFINITY), "-Inf");
+    }
+}
