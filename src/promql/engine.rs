@@ -304,11 +304,7 @@ impl<'s> Evaluator<'s> {
     /// Calls `f` for each series of a range selector or subquery with its samples (stale markers removed)
     /// and, per step, the half-open index range of the samples inside that step's window
     /// `(read time - range, read time]`. `f` also gets each step's window bounds through [`Window`].
-    pub fn for_each_range(
-        &mut self,
-        source: RangeSource,
-        f: &mut RangeVisitor,
-    ) -> Result<(), QueryError> {
+    pub fn for_each_range(&mut self, source: RangeSource, f: &mut RangeVisitor) -> Result<(), QueryError> {
         let (range, at, offset) = source.range_at_offset();
         let windows: Vec<Window> = self
             .steps()
