@@ -58,6 +58,90 @@ struct PlayArgs {
     wheel: wheel::WheelDir,
 }
 
+/// Why a `wom` command could not do its job; the one place its wording lives.
+#[derive(Debug)]
+pub enum CliError {
+    /// A scenario file that does not load or validate.
+    Scenario(ScenarioError),
+    /// A scenario name that is neither a built-in id nor a file.
+    UnknownScenario {
+        /// What was given.
+        name: String,
+        /// The closest built-in id, if any is close.
+        suggestion: Option<String>,
+        /// Every built-in id.
+        builtin: Vec<String>,
+    },
+    /// The `--script` file cannot be read.
+    Script { path: PathBuf, source: io::Error },
+    /// The terminal editor cannot start.
+    Terminal(rustyline::error::ReadlineError),
+    /// Signal handlers cannot be installed.
+    Signals(io::Error),
+    /// The debrief directory cannot be created.
+    DebriefDir { path: PathBuf, source: io::Error },
+    /// The debrief files cannot be written.
+    Debrief(io::Error),
+    /// Writing to standard output failed.
+    Output(io::Error),
+    /// The wheel's roster or history refused (a bad name, an unreadable file…).
+    Wheel(crate::wheel::WheelError),
+    /// `WOM_NOW` is not a time.
+    Clock { text: String, message: String },
+}
+
+impl std::fmt::Display for CliError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CliError::Scenario(err) => write!(f, "{err}"),
+            CliError::UnknownScenario { name, suggestion, builtin } => {
+                write!(f, "no scenario `{name}`; ")?;
+                if let Some(best) = suggestion {
+                    write!(f, "did you mean `{best}`? ")?;
+                }
+                write!(f, "built-in: {}; or give a path to a .ron file", builtin.join(", "))
+            }
+            CliError::Script { path, source } => write!(f, "cannot read script {}: {source}", path.display()),
+            CliError::Terminal(err) => write!(f, "cannot open the terminal: {err}"),
+            CliError::Signals(err) => write!(f, "cannot watch for signals: {err}"),
+            CliError::DebriefDir { path, source } => {
+                write!(f, "cannot create the debrief directory {}: {source}", path.display())
+            }
+            CliError::Debrief(err) => write!(f, "cannot write the debrief: {err}"),
+            CliError::Output(err) => write!(f, "output failed: {err}"),
+            CliError::Wheel(err) => write!(f, "{err}"),
+            CliError::Clock { text, message } => {
+                write!(f, "WOM_NOW `{text}` is not an RFC 3339 time like 2026-11-25T18:00:00Z: {message}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for CliError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            CliError::Scenario(err) => Some(err),
+            CliError::Script { source, .. } | CliError::DebriefDir { source, .. } => Some(source),
+            CliError::Terminal(err) => Some(err),
+            CliError::Signals(err) | CliError::Debrief(err) | CliError::Output(err) => Some(err),
+            CliError::Wheel(err) => Some(err),
+            CliError::UnknownScenario { .. } | CliError::Clock { .. } => None,
+        }
+    }
+}
+
+impl From<ScenarioError> for CliError {
+    fn from(err: ScenarioError) -> CliError {
+        CliError::Scenario(err)
+    }
+}
+
+impl From<crate::wheel::WheelError> for CliError {
+    fn from(err: crate::wheel::WheelError) -> CliError {
+        CliError::Wheel(err)
+    }
+}
+
 /// Runs the CLI and returns the process exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -80,34 +164,32 @@ pub fn main() -> ExitCode {
 }
 
 /// Loads a scenario by built-in id or path.
-pub fn resolve_scenario(name: &str) -> Result<Scenario, String> {
+pub fn resolve_scenario(name: &str) -> Result<Scenario, CliError> {
     let path = Path::new(name);
     if name.ends_with(".ron") || path.exists() {
-        return load_file(path).map_err(|e: ScenarioError| e.to_string());
+        return Ok(load_file(path)?);
     }
     match builtin(name) {
-        Some(result) => result.map_err(|e| e.to_string()),
+        Some(result) => Ok(result?),
         None => {
-            let ids: Vec<String> = BUILTIN.iter().map(|(id, _, _)| id.to_string()).collect();
-            let hint = crate::scenario::closest(name, &ids).map_or(String::new(), |c| format!("did you mean `{c}`? "));
-            Err(format!("no scenario `{name}`; {hint}built-in: {}; or give a path to a .ron file", ids.join(", ")))
+            let builtin: Vec<String> = BUILTIN.iter().map(|(id, _, _)| id.to_string()).collect();
+            let suggestion = crate::scenario::closest(name, &builtin).map(str::to_string);
+            Err(CliError::UnknownScenario { name: name.to_string(), suggestion, builtin })
         }
     }
 }
 
-fn play(args: PlayArgs) -> Result<ExitCode, String> {
+fn play(args: PlayArgs) -> Result<ExitCode, CliError> {
     let scenario = Arc::new(resolve_scenario(args.scenario.as_deref().unwrap_or(DEFAULT_SCENARIO))?);
     let seed = args.seed.unwrap_or_else(|| u64::from(rand::random::<u32>()));
     let player = player_name(args.player.as_deref())?;
     let stdout = io::stdout();
     let source = match &args.script {
         Some(path) => {
-            let file = std::fs::File::open(path).map_err(|e| format!("cannot read script {}: {e}", path.display()))?;
+            let file = std::fs::File::open(path).map_err(|source| CliError::Script { path: path.clone(), source })?;
             LineSource::Lines(Box::new(io::BufReader::new(file)))
         }
-        None if io::stdin().is_terminal() => {
-            LineSource::terminal(scenario.clone()).map_err(|e| format!("cannot open the terminal: {e}"))?
-        }
+        None if io::stdin().is_terminal() => LineSource::terminal(scenario.clone()).map_err(CliError::Terminal)?,
         None => LineSource::Lines(Box::new(io::BufReader::new(io::stdin()))),
     };
     // On a terminal the editor shows prompt and line itself; anywhere else the transcript echoes them.
@@ -115,15 +197,15 @@ fn play(args: PlayArgs) -> Result<ExitCode, String> {
     let display = Display { color: repl::want_color(terminal), echo: !(source.is_terminal() && terminal), terminal };
     // Find out now, not after the drill, if the debrief cannot be written.
     std::fs::create_dir_all(&args.debrief)
-        .map_err(|e| format!("cannot create the debrief directory {}: {e}", args.debrief.display()))?;
-    let mut feed = Feed::new(source).with_signals().map_err(|e| format!("cannot watch for signals: {e}"))?;
+        .map_err(|source| CliError::DebriefDir { path: args.debrief.clone(), source })?;
+    let mut feed = Feed::new(source).with_signals().map_err(CliError::Signals)?;
     tracing::info!(seed, "drill starting");
     let mut drill = Drill::start(scenario, seed);
     let mut out = stdout.lock();
     let report = repl::run(&mut drill, &mut feed, &mut out, display);
     drop(feed);
     let written = debrief(&drill);
-    let path = write_debrief(&args.debrief, &drill, &written).map_err(|e| format!("cannot write the debrief: {e}"))?;
+    let path = write_debrief(&args.debrief, &drill, &written).map_err(CliError::Debrief)?;
     let played = wom_played(&player, drill.scenario().meta.id.clone(), seed, &written.score, None)?;
     let history = wheel::record(&args.wheel, &played);
     let recorded = match &history {
@@ -150,7 +232,7 @@ fn play(args: PlayArgs) -> Result<ExitCode, String> {
             let _ = writeln!(
                 err,
                 "wom: standard output closed early ({e}); the drill went on without it to its end ({}); debrief written to {}; {recorded}",
-                drill.end_reason().map_or("ended", end_label),
+                drill.end_reason().map_or_else(|| "ended".to_string(), |r| r.to_string()),
                 path.display()
             );
         }
@@ -159,14 +241,14 @@ fn play(args: PlayArgs) -> Result<ExitCode, String> {
 }
 
 /// Who plays: `--player`, else `$WOM_PLAYER`, else `$USER`, else "volunteer".
-fn player_name(flag: Option<&str>) -> Result<String, String> {
+fn player_name(flag: Option<&str>) -> Result<String, CliError> {
     let name = flag
         .map(str::to_string)
         .or_else(|| std::env::var("WOM_PLAYER").ok())
         .or_else(|| std::env::var("USER").ok())
         .filter(|n| !n.is_empty())
         .unwrap_or_else(|| "volunteer".to_string());
-    crate::wheel::check_name(&name).map_err(|e| e.to_string())?;
+    crate::wheel::check_name(&name)?;
     Ok(name)
 }
 
@@ -177,19 +259,9 @@ fn wom_played(
     seed: u64,
     score: &crate::session::Scorecard,
     gm: Option<String>,
-) -> Result<crate::wheel::Played, String> {
+) -> Result<crate::wheel::Played, CliError> {
     let date = wheel::now()?.format("%Y-%m-%dT%H:%M:%SZ").to_string();
     Ok(crate::wheel::Played { date, who: who.to_string(), scenario, seed, score: score.total, max: score.max, gm })
-}
-
-fn end_label(reason: crate::session::EndReason) -> &'static str {
-    use crate::session::EndReason::*;
-    match reason {
-        Resolved => "resolved",
-        Quit => "quit",
-        EndOfInput => "end of input",
-        Signal => "stopped by a signal",
-    }
 }
 
 /// Writes `<id>-seed<seed>.md`, `.json` and `.html` in `dir`, never overwriting an earlier debrief. The id is
@@ -220,14 +292,14 @@ fn write_debrief(dir: &Path, drill: &Drill, written: &crate::session::Debrief) -
     Ok(md)
 }
 
-fn list() -> Result<ExitCode, String> {
+fn list() -> Result<ExitCode, CliError> {
     let mut out = io::stdout().lock();
     for (id, _, _) in BUILTIN {
         let scenario = resolve_scenario(id)?;
         let mark = if *id == DEFAULT_SCENARIO { " (default)" } else { "" };
         let _ = writeln!(
             out,
-            "{id}{mark}  {:?}  {}",
+            "{id}{mark}  {}  {}",
             scenario.meta.difficulty,
             scenario.meta.briefing.lines().next().unwrap_or("")
         );
@@ -235,7 +307,7 @@ fn list() -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn check(names: &[String]) -> Result<ExitCode, String> {
+fn check(names: &[String]) -> Result<ExitCode, CliError> {
     let names: Vec<String> =
         if names.is_empty() { BUILTIN.iter().map(|(id, _, _)| id.to_string()).collect() } else { names.to_vec() };
     let mut out = io::stdout().lock();

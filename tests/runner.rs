@@ -4,6 +4,8 @@ mod common;
 
 mod test_check_command;
 mod test_determinism;
+mod test_docs;
+mod test_harness;
 mod test_help;
 mod test_hidden_truth;
 mod test_html_debrief;

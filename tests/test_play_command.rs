@@ -47,8 +47,10 @@ fn end_of_input_ends_the_drill_and_still_scores() {
 #[test]
 fn a_second_drill_with_the_same_seed_does_not_overwrite_the_first_debrief() {
     let env = TestEnvironment::new();
-    env.play(1, &["quit"]);
-    env.play(1, &["quit"]);
+    for _ in 0..2 {
+        let out = env.play(1, &["quit"]);
+        assert_eq!(out.status, 0, "{out}");
+    }
     assert!(env.path().join("debriefs/signup-outage-seed1.md").exists());
     assert!(env.path().join("debriefs/signup-outage-seed1-2.md").exists());
 }

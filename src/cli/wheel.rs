@@ -1,5 +1,6 @@
 //! `wom spin`, `wom history` and `wom roster`: the wheel's verbs, and the history record `play` appends.
 
+use super::CliError;
 use crate::scenario::BUILTIN;
 use crate::session::{Style, sparkline, table};
 use crate::wheel::{Candidate, History, Level, Pick, Played, Roster, Slice, SpinRequest, WheelFiles, spin};
@@ -79,48 +80,48 @@ enum RosterAction {
 }
 
 /// The current time: `WOM_NOW` (RFC 3339) when set, so tests and demos can pin it, else the clock.
-pub fn now() -> Result<DateTime<Utc>, String> {
+pub fn now() -> Result<DateTime<Utc>, CliError> {
     match std::env::var("WOM_NOW") {
         Ok(text) => DateTime::parse_from_rfc3339(&text)
             .map(|d| d.with_timezone(&Utc))
-            .map_err(|e| format!("WOM_NOW `{text}` is not an RFC 3339 time like 2026-11-25T18:00:00Z: {e}")),
+            .map_err(|e| CliError::Clock { message: e.to_string(), text }),
         Err(_) => Ok(Utc::now()),
     }
 }
 
 /// Appends a finished drill to the history.
-pub fn record(wheel: &WheelDir, played: &Played) -> Result<PathBuf, String> {
+pub fn record(wheel: &WheelDir, played: &Played) -> Result<PathBuf, CliError> {
     let path = WheelFiles::new(&wheel.dir).history();
-    History::append(&path, played).map_err(|e| e.to_string())?;
+    History::append(&path, played)?;
     Ok(path)
 }
 
-fn candidates() -> Result<Vec<Candidate>, String> {
+fn candidates() -> Result<Vec<Candidate>, CliError> {
     BUILTIN.iter().map(|(id, _, _)| super::resolve_scenario(id).map(|s| Candidate::from(&s.meta))).collect()
 }
 
-fn load(wheel: &WheelDir) -> Result<(Roster, History), String> {
+fn load(wheel: &WheelDir) -> Result<(Roster, History), CliError> {
     let files = WheelFiles::new(&wheel.dir);
-    let roster = Roster::load(&files.roster()).map_err(|e| e.to_string())?;
-    let history = History::load(&files.history()).map_err(|e| e.to_string())?;
+    let roster = Roster::load(&files.roster())?;
+    let history = History::load(&files.history())?;
     Ok((roster, history))
 }
 
 /// `wom spin`: picks, explains, and (on a terminal) spins a little first.
-pub fn run_spin(args: SpinArgs) -> Result<ExitCode, String> {
+pub fn run_spin(args: SpinArgs) -> Result<ExitCode, CliError> {
     let (roster, history) = load(&args.wheel)?;
     let seed = args.seed.unwrap_or_else(|| u64::from(rand::random::<u32>()));
     let request = SpinRequest { person: args.person, tag: args.tag, level: args.level, seed };
-    let pick = spin(&candidates()?, &roster, &history, now()?, &request).map_err(|e| e.to_string())?;
+    let pick = spin(&candidates()?, &roster, &history, now()?, &request)?;
     let stdout = io::stdout();
     let terminal = stdout.is_terminal();
     let mut out = stdout.lock();
     if terminal {
         let names: Vec<&str> = pick.scenarios.iter().map(|s| s.name.as_str()).collect();
         let at = names.iter().position(|n| *n == pick.scenario).unwrap_or(0);
-        animate(&mut out, &names, at).map_err(|e| e.to_string())?;
+        animate(&mut out, &names, at).map_err(CliError::Output)?;
     }
-    write!(out, "{}", render_pick(&pick)).map_err(|e| e.to_string())?;
+    write!(out, "{}", render_pick(&pick)).map_err(CliError::Output)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -173,7 +174,7 @@ fn slices(slices: &[Slice], chosen: &str) -> String {
 }
 
 /// `wom history [NAME]`: the drills, newest last, and each person's trend.
-pub fn run_history(args: HistoryArgs) -> Result<ExitCode, String> {
+pub fn run_history(args: HistoryArgs) -> Result<ExitCode, CliError> {
     let (roster, history) = load(&args.wheel)?;
     let mut out = io::stdout().lock();
     if let Some(name) = &args.name
@@ -187,7 +188,7 @@ pub fn run_history(args: HistoryArgs) -> Result<ExitCode, String> {
         known.extend(roster.names().into_iter().filter(|n| history.of(n).next().is_none()));
         let closest = crate::scenario::closest(name, &known).map(str::to_string);
         let kind = crate::wheel::WheelErrorKind::UnknownPerson { name: name.clone(), closest, known };
-        return Err(crate::wheel::WheelError::new(kind).to_string());
+        return Err(crate::wheel::WheelError::new(kind).into());
     }
     if history.drills.is_empty() {
         let _ = writeln!(out, "No drills played yet. `wom play --player NAME` records one.");
@@ -232,14 +233,14 @@ pub fn run_history(args: HistoryArgs) -> Result<ExitCode, String> {
 }
 
 /// `wom roster add|list|remove`.
-pub fn run_roster(args: RosterArgs) -> Result<ExitCode, String> {
+pub fn run_roster(args: RosterArgs) -> Result<ExitCode, CliError> {
     let files = WheelFiles::new(&args.wheel.dir);
     let (mut roster, history) = load(&args.wheel)?;
     let mut out = io::stdout().lock();
     match args.action.unwrap_or(RosterAction::List) {
         RosterAction::Add { name, level } => {
-            let before = roster.add(&name, level).map_err(|e| e.to_string())?;
-            roster.save(&files.roster()).map_err(|e| e.to_string())?;
+            let before = roster.add(&name, level)?;
+            roster.save(&files.roster())?;
             let _ = match before {
                 None => writeln!(out, "Added {name} ({}).", level.label()),
                 Some(old) if old == level => writeln!(out, "{name} is already on the roster ({}).", level.label()),
@@ -247,8 +248,8 @@ pub fn run_roster(args: RosterArgs) -> Result<ExitCode, String> {
             };
         }
         RosterAction::Remove { name } => {
-            let gone = roster.remove(&name).map_err(|e| e.to_string())?;
-            roster.save(&files.roster()).map_err(|e| e.to_string())?;
+            let gone = roster.remove(&name)?;
+            roster.save(&files.roster())?;
             let kept = history.of(&name).count();
             let note = if kept > 0 {
                 format!("; their {} stay in the history", crate::session::count(kept, "drill"))

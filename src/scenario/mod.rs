@@ -3,6 +3,7 @@
 //! Pure: nothing here simulates, prints or reads a terminal.
 
 mod builtin;
+mod commands;
 mod duration;
 mod error;
 mod load;
@@ -12,6 +13,7 @@ mod synthetic;
 mod validate;
 
 pub use builtin::{BUILTIN, DEFAULT_SCENARIO, builtin};
+pub use commands::{ArgKind, COMMANDS, CommandSpec, CostClass, Target, command_names, command_spec};
 pub use duration::{MAX_SCENARIO_DURATION, SimDuration};
 pub use error::{ScenarioError, ScenarioErrorKind};
 pub use load::{MAX_FILE, load_file, parse};
@@ -20,15 +22,8 @@ pub use spans::{SpanIndex, ValuePath, line_col};
 pub use synthetic::{SyntheticShape, synthetic};
 pub use validate::{
     Located, MAX_COST, MAX_HISTORY, MAX_LOG_RATE, MAX_NAME, MAX_TOTAL_LOG_RATE, MAX_VALUE, MAX_WINDOW,
-    dependency_order, validate,
+    dependency_order, validate, validation_rules,
 };
-
-/// Every volunteer command word; triggers and costs may only name these.
-pub const VOLUNTEER_COMMANDS: &[&str] = &[
-    "alerts", "changes", "clear", "config", "declare", "deps", "diagnose", "flags", "help", "hint", "inbox", "logs",
-    "metrics", "mitigate", "note", "query", "quit", "resolve", "role", "runbook", "slo", "status", "tickets", "time",
-    "update", "wait",
-];
 
 /// Longest name, in bytes, for which a did-you-mean is looked for.
 pub const MAX_SUGGEST: usize = 128;
@@ -54,4 +49,13 @@ pub fn closest<'a>(name: &str, candidates: &'a [String]) -> Option<&'a str> {
 /// "`a`, `b`, `c`".
 pub fn backticked(items: &[String]) -> String {
     items.iter().map(|x| format!("`{x}`")).collect::<Vec<_>>().join(", ")
+}
+
+/// The fixture scenario every unit test of the engine shares (`tests/fixtures/engine.ron`).
+#[cfg(test)]
+pub(crate) fn fixture() -> Scenario {
+    match parse(include_str!("../../tests/fixtures/engine.ron"), "tests/fixtures/engine.ron") {
+        Ok(scenario) => scenario,
+        Err(err) => panic!("the fixture scenario must load: {err}"),
+    }
 }

@@ -872,3 +872,42 @@ impl Severity {
         }
     }
 }
+
+/// Gives a closed enum the one word users see for each variant, as `label()` and `Display`, so no
+/// `{:?}` reaches a person (or a PromQL label value).
+macro_rules! labels {
+    ($($ty:ident { $($variant:ident => $label:literal),+ $(,)? })+) => {$(
+        impl $ty {
+            /// The word users see.
+            pub fn label(self) -> &'static str {
+                match self {
+                    $($ty::$variant => $label,)+
+                }
+            }
+        }
+
+        impl std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.label())
+            }
+        }
+    )+};
+}
+
+labels! {
+    Difficulty { Easy => "Easy", Medium => "Medium", Hard => "Hard" }
+    ServiceKind {
+        Service => "service",
+        Database => "database",
+        Host => "host",
+        Queue => "queue",
+        Cache => "cache",
+        Edge => "edge",
+        Probe => "probe",
+        External => "external",
+    }
+    Coupling { Hard => "hard", Soft => "soft", Async => "async" }
+    ChangeKind { Deploy => "deploy", Config => "config", Flag => "flag", Infra => "infra", Rollback => "rollback" }
+    AlertSeverity { Info => "info", Ticket => "ticket", Page => "page" }
+    Phase { Normal => "Normal", Impact => "Impact", Mitigated => "Mitigated", Resolved => "Resolved" }
+}

@@ -5,7 +5,7 @@
 
 use super::model::*;
 use super::spans::ValuePath;
-use super::{SCHEMA_VERSION, ScenarioErrorKind, SimDuration, VOLUNTEER_COMMANDS};
+use super::{COMMANDS, CostClass, SCHEMA_VERSION, ScenarioErrorKind, SimDuration, command_names, command_spec};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 /// A problem and the path of the value it is about.
@@ -40,6 +40,55 @@ fn at(path: &ValuePath, kind: ScenarioErrorKind) -> Located {
 
 fn invalid(path: &ValuePath, context: impl Into<String>, message: impl Into<String>) -> Located {
     at(path, ScenarioErrorKind::Invalid { context: context.into(), message: message.into() })
+}
+
+/// The rules [`validate`] enforces, as the scenario format reference lists them (a test keeps
+/// `docs/scenario-format.md` in step, and a snapshot pins the list). The size limits are listed separately,
+/// in the reference's table of limits.
+pub fn validation_rules() -> Vec<String> {
+    let untimed: Vec<String> =
+        COMMANDS.iter().filter(|c| !c.cost.overridable()).map(|c| format!("`{}`", c.name)).collect();
+    let (last, rest) = untimed.split_last().map_or((String::new(), &[][..]), |(l, r)| (l.clone(), r));
+    let untimed = format!("{} or {last}", rest.join(", "));
+    [
+        "`schema_version` is `1`.",
+        "`meta.id` is a plain name (it names the debrief files): 1 to 64 ASCII letters, digits, `-`, `_` or \
+         `.`, not starting with `.`.",
+        "Every other id and name (services, metrics, tracks, states, actions, alerts, runbooks, flags, evidence) \
+         is one word of 1 to 64 printable characters: no spaces, tabs or control characters.",
+        "Ids are unique: services, tracks, states (across all tracks), actions, alert names, runbooks, flags, \
+         evidence ids, and metric names within a service.",
+        "`clock.page_time` is `HH:MM` (two digits each, hour < 24, minute < 60).",
+        "Every `depends_on.on` names a service other than itself; `weight` is within 0..=1; services do not \
+         depend on each other in a circle (`services depend on each other in a circle: web -> auth -> web`).",
+        "`changes` and `flags` name existing services; `alerts` name an existing service and one of its \
+         metrics.",
+        "Each SLO's service has `error_rate` (`Availability`) or `latency_p99` (`Latency`), and `target` lies \
+         strictly between 0 and 1.",
+        "A `Custom` severity policy has at least one tier, and each tier's `budget` lies in (0, 1].",
+        "There is at least one track. Each track's `initial` is one of its own states; every transition's \
+         `to` is in the same track; every state is reachable from `initial`. The first track has a state \
+         with `phase: Resolved`.",
+        "Symptoms name existing services and metrics; effects name existing services and flags.",
+        "Triggers, in transitions and messages: `Action` names an action, and its `target`, if given, is one \
+         of that action's `targets` (an action without targets takes none), so the trigger can match; \
+         `Command` names a volunteer command; `Metric` names an existing service and metric; `Reached` names \
+         a state in any track. `At`, `After` and `Gm` are not checked.",
+        "Action `targets` are services or flags.",
+        &format!(
+            "`costs` keys are volunteer command names other than {untimed}, which take no time or the time \
+             they are given."
+        ),
+        "`rubric.harmful` names existing actions, and its `target`, if given, is one of that action's \
+         `targets`.",
+        "`root_cause.keywords` has at least one group, each with at least one word.",
+        "Every evidence `seen` is non-empty.",
+        "`walkthrough` is not empty.",
+        "Every size stays within the limits below.",
+    ]
+    .into_iter()
+    .map(str::to_string)
+    .collect()
 }
 
 /// Checks every reference, id, reachability rule and size limit; returns the first problem.
@@ -168,7 +217,11 @@ impl Names {
             states: sorted(&mut s.tracks.iter().flat_map(|t| &t.states).map(|x| &x.id)),
             actions: sorted(&mut s.actions.iter().map(|x| &x.id)),
             flags: sorted(&mut s.flags.iter().map(|x| &x.id)),
-            commands: VOLUNTEER_COMMANDS.iter().map(|c| c.to_string()).collect(),
+            commands: {
+                let mut names = command_names();
+                names.sort();
+                names
+            },
             action_targets: s.actions.iter().map(|a| (a.id.clone(), a.targets.clone())).collect(),
         }
     }
@@ -552,8 +605,9 @@ fn check_actions(s: &Scenario, names: &Names) -> Check {
     let costs = root.field("costs");
     for (command, cost) in &s.costs {
         known(&costs.key(command), "command", command, &names.commands, || "`costs`".to_string())?;
-        if ["clear", "help", "quit", "resolve", "time", "wait"].contains(&command.as_str()) {
-            let why = if command == "wait" { "takes the time it is given" } else { "takes no time" };
+        let class = command_spec(command).map(|c| c.cost);
+        if let Some(class @ (CostClass::Free | CostClass::Given)) = class {
+            let why = if class == CostClass::Given { "takes the time it is given" } else { "takes no time" };
             return Err(invalid(&costs.key(command), "`costs`", format!("`{command}` {why}; it cannot have a cost")));
         }
         duration(&costs.value(command), format!("the cost of `{command}`"), *cost, 0, MAX_COST)?;

@@ -1,6 +1,7 @@
 //! Proving a scenario solvable: play its walkthrough and judge where the incident ends up.
 
-use super::{Drill, EndReason, EventKind, score};
+use super::score::score_record;
+use super::{Drill, EndReason, EventKind};
 use crate::scenario::{Phase, Scenario};
 use std::fmt;
 use std::sync::Arc;
@@ -22,8 +23,37 @@ impl fmt::Display for Solved {
     }
 }
 
+/// Why a walkthrough does not prove the scenario solvable.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Unsolved {
+    /// A step was refused.
+    Refused {
+        /// 1-based step number.
+        step: usize,
+        /// The step as written.
+        line: String,
+        /// Why it was refused.
+        error: String,
+    },
+    /// Every step ran, but the incident ended in this phase.
+    EndsIn(Phase),
+}
+
+impl fmt::Display for Unsolved {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Unsolved::Refused { step, line, error } => {
+                write!(f, "walkthrough step {step} `{line}` was refused: {error}")
+            }
+            Unsolved::EndsIn(phase) => write!(f, "the walkthrough leaves the incident {}", phase_words(*phase)),
+        }
+    }
+}
+
+impl std::error::Error for Unsolved {}
+
 /// Plays a scenario's walkthrough with seed 1; fails if a step is refused or users are still hurt at the end.
-pub fn check_walkthrough(scenario: Arc<Scenario>) -> Result<Solved, String> {
+pub fn check_walkthrough(scenario: Arc<Scenario>) -> Result<Solved, Unsolved> {
     let mut drill = Drill::start(scenario.clone(), 1);
     for (n, line) in scenario.walkthrough.iter().enumerate() {
         let range = drill.respond(line);
@@ -31,16 +61,16 @@ pub fn check_walkthrough(scenario: Arc<Scenario>) -> Result<Solved, String> {
             EventKind::Rejected { error, .. } => Some(error.clone()),
             _ => None,
         });
-        if let Some(err) = refused {
-            return Err(format!("walkthrough step {} `{line}` was refused: {err}", n + 1));
+        if let Some(error) = refused {
+            return Err(Unsolved::Refused { step: n + 1, line: line.clone(), error });
         }
     }
     drill.finish(EndReason::EndOfInput);
     let phase = drill.sim().phase();
     if !matches!(phase, Phase::Mitigated | Phase::Resolved) {
-        return Err(format!("the walkthrough leaves the incident {}", phase_words(phase)));
+        return Err(Unsolved::EndsIn(phase));
     }
-    let card = score(drill.scenario(), drill.events());
+    let card = score_record(drill.scenario(), drill.record());
     Ok(Solved { phase, total: card.total, max: card.max })
 }
 

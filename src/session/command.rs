@@ -2,8 +2,8 @@
 //! completion list.
 
 use super::limits::{MAX_TEXT, MAX_TITLE, shorten};
-use crate::scenario::closest;
-use clap::{CommandFactory, Parser, error::ErrorKind};
+use crate::scenario::{CommandSpec, CostClass, SimDuration, Target, closest, command_names, command_spec};
+use clap::{CommandFactory, FromArgMatches, Parser, error::ErrorKind};
 use std::fmt;
 
 /// A volunteer command, parsed.
@@ -150,76 +150,21 @@ pub enum Command {
     Quit,
 }
 
-impl Command {
+/// A parsed command with its row of the command table and its target.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Invocation {
+    /// The command and its arguments.
+    pub command: Command,
+    /// Its facts.
+    pub spec: &'static CommandSpec,
+    /// The argument triggers match on (`logs users-db` → `users-db`), per the table.
+    pub target: Option<String>,
+}
+
+impl Invocation {
     /// The command word.
     pub fn name(&self) -> &'static str {
-        match self {
-            Command::Help { .. } => "help",
-            Command::Status => "status",
-            Command::Alerts => "alerts",
-            Command::Metrics { .. } => "metrics",
-            Command::Logs { .. } => "logs",
-            Command::Deps { .. } => "deps",
-            Command::Changes { .. } => "changes",
-            Command::Slo { .. } => "slo",
-            Command::Query { .. } => "query",
-            Command::Flags => "flags",
-            Command::Config { .. } => "config",
-            Command::Runbook { .. } => "runbook",
-            Command::Inbox => "inbox",
-            Command::Tickets => "tickets",
-            Command::Declare { .. } => "declare",
-            Command::Role { .. } => "role",
-            Command::Update { .. } => "update",
-            Command::Note { .. } => "note",
-            Command::Mitigate { .. } => "mitigate",
-            Command::Diagnose { .. } => "diagnose",
-            Command::Hint => "hint",
-            Command::Wait { .. } => "wait",
-            Command::Time => "time",
-            Command::Clear => "clear",
-            Command::Resolve => "resolve",
-            Command::Quit => "quit",
-        }
-    }
-
-    /// Whether the command shows simulated telemetry, the only output that counts as finding evidence
-    /// (runbooks, hints and action results are written by the scenario author and would give it away).
-    pub fn shows_telemetry(&self) -> bool {
-        matches!(
-            self,
-            Command::Status
-                | Command::Alerts
-                | Command::Metrics { .. }
-                | Command::Logs { .. }
-                | Command::Deps { .. }
-                | Command::Changes { .. }
-                | Command::Flags
-                | Command::Slo { .. }
-                | Command::Query { .. }
-                | Command::Config { .. }
-                | Command::Inbox
-                | Command::Tickets
-        )
-    }
-
-    /// Whether the first line of its output repeats what the volunteer typed (a search pattern, a query),
-    /// which must not count as finding evidence.
-    pub fn echoes_input(&self) -> bool {
-        matches!(self, Command::Logs { .. } | Command::Query { .. })
-    }
-
-    /// The first argument, which triggers may match on (`logs users-db` → `users-db`).
-    pub fn target(&self) -> Option<String> {
-        match self {
-            Command::Metrics { service, .. } | Command::Config { service } => Some(service.clone()),
-            Command::Deps { service } => service.clone(),
-            Command::Logs { service, .. } | Command::Slo { service } => service.clone(),
-            Command::Runbook { name, .. } => name.clone(),
-            Command::Role { role, .. } => Some(role.to_ascii_lowercase()),
-            Command::Mitigate { target, .. } => target.clone(),
-            _ => None,
-        }
+        self.spec.name
     }
 }
 
@@ -229,7 +174,7 @@ pub enum Parsed {
     /// Nothing typed.
     Empty,
     /// A command.
-    Command(Command),
+    Command(Invocation),
     /// `<cmd> --help`: the text to show.
     Help(String),
 }
@@ -240,6 +185,29 @@ pub fn command_summaries() -> Vec<(String, String)> {
         .get_subcommands()
         .map(|c| (c.get_name().to_string(), c.get_about().map(|a| a.to_string()).unwrap_or_default()))
         .collect()
+}
+
+/// The command table as the scenario format reference prints it (Markdown), from `scenario::COMMANDS`
+/// and the clap enum's summaries; a test keeps `docs/scenario-format.md` in step and a snapshot pins it.
+pub fn command_table() -> String {
+    let mut out = String::from(
+        "| Command | Default cost | Telemetry | Target (for triggers) | What it does |\n|---|---|---|---|---|\n",
+    );
+    for ((name, about), spec) in command_summaries().into_iter().zip(crate::scenario::COMMANDS) {
+        let cost = match spec.cost {
+            CostClass::Free => "none".to_string(),
+            CostClass::Given => "its argument".to_string(),
+            CostClass::Default(secs) => SimDuration(secs).to_string(),
+        };
+        let telemetry = if spec.reads_telemetry { "yes" } else { "" };
+        let target = match spec.target {
+            None => String::new(),
+            Some(Target::Arg(arg)) => format!("`<{arg}>`"),
+            Some(Target::Folded(arg)) => format!("`<{arg}>`, lowercased"),
+        };
+        out.push_str(&format!("| `{name}` | {cost} | {telemetry} | {target} | {} |\n", about.replace('|', "\\|")));
+    }
+    out
 }
 
 /// The long help of one command, or `None` if there is no such command.
@@ -258,17 +226,40 @@ pub fn parse(line: &str) -> Result<Parsed, CommandError> {
     // Free text keeps apostrophes: fall back to plain words when quotes do not balance.
     let words = shlex::split(trimmed).unwrap_or_else(|| trimmed.split_whitespace().map(str::to_string).collect());
     let word = words.first().cloned().unwrap_or_default();
-    let command = match Command::try_parse_from(&words) {
+    let matches = match Command::command().try_get_matches_from(&words) {
+        Ok(matches) => matches,
+        Err(err) => return usage_error(&word, err),
+    };
+    let command = match Command::from_arg_matches(&matches) {
         Ok(command) => command,
         Err(err) => return usage_error(&word, err),
     };
+    let Some((name, args)) = matches.subcommand() else {
+        return Err(unknown_command(&word));
+    };
+    // The table and the enum are kept in step by a test; a word missing from the table is not a command.
+    let spec = command_spec(name).ok_or_else(|| unknown_command(&word))?;
+    let target = spec.target.and_then(|t| {
+        let value = args.try_get_one::<String>(t.arg()).ok().flatten()?;
+        Some(match t {
+            Target::Arg(_) => value.clone(),
+            Target::Folded(_) => value.to_ascii_lowercase(),
+        })
+    });
     let command = keep_raw_text(command, trimmed);
-    check_text_length(&command)?;
-    Ok(Parsed::Command(command))
+    check_text_length(&command, spec.name)?;
+    Ok(Parsed::Command(Invocation { command, spec, target }))
+}
+
+fn unknown_command(word: &str) -> CommandError {
+    CommandError {
+        word: shorten(word, 64),
+        kind: CommandErrorKind::UnknownCommand { suggestion: closest(word, &command_names()).map(str::to_string) },
+    }
 }
 
 /// Free text is bounded so one line cannot bloat the record and the debrief.
-fn check_text_length(command: &Command) -> Result<(), CommandError> {
+fn check_text_length(command: &Command, word: &str) -> Result<(), CommandError> {
     let (text, max, what) = match command {
         Command::Update { text } | Command::Note { text } | Command::Diagnose { text } => (text, MAX_TEXT, "text"),
         Command::Declare { title, .. } => (title, MAX_TITLE, "title"),
@@ -280,7 +271,7 @@ fn check_text_length(command: &Command) -> Result<(), CommandError> {
         return Ok(());
     }
     Err(CommandError {
-        word: command.name().to_string(),
+        word: word.to_string(),
         kind: CommandErrorKind::Usage {
             message: format!("the {what} has {len} characters; at most {max} are kept, so say it in fewer"),
         },
@@ -293,8 +284,7 @@ fn usage_error(word: &str, err: clap::Error) -> Result<Parsed, CommandError> {
             return Ok(Parsed::Help(err.render().to_string()));
         }
         ErrorKind::InvalidSubcommand | ErrorKind::UnknownArgument if !is_command(word) => {
-            let names: Vec<String> = command_summaries().into_iter().map(|(n, _)| n).collect();
-            CommandErrorKind::UnknownCommand { suggestion: closest(word, &names).map(str::to_string) }
+            return Err(unknown_command(word));
         }
         ErrorKind::MissingRequiredArgument => {
             let rendered = err.render().to_string();
@@ -412,28 +402,56 @@ mod tests {
     use super::*;
 
     #[test]
-    fn command_table_matches_the_scenario_vocabulary() {
-        let mut names: Vec<String> = command_summaries().into_iter().map(|(n, _)| n).collect();
-        names.sort();
-        let known: Vec<String> = crate::scenario::VOLUNTEER_COMMANDS.iter().map(|s| s.to_string()).collect();
-        assert_eq!(names, known);
+    fn clap_enum_and_command_table_agree() {
+        let names: Vec<String> = command_summaries().into_iter().map(|(n, _)| n).collect();
+        assert_eq!(names, command_names(), "the clap enum and scenario::COMMANDS list the same words in order");
+        let root = Command::command();
+        for spec in crate::scenario::COMMANDS {
+            let sub = root.find_subcommand(spec.name).expect("listed");
+            let positionals = sub.get_positionals().count();
+            assert_eq!(positionals, spec.args.len(), "`{}`: one ArgKind per positional argument", spec.name);
+            if let Some(target) = spec.target {
+                assert!(
+                    sub.get_arguments().any(|a| a.get_id() == target.arg()),
+                    "`{}`: its target `{}` is one of its arguments",
+                    spec.name,
+                    target.arg()
+                );
+            }
+        }
+    }
+
+    fn command(line: &str) -> Invocation {
+        match parse(line).unwrap() {
+            Parsed::Command(invocation) => invocation,
+            other => panic!("`{line}` parsed to {other:?}"),
+        }
+    }
+
+    #[test]
+    fn targets_come_from_the_table() {
+        assert_eq!(command("logs users-db --grep x").target.as_deref(), Some("users-db"));
+        assert_eq!(command("mitigate rollback auth").target.as_deref(), Some("auth"));
+        assert_eq!(command("role IC Alex").target.as_deref(), Some("ic"));
+        assert_eq!(command("runbook rollback").target.as_deref(), Some("rollback"));
+        assert_eq!(command("logs").target, None);
+        assert_eq!(command("status").target, None);
+        assert_eq!(command("status").name(), "status");
     }
 
     #[test]
     fn free_text_is_kept_verbatim() {
-        let parsed = parse("update It's   broken -- rolling back").unwrap();
-        assert_eq!(parsed, Parsed::Command(Command::Update { text: vec!["It's   broken -- rolling back".into()] }));
-        let parsed = parse("declare sev2 Signups \"down\"").unwrap();
-        assert_eq!(
-            parsed,
-            Parsed::Command(Command::Declare { severity: "sev2".into(), title: vec!["Signups \"down\"".into()] })
-        );
+        let parsed = command("update It's   broken -- rolling back").command;
+        assert_eq!(parsed, Command::Update { text: vec!["It's   broken -- rolling back".into()] });
+        let parsed = command("declare sev2 Signups \"down\"").command;
+        assert_eq!(parsed, Command::Declare { severity: "sev2".into(), title: vec!["Signups \"down\"".into()] });
     }
 
     #[test]
     fn quoted_grep_is_one_argument() {
-        let parsed = parse("logs auth --grep \"null value\" --tail 3").unwrap();
-        let Parsed::Command(Command::Logs { grep, tail, .. }) = parsed else { panic!("not logs") };
+        let Command::Logs { grep, tail, .. } = command("logs auth --grep \"null value\" --tail 3").command else {
+            panic!("not logs")
+        };
         assert_eq!(grep.as_deref(), Some("null value"));
         assert_eq!(tail, Some(3));
     }

@@ -1,7 +1,13 @@
-//! Completion candidates for a partly typed line, derived from the command table and the scenario.
+//! Completion candidates for a partly typed line, derived from the command table (what each positional
+//! argument names), clap (which flags a command has and which take a value) and the scenario (the names).
 
-use super::command::command_summaries;
-use crate::scenario::Scenario;
+use super::command::Command;
+use super::event::Role;
+use crate::scenario::{ArgKind, Scenario, Severity, command_names, command_spec};
+use clap::CommandFactory;
+
+/// Log levels `--level` accepts.
+const LEVELS: [&str; 4] = ["debug", "info", "warn", "error"];
 
 /// Where the word being completed starts and the candidates that extend it, sorted.
 pub fn completions(s: &Scenario, before_cursor: &str) -> (usize, Vec<String>) {
@@ -10,54 +16,106 @@ pub fn completions(s: &Scenario, before_cursor: &str) -> (usize, Vec<String>) {
         before_cursor.char_indices().rev().find(|(_, c)| c.is_whitespace()).map_or(0, |(i, c)| i + c.len_utf8());
     let prefix = &before_cursor[start..];
     let done: Vec<&str> = before_cursor[..start].split_whitespace().collect();
-    let services = || s.services.iter().map(|x| x.id.clone()).collect::<Vec<_>>();
-    let mut pool: Vec<String> = if prefix.starts_with("--") {
-        flags(done.first().copied().unwrap_or(""))
-    } else {
-        let positional: Vec<&str> = done.iter().copied().filter(|w| !w.starts_with("--")).collect();
-        match positional.as_slice() {
-            [] => command_summaries().into_iter().map(|(n, _)| n).collect(),
-            ["help"] => command_summaries().into_iter().map(|(n, _)| n).collect(),
-            ["metrics" | "logs" | "deps" | "config" | "slo"] => services(),
-            ["query", ..] => {
-                let mut names: Vec<String> =
-                    s.services.iter().flat_map(|x| x.metrics.iter().map(|m| m.name.clone())).collect();
-                names.extend(crate::promql::FUNCTIONS.iter().map(|f| f.name.to_string()));
-                names.extend(crate::promql::AGGREGATIONS.iter().chain(crate::promql::KEYWORDS).map(|w| w.to_string()));
-                names
-            }
-            ["metrics", service] => s
-                .services
-                .iter()
-                .find(|x| x.id == *service)
-                .map(|x| x.metrics.iter().map(|m| m.name.clone()).collect())
-                .unwrap_or_default(),
-            ["runbook"] => s.runbooks.iter().map(|r| r.id.clone()).collect(),
-            ["mitigate"] => s.actions.iter().map(|a| a.id.clone()).collect(),
-            ["mitigate", action] => {
-                s.actions.iter().find(|a| a.id == *action).map(|a| a.targets.clone()).unwrap_or_default()
-            }
-            ["role"] => ["ic", "ol", "cl"].map(String::from).to_vec(),
-            ["declare"] => ["sev1", "sev2", "sev3", "sev4"].map(String::from).to_vec(),
-            _ => Vec::new(),
-        }
+    let mut pool = match done.split_first() {
+        None => command_names(),
+        Some((word, rest)) => arguments(s, word, rest, prefix),
     };
-    // After `--level` comes a level, not another flag.
-    if done.last() == Some(&"--level") {
-        pool = ["debug", "info", "warn", "error"].map(String::from).to_vec();
-    }
     pool.retain(|c| c.starts_with(prefix));
     pool.sort();
     pool.dedup();
     (start, pool)
 }
 
-fn flags(command: &str) -> Vec<String> {
-    let list: &[&str] = match command {
-        "metrics" => &["--since", "--step"],
-        "logs" => &["--grep", "--regex", "--level", "--since", "--tail"],
-        "changes" => &["--since"],
-        _ => &[],
+/// Candidates for the next argument of `word`, given the words after it.
+fn arguments(s: &Scenario, word: &str, rest: &[&str], prefix: &str) -> Vec<String> {
+    let root = Command::command();
+    let (Some(sub), Some(spec)) = (root.find_subcommand(word), command_spec(word)) else {
+        return Vec::new();
     };
-    list.iter().map(|s| s.to_string()).collect()
+    let long = |name: &str| sub.get_arguments().find(|a| a.get_long() == Some(name));
+    // Walk the typed words: a flag that takes a value consumes the next word.
+    let mut positionals: Vec<&str> = Vec::new();
+    let mut pending_flag = None;
+    let mut words = rest.iter();
+    while let Some(w) = words.next() {
+        match w.strip_prefix("--") {
+            Some(name) if long(name).is_some_and(|a| a.get_action().takes_values()) => {
+                if words.next().is_none() {
+                    pending_flag = Some(name);
+                }
+            }
+            Some(_) => {}
+            None => positionals.push(w),
+        }
+    }
+    if let Some(flag) = pending_flag {
+        return if flag == "level" { LEVELS.map(String::from).to_vec() } else { Vec::new() };
+    }
+    if prefix.starts_with("--") {
+        return sub.get_arguments().filter_map(|a| a.get_long()).map(|l| format!("--{l}")).collect();
+    }
+    // Trailing free text or expressions repeat their kind.
+    let slot = positionals.len();
+    let kind = spec.args.get(slot).or_else(|| spec.args.last().filter(|k| matches!(k, ArgKind::Expression)));
+    let Some(kind) = kind else { return Vec::new() };
+    let previous = positionals.last().copied().unwrap_or("");
+    match kind {
+        ArgKind::Command => command_names(),
+        ArgKind::Service => s.services.iter().map(|x| x.id.clone()).collect(),
+        ArgKind::Metric => s
+            .services
+            .iter()
+            .find(|x| x.id == previous)
+            .map(|x| x.metrics.iter().map(|m| m.name.clone()).collect())
+            .unwrap_or_default(),
+        ArgKind::Runbook => s.runbooks.iter().map(|r| r.id.clone()).collect(),
+        ArgKind::Action => s.actions.iter().map(|a| a.id.clone()).collect(),
+        ArgKind::ActionTarget => {
+            s.actions.iter().find(|a| a.id == previous).map(|a| a.targets.clone()).unwrap_or_default()
+        }
+        ArgKind::Role => Role::ALL.iter().map(|r| r.short().to_string()).collect(),
+        ArgKind::Severity => Severity::ALL.iter().map(|v| v.label().to_lowercase()).collect(),
+        ArgKind::Expression => {
+            let mut names: Vec<String> =
+                s.services.iter().flat_map(|x| x.metrics.iter().map(|m| m.name.clone())).collect();
+            names.extend(crate::promql::FUNCTIONS.iter().map(|f| f.name.to_string()));
+            names.extend(crate::promql::AGGREGATIONS.iter().chain(crate::promql::KEYWORDS).map(|w| w.to_string()));
+            names
+        }
+        ArgKind::Duration | ArgKind::Text => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn complete(line: &str) -> Vec<String> {
+        completions(&crate::scenario::fixture(), line).1
+    }
+
+    #[test]
+    fn commands_then_arguments_by_kind() {
+        assert_eq!(complete("sta"), ["status"]);
+        assert_eq!(complete("help sl"), ["slo"]);
+        assert_eq!(complete("logs "), ["api", "db"]);
+        assert_eq!(complete("metrics api err"), ["error_rate"]);
+        assert_eq!(complete("mitigate "), ["restart", "rollback"]);
+        assert_eq!(complete("mitigate rollback "), ["api"]);
+        assert_eq!(complete("role "), ["cl", "ic", "ol"]);
+        assert_eq!(complete("declare sev"), ["sev1", "sev2", "sev3", "sev4"]);
+        assert!(complete("declare sev2 ").is_empty(), "a title is free text");
+        assert!(complete("query max by (service) err").contains(&"error_rate".to_string()));
+    }
+
+    #[test]
+    fn flags_come_from_clap_and_their_values_are_skipped() {
+        assert_eq!(complete("logs --"), ["--grep", "--level", "--regex", "--since", "--tail"]);
+        assert_eq!(complete("metrics api --"), ["--since", "--step"]);
+        assert_eq!(complete("changes --"), ["--since"]);
+        assert!(complete("status --").is_empty());
+        assert_eq!(complete("logs --level w"), ["warn"]);
+        assert!(complete("logs --since ").is_empty(), "a duration, not a service");
+        assert_eq!(complete("metrics --since 2h api "), ["error_rate", "latency_p99"]);
+    }
 }

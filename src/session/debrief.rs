@@ -3,8 +3,9 @@
 
 use super::Drill;
 use super::event::{EventKind, Visibility};
+use super::record::Record;
 use super::render::volunteer_view;
-use super::score::{Facts, Scorecard, root_cause_match, score};
+use super::score::{Scorecard, harmful_actions, root_cause_match, score_record};
 use super::text::{clock_label, offset_label};
 use crate::scenario::SimDuration;
 use serde::Serialize;
@@ -35,8 +36,8 @@ struct Machine<'a> {
 /// Writes up a drill.
 pub fn debrief(drill: &Drill) -> Debrief {
     let s = drill.scenario();
-    let card = score(s, drill.events());
-    let facts = Facts::gather(s, drill.events());
+    let facts = drill.record();
+    let card = score_record(s, facts);
     let tod = drill.sim().page_time_of_day();
     let at = |t: i64| format!("{} ({})", clock_label(tod, t), offset_label(t));
     let mut md = String::new();
@@ -51,7 +52,7 @@ pub fn debrief(drill: &Drill) -> Debrief {
         SimDuration(facts.end_t())
     );
     let _ = writeln!(md, "## Score\n\n```text\n{}```\n", card.render().plain_text());
-    write_truth(&mut md, drill, &facts);
+    write_truth(&mut md, drill, facts);
     let _ = writeln!(md, "## Timeline\n");
     let _ = writeln!(md, "Everything the volunteer typed and saw, with what happened behind the scenes in italics.\n");
     let mut pending_command: Option<String> = None;
@@ -67,7 +68,7 @@ pub fn debrief(drill: &Drill) -> Debrief {
                 let _ = writeln!(md, "**{}** `{}`: refused: {error}\n", at(e.t), line.replace('`', "'"));
             }
             EventKind::StateEntered { track, state, phase } => {
-                let _ = writeln!(md, "*{}: behind the scenes, `{track}` entered `{state}` ({phase:?})*\n", at(e.t));
+                let _ = writeln!(md, "*{}: behind the scenes, `{track}` entered `{state}` ({phase})*\n", at(e.t));
             }
             EventKind::EvidenceFound { id } => {
                 let _ = writeln!(md, "*{}: evidence `{id}` was on screen*\n", at(e.t));
@@ -83,7 +84,7 @@ pub fn debrief(drill: &Drill) -> Debrief {
             _ => {}
         }
     }
-    write_postmortem(&mut md, drill, &facts, &card);
+    write_postmortem(&mut md, drill, facts, &card);
     let json = serde_json::to_string_pretty(&Machine {
         format: "wom-debrief/1",
         scenario: &s.meta.id,
@@ -97,7 +98,7 @@ pub fn debrief(drill: &Drill) -> Debrief {
     Debrief { markdown: md, json, html, score: card }
 }
 
-fn write_truth(md: &mut String, drill: &Drill, facts: &Facts) {
+fn write_truth(md: &mut String, drill: &Drill, facts: &Record) {
     let s = drill.scenario();
     let rc = &s.root_cause;
     let _ = writeln!(md, "## What really happened\n\n{}\n", rc.summary);
@@ -107,36 +108,28 @@ fn write_truth(md: &mut String, drill: &Drill, facts: &Facts) {
     let diagnosis = facts.diagnosis.as_deref().unwrap_or("(no diagnosis given)");
     let (hit, of) = facts.diagnosis.as_deref().map_or((0, rc.keywords.len()), |d| root_cause_match(s, d));
     let _ = writeln!(md, "Your diagnosis ({hit} of {of} key facts): {diagnosis}\n");
-    let mut herrings: Vec<String> = super::score::red_herrings(s, facts)
-        .into_iter()
+    let mut herrings: Vec<String> = facts
+        .red_herrings
+        .iter()
         .map(|h| format!("the alert `{}` ({} on {})", h.alert, super::text::count(h.commands, "command"), h.service))
         .collect();
-    for e in drill.events() {
-        if let EventKind::Message { from, text, .. } = &e.kind
-            && s.messages.iter().any(|m| m.red_herring && &m.from == from && &m.text == text)
-        {
-            herrings.push(format!("the message from {from} at {}", clock_label(drill.sim().page_time_of_day(), e.t)));
-        }
+    for (t, from) in &facts.herring_messages_received {
+        herrings.push(format!("the message from {from} at {}", clock_label(drill.sim().page_time_of_day(), *t)));
     }
     if !herrings.is_empty() {
         let _ = writeln!(md, "Red herrings, unrelated to the incident: {}.\n", herrings.join("; "));
     }
 }
 
-fn write_postmortem(md: &mut String, drill: &Drill, facts: &Facts, card: &Scorecard) {
+fn write_postmortem(md: &mut String, drill: &Drill, facts: &Record, card: &Scorecard) {
     let s = drill.scenario();
     let tod = drill.sim().page_time_of_day();
     let at = |t: i64| clock_label(tod, t);
     let w = &s.root_cause.five_ws;
-    let title = drill
-        .events()
-        .iter()
-        .rev()
-        .find_map(|e| match &e.kind {
-            EventKind::Declared { title, severity } => Some(format!("{} {title}", severity.label())),
-            _ => None,
-        })
-        .unwrap_or_else(|| "(never declared)".to_string());
+    let title = facts
+        .declared
+        .as_ref()
+        .map_or_else(|| "(never declared)".to_string(), |d| format!("{} {}", d.severity.label(), d.title));
     let _ = writeln!(md, "## Postmortem (draft)\n");
     let _ = writeln!(md, "*Blameless: describe what the system and the process did, not who was at fault.*\n");
     let _ = writeln!(md, "### Summary\n\nIncident: {title}. {}\n", s.root_cause.summary);
@@ -194,7 +187,7 @@ fn write_postmortem(md: &mut String, drill: &Drill, facts: &Facts, card: &Scorec
             }
             EventKind::StatusUpdate { text } => format!("Status update: {text}"),
             EventKind::Diagnosis { text } => format!("Diagnosis: {text}"),
-            EventKind::Ended { reason } => format!("Drill ended ({reason:?})"),
+            EventKind::Ended { reason } => format!("Drill ended ({reason})"),
             _ => continue,
         };
         key.push((e.t, what.trim().to_string()));
@@ -235,7 +228,7 @@ fn write_postmortem(md: &mut String, drill: &Drill, facts: &Facts, card: &Scorec
         let _ = writeln!(md, "- {}: {}", l.item, l.detail);
     }
     let mut explained = Vec::new();
-    for (h, label) in super::score::harmful_actions(s, facts) {
+    for (h, label) in harmful_actions(s, facts) {
         if !explained.contains(&label) {
             let _ = writeln!(md, "- `{label}`: {}", h.why);
             explained.push(label);
@@ -244,7 +237,7 @@ fn write_postmortem(md: &mut String, drill: &Drill, facts: &Facts, card: &Scorec
     for e in s.rubric.evidence.iter().filter(|e| !facts.evidence.contains(&e.id)) {
         let _ = writeln!(md, "- missed evidence: {}", e.description);
     }
-    for h in super::score::red_herrings(s, facts) {
+    for h in &facts.red_herrings {
         if h.commands > 0 {
             let _ = writeln!(
                 md,
@@ -263,17 +256,9 @@ fn write_postmortem(md: &mut String, drill: &Drill, facts: &Facts, card: &Scorec
         let _ = writeln!(md, "- [ ] Detect sooner: impact began {} before the page", SimDuration(-start));
     }
     let _ = writeln!(md, "- [ ] Review the runbooks used in this drill for gaps");
-    let notes: Vec<&str> = drill
-        .events()
-        .iter()
-        .filter_map(|e| match &e.kind {
-            EventKind::Note { text } => Some(text.as_str()),
-            _ => None,
-        })
-        .collect();
-    if !notes.is_empty() {
+    if !facts.notes.is_empty() {
         let _ = writeln!(md, "\n### Notes taken during the drill\n");
-        for n in notes {
+        for n in &facts.notes {
             let _ = writeln!(md, "- {n}");
         }
     }

@@ -85,6 +85,17 @@ pub enum EndReason {
     Signal,
 }
 
+impl std::fmt::Display for EndReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            EndReason::Resolved => "resolved",
+            EndReason::Quit => "quit",
+            EndReason::EndOfInput => "end of input",
+            EndReason::Signal => "stopped by a signal",
+        })
+    }
+}
+
 /// What happened.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub enum EventKind {

@@ -5,8 +5,9 @@
 use super::Drill;
 use super::event::{DrillEvent, EventKind};
 use super::observe::format_value;
+use super::record::Record;
 use super::render::volunteer_view;
-use super::score::{Facts, Scorecard};
+use super::score::Scorecard;
 use super::text::{clock_label, offset_label};
 use crate::scenario::{Comparison, SimDuration, Unit};
 use std::fmt::Write;
@@ -87,7 +88,7 @@ fn key_metrics(drill: &Drill) -> Vec<KeyMetric> {
 /// Writes up a drill as one HTML page.
 pub fn debrief_html(drill: &Drill, card: &Scorecard, markdown: &str) -> String {
     let s = drill.scenario();
-    let facts = Facts::gather(s, drill.events());
+    let facts = drill.record();
     let tod = drill.sim().page_time_of_day();
     let mut h = String::new();
     let title = format!("Debrief: {}", s.meta.title);
@@ -112,7 +113,7 @@ pub fn debrief_html(drill: &Drill, card: &Scorecard, markdown: &str) -> String {
         SimDuration(facts.end_t())
     );
     write_score(&mut h, card);
-    write_charts(&mut h, drill, &facts);
+    write_charts(&mut h, drill, facts);
     write_truth(&mut h, drill);
     write_timeline(&mut h, drill);
     if let Some(at) = markdown.find("## Postmortem (draft)") {
@@ -155,7 +156,7 @@ fn write_score(h: &mut String, card: &Scorecard) {
     h.push_str("</tbody>\n</table>\n</section>\n");
 }
 
-fn write_charts(h: &mut String, drill: &Drill, facts: &Facts) {
+fn write_charts(h: &mut String, drill: &Drill, facts: &Record) {
     let marks = markers(drill.events());
     let tod = drill.sim().page_time_of_day();
     let history = drill.sim().history();
@@ -223,7 +224,7 @@ impl Chart<'_> {
         LEFT + (t - self.start) as f64 / span * (WIDTH - LEFT - RIGHT)
     }
 
-    fn svg(&self, marks: &[Marker], facts: &Facts) -> String {
+    fn svg(&self, marks: &[Marker], facts: &Record) -> String {
         let top = self
             .values
             .iter()
@@ -384,7 +385,7 @@ fn write_timeline(h: &mut String, drill: &Drill) {
             EventKind::StateEntered { track, state, phase } => {
                 let _ = writeln!(
                     h,
-                    "<li class=\"hidden\">{at}<em>behind the scenes, <code>{}</code> entered <code>{}</code> ({phase:?})</em></li>",
+                    "<li class=\"hidden\">{at}<em>behind the scenes, <code>{}</code> entered <code>{}</code> ({phase})</em></li>",
                     esc(track),
                     esc(state)
                 );

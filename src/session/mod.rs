@@ -1,6 +1,7 @@
 //! A drill: volunteer commands in, events out; scoring and the debrief. No terminal I/O here.
 
 mod check;
+mod cmd;
 mod command;
 mod complete;
 mod debrief;
@@ -9,17 +10,22 @@ mod event;
 mod html;
 mod limits;
 mod observe;
+mod record;
 mod render;
 mod score;
 mod text;
 
-pub use check::{Solved, check_walkthrough};
-pub use command::{Command, CommandError, CommandErrorKind, Parsed, command_help, command_summaries, parse};
+pub use check::{Solved, Unsolved, check_walkthrough};
+pub use cmd::parse_severity;
+pub use command::{
+    Command, CommandError, CommandErrorKind, Invocation, Parsed, command_help, command_summaries, command_table, parse,
+};
 pub use complete::completions;
 pub use debrief::{Debrief, debrief};
-pub use drill::{Drill, parse_severity};
+pub use drill::Drill;
 pub use event::{BudgetLine, DrillEvent, EndReason, EventKind, Role, Visibility};
 pub use limits::{MAX_LINE, MAX_TEXT, MAX_TITLE, escape_controls, line_too_long};
+pub use record::{ActionTaken, Declaration, Received, Record, RedHerring, ResolvedAlert};
 pub use render::volunteer_view;
-pub use score::{ScoreLine, Scorecard, score};
+pub use score::{ScoreLine, Scorecard, score, score_record};
 pub use text::{Doc, Line, Span, Style, clock_label, count, offset_label, sparkline, table};

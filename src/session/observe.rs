@@ -2,6 +2,7 @@
 //! telemetry and public scenario data (services, changes, runbooks), never from states or the root cause.
 
 use super::command::{CommandError, CommandErrorKind};
+use super::record::{Received, ResolvedAlert};
 use super::text::{Doc, Line, Style, clock_label, count, offset_label, sparkline, table};
 use crate::promql::QueryValue;
 use crate::scenario::{Channel, Level, Scenario, SimDuration, Unit};
@@ -89,7 +90,7 @@ pub fn status(sim: &Sim) -> Doc {
     for (i, svc) in s.services.iter().enumerate() {
         rows.push(vec![
             (Style::Plain, svc.id.clone()),
-            (Style::Dim, format!("{:?}", svc.kind).to_lowercase()),
+            (Style::Dim, svc.kind.label().to_string()),
             health_cell(sim.health(i)),
             (Style::Plain, cell(i, "requests")),
             (Style::Plain, cell(i, "error_rate")),
@@ -114,7 +115,7 @@ fn firing_alerts(sim: &Sim) -> impl Iterator<Item = (&crate::sim::AlertPlan, i64
 }
 
 /// `alerts`: firing alerts and those resolved in the last hour.
-pub fn alerts(sim: &Sim, resolved: &[(String, i64, i64)]) -> Doc {
+pub fn alerts(sim: &Sim, resolved: &[ResolvedAlert]) -> Doc {
     let tod = sim.page_time_of_day();
     let now = sim.now();
     let mut rows = Vec::new();
@@ -122,18 +123,18 @@ pub fn alerts(sim: &Sim, resolved: &[(String, i64, i64)]) -> Doc {
         rows.push(vec![
             (Style::Bad, "FIRING".to_string()),
             (Style::Plain, rule.name.clone()),
-            (Style::Dim, format!("{:?}", rule.severity).to_lowercase()),
+            (Style::Dim, rule.severity.label().to_string()),
             (Style::Plain, rule.service.clone()),
             (Style::Plain, format!("since {}", clock_label(tod, since))),
             (Style::Plain, rule.summary.clone()),
         ]);
     }
-    for (name, fired, cleared) in resolved.iter().rev().filter(|(_, _, cleared)| now - cleared <= 3600) {
+    for ResolvedAlert { name, fired, resolved: cleared } in resolved.iter().rev().filter(|a| now - a.resolved <= 3600) {
         let rule = sim.alerts().rules.iter().find(|r| &r.name == name);
         rows.push(vec![
             (Style::Good, "resolved".to_string()),
             (Style::Plain, name.clone()),
-            (Style::Dim, rule.map_or(String::new(), |r| format!("{:?}", r.severity).to_lowercase())),
+            (Style::Dim, rule.map_or(String::new(), |r| r.severity.label().to_string())),
             (Style::Plain, rule.map_or(String::new(), |r| r.service.clone())),
             (Style::Plain, format!("{}–{}", clock_label(tod, *fired), clock_label(tod, *cleared))),
             (Style::Plain, rule.map_or(String::new(), |r| r.summary.clone())),
@@ -306,6 +307,7 @@ pub fn logs(sim: &Sim, args: &LogsArgs) -> Result<Doc, CommandError> {
     ));
     for i in hits {
         let line = store.line(i);
+        let service = &s.services[line.service as usize].id;
         let (style, level) = match line.level {
             Level::Debug => (Style::Dim, "DEBUG"),
             Level::Info => (Style::Plain, "INFO "),
@@ -315,7 +317,10 @@ pub fn logs(sim: &Sim, args: &LogsArgs) -> Result<Doc, CommandError> {
         doc.push(
             Line::styled(Style::Dim, format!("{} ", clock_label(tod, line.t)))
                 .push(style, level)
-                .push(Style::Plain, format!(" {:<14} {}", s.services[line.service as usize].id, line.text)),
+                .push(Style::Plain, " ")
+                .push(Style::Plain, service.clone())
+                .push(Style::Plain, " ".repeat(14usize.saturating_sub(service.chars().count()) + 1))
+                .push(Style::Plain, line.text.to_string()),
         );
     }
     Ok(doc)
@@ -335,7 +340,7 @@ pub fn deps(sim: &Sim, service: &str) -> Result<Doc, CommandError> {
         let i = s.services.iter().position(|x| x.id == id).unwrap_or(0);
         vec![
             (Style::Plain, format!("  {id}")),
-            (Style::Dim, format!("{coupling:?}").to_lowercase()),
+            (Style::Dim, coupling.label().to_string()),
             (Style::Dim, format!("{:.0}% of requests", weight * 100.0)),
             health_cell(sim.health(i)),
         ]
@@ -364,12 +369,12 @@ pub fn changes(sim: &Sim, since: i64) -> Doc {
         .changes
         .iter()
         .filter(|c| c.at.secs() <= now)
-        .map(|c| (c.at.secs(), c.service.clone(), format!("{:?}", c.kind), c.summary.clone(), c.author.clone()))
+        .map(|c| (c.at.secs(), c.service.clone(), c.kind.label().to_string(), c.summary.clone(), c.author.clone()))
         .collect();
     for c in &sim.inventory().changes {
         let (t, service, kind, summary) = (&c.t, &c.service, &c.kind, &c.summary);
         let author = c.author.clone().unwrap_or_else(|| "you".to_string());
-        all.push((*t, s.services[*service as usize].id.clone(), format!("{kind:?}"), summary.clone(), author));
+        all.push((*t, s.services[*service as usize].id.clone(), kind.label().to_string(), summary.clone(), author));
     }
     all.retain(|(t, ..)| now - t <= since);
     all.sort_by_key(|(t, ..)| std::cmp::Reverse(*t));
@@ -389,7 +394,7 @@ pub fn changes(sim: &Sim, since: i64) -> Doc {
                 (Style::Dim, format!("{}{day}", clock_label(tod, t))),
                 (Style::Dim, SimDuration(now - t).to_string() + " ago"),
                 (Style::Plain, service),
-                (Style::Dim, kind.to_lowercase()),
+                (Style::Dim, kind),
                 (Style::Plain, summary),
                 (Style::Dim, if author.is_empty() { String::new() } else { format!("by {author}") }),
             ]
@@ -464,17 +469,18 @@ pub fn runbook(s: &Scenario, name: Option<&str>) -> Result<Doc, CommandError> {
 }
 
 /// `inbox` / `tickets`: messages delivered so far.
-pub fn inbox(tod: i64, messages: &[(i64, String, Channel, String)], only: Option<Channel>) -> Doc {
-    let shown: Vec<_> = messages.iter().filter(|(_, _, c, _)| only.is_none_or(|o| o == *c)).collect();
+pub fn inbox(tod: i64, messages: &[Received], only: Option<Channel>) -> Doc {
+    let shown: Vec<_> = messages.iter().filter(|m| only.is_none_or(|o| o == m.channel)).collect();
     if shown.is_empty() {
         return Doc::line(Line::plain(if only == Some(Channel::Ticket) { "No tickets." } else { "No messages." }));
     }
     let mut doc = Doc::new();
-    for (t, from, channel, text) in shown {
+    for Received { t, from, channel, text } in shown {
         doc.push(
             Line::styled(Style::Dim, format!("{} [{}] ", clock_label(tod, *t), channel_word(*channel)))
                 .push(Style::Heading, from.clone())
-                .push(Style::Plain, format!(": {text}")),
+                .push(Style::Plain, ": ")
+                .push(Style::Plain, text.clone()),
         );
     }
     doc
@@ -642,11 +648,7 @@ pub fn topology(sim: &Sim) -> Doc {
         .into_iter()
         .map(|i| {
             let svc = &s.services[i];
-            let calls: Vec<String> = svc
-                .depends_on
-                .iter()
-                .map(|d| format!("{} ({})", d.on, format!("{:?}", d.coupling).to_lowercase()))
-                .collect();
+            let calls: Vec<String> = svc.depends_on.iter().map(|d| format!("{} ({})", d.on, d.coupling)).collect();
             vec![
                 (Style::Plain, svc.id.clone()),
                 health_cell(sim.health(i)),

@@ -1,6 +1,6 @@
 //! Turns events into text: the one place the REPL, transcripts and the debrief take their wording from.
 
-use super::event::{DrillEvent, EndReason, EventKind, Visibility};
+use super::event::{DrillEvent, EventKind, Visibility};
 use super::observe::channel_word;
 use super::text::{Doc, Line, Style, clock_label};
 
@@ -22,7 +22,7 @@ pub fn volunteer_view(event: &DrillEvent, page_time_of_day: i64) -> Option<Doc> 
         EventKind::Rejected { error, .. } => Doc::line(Line::styled(Style::Bad, format!("error: {error}"))),
         EventKind::AlertFired { name, service, severity, summary } => Doc::line(
             Line::styled(Style::Bad, format!("[{at}] ALERT {name} firing"))
-                .push(Style::Dim, format!(" ({}, {service}) ", format!("{severity:?}").to_lowercase()))
+                .push(Style::Dim, format!(" ({severity}, {service}) "))
                 .push(Style::Plain, summary.clone()),
         ),
         EventKind::AlertResolved { name } => {
@@ -32,18 +32,9 @@ pub fn volunteer_view(event: &DrillEvent, page_time_of_day: i64) -> Option<Doc> 
             Line::styled(Style::Warn, format!("[{at}] new {} from {from}: ", channel_word(*channel)))
                 .push(Style::Plain, text.clone()),
         ),
-        EventKind::Ended { reason } => Doc::line(Line::styled(
-            Style::Heading,
-            format!(
-                "Drill over at {at} ({}).",
-                match reason {
-                    EndReason::Resolved => "resolved",
-                    EndReason::Quit => "quit",
-                    EndReason::EndOfInput => "end of input",
-                    EndReason::Signal => "stopped by a signal",
-                }
-            ),
-        )),
+        EventKind::Ended { reason } => {
+            Doc::line(Line::styled(Style::Heading, format!("Drill over at {at} ({reason}).")))
+        }
         EventKind::Command { .. }
         | EventKind::Clock { .. }
         | EventKind::Declared { .. }

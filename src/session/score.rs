@@ -1,10 +1,10 @@
 //! Scoring a drill from its event stream and the scenario's rubric, line by line.
 
-use super::event::{DrillEvent, EndReason, EventKind, Role};
+use super::event::{DrillEvent, EndReason, Role};
+use super::record::Record;
 use super::text::{Doc, Line, Style, offset_label, table};
 use crate::scenario::{Goal, Phase, Scenario, SimDuration};
 use serde::Serialize;
-use std::collections::BTreeSet;
 
 /// One line of the score.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -32,129 +32,21 @@ pub struct Scorecard {
     pub max: i64,
 }
 
-/// Facts the score is judged on, gathered from the stream once.
-#[derive(Debug, Default)]
-pub struct Facts {
-    /// First declaration time and the latest severity.
-    pub declared: Option<(i64, crate::scenario::Severity)>,
-    /// When the incident track first reached a mitigated or resolved phase after the page.
-    pub mitigated: Option<i64>,
-    /// When user impact began (first entry into an impact state).
-    pub impact_start: Option<i64>,
-    /// Phase of the incident track at the end.
-    pub final_phase: Option<Phase>,
-    /// Latest diagnosis.
-    pub diagnosis: Option<String>,
-    /// Evidence ids found.
-    pub evidence: BTreeSet<String>,
-    /// Times of status updates.
-    pub updates: Vec<i64>,
-    /// Roles filled.
-    pub roles: BTreeSet<Role>,
-    /// Actions taken: (time, action, target).
-    pub actions: Vec<(i64, String, Option<String>)>,
-    /// Hints used.
-    pub hints: usize,
-    /// When and how the drill ended.
-    pub ended: Option<(i64, EndReason)>,
-    /// Time of the last event.
-    pub last_t: i64,
-    /// Error budget report at the end.
-    pub budget: Vec<super::event::BudgetLine>,
-    /// Alerts fired: (time, name, service).
-    pub fired: Vec<(i64, String, String)>,
-    /// Commands typed: (time, command word, target).
-    pub commands: Vec<(i64, String, Option<String>)>,
-}
-
 /// Every harmful action taken, with the rubric entry it matched and a label such as `restart users-db`;
 /// repeating one counts again.
-pub fn harmful_actions<'a>(scenario: &'a Scenario, f: &Facts) -> Vec<(&'a crate::scenario::Harm, String)> {
+pub fn harmful_actions<'a>(scenario: &'a Scenario, r: &Record) -> Vec<(&'a crate::scenario::Harm, String)> {
     let mut out = Vec::new();
-    for (_, action, target) in &f.actions {
+    for taken in &r.actions {
         for h in scenario
             .rubric
             .harmful
             .iter()
-            .filter(|h| &h.action == action && (h.target.is_none() || &h.target == target))
+            .filter(|h| h.action == taken.action && (h.target.is_none() || h.target == taken.target))
         {
-            out.push((h, format!("{action} {}", target.as_deref().unwrap_or("")).trim().to_string()));
+            out.push((h, format!("{} {}", taken.action, taken.target.as_deref().unwrap_or("")).trim().to_string()));
         }
     }
     out
-}
-
-/// A red-herring alert that fired, and how many commands the volunteer spent on its service afterwards.
-#[derive(Clone, Debug, PartialEq)]
-pub struct RedHerring {
-    /// Alert name.
-    pub alert: String,
-    /// Its service.
-    pub service: String,
-    /// Commands aimed at that service after it fired.
-    pub commands: usize,
-}
-
-/// Red-herring alerts that fired during the drill and whether they were followed.
-pub fn red_herrings(scenario: &Scenario, f: &Facts) -> Vec<RedHerring> {
-    let mut out: Vec<RedHerring> = Vec::new();
-    for (t, name, service) in &f.fired {
-        let is_herring = scenario.alerts.iter().any(|a| &a.name == name && a.red_herring);
-        if !is_herring || out.iter().any(|h| &h.alert == name) {
-            continue;
-        }
-        let commands =
-            f.commands.iter().filter(|(ct, _, target)| ct >= t && target.as_deref() == Some(service)).count();
-        out.push(RedHerring { alert: name.clone(), service: service.clone(), commands });
-    }
-    out
-}
-
-impl Facts {
-    /// Gathers the facts from the events.
-    pub fn gather(scenario: &Scenario, events: &[DrillEvent]) -> Facts {
-        let main = scenario.tracks.first().map(|t| t.id.as_str()).unwrap_or("");
-        let mut f = Facts::default();
-        for e in events {
-            f.last_t = f.last_t.max(e.t);
-            match &e.kind {
-                EventKind::Declared { severity, .. } => {
-                    let first = f.declared.map_or(e.t, |(t, _)| t);
-                    f.declared = Some((first, *severity));
-                }
-                EventKind::StateEntered { track, phase, .. } if track == main => {
-                    f.final_phase = Some(*phase);
-                    if *phase == Phase::Impact && f.impact_start.is_none() {
-                        f.impact_start = Some(e.t);
-                    }
-                    if matches!(phase, Phase::Mitigated | Phase::Resolved) && f.mitigated.is_none() && e.t >= 0 {
-                        f.mitigated = Some(e.t);
-                    }
-                }
-                EventKind::Diagnosis { text } => f.diagnosis = Some(text.clone()),
-                EventKind::EvidenceFound { id } => {
-                    f.evidence.insert(id.clone());
-                }
-                EventKind::StatusUpdate { .. } => f.updates.push(e.t),
-                EventKind::RoleTaken { role, .. } => {
-                    f.roles.insert(*role);
-                }
-                EventKind::Action { action, target } => f.actions.push((e.t, action.clone(), target.clone())),
-                EventKind::Hint { .. } => f.hints += 1,
-                EventKind::Ended { reason } => f.ended = Some((e.t, *reason)),
-                EventKind::BudgetReport { slos } => f.budget = slos.clone(),
-                EventKind::AlertFired { name, service, .. } => f.fired.push((e.t, name.clone(), service.clone())),
-                EventKind::Command { name, target, .. } => f.commands.push((e.t, name.clone(), target.clone())),
-                _ => {}
-            }
-        }
-        f
-    }
-
-    /// End of the drill (or the last event, if it has not ended).
-    pub fn end_t(&self) -> i64 {
-        self.ended.map_or(self.last_t, |(t, _)| t)
-    }
 }
 
 /// How many of the root cause's keyword groups a diagnosis matches.
@@ -173,17 +65,21 @@ fn goal_points(goal: &Goal, at: Option<i64>) -> i64 {
     }
 }
 
-/// Scores a drill.
+/// Scores a drill from its event stream.
 pub fn score(scenario: &Scenario, events: &[DrillEvent]) -> Scorecard {
+    score_record(scenario, &Record::of(scenario, events))
+}
+
+/// Scores a drill from its record (the fold of its event stream).
+pub fn score_record(scenario: &Scenario, f: &Record) -> Scorecard {
     let r = &scenario.rubric;
-    let f = Facts::gather(scenario, events);
     let mut lines = Vec::new();
     let mut line = |item: &str, points: i64, max: i64, detail: String| {
         lines.push(ScoreLine { item: item.to_string(), points, max, detail, info: false })
     };
 
     let expected: Vec<&str> = r.expected_severity.iter().map(|s| s.label()).collect();
-    let (points, detail) = match f.declared {
+    let (points, detail) = match f.declared.as_ref().map(|d| (d.first_t, d.severity)) {
         None => (0, format!("never declared (goal: within {})", r.declare.within)),
         Some((t, sev)) => {
             let mut points = goal_points(&r.declare, Some(t));
@@ -202,7 +98,7 @@ pub fn score(scenario: &Scenario, events: &[DrillEvent]) -> Scorecard {
         Some(t) => format!("user impact stopped at {} (goal: within {})", offset_label(t), r.mitigate.within),
         None => format!("user impact never stopped (goal: within {})", r.mitigate.within),
     };
-    if matches!(f.ended, Some((_, EndReason::Resolved))) && f.final_phase == Some(Phase::Impact) {
+    if matches!(f.ended, Some((_, EndReason::Resolved))) && f.phase == Some(Phase::Impact) {
         detail.push_str("; resolved while users were still affected");
     }
     line("mitigate", goal_points(&r.mitigate, f.mitigated), r.mitigate.points as i64, detail);
@@ -228,10 +124,10 @@ pub fn score(scenario: &Scenario, events: &[DrillEvent]) -> Scorecard {
     };
     line("evidence", points, max, detail);
 
-    let (points, detail) = cadence(&f, &r.updates);
+    let (points, detail) = cadence(f, &r.updates);
     line("updates", points, r.updates.points as i64, detail);
 
-    let filled: Vec<&str> = f.roles.iter().map(|r| r.short()).collect();
+    let filled: Vec<&str> = f.roles.keys().map(|r| r.short()).collect();
     let points = r.roles as i64 * f.roles.len() as i64 / Role::ALL.len() as i64;
     let detail = if filled.is_empty() {
         "no roles taken".to_string()
@@ -240,7 +136,7 @@ pub fn score(scenario: &Scenario, events: &[DrillEvent]) -> Scorecard {
     };
     line("roles", points, r.roles as i64, detail);
 
-    let taken = harmful_actions(scenario, &f);
+    let taken = harmful_actions(scenario, f);
     let harm: i64 = taken.iter().map(|(h, _)| h.penalty as i64).sum();
     let harms: Vec<&str> = taken.iter().map(|(_, label)| label.as_str()).collect();
     line("harmful actions", -harm, 0, if harms.is_empty() { "none".into() } else { harms.join("; ") });
@@ -258,7 +154,7 @@ pub fn score(scenario: &Scenario, events: &[DrillEvent]) -> Scorecard {
         );
         lines.push(info("error budget", detail));
     }
-    let herrings = red_herrings(scenario, &f);
+    let herrings = &f.red_herrings;
     if !herrings.is_empty() {
         let followed: Vec<String> = herrings
             .iter()
@@ -278,8 +174,8 @@ pub fn score(scenario: &Scenario, events: &[DrillEvent]) -> Scorecard {
     Scorecard { lines, total, max }
 }
 
-fn cadence(f: &Facts, goal: &crate::scenario::Cadence) -> (i64, String) {
-    let Some((declared, _)) = f.declared else {
+fn cadence(f: &Record, goal: &crate::scenario::Cadence) -> (i64, String) {
+    let Some(declared) = f.declared.as_ref().map(|d| d.first_t) else {
         return (
             0,
             format!("{} posted; no incident declared to update on", super::text::count(f.updates.len(), "update")),

@@ -123,6 +123,15 @@ pub fn table(rows: Vec<Vec<(Style, String)>>) -> Doc {
     doc
 }
 
+/// A document of plain lines from multi-line text (clap's help, for instance).
+pub fn text_doc(text: &str) -> Doc {
+    let mut doc = Doc::new();
+    for line in text.trim_end().lines() {
+        doc.plain(line);
+    }
+    doc
+}
+
 /// "1 alert", "3 alerts".
 pub fn count(n: usize, noun: &str) -> String {
     if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }

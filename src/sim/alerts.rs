@@ -1,7 +1,7 @@
 //! Alert rules, threshold and SLO burn-rate alike: pending while the condition holds, firing once it has
 //! held long enough, resolving when it stops.
 
-use super::SimEvent;
+use super::event::{Outbox, SimEvent};
 use super::slo::SloBook;
 use crate::scenario::{AlertSeverity, Comparison};
 use bevy_ecs::prelude::*;
@@ -64,7 +64,7 @@ pub struct AlertBook {
 
 impl AlertBook {
     /// Evaluates every rule against the frame of time `now` and the SLOs.
-    pub fn evaluate(&mut self, now: i64, frame: &[f32], slos: &SloBook, events: &mut Vec<SimEvent>) {
+    pub fn evaluate(&mut self, now: i64, frame: &[f32], slos: &SloBook, events: &mut Outbox) {
         for (rule, status) in self.rules.iter().zip(self.status.iter_mut()) {
             let holds = match rule.condition {
                 AlertCondition::Threshold { series, op, threshold } => op.holds(frame[series] as f64, threshold as f64),

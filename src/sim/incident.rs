@@ -1,8 +1,9 @@
-//! The incident state machines: compiled triggers, volunteer/GM inputs and transitions.
+//! The incident state machines as data: compiled triggers, states, volunteer/GM inputs, and the inventory
+//! effects change. The systems that move them (`take_transitions`, `deliver_messages`) are in `systems.rs`.
 
-use super::SimEvent;
-use super::components::{PendingLogs, SimClock};
-use crate::scenario::{Channel, Comparison, Effect, Phase, Shift, Trigger};
+use super::symptoms::{LogSymptom, MetricSymptom};
+use super::template::Template;
+use crate::scenario::{Channel, Comparison, Effect, Phase, Scenario, Trigger};
 use bevy_ecs::prelude::*;
 use std::collections::BTreeMap;
 
@@ -62,10 +63,10 @@ pub struct StatePlan {
     pub id: String,
     /// Phase.
     pub phase: Phase,
-    /// Metric symptoms: (series, shift, ramp, delay).
-    pub metric_symptoms: Vec<(usize, Shift, i64, i64)>,
+    /// Metric symptoms.
+    pub metric_symptoms: Vec<MetricSymptom>,
     /// Log symptoms.
-    pub log_symptoms: Vec<super::systems::LogSymptom>,
+    pub log_symptoms: Vec<LogSymptom>,
     /// On entry.
     pub on_enter: Vec<Effect>,
     /// On exit.
@@ -231,122 +232,77 @@ pub struct RecordedChange {
     pub author: Option<String>,
 }
 
-/// Events produced by ticks, drained by the session.
-#[derive(Resource, Debug, Default)]
-pub struct Outbox(pub Vec<SimEvent>);
-
-/// Moves each track along its first transition whose trigger holds (one step per track per tick).
-pub fn take_transitions(
-    clock: Res<SimClock>,
-    mut incident: ResMut<Incident>,
-    mut inventory: ResMut<Inventory>,
-    mut pending: ResMut<PendingLogs>,
-    mut outbox: ResMut<Outbox>,
-    services: Res<super::ServiceNames>,
-    frame: Res<super::components::Frame>,
-) {
-    let now = clock.tick;
-    update_watches(&mut incident, now, clock.step, &frame.0);
-    let incident = &mut *incident;
-    for track in &mut incident.tracks {
-        let cx = Context {
-            now,
-            since: track.entered_at,
-            inputs_from: track.inputs_from,
-            inputs: &incident.inputs,
-            watches: &incident.watches,
-            reached: &incident.reached,
-        };
-        let state = &track.states[track.current];
-        let Some(&(to, _)) = state.transitions.iter().find(|(_, c)| c.holds(&cx)) else {
-            continue;
-        };
-        for effect in &state.on_exit {
-            apply_effect(effect, now, &services, &mut inventory, &mut pending);
+impl Incident {
+    /// Compiles the scenario's tracks and messages, names resolved to indices; tracks start at `start`.
+    pub fn compile(
+        s: &Scenario,
+        series: &BTreeMap<(String, String), usize>,
+        services: &BTreeMap<String, u32>,
+        start: i64,
+    ) -> Incident {
+        let mut state_index = BTreeMap::new();
+        for (i, st) in s.tracks.iter().flat_map(|t| &t.states).enumerate() {
+            state_index.insert(st.id.clone(), i);
         }
-        track.current = to;
-        track.entered_at = now;
-        // Inputs that have landed by now were spent getting here (an action landing on this very tick
-        // must not count for the new state too); inputs are kept in time order.
-        track.inputs_from = incident.inputs.partition_point(|(t, _)| *t <= now);
-        incident.reached[track.offset + to] = true;
-        incident.changed = true;
-        let entered = &track.states[to];
-        for effect in &entered.on_enter {
-            apply_effect(effect, now, &services, &mut inventory, &mut pending);
+        let mut compiler = Compiler { series, services, states: state_index, watches: Vec::new() };
+        let mut reached = vec![false; compiler.states.len()];
+        let mut offset = 0;
+        let mut tracks = Vec::new();
+        for track in &s.tracks {
+            let local: BTreeMap<&str, usize> =
+                track.states.iter().enumerate().map(|(i, x)| (x.id.as_str(), i)).collect();
+            let states = track.states.iter().map(|st| plan_state(st, &local, &mut compiler)).collect();
+            let current = local[track.initial.as_str()];
+            reached[offset + current] = true;
+            tracks.push(TrackRun { id: track.id.clone(), states, current, entered_at: start, inputs_from: 0, offset });
+            offset += track.states.len();
         }
-        outbox.0.push(SimEvent::StateEntered {
-            t: now,
-            track: track.id.clone(),
-            state: entered.id.clone(),
-            phase: entered.phase,
-        });
+        let messages = s
+            .messages
+            .iter()
+            .map(|m| {
+                let plan = MessagePlan {
+                    from: m.from.clone(),
+                    channel: m.channel,
+                    text: m.text.clone(),
+                    when: compiler.condition(&m.when),
+                };
+                (plan, false)
+            })
+            .collect();
+        let watches = compiler.watches.iter().map(|w| (*w, None)).collect();
+        Incident { tracks, reached, inputs: Vec::new(), watches, messages, changed: true }
     }
 }
 
-/// Metric watches read the frame of the previous tick: conditions lag by one tick.
-fn update_watches(incident: &mut Incident, now: i64, step: i64, last_frame: &[f32]) {
-    for (watch, since) in &mut incident.watches {
-        let value = last_frame.get(watch.series).copied().unwrap_or(0.0);
-        if watch.op.holds(value as f64, watch.value as f64) {
-            since.get_or_insert(now - step);
-        } else {
-            *since = None;
+fn plan_state(st: &crate::scenario::State, local: &BTreeMap<&str, usize>, c: &mut Compiler) -> StatePlan {
+    use crate::scenario::Symptom;
+    let mut metric_symptoms = Vec::new();
+    let mut log_symptoms = Vec::new();
+    for sym in &st.symptoms {
+        match sym {
+            Symptom::Metric { service, metric, shift, ramp, delay } => metric_symptoms.push(MetricSymptom {
+                series: c.series[&(service.clone(), metric.clone())],
+                shift: *shift,
+                ramp: ramp.secs(),
+                delay: delay.secs(),
+            }),
+            Symptom::Logs { service, level, template, rate } => log_symptoms.push(LogSymptom {
+                service: c.services[service],
+                level: *level,
+                template: Template::parse(template),
+                rate: *rate as f32,
+                p50: c.series.get(&(service.clone(), "latency_p50".to_string())).map(|&s| s as u32),
+            }),
         }
     }
-}
-
-fn apply_effect(
-    effect: &Effect,
-    now: i64,
-    services: &super::ServiceNames,
-    inventory: &mut Inventory,
-    pending: &mut PendingLogs,
-) {
-    let index = |name: &str| services.index.get(name).copied().unwrap_or(0);
-    match effect {
-        Effect::Log { service, level, text } => pending.0.push((now, index(service), *level, text.clone())),
-        Effect::Change { service, kind, summary, author } => inventory.changes.push(RecordedChange {
-            t: now,
-            service: index(service),
-            kind: *kind,
-            summary: summary.clone(),
-            author: author.clone(),
-        }),
-        Effect::SetConfig { service, key, value } => {
-            inventory.config.insert((index(service), key.clone()), value.clone());
-        }
-        Effect::Version { service, version } => inventory.versions[index(service) as usize] = version.clone(),
-        Effect::SetFlag { flag, value } => {
-            inventory.flags.insert(flag.clone(), value.clone());
-        }
-    }
-}
-
-/// Delivers messages whose trigger now holds.
-pub fn deliver_messages(clock: Res<SimClock>, mut incident: ResMut<Incident>, mut outbox: ResMut<Outbox>) {
-    let incident = &mut *incident;
-    for (plan, delivered) in &mut incident.messages {
-        if *delivered {
-            continue;
-        }
-        // For messages `After` counts from the page, and any input so far counts.
-        let cx = Context {
-            now: clock.tick,
-            since: 0,
-            inputs_from: 0,
-            inputs: &incident.inputs,
-            watches: &incident.watches,
-            reached: &incident.reached,
-        };
-        if plan.when.holds(&cx) {
-            *delivered = true;
-            outbox.0.push(SimEvent::MessageArrived {
-                t: clock.tick,
-                from: plan.from.clone(),
-                channel: plan.channel,
-                text: plan.text.clone(),
-            });
-        }
+    StatePlan {
+        id: st.id.clone(),
+        phase: st.phase,
+        metric_symptoms,
+        log_symptoms,
+        on_enter: st.on_enter.clone(),
+        on_exit: st.on_exit.clone(),
+        transitions: st.transitions.iter().map(|t| (local[t.to.as_str()], c.condition(&t.when))).collect(),
     }
 }

@@ -1,41 +1,20 @@
-//! The systems of one tick, in schedule order: clock, script, symptoms (with saturation), propagation,
-//! health, SLOs, alerts, recording. None of them prints; they write resources and events.
+//! Every system of the tick, in schedule order (see `schedule.rs`): clock, script (transitions, symptoms,
+//! messages), symptoms (with saturation), propagation, health, SLOs, alerts, recording. None of them
+//! prints; they write resources and push [`SimEvent`]s to the [`Outbox`].
 
-use super::SimEvent;
+use super::ServiceNames;
 use super::alerts::AlertBook;
 use super::components::*;
+use super::event::{Outbox, SimEvent};
 use super::history::History;
-use super::incident::{Incident, Outbox};
+use super::incident::{Context, Incident, Inventory, RecordedChange};
 use super::logs::LogStore;
 use super::slo::SloBook;
+use super::symptoms::{ActiveMetricSymptom, ActiveSymptoms};
 use super::template::Template;
-use crate::scenario::{Coupling, Level, Shift};
+use crate::scenario::{Coupling, Effect, Level, Shift};
 use bevy_ecs::prelude::*;
 use rand::Rng;
-
-/// Symptoms of the current states, rebuilt whenever a track changes state.
-#[derive(Resource, Debug, Default)]
-pub struct ActiveSymptoms {
-    /// (series, shift, starts at, ramp seconds).
-    pub metrics: Vec<(usize, Shift, i64, i64)>,
-    /// Log lines the states emit.
-    pub logs: Vec<LogSymptom>,
-}
-
-/// Log lines a state emits while it lasts.
-#[derive(Clone, Debug)]
-pub struct LogSymptom {
-    /// Service index.
-    pub service: u32,
-    /// Level.
-    pub level: Level,
-    /// Template.
-    pub template: Template,
-    /// Lines per minute.
-    pub rate: f32,
-    /// The service's `latency_p50` series, which `{ms}` follows.
-    pub p50: Option<u32>,
-}
 
 const DAY: f32 = 86_400.0;
 /// Hour of the daily peak; traffic is lowest twelve hours later.
@@ -58,8 +37,9 @@ pub fn rebuild_symptoms(mut incident: ResMut<Incident>, mut active: ResMut<Activ
     active.logs.clear();
     for track in &incident.tracks {
         let state = &track.states[track.current];
-        for &(series, shift, ramp, delay) in &state.metric_symptoms {
-            active.metrics.push((series, shift, track.entered_at + delay, ramp));
+        for m in &state.metric_symptoms {
+            let start = track.entered_at + m.delay;
+            active.metrics.push(ActiveMetricSymptom { series: m.series, shift: m.shift, start, ramp: m.ramp });
         }
         active.logs.extend(state.log_symptoms.iter().cloned());
     }
@@ -99,7 +79,7 @@ pub fn compute_metrics(
         }
     }
     rngs.noise = rng;
-    for &(series, shift, start, ramp) in &active.metrics {
+    for &ActiveMetricSymptom { series, shift, start, ramp } in &active.metrics {
         if clock.tick < start {
             continue;
         }
@@ -225,7 +205,7 @@ pub fn evaluate_alerts(
     mut book: ResMut<AlertBook>,
     mut outbox: ResMut<Outbox>,
 ) {
-    book.evaluate(clock.tick, &frame.0, &slos, &mut outbox.0);
+    book.evaluate(clock.tick, &frame.0, &slos, &mut outbox);
 }
 
 /// Appends this tick's frame to the history.
@@ -280,7 +260,118 @@ pub fn emit_logs(
     }
 }
 
-/// Collects events the session has not yet taken (used by `Sim::advance`).
-pub fn drain(outbox: &mut Outbox) -> Vec<SimEvent> {
-    std::mem::take(&mut outbox.0)
+/// Moves each track along its first transition whose trigger holds (one step per track per tick).
+pub fn take_transitions(
+    clock: Res<SimClock>,
+    mut incident: ResMut<Incident>,
+    mut inventory: ResMut<Inventory>,
+    mut pending: ResMut<PendingLogs>,
+    mut outbox: ResMut<Outbox>,
+    services: Res<ServiceNames>,
+    frame: Res<Frame>,
+) {
+    let now = clock.tick;
+    update_watches(&mut incident, now, clock.step, &frame.0);
+    let incident = &mut *incident;
+    for track in &mut incident.tracks {
+        let cx = Context {
+            now,
+            since: track.entered_at,
+            inputs_from: track.inputs_from,
+            inputs: &incident.inputs,
+            watches: &incident.watches,
+            reached: &incident.reached,
+        };
+        let state = &track.states[track.current];
+        let Some(&(to, _)) = state.transitions.iter().find(|(_, c)| c.holds(&cx)) else {
+            continue;
+        };
+        for effect in &state.on_exit {
+            apply_effect(effect, now, &services, &mut inventory, &mut pending);
+        }
+        track.current = to;
+        track.entered_at = now;
+        // Inputs that have landed by now were spent getting here (an action landing on this very tick
+        // must not count for the new state too); inputs are kept in time order.
+        track.inputs_from = incident.inputs.partition_point(|(t, _)| *t <= now);
+        incident.reached[track.offset + to] = true;
+        incident.changed = true;
+        let entered = &track.states[to];
+        for effect in &entered.on_enter {
+            apply_effect(effect, now, &services, &mut inventory, &mut pending);
+        }
+        outbox.push(SimEvent::StateEntered {
+            t: now,
+            track: track.id.clone(),
+            state: entered.id.clone(),
+            phase: entered.phase,
+        });
+    }
+}
+
+/// Metric watches read the frame of the previous tick: conditions lag by one tick.
+fn update_watches(incident: &mut Incident, now: i64, step: i64, last_frame: &[f32]) {
+    for (watch, since) in &mut incident.watches {
+        let value = last_frame.get(watch.series).copied().unwrap_or(0.0);
+        if watch.op.holds(value as f64, watch.value as f64) {
+            since.get_or_insert(now - step);
+        } else {
+            *since = None;
+        }
+    }
+}
+
+fn apply_effect(
+    effect: &Effect,
+    now: i64,
+    services: &ServiceNames,
+    inventory: &mut Inventory,
+    pending: &mut PendingLogs,
+) {
+    let index = |name: &str| services.index.get(name).copied().unwrap_or(0);
+    match effect {
+        Effect::Log { service, level, text } => pending.0.push((now, index(service), *level, text.clone())),
+        Effect::Change { service, kind, summary, author } => inventory.changes.push(RecordedChange {
+            t: now,
+            service: index(service),
+            kind: *kind,
+            summary: summary.clone(),
+            author: author.clone(),
+        }),
+        Effect::SetConfig { service, key, value } => {
+            inventory.config.insert((index(service), key.clone()), value.clone());
+        }
+        Effect::Version { service, version } => inventory.versions[index(service) as usize] = version.clone(),
+        Effect::SetFlag { flag, value } => {
+            inventory.flags.insert(flag.clone(), value.clone());
+        }
+    }
+}
+
+/// Delivers messages whose trigger now holds.
+pub fn deliver_messages(clock: Res<SimClock>, mut incident: ResMut<Incident>, mut outbox: ResMut<Outbox>) {
+    let incident = &mut *incident;
+    for (plan, delivered) in &mut incident.messages {
+        if *delivered {
+            continue;
+        }
+        // For messages `After` counts from the page, and any input so far counts.
+        let cx = Context {
+            now: clock.tick,
+            since: 0,
+            inputs_from: 0,
+            inputs: &incident.inputs,
+            watches: &incident.watches,
+            reached: &incident.reached,
+        };
+        if plan.when.holds(&cx) {
+            *delivered = true;
+            outbox.push(SimEvent::MessageArrived {
+                t: clock.tick,
+                from: plan.from.clone(),
+                channel: plan.channel,
+                text: plan.text.clone(),
+            });
+        }
+    }
 }

@@ -234,7 +234,7 @@ fn scenario_slices(
                 -1 => "is a step below",
                 _ => "is two steps below",
             };
-            reasons.push(format!("{:?} {relation} {} {}", c.difficulty, article(level), level.label()));
+            reasons.push(format!("{} {relation} {} {}", c.difficulty, article(level), level.label()));
         }
         match &request.tag {
             Some(tag) => reasons.push(format!("tagged `{tag}`")),

@@ -12,6 +12,7 @@ pub struct TestEnvironment {
 }
 
 /// What a run printed and how it exited.
+#[must_use = "a run's output must be checked"]
 pub struct CommandOutput {
     pub stdout: String,
     pub stderr: String,
@@ -49,6 +50,7 @@ impl TestEnvironment {
     }
 
     /// Runs `wom` with `args`, feeding `stdin`, in the scratch directory.
+    #[must_use = "a run's output must be checked"]
     pub fn run(&self, args: &[&str], stdin: &str) -> CommandOutput {
         self.run_with(args, stdin.as_bytes(), &[])
     }
@@ -87,6 +89,7 @@ impl TestEnvironment {
     }
 
     /// Plays the built-in default scenario with `seed`, commands on standard input.
+    #[must_use = "a run's output must be checked"]
     pub fn play(&self, seed: u64, commands: &[&str]) -> CommandOutput {
         let mut input = commands.join("\n");
         input.push('\n');
@@ -94,6 +97,7 @@ impl TestEnvironment {
     }
 
     /// The one debrief Markdown file written so far.
+    #[must_use]
     pub fn debrief(&self) -> String {
         let dir = self.dir.path().join("debriefs");
         let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)

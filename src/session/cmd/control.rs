@@ -1,0 +1,85 @@
+//! Commands about the drill itself: `help`, `time`, `clear`, `wait`, `resolve`, `quit`.
+
+use super::{Context, Outcome};
+use crate::scenario::{SimDuration, command_names};
+use crate::session::command::{CommandError, CommandErrorKind, command_help, command_summaries};
+use crate::session::event::EndReason;
+use crate::session::observe::duration_arg;
+use crate::session::text::{Doc, Line, Style, clock_label, offset_label, table, text_doc};
+
+/// Longest single `wait`.
+const MAX_WAIT: i64 = 6 * 3600;
+
+/// `help [<command>]`: the command list, or one command's help (with this scenario's actions for
+/// `mitigate`). Free.
+pub fn help(cx: &Context, command: Option<&str>) -> Result<Outcome, CommandError> {
+    let Some(name) = command else {
+        let rows =
+            command_summaries().into_iter().map(|(name, about)| vec![(Style::Heading, name), (Style::Plain, about)]);
+        let mut doc = table(rows.collect());
+        doc.push(Line::styled(Style::Dim, "`help <command>` explains one. Commands take simulated time."));
+        return Ok(Outcome::show(doc, 0));
+    };
+    let text = command_help(name).ok_or_else(|| CommandError {
+        word: "help".into(),
+        kind: CommandErrorKind::Unknown { what: "command", name: name.to_string(), candidates: command_names() },
+    })?;
+    let mut doc = text_doc(&text);
+    if name == "mitigate" {
+        doc.push(Line::styled(Style::Heading, "Actions:"));
+        let rows = cx
+            .scenario
+            .actions
+            .iter()
+            .map(|a| {
+                let targets = if a.targets.is_empty() { String::new() } else { format!("({})", a.targets.join(", ")) };
+                vec![(Style::Plain, format!("  {}", a.id)), (Style::Plain, a.summary.clone()), (Style::Dim, targets)]
+            })
+            .collect();
+        doc.extend(table(rows));
+    }
+    Ok(Outcome::show(doc, 0))
+}
+
+/// `time`: the simulated clock. Free.
+pub fn time(cx: &Context) -> Outcome {
+    let (tod, now) = (cx.sim.page_time_of_day(), cx.sim.now());
+    let text =
+        format!("It is {} ({}); the page came at {}.", clock_label(tod, now), offset_label(now), clock_label(tod, 0));
+    cx.show(Doc::line(Line::plain(text)))
+}
+
+/// `clear`: nothing to show; a terminal front end clears the screen. Free; the drill and its clock go on.
+pub fn clear(cx: &Context) -> Outcome {
+    cx.show(Doc::new())
+}
+
+/// `wait <duration>`: takes exactly the time it is given, up to [`MAX_WAIT`].
+pub fn wait(cx: &Context, duration: &str) -> Result<Outcome, CommandError> {
+    let secs = duration_arg(cx.spec.name, Some(duration), 0)?;
+    if secs > MAX_WAIT {
+        return Err(CommandError {
+            word: cx.spec.name.into(),
+            kind: CommandErrorKind::BadDuration {
+                message: format!("wait at most {} at a time", SimDuration(MAX_WAIT)),
+            },
+        });
+    }
+    let until = clock_label(cx.sim.page_time_of_day(), cx.sim.now() + secs);
+    Ok(Outcome::show(Doc::line(Line::plain(format!("Waiting {} until {until}.", SimDuration(secs)))), secs))
+}
+
+/// `resolve`: ends the drill as resolved.
+pub fn resolve(cx: &Context) -> Outcome {
+    let at = clock_label(cx.sim.page_time_of_day(), cx.sim.now());
+    let mut outcome = Outcome::show(Doc::line(Line::styled(Style::Good, format!("Incident resolved at {at}."))), 0);
+    outcome.ends = Some(EndReason::Resolved);
+    outcome
+}
+
+/// `quit`: ends the drill now.
+pub fn quit(_cx: &Context) -> Outcome {
+    let mut outcome = Outcome::show(Doc::line(Line::plain("Ending the drill.")), 0);
+    outcome.ends = Some(EndReason::Quit);
+    outcome
+}

@@ -1,0 +1,139 @@
+//! Incident-handling commands: declaring, roles, updates, notes, actions, the diagnosis, hints and runbooks.
+
+use super::{Context, Outcome};
+use crate::scenario::Severity;
+use crate::session::command::{CommandError, CommandErrorKind};
+use crate::session::event::{EventKind, Role};
+use crate::session::observe;
+use crate::session::text::{Doc, Line, Style, clock_label};
+use crate::sim::Input;
+
+/// `runbook [<name>]`: the list, or one runbook.
+pub fn runbook(cx: &Context, name: Option<&str>) -> Result<Outcome, CommandError> {
+    Ok(cx.show(observe::runbook(cx.scenario, name)?))
+}
+
+/// `sev2`, `SEV-2`, `2`, `critical` … → a severity.
+pub fn parse_severity(text: &str) -> Option<Severity> {
+    let t = text.to_ascii_lowercase().replace(['-', '_'], "");
+    match t.trim_start_matches("sev") {
+        "1" | "critical" => Some(Severity::Sev1),
+        "2" | "major" => Some(Severity::Sev2),
+        "3" | "minor" => Some(Severity::Sev3),
+        "4" | "low" | "warning" => Some(Severity::Sev4),
+        _ => None,
+    }
+}
+
+/// `declare <severity> [<title>]`: declares the incident, or changes its severity.
+pub fn declare(cx: &Context, severity: &str, title: &str) -> Result<Outcome, CommandError> {
+    let sev = parse_severity(severity).ok_or_else(|| CommandError {
+        word: cx.spec.name.into(),
+        kind: CommandErrorKind::Unknown {
+            what: "severity",
+            name: severity.to_string(),
+            candidates: Severity::ALL.iter().map(|s| s.label().to_lowercase()).collect(),
+        },
+    })?;
+    let title = if title.is_empty() { "untitled incident".to_string() } else { title.to_string() };
+    let text = match cx.record.declared.as_ref().map(|d| d.severity) {
+        Some(old) if old != sev => format!("Severity changed from {} to {}: {title}", old.label(), sev.label()),
+        Some(_) => format!("Incident already declared as {}: {title}", sev.label()),
+        None => format!(
+            "Incident declared: {} \"{title}\" at {}.",
+            sev.label(),
+            clock_label(cx.sim.page_time_of_day(), cx.sim.now())
+        ),
+    };
+    Ok(cx.show(Doc::line(Line::styled(Style::Warn, text))).with(EventKind::Declared { severity: sev, title }))
+}
+
+/// `role <role> [<name>]`: someone (by default the volunteer) takes a role.
+pub fn role(cx: &Context, role: &str, name: &str) -> Result<Outcome, CommandError> {
+    let role = match role.to_ascii_lowercase().as_str() {
+        "ic" | "commander" | "incident-commander" => Role::IncidentCommander,
+        "ol" | "ops" | "operations" | "operations-lead" => Role::OperationsLead,
+        "cl" | "comms" | "communications" | "communications-lead" => Role::CommunicationsLead,
+        _ => {
+            return Err(CommandError {
+                word: cx.spec.name.into(),
+                kind: CommandErrorKind::Unknown {
+                    what: "role",
+                    name: role.to_string(),
+                    candidates: Role::ALL.iter().map(|r| r.short().to_string()).collect(),
+                },
+            });
+        }
+    };
+    let name = if name.is_empty() { "you".to_string() } else { name.to_string() };
+    let verb = if name == "you" || name == "me" { "You are".to_string() } else { format!("{name} is") };
+    Ok(cx.show(Doc::line(Line::plain(format!("{verb} {}.", role.title())))).with(EventKind::RoleTaken { role, name }))
+}
+
+/// `update <text>`: a status update to stakeholders.
+pub fn update(cx: &Context, text: &str) -> Outcome {
+    let n = cx.record.updates.len() + 1;
+    let posted = Line::styled(Style::Good, format!("Update #{n} posted to #incident and the status page."));
+    cx.show(Doc::line(posted)).with(EventKind::StatusUpdate { text: text.to_string() })
+}
+
+/// `note <text>`: a note for the record.
+pub fn note(cx: &Context, text: &str) -> Outcome {
+    cx.show(Doc::line(Line::plain("Noted."))).with(EventKind::Note { text: text.to_string() })
+}
+
+/// `diagnose <text>`: the volunteer's statement of the cause; never judged aloud.
+pub fn diagnose(cx: &Context, text: &str) -> Outcome {
+    let recorded = Line::plain("Diagnosis recorded; the debrief compares it with what really happened.");
+    cx.show(Doc::line(recorded)).with(EventKind::Diagnosis { text: text.to_string() })
+}
+
+/// `mitigate <action> [<target>]`: takes an action; it lands in the simulation when it completes.
+pub fn mitigate(cx: &Context, action: &str, target: Option<&str>) -> Result<Outcome, CommandError> {
+    let s = cx.scenario;
+    let error = |kind| CommandError { word: cx.spec.name.into(), kind };
+    let spec = s.actions.iter().find(|a| a.id == action).ok_or_else(|| {
+        error(CommandErrorKind::Unknown {
+            what: "action",
+            name: action.to_string(),
+            candidates: s.actions.iter().map(|a| a.id.clone()).collect(),
+        })
+    })?;
+    let target = match (target, spec.targets.is_empty()) {
+        (None, false) => {
+            return Err(error(CommandErrorKind::MissingTarget {
+                action: action.into(),
+                candidates: spec.targets.clone(),
+            }));
+        }
+        (Some(t), false) if !spec.targets.iter().any(|x| x == t) => {
+            return Err(error(CommandErrorKind::Unknown {
+                what: "target",
+                name: t.into(),
+                candidates: spec.targets.clone(),
+            }));
+        }
+        (Some(t), true) => {
+            return Err(error(CommandErrorKind::Usage { message: format!("`{action}` takes no target, not `{t}`") }));
+        }
+        (t, _) => t.map(str::to_string),
+    };
+    // An action's own cost wins over the scenario's `costs` and the default.
+    let cost = spec.cost.map_or_else(|| cx.cost(), |d| d.secs());
+    let result = spec.result.replace("{target}", target.as_deref().unwrap_or(""));
+    let mut outcome = Outcome::show(Doc::line(Line::plain(result)), cost)
+        .with(EventKind::Action { action: action.to_string(), target: target.clone() });
+    outcome.input = Some(Input::Action { action: action.to_string(), target });
+    Ok(outcome)
+}
+
+/// `hint`: the next hint, which costs points; free once they run out.
+pub fn hint(cx: &Context) -> Outcome {
+    let n = cx.record.hints;
+    let Some(hint) = cx.scenario.hints.get(n) else {
+        return Outcome::show(Doc::line(Line::plain("No more hints.")), 0);
+    };
+    let line = Line::styled(Style::Warn, format!("Hint {} of {}: ", n + 1, cx.scenario.hints.len()))
+        .push(Style::Plain, hint.text.clone());
+    cx.show(Doc::line(line)).with(EventKind::Hint { number: n + 1, text: hint.text.clone() })
+}

@@ -1,0 +1,116 @@
+//! One function per command: what each volunteer command shows, which events it records, what it costs.
+//!
+//! [`run`] dispatches a parsed command to its function with one `match`; each function reads the drill
+//! through a [`Context`] and returns an [`Outcome`] that the drill applies (records, advances time). Nothing
+//! here mutates the drill, so `Drill::preview` can run telemetry commands without recording them.
+//! Telemetry commands live in `telemetry.rs`, incident-handling commands in `incident.rs`, commands about
+//! the drill itself (`help`, `time`, `clear`, `wait`, `resolve`, `quit`) in `control.rs`.
+
+mod control;
+mod incident;
+mod telemetry;
+
+pub use incident::parse_severity;
+
+use super::command::{Command, CommandError};
+use super::event::{EndReason, EventKind};
+use super::record::Record;
+use super::text::Doc;
+use crate::scenario::{CommandSpec, Scenario};
+use crate::sim::{Input, Sim};
+
+/// What a command reads: the scenario, the simulation and the record of the drill so far.
+pub(super) struct Context<'a> {
+    /// The scenario (hidden truth included; a command must not show it).
+    pub scenario: &'a Scenario,
+    /// The simulation.
+    pub sim: &'a Sim,
+    /// What the event stream says so far.
+    pub record: &'a Record,
+    /// The command's row of the command table.
+    pub spec: &'static CommandSpec,
+}
+
+impl Context<'_> {
+    /// Simulated seconds the command costs: the scenario's override, else the table's default.
+    pub fn cost(&self) -> i64 {
+        self.scenario.costs.get(self.spec.name).map_or_else(|| self.spec.default_secs(), |d| d.secs())
+    }
+
+    /// Shows `doc` at the command's cost.
+    pub fn show(&self, doc: Doc) -> Outcome {
+        Outcome::show(doc, self.cost())
+    }
+}
+
+/// The result of one command: its output, its domain events, its cost in simulated time.
+pub(super) struct Outcome {
+    /// What the volunteer sees.
+    pub doc: Doc,
+    /// Events the command records (a declaration, an action…).
+    pub events: Vec<EventKind>,
+    /// Simulated seconds it takes.
+    pub cost: i64,
+    /// An input for the simulation that lands when the command completes (an action).
+    pub input: Option<Input>,
+    /// Set when the command ends the drill.
+    pub ends: Option<EndReason>,
+}
+
+impl Outcome {
+    /// Output only.
+    pub fn show(doc: Doc, cost: i64) -> Outcome {
+        Outcome { doc, events: Vec::new(), cost, input: None, ends: None }
+    }
+
+    /// Also records `event`.
+    pub fn with(mut self, event: EventKind) -> Outcome {
+        self.events.push(event);
+        self
+    }
+}
+
+/// Runs one command against the drill as it stands.
+pub(super) fn run(cx: &Context, command: &Command) -> Result<Outcome, CommandError> {
+    use Command::*;
+    match command {
+        Help { command } => control::help(cx, command.as_deref()),
+        Status => Ok(telemetry::status(cx)),
+        Alerts => Ok(telemetry::alerts(cx)),
+        Metrics { service, metric, since, step } => {
+            telemetry::metrics(cx, service, metric.as_deref(), since.as_deref(), step.as_deref())
+        }
+        Logs { service, grep, regex, level, since, tail } => telemetry::logs(
+            cx,
+            telemetry::LogsQuery {
+                service: service.as_deref(),
+                grep: grep.as_deref(),
+                regex: regex.as_deref(),
+                level: level.as_deref(),
+                since: since.as_deref(),
+                tail: *tail,
+            },
+        ),
+        Deps { service } => telemetry::deps(cx, service.as_deref()),
+        Changes { since } => telemetry::changes(cx, since.as_deref()),
+        Slo { service } => telemetry::slo(cx, service.as_deref()),
+        Query { expr } => telemetry::query(cx, &expr.join(" ")),
+        Flags => Ok(telemetry::flags(cx)),
+        Config { service } => telemetry::config(cx, service),
+        Runbook { name } => incident::runbook(cx, name.as_deref()),
+        Inbox => Ok(telemetry::inbox(cx)),
+        Tickets => Ok(telemetry::tickets(cx)),
+        Declare { severity, title } => incident::declare(cx, severity, &title.join(" ")),
+        Role { role, name } => incident::role(cx, role, &name.join(" ")),
+        Update { text } => Ok(incident::update(cx, &text.join(" "))),
+        Note { text } => Ok(incident::note(cx, &text.join(" "))),
+        Mitigate { action, target } => incident::mitigate(cx, action, target.as_deref()),
+        Diagnose { text } => Ok(incident::diagnose(cx, &text.join(" "))),
+        Hint => Ok(incident::hint(cx)),
+        Wait { duration } => control::wait(cx, duration),
+        Time => Ok(control::time(cx)),
+        Clear => Ok(control::clear(cx)),
+        Resolve => Ok(control::resolve(cx)),
+        Quit => Ok(control::quit(cx)),
+    }
+}

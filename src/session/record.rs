@@ -1,0 +1,240 @@
+//! The one reading of the event stream: everything the drill, the score and the debrief need to know
+//! about what has happened, folded event by event.
+//!
+//! The drill keeps a [`Record`] in step as it appends events; the score and the debrief read the same
+//! record; replaying a journal folds the same events into the same record. Nothing else walks the stream
+//! to work out a fact.
+
+use super::event::{BudgetLine, DrillEvent, EndReason, EventKind, Role};
+use crate::scenario::{Channel, Phase, Scenario, Severity};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The first declaration and the latest severity and title.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Declaration {
+    /// When the incident was first declared.
+    pub first_t: i64,
+    /// The latest severity.
+    pub severity: Severity,
+    /// The latest title.
+    pub title: String,
+}
+
+/// A message the volunteer received.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Received {
+    /// When it arrived.
+    pub t: i64,
+    /// Who sent it.
+    pub from: String,
+    /// Chat or ticket.
+    pub channel: Channel,
+    /// What it says.
+    pub text: String,
+}
+
+/// An alert that fired and later resolved.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ResolvedAlert {
+    /// Alert name.
+    pub name: String,
+    /// When it fired.
+    pub fired: i64,
+    /// When it resolved.
+    pub resolved: i64,
+}
+
+/// An action the volunteer took.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ActionTaken {
+    /// When it was typed.
+    pub t: i64,
+    /// The action id.
+    pub action: String,
+    /// Its target, if any.
+    pub target: Option<String>,
+}
+
+/// A red-herring alert that fired, and how many commands the volunteer spent on its service afterwards.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RedHerring {
+    /// Alert name.
+    pub alert: String,
+    /// Its service.
+    pub service: String,
+    /// When it first fired.
+    pub fired: i64,
+    /// Commands aimed at that service after it fired.
+    pub commands: usize,
+}
+
+/// What the event stream says so far.
+#[derive(Clone, Debug, Default)]
+pub struct Record {
+    /// The incident (first) track, whose phases the score reads.
+    main_track: String,
+    /// Alerts the scenario marks as red herrings.
+    herring_alerts: BTreeSet<String>,
+    /// Messages the scenario marks as red herrings: (from, text).
+    herring_messages: BTreeSet<(String, String)>,
+    /// First declaration, latest severity and title.
+    pub declared: Option<Declaration>,
+    /// Roles taken, with who took them.
+    pub roles: BTreeMap<Role, String>,
+    /// Hints used.
+    pub hints: usize,
+    /// Evidence ids found.
+    pub evidence: BTreeSet<String>,
+    /// Messages received, in order.
+    pub inbox: Vec<Received>,
+    /// Alerts firing now, with when they fired.
+    pub firing: BTreeMap<String, i64>,
+    /// Alerts that fired and resolved, in the order they resolved.
+    pub resolved_alerts: Vec<ResolvedAlert>,
+    /// When user impact began (first entry into an impact state of the incident track).
+    pub impact_start: Option<i64>,
+    /// When the incident track first reached a mitigated or resolved phase after the page.
+    pub mitigated: Option<i64>,
+    /// Phase of the incident track now.
+    pub phase: Option<Phase>,
+    /// Latest diagnosis.
+    pub diagnosis: Option<String>,
+    /// Times of status updates.
+    pub updates: Vec<i64>,
+    /// Notes taken, in order.
+    pub notes: Vec<String>,
+    /// Actions taken, in order.
+    pub actions: Vec<ActionTaken>,
+    /// Red-herring alerts that fired, first firing only, in order.
+    pub red_herrings: Vec<RedHerring>,
+    /// Red-herring messages received: (time, sender).
+    pub herring_messages_received: Vec<(i64, String)>,
+    /// Error budget report at the end.
+    pub budget: Vec<BudgetLine>,
+    /// When and how the drill ended.
+    pub ended: Option<(i64, EndReason)>,
+    /// Time of the last event.
+    pub last_t: i64,
+}
+
+impl Record {
+    /// An empty record for a drill of `scenario`.
+    pub fn new(scenario: &Scenario) -> Record {
+        Record {
+            main_track: scenario.tracks.first().map(|t| t.id.clone()).unwrap_or_default(),
+            herring_alerts: scenario.alerts.iter().filter(|a| a.red_herring).map(|a| a.name.clone()).collect(),
+            herring_messages: scenario
+                .messages
+                .iter()
+                .filter(|m| m.red_herring)
+                .map(|m| (m.from.clone(), m.text.clone()))
+                .collect(),
+            ..Record::default()
+        }
+    }
+
+    /// Folds a whole stream.
+    pub fn of(scenario: &Scenario, events: &[DrillEvent]) -> Record {
+        let mut record = Record::new(scenario);
+        for e in events {
+            record.apply(e);
+        }
+        record
+    }
+
+    /// Takes one more event into account.
+    pub fn apply(&mut self, e: &DrillEvent) {
+        let t = e.t;
+        self.last_t = self.last_t.max(t);
+        match &e.kind {
+            EventKind::Declared { severity, title } => {
+                let first_t = self.declared.as_ref().map_or(t, |d| d.first_t);
+                self.declared = Some(Declaration { first_t, severity: *severity, title: title.clone() });
+            }
+            EventKind::RoleTaken { role, name } => {
+                self.roles.insert(*role, name.clone());
+            }
+            EventKind::Hint { .. } => self.hints += 1,
+            EventKind::EvidenceFound { id } => {
+                self.evidence.insert(id.clone());
+            }
+            EventKind::Message { from, channel, text } => {
+                if self.herring_messages.contains(&(from.clone(), text.clone())) {
+                    self.herring_messages_received.push((t, from.clone()));
+                }
+                self.inbox.push(Received { t, from: from.clone(), channel: *channel, text: text.clone() });
+            }
+            EventKind::AlertFired { name, service, .. } => {
+                self.firing.insert(name.clone(), t);
+                if self.herring_alerts.contains(name) && !self.red_herrings.iter().any(|h| &h.alert == name) {
+                    let herring = RedHerring { alert: name.clone(), service: service.clone(), fired: t, commands: 0 };
+                    self.red_herrings.push(herring);
+                }
+            }
+            EventKind::AlertResolved { name } => {
+                let fired = self.firing.remove(name).unwrap_or(t);
+                self.resolved_alerts.push(ResolvedAlert { name: name.clone(), fired, resolved: t });
+            }
+            EventKind::StateEntered { track, phase, .. } if *track == self.main_track => {
+                self.phase = Some(*phase);
+                if *phase == Phase::Impact && self.impact_start.is_none() {
+                    self.impact_start = Some(t);
+                }
+                if matches!(phase, Phase::Mitigated | Phase::Resolved) && self.mitigated.is_none() && t >= 0 {
+                    self.mitigated = Some(t);
+                }
+            }
+            EventKind::Diagnosis { text } => self.diagnosis = Some(text.clone()),
+            EventKind::StatusUpdate { .. } => self.updates.push(t),
+            EventKind::Note { text } => self.notes.push(text.clone()),
+            EventKind::Action { action, target } => {
+                self.actions.push(ActionTaken { t, action: action.clone(), target: target.clone() })
+            }
+            EventKind::Command { target: Some(target), .. } => {
+                for h in self.red_herrings.iter_mut().filter(|h| t >= h.fired && &h.service == target) {
+                    h.commands += 1;
+                }
+            }
+            EventKind::BudgetReport { slos } => self.budget = slos.clone(),
+            EventKind::Ended { reason } => self.ended = Some((t, *reason)),
+            _ => {}
+        }
+    }
+
+    /// End of the drill (or the last event, if it has not ended).
+    pub fn end_t(&self) -> i64 {
+        self.ended.map_or(self.last_t, |(t, _)| t)
+    }
+
+    /// Whether the drill has ended.
+    pub fn is_over(&self) -> bool {
+        self.ended.is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session::Drill;
+    use std::sync::Arc;
+
+    #[test]
+    fn folding_the_stream_again_gives_the_running_record() {
+        let scenario = Arc::new(crate::scenario::fixture());
+        let mut drill = Drill::start(scenario.clone(), 7);
+        for line in scenario.walkthrough.clone() {
+            drill.respond(&line);
+        }
+        drill.finish(EndReason::EndOfInput);
+        let again = Record::of(&scenario, drill.events());
+        let running = drill.record();
+        assert_eq!(format!("{again:?}"), format!("{running:?}"));
+        assert!(running.declared.is_some() && running.mitigated.is_some() && running.ended.is_some());
+        assert_eq!(running.red_herrings.iter().map(|h| h.alert.as_str()).collect::<Vec<_>>(), ["DbSlow"]);
+        assert_eq!(
+            running.herring_messages_received.iter().map(|(_, from)| from.as_str()).collect::<Vec<_>>(),
+            ["Dana"]
+        );
+        assert_eq!(running.evidence.len(), 2, "both pieces of evidence are on screen in the walkthrough");
+    }
+}

@@ -1,0 +1,184 @@
+//! Building the world: services spawned as entities in dependency order, their series laid out, and the
+//! resources (clock, history, logs, alerts, SLOs, the compiled incident) inserted.
+
+use super::alerts::{AlertBook, AlertCondition, AlertPlan, AlertStatus};
+use super::components::*;
+use super::event::Outbox;
+use super::history::History;
+use super::incident::{Incident, Inventory};
+use super::logs::LogStore;
+use super::schedule::tick_schedule;
+use super::slo::{SloBook, window_label};
+use super::symptoms::ActiveSymptoms;
+use super::template::Template;
+use super::{DRILL_HEADROOM, LOG_CAPACITY, STEP, ServiceNames, Sim};
+use crate::promql::Labels;
+use crate::scenario::{AlertSeverity, Scenario, dependency_order};
+use bevy_ecs::prelude::*;
+use rand::SeedableRng;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+impl Sim {
+    /// Builds the world for a validated scenario, before any tick has run.
+    pub(super) fn build(scenario: Arc<Scenario>, seed: u64) -> Sim {
+        let mut world = World::new();
+        let s = &*scenario;
+        let mut series = BTreeMap::new();
+        let mut names = ServiceNames::default();
+        let mut next = 0usize;
+        let mut labels = Vec::new();
+        let mut built: Vec<Option<(Model, Vitals, Vec<LogSource>)>> = (0..s.services.len()).map(|_| None).collect();
+        let mut firsts = vec![0; s.services.len()];
+        let mut models = Vec::new();
+        for (i, svc) in s.services.iter().enumerate() {
+            names.index.insert(svc.id.clone(), i as u32);
+        }
+        // Dependencies first, for entities and series alike: a tick then sweeps the frame, the models and
+        // the entity table in one direction, and propagation finds every dependency already computed.
+        let order = dependency_order(s).unwrap_or_else(|_| (0..s.services.len()).collect());
+        for &i in &order {
+            let svc = &s.services[i];
+            let first = next;
+            firsts[i] = first;
+            let mut vitals = Vitals::default();
+            for m in &svc.metrics {
+                series.insert((svc.id.clone(), m.name.clone()), next);
+                labels.push(Labels::new([
+                    ("__name__", m.name.as_str()),
+                    ("service", svc.id.as_str()),
+                    ("kind", svc.kind.label()),
+                ]));
+                let slot = Some((next as u32, m.baseline as f32));
+                match m.name.as_str() {
+                    "error_rate" => vitals.error_rate = slot,
+                    "latency_p50" => vitals.latency_p50 = slot,
+                    "latency_p99" => vitals.latency_p99 = slot,
+                    "queue_depth" => vitals.queue_depth = slot,
+                    "saturation" => vitals.saturation = slot,
+                    _ => {}
+                }
+                models.push(MetricModel {
+                    baseline: m.baseline as f32,
+                    noise: m.noise as f32,
+                    seasonality: m.seasonality as f32,
+                });
+                next += 1;
+            }
+            let logs = svc
+                .logs
+                .iter()
+                .map(|l| LogSource { level: l.level, template: Template::parse(&l.template), rate: l.rate as f32 })
+                .collect();
+            built[i] = Some((Model { first: first as u32, len: svc.metrics.len() as u32 }, vitals, logs));
+        }
+        world.insert_resource(MetricModels(models));
+        // Edges carry their dependency's series, so propagation needs no entity lookups.
+        let all_vitals: Vec<Vitals> =
+            built.iter().map(|b| b.as_ref().map(|(_, v, _)| *v).unwrap_or_default()).collect();
+        let mut entities = vec![Entity::PLACEHOLDER; s.services.len()];
+        for (rank, &i) in order.iter().enumerate() {
+            let Some((model, vitals, logs)) = built[i].take() else { continue };
+            let edges = s.services[i]
+                .depends_on
+                .iter()
+                .map(|d| Edge {
+                    on: all_vitals[names.index[&d.on] as usize],
+                    coupling: d.coupling,
+                    weight: d.weight as f32,
+                    backlog: 0.0,
+                })
+                .collect();
+            entities[i] = world
+                .spawn((
+                    ServiceIndex(i as u32),
+                    TopoRank(rank as u32),
+                    model,
+                    vitals,
+                    Health::Healthy,
+                    Dependencies(edges),
+                    LogSources(logs),
+                ))
+                .id();
+        }
+
+        let history = s.clock.history.secs().max(0) / STEP * STEP;
+        world.insert_resource(SimClock {
+            now: -history,
+            tick: -history - STEP,
+            step: STEP,
+            // Validation guarantees a valid time; 09:00 only for scenarios built without it.
+            page_time_of_day: s.clock.page_time_of_day().unwrap_or(9 * 3600),
+            season: 0.0,
+        });
+        let capacity = ((history + DRILL_HEADROOM) / STEP + 1) as usize;
+        world.insert_resource(History::with_first_chunk(next, capacity, STEP, (history / STEP + 1) as usize));
+        // Start from the baselines so conditions read on the first tick see a healthy system, not zeros.
+        let baselines = world.resource::<MetricModels>().0.iter().map(|m| m.baseline).collect();
+        world.insert_resource(Frame(baselines));
+        world.insert_resource(LogStore::new(LOG_CAPACITY));
+        world.insert_resource(Rngs {
+            noise: rand_pcg::Pcg64Mcg::seed_from_u64(seed ^ 0x6e6f_6973_6521),
+            logs: rand_pcg::Pcg64Mcg::seed_from_u64(seed.rotate_left(17) ^ 0x6c6f_6773),
+        });
+        world.insert_resource(PendingLogs::default());
+        world.insert_resource(ActiveSymptoms::default());
+        world.insert_resource(Outbox::default());
+        world.insert_resource(Inventory {
+            versions: s.services.iter().map(|x| x.version.clone()).collect(),
+            flags: s.flags.iter().map(|f| (f.id.clone(), f.value.clone())).collect(),
+            changes: Vec::new(),
+            config: BTreeMap::new(),
+        });
+        let slos = SloBook::new(s, &series);
+        world.insert_resource(alert_book(s, &series, &slos));
+        world.insert_resource(slos);
+        world.insert_resource(Incident::compile(s, &series, &names.index, -history));
+        world.insert_resource(names);
+
+        Sim { world, schedule: tick_schedule(), scenario, series, labels, entities, firsts }
+    }
+}
+
+fn alert_book(s: &Scenario, series: &BTreeMap<(String, String), usize>, slos: &SloBook) -> AlertBook {
+    let mut rules: Vec<AlertPlan> = s
+        .alerts
+        .iter()
+        .map(|a| AlertPlan {
+            name: a.name.clone(),
+            service: a.service.clone(),
+            condition: AlertCondition::Threshold {
+                series: series[&(a.service.clone(), a.metric.clone())],
+                op: a.op,
+                threshold: a.threshold as f32,
+            },
+            sustained: a.sustained.secs(),
+            severity: a.severity,
+            summary: a.summary.clone(),
+        })
+        .collect();
+    for (i, slo) in slos.slos.iter().enumerate() {
+        for (k, tier) in slos.tiers.iter().enumerate() {
+            let what = slo.describe();
+            let short = tier.short_window.map_or(String::new(), |m| format!(" and the last {}", window_label(m)));
+            rules.push(AlertPlan {
+                name: format!("SloBurn{}-{}", tier.name, slo.service),
+                service: slo.service.clone(),
+                condition: AlertCondition::Burn { slo: i, tier: k },
+                sustained: 0,
+                severity: if tier.page { AlertSeverity::Page } else { AlertSeverity::Ticket },
+                summary: format!(
+                    "{} {what} SLO ({:.2}%) burning {}: at least {:.0}% of the {} budget in the last {}{short}",
+                    slo.service,
+                    slo.target * 100.0,
+                    tier.name,
+                    tier.budget * 100.0,
+                    window_label(slo.window),
+                    window_label(tier.window),
+                ),
+            });
+        }
+    }
+    let status = vec![AlertStatus::default(); rules.len()];
+    AlertBook { rules, status }
+}

@@ -1,0 +1,58 @@
+//! The schedule: the recipe of one tick, declared once. Named sets run in a chain on a single-threaded
+//! executor with ambiguity detection on, so the order is declared, never implied.
+
+use super::systems;
+use bevy_ecs::prelude::*;
+use bevy_ecs::schedule::{ScheduleBuildSettings, SingleThreadedExecutor};
+
+/// The steps of one tick, in order.
+#[derive(SystemSet, Debug, Clone, PartialEq, Eq, Hash)]
+pub enum TickSet {
+    /// Move the clock one step.
+    Clock,
+    /// Take transitions, rebuild symptoms, deliver messages.
+    Script,
+    /// Compute every metric from its model and the active symptoms.
+    Symptoms,
+    /// Carry failure along dependencies.
+    Propagate,
+    /// Judge health.
+    Health,
+    /// Measure SLIs, budgets and burn rates.
+    Slo,
+    /// Fire and resolve alerts.
+    Alerts,
+    /// Store the frame and the log lines.
+    Record,
+}
+
+/// The recipe of one tick.
+pub fn tick_schedule() -> Schedule {
+    let mut schedule = Schedule::default();
+    schedule.set_executor(SingleThreadedExecutor::new());
+    schedule.set_build_settings(ScheduleBuildSettings {
+        ambiguity_detection: bevy_ecs::schedule::LogLevel::Error,
+        ..ScheduleBuildSettings::default()
+    });
+    use TickSet::*;
+    schedule.configure_sets((Clock, Script, Symptoms, Propagate, Health, Slo, Alerts, Record).chain());
+    schedule.add_systems((
+        // Move the clock and the daily cycle.
+        systems::advance_clock.in_set(Clock),
+        // Take transitions, then rebuild symptoms, then deliver messages.
+        (systems::take_transitions, systems::rebuild_symptoms, systems::deliver_messages).chain().in_set(Script),
+        // Compute metric values from models and symptoms, then let saturation stretch latency.
+        (systems::compute_metrics, systems::apply_saturation).chain().in_set(Symptoms),
+        // Carry failure from dependencies to dependents.
+        systems::propagate_failures.in_set(Propagate),
+        // Judge health from the finished frame.
+        systems::judge_health.in_set(Health),
+        // Record each SLO's bad minute and update its windows.
+        systems::track_slos.in_set(Slo),
+        // Fire and resolve alerts.
+        systems::evaluate_alerts.in_set(Alerts),
+        // Store the frame, then the log lines.
+        (systems::record_history, systems::emit_logs).chain().in_set(Record),
+    ));
+    schedule
+}
