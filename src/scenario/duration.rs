@@ -25,17 +25,18 @@ impl SimDuration {
     }
 
     /// Parses `90s`, `5m`, `1h30m`, `2d`, `-25m`; a bare number counts seconds.
-    pub fn parse(text: &str) -> Result<SimDuration, String> {
+    pub fn parse(text: &str) -> Result<SimDuration, DurationError> {
+        let error = |kind| DurationError { text: text.to_string(), kind };
         let trimmed = text.trim();
         let (negative, body) = match trimmed.strip_prefix('-') {
             Some(rest) => (true, rest),
             None => (false, trimmed.strip_prefix('+').unwrap_or(trimmed)),
         };
         if body.is_empty() {
-            return Err(format!("`{text}` is not a duration; expected something like `90s`, `5m` or `1h30m`"));
+            return Err(error(DurationErrorKind::Empty));
         }
         if body.bytes().all(|b| b.is_ascii_digit()) {
-            let secs: i64 = body.parse().map_err(|_| format!("`{text}` is too large"))?;
+            let secs: i64 = body.parse().map_err(|_| error(DurationErrorKind::TooLarge))?;
             return Ok(SimDuration(if negative { -secs } else { secs }));
         }
         let mut total: i64 = 0;
@@ -50,28 +51,71 @@ impl SimDuration {
                 'm' => 60,
                 'h' => 3600,
                 'd' => 86_400,
-                _ => {
-                    return Err(format!(
-                        "`{text}` is not a duration: unknown unit `{ch}`; expected `s`, `m`, `h` or `d`"
-                    ));
-                }
+                _ => return Err(error(DurationErrorKind::UnknownUnit(ch))),
             };
             if digits.is_empty() {
-                return Err(format!("`{text}` is not a duration: a number must come before `{ch}`"));
+                return Err(error(DurationErrorKind::NumberMissing(ch)));
             }
-            let n: i64 = digits.parse().map_err(|_| format!("`{text}` is too large"))?;
+            let n: i64 = digits.parse().map_err(|_| error(DurationErrorKind::TooLarge))?;
             total = n
                 .checked_mul(unit)
                 .and_then(|v| total.checked_add(v))
-                .ok_or_else(|| format!("`{text}` is too large"))?;
+                .ok_or_else(|| error(DurationErrorKind::TooLarge))?;
             digits.clear();
         }
         if !digits.is_empty() {
-            return Err(format!("`{text}` is not a duration: `{digits}` needs a unit (`s`, `m`, `h` or `d`)"));
+            return Err(error(DurationErrorKind::UnitMissing(digits)));
         }
         Ok(SimDuration(if negative { -total } else { total }))
     }
 }
+
+/// Text that is not a duration: what was written and what is wrong with it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DurationError {
+    /// The text as written.
+    pub text: String,
+    /// What is wrong.
+    pub kind: DurationErrorKind,
+}
+
+/// What is wrong with a duration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DurationErrorKind {
+    /// Nothing but a sign.
+    Empty,
+    /// More seconds than fit.
+    TooLarge,
+    /// A letter that is not `s`, `m`, `h` or `d`.
+    UnknownUnit(char),
+    /// A unit with no number before it.
+    NumberMissing(char),
+    /// Trailing digits with no unit.
+    UnitMissing(String),
+}
+
+impl fmt::Display for DurationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = &self.text;
+        match &self.kind {
+            DurationErrorKind::Empty => {
+                write!(f, "`{text}` is not a duration; expected something like `90s`, `5m` or `1h30m`")
+            }
+            DurationErrorKind::TooLarge => write!(f, "`{text}` is too large"),
+            DurationErrorKind::UnknownUnit(ch) => {
+                write!(f, "`{text}` is not a duration: unknown unit `{ch}`; expected `s`, `m`, `h` or `d`")
+            }
+            DurationErrorKind::NumberMissing(ch) => {
+                write!(f, "`{text}` is not a duration: a number must come before `{ch}`")
+            }
+            DurationErrorKind::UnitMissing(digits) => {
+                write!(f, "`{text}` is not a duration: `{digits}` needs a unit (`s`, `m`, `h` or `d`)")
+            }
+        }
+    }
+}
+
+impl std::error::Error for DurationError {}
 
 impl fmt::Display for SimDuration {
     /// Compact form that [`SimDuration::parse`] reads back: `-1h5m`, `30s`, `0s`.
@@ -149,9 +193,9 @@ mod tests {
 
     #[test]
     fn rejects_bad_text() {
-        assert!(SimDuration::parse("5x").unwrap_err().contains("unknown unit `x`"));
-        assert!(SimDuration::parse("m").unwrap_err().contains("a number must come before"));
-        assert!(SimDuration::parse("5m3").unwrap_err().contains("needs a unit"));
+        assert!(SimDuration::parse("5x").unwrap_err().to_string().contains("unknown unit `x`"));
+        assert!(SimDuration::parse("m").unwrap_err().to_string().contains("a number must come before"));
+        assert!(SimDuration::parse("5m3").unwrap_err().to_string().contains("needs a unit"));
         assert!(SimDuration::parse("").is_err());
     }
 

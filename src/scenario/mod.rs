@@ -14,7 +14,7 @@ mod validate;
 
 pub use builtin::{BUILTIN, DEFAULT_SCENARIO, builtin};
 pub use commands::{ArgKind, COMMANDS, CommandSpec, CostClass, Target, command_names, command_spec};
-pub use duration::{MAX_SCENARIO_DURATION, SimDuration};
+pub use duration::{DurationError, DurationErrorKind, MAX_SCENARIO_DURATION, SimDuration};
 pub use error::{ScenarioError, ScenarioErrorKind};
 pub use load::{MAX_FILE, load_file, parse};
 pub use model::*;

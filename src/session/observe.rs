@@ -62,7 +62,10 @@ pub fn duration_arg(word: &str, text: Option<&str>, default: i64) -> Result<i64,
             word: word.to_string(),
             kind: CommandErrorKind::BadDuration { message: format!("`{text}` must be longer than zero") },
         }),
-        Err(message) => Err(CommandError { word: word.to_string(), kind: CommandErrorKind::BadDuration { message } }),
+        Err(err) => Err(CommandError {
+            word: word.to_string(),
+            kind: CommandErrorKind::BadDuration { message: err.to_string() },
+        }),
     }
 }
 
