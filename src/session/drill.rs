@@ -237,3 +237,29 @@ impl Drill {
 fn rejected(line: &str) -> String {
     shorten(line.trim(), 200)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(drill: &Drill) -> Vec<String> {
+        drill.record().evidence.iter().cloned().collect()
+    }
+
+    #[test]
+    fn evidence_is_matched_within_one_value_the_output_shows() {
+        let mut drill = Drill::start(Arc::new(crate::scenario::fixture()), 1);
+        // The search pattern is echoed in the first line, which never counts; no db line matches it.
+        drill.respond("logs db --grep \"column items.owner does not exist\"");
+        assert!(found(&drill).is_empty(), "{:?}", found(&drill));
+        // A runbook is not telemetry, whatever it says.
+        drill.respond("runbook rollback");
+        assert!(found(&drill).is_empty());
+        drill.respond("logs api --level error --tail 1");
+        assert_eq!(found(&drill), ["missing-column"]);
+        drill.respond("changes");
+        assert_eq!(found(&drill), ["deploy", "missing-column"]);
+        let hidden = drill.events().iter().filter(|e| matches!(e.kind, EventKind::EvidenceFound { .. })).count();
+        assert_eq!(hidden, 2, "each piece is found once");
+    }
+}
