@@ -1,6 +1,7 @@
 //! A drill: volunteer commands in, events out; scoring and the debrief. No terminal I/O here.
 
 mod check;
+mod claims;
 mod cmd;
 mod command;
 mod complete;
@@ -14,6 +15,7 @@ mod record;
 mod render;
 mod score;
 mod text;
+mod update_content;
 
 pub use check::{Solved, Unsolved, check_walkthrough};
 pub use cmd::parse_severity;
