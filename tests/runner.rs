@@ -16,6 +16,7 @@ mod test_promql_suite;
 mod test_query;
 mod test_scenario_errors;
 mod test_scenario_limits;
+mod test_scoring;
 mod test_simulation;
 mod test_volunteer_commands;
 mod test_wheel_commands;

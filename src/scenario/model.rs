@@ -700,6 +700,20 @@ pub struct RootCause {
     pub keywords: Vec<Vec<String>>,
     /// The five Ws, answered.
     pub five_ws: FiveWs,
+    /// Plausible causes that are not the real one (often the red herrings); a diagnosis asserting one of
+    /// them is told so and credited only for what it gets right.
+    #[serde(default)]
+    pub wrong_causes: Vec<WrongCause>,
+}
+
+/// A plausible but wrong cause.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct WrongCause {
+    /// What it claims, e.g. "the database is overloaded".
+    pub summary: String,
+    /// Groups of alternatives; a diagnosis asserts this cause when it asserts one word of every group.
+    pub keywords: Vec<Vec<String>>,
 }
 
 /// What, where, why, when, who.
@@ -725,6 +739,30 @@ pub struct FiveWs {
 pub struct Hint {
     /// Hint text.
     pub text: String,
+    /// The objective it helps with; `hint` gives the next hint about the first objective not yet met.
+    #[serde(default)]
+    pub about: Option<Objective>,
+}
+
+/// What a volunteer has to get done, in the order a hint looks for the first one not yet met.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+pub enum Objective {
+    /// Declare the incident.
+    Declare,
+    /// Find the evidence.
+    Investigate,
+    /// Stop the user impact.
+    Mitigate,
+    /// Name the root cause.
+    Diagnose,
+    /// Keep stakeholders informed.
+    Communicate,
+}
+
+impl Objective {
+    /// The order in which hints look for the first objective not yet met.
+    pub const ORDER: [Objective; 5] =
+        [Objective::Declare, Objective::Investigate, Objective::Mitigate, Objective::Diagnose, Objective::Communicate];
 }
 
 /// A runbook.

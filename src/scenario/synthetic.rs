@@ -136,6 +136,7 @@ pub fn synthetic(shape: SyntheticShape) -> Scenario {
                 when: "T-30m".into(),
                 who: "everyone".into(),
             },
+            wrong_causes: Vec::new(),
         },
         hints: Vec::new(),
         runbooks: Vec::new(),

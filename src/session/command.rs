@@ -356,6 +356,8 @@ pub enum CommandErrorKind {
     BadDuration { message: String },
     /// The drill has ended.
     Ended,
+    /// The command makes no sense yet; says what has to come first.
+    NotYet { why: String },
 }
 
 impl fmt::Display for CommandError {
@@ -369,6 +371,7 @@ impl fmt::Display for CommandError {
                 write!(f, "unknown command `{}` (`help` lists the commands)", self.word)
             }
             Usage { message } => write!(f, "{}: {message} (see `help {}`)", self.word, self.word),
+            NotYet { why } => write!(f, "{}: {why}", self.word),
             Unknown { what, name, candidates } => {
                 write!(f, "{}: no {what} `{name}`", self.word)?;
                 if let Some(best) = closest(name, candidates) {

@@ -83,6 +83,8 @@ pub struct Record {
     pub roles: BTreeMap<Role, String>,
     /// Hints used.
     pub hints: usize,
+    /// Which hints were given (their numbers in the scenario, from 1), in order.
+    pub hints_given: Vec<usize>,
     /// Evidence ids found.
     pub evidence: BTreeSet<String>,
     /// Messages received, in order.
@@ -99,8 +101,12 @@ pub struct Record {
     pub phase: Option<Phase>,
     /// Latest diagnosis.
     pub diagnosis: Option<String>,
+    /// When the latest diagnosis was given.
+    pub diagnosis_t: Option<i64>,
     /// Times of status updates.
     pub updates: Vec<i64>,
+    /// Status updates as posted: time and text.
+    pub update_texts: Vec<(i64, String)>,
     /// Notes taken, in order.
     pub notes: Vec<String>,
     /// Actions taken, in order.
@@ -154,7 +160,10 @@ impl Record {
             EventKind::RoleTaken { role, name } => {
                 self.roles.insert(*role, name.clone());
             }
-            EventKind::Hint { .. } => self.hints += 1,
+            EventKind::Hint { number, .. } => {
+                self.hints += 1;
+                self.hints_given.push(*number);
+            }
             EventKind::EvidenceFound { id } => {
                 self.evidence.insert(id.clone());
             }
@@ -184,8 +193,14 @@ impl Record {
                     self.mitigated = Some(t);
                 }
             }
-            EventKind::Diagnosis { text } => self.diagnosis = Some(text.clone()),
-            EventKind::StatusUpdate { .. } => self.updates.push(t),
+            EventKind::Diagnosis { text } => {
+                self.diagnosis = Some(text.clone());
+                self.diagnosis_t = Some(t);
+            }
+            EventKind::StatusUpdate { text } => {
+                self.updates.push(t);
+                self.update_texts.push((t, text.clone()));
+            }
             EventKind::Note { text } => self.notes.push(text.clone()),
             EventKind::Action { action, target } => {
                 self.actions.push(ActionTaken { t, action: action.clone(), target: target.clone() })

@@ -1,8 +1,10 @@
 //! Scoring a drill from its event stream and the scenario's rubric, line by line.
 
+use super::claims::{Claims, Stance};
 use super::event::{DrillEvent, EndReason, Role};
 use super::record::Record;
 use super::text::{Doc, Line, Style, offset_label, table};
+use super::update_content::{NEEDS, judge};
 use crate::scenario::{Goal, Phase, Scenario, SimDuration};
 use serde::Serialize;
 
@@ -19,6 +21,8 @@ pub struct ScoreLine {
     pub detail: String,
     /// Reported for the debrief, worth no points.
     pub info: bool,
+    /// The moment on the timeline that earned or lost the points, when there is one.
+    pub at: Option<i64>,
 }
 
 /// The whole score.
@@ -49,12 +53,102 @@ pub fn harmful_actions<'a>(scenario: &'a Scenario, r: &Record) -> Vec<(&'a crate
     out
 }
 
-/// How many of the root cause's keyword groups a diagnosis matches.
+/// How a diagnosis stands against the scenario's candidate causes: which key facts of the real one it
+/// asserts, which it denies, which it leaves out, and which wrong causes it asserts.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DiagnosisMatch {
+    /// Key facts asserted (each named by its first keyword).
+    pub right: Vec<String>,
+    /// Key facts ruled out ("not the deploy") although they were the cause.
+    pub denied: Vec<String>,
+    /// Key facts not mentioned.
+    pub missing: Vec<String>,
+    /// Wrong causes asserted, by summary.
+    pub wrong: Vec<String>,
+}
+
+impl DiagnosisMatch {
+    /// Key facts in all.
+    pub fn of(&self) -> usize {
+        self.right.len() + self.denied.len() + self.missing.len()
+    }
+}
+
+/// Reads a diagnosis against the real cause and the scenario's wrong ones, understanding negation.
+pub fn diagnosis_match(scenario: &Scenario, diagnosis: &str) -> DiagnosisMatch {
+    let rc = &scenario.root_cause;
+    let words: Vec<&str> = rc
+        .keywords
+        .iter()
+        .chain(rc.wrong_causes.iter().flat_map(|w| w.keywords.iter()))
+        .flatten()
+        .map(String::as_str)
+        .collect();
+    let claims = Claims::parse(diagnosis, &words);
+    let mut m = DiagnosisMatch::default();
+    for group in &rc.keywords {
+        let label = group.first().cloned().unwrap_or_default();
+        match claims.stance(group) {
+            Stance::Asserted => m.right.push(label),
+            Stance::Denied => m.denied.push(label),
+            Stance::Silent => m.missing.push(label),
+        }
+    }
+    for wrong in &rc.wrong_causes {
+        if !wrong.keywords.is_empty() && wrong.keywords.iter().all(|g| claims.stance(g) == Stance::Asserted) {
+            m.wrong.push(wrong.summary.clone());
+        }
+    }
+    m
+}
+
+/// How many of the root cause's key facts a diagnosis asserts, of how many.
 pub fn root_cause_match(scenario: &Scenario, diagnosis: &str) -> (usize, usize) {
-    let text = diagnosis.to_lowercase();
-    let groups = &scenario.root_cause.keywords;
-    let hit = groups.iter().filter(|g| g.iter().any(|w| text.contains(&w.to_lowercase()))).count();
-    (hit, groups.len())
+    let m = diagnosis_match(scenario, diagnosis);
+    (m.right.len(), m.of())
+}
+
+fn root_cause_line(scenario: &Scenario, f: &Record) -> (i64, String) {
+    let max = scenario.rubric.root_cause as i64;
+    let Some(text) = &f.diagnosis else { return (0, "no diagnosis given".to_string()) };
+    let m = diagnosis_match(scenario, text);
+    let (hit, of) = (m.right.len(), m.of());
+    let mut points = max * hit as i64 / of.max(1) as i64;
+    let mut detail = if hit == of {
+        format!("diagnosis names the root cause ({hit} of {of} key facts)")
+    } else if hit == 0 {
+        format!("diagnosis asserts none of the {of} key facts")
+    } else {
+        format!("diagnosis gets {hit} of {of} key facts right ({}); missing: {}", m.right.join(", "), {
+            let mut gaps = m.missing.clone();
+            gaps.extend(m.denied.iter().cloned());
+            gaps.join(", ")
+        })
+    };
+    if !m.denied.is_empty() {
+        detail.push_str(&format!("; it rules out {}, which was part of the cause", m.denied.join(", ")));
+    }
+    if !m.wrong.is_empty() {
+        let half = if points > 0 { ", so half" } else { "" };
+        points /= 2;
+        detail.push_str(&format!("; it blames {}, which was not the cause{half}", m.wrong.join("; ")));
+    }
+    (points, detail)
+}
+
+/// Whether the drill so far meets an objective (what the next hint is about).
+pub fn objective_met(scenario: &Scenario, f: &Record, objective: crate::scenario::Objective) -> bool {
+    use crate::scenario::Objective::*;
+    match objective {
+        Declare => f.declared.is_some(),
+        Investigate => scenario.rubric.evidence.iter().all(|e| f.evidence.contains(&e.id)),
+        Mitigate => f.mitigated.is_some(),
+        Diagnose => f.diagnosis.as_deref().is_some_and(|d| {
+            let m = diagnosis_match(scenario, d);
+            m.right.len() == m.of() && m.wrong.is_empty()
+        }),
+        Communicate => f.update_texts.iter().any(|(_, text)| judge(text).iter().all(|b| *b)),
+    }
 }
 
 fn goal_points(goal: &Goal, at: Option<i64>) -> i64 {
@@ -74,8 +168,8 @@ pub fn score(scenario: &Scenario, events: &[DrillEvent]) -> Scorecard {
 pub fn score_record(scenario: &Scenario, f: &Record) -> Scorecard {
     let r = &scenario.rubric;
     let mut lines = Vec::new();
-    let mut line = |item: &str, points: i64, max: i64, detail: String| {
-        lines.push(ScoreLine { item: item.to_string(), points, max, detail, info: false })
+    let mut line = |item: &str, points: i64, max: i64, detail: String, at: Option<i64>| {
+        lines.push(ScoreLine { item: item.to_string(), points, max, detail, info: false, at })
     };
 
     let expected: Vec<&str> = r.expected_severity.iter().map(|s| s.label()).collect();
@@ -92,7 +186,7 @@ pub fn score_record(scenario: &Scenario, f: &Record) -> Scorecard {
             (points, detail)
         }
     };
-    line("declare", points, r.declare.points as i64, detail);
+    line("declare", points, r.declare.points as i64, detail, f.declared.as_ref().map(|d| d.first_t));
 
     let mut detail = match f.mitigated {
         Some(t) => format!("user impact stopped at {} (goal: within {})", offset_label(t), r.mitigate.within),
@@ -101,18 +195,10 @@ pub fn score_record(scenario: &Scenario, f: &Record) -> Scorecard {
     if matches!(f.ended, Some((_, EndReason::Resolved))) && f.phase == Some(Phase::Impact) {
         detail.push_str("; resolved while users were still affected");
     }
-    line("mitigate", goal_points(&r.mitigate, f.mitigated), r.mitigate.points as i64, detail);
+    line("mitigate", goal_points(&r.mitigate, f.mitigated), r.mitigate.points as i64, detail, f.mitigated);
 
-    let (points, detail) = match &f.diagnosis {
-        None => (0, "no diagnosis given".to_string()),
-        Some(text) => {
-            let (hit, of) = root_cause_match(scenario, text);
-            let points = r.root_cause as i64 * hit as i64 / of.max(1) as i64;
-            let verdict = if hit == of { "names the root cause" } else { "misses part of the root cause" };
-            (points, format!("diagnosis {verdict} ({hit} of {of} key facts)"))
-        }
-    };
-    line("root cause", points, r.root_cause as i64, detail);
+    let (points, detail) = root_cause_line(scenario, f);
+    line("root cause", points, r.root_cause as i64, detail, f.diagnosis_t);
 
     let found: Vec<&str> = r.evidence.iter().filter(|e| f.evidence.contains(&e.id)).map(|e| e.id.as_str()).collect();
     let points: i64 = r.evidence.iter().filter(|e| f.evidence.contains(&e.id)).map(|e| e.points as i64).sum();
@@ -122,29 +208,37 @@ pub fn score_record(scenario: &Scenario, f: &Record) -> Scorecard {
     } else {
         format!("found {} of {}: {}", found.len(), r.evidence.len(), found.join(", "))
     };
-    line("evidence", points, max, detail);
+    line("evidence", points, max, detail, None);
 
-    let (points, detail) = cadence(f, &r.updates);
-    line("updates", points, r.updates.points as i64, detail);
+    let (points, detail, at) = updates(f, &r.updates);
+    line("updates", points, r.updates.points as i64, detail, at);
 
-    let filled: Vec<&str> = f.roles.keys().map(|r| r.short()).collect();
-    let points = r.roles as i64 * f.roles.len() as i64 / Role::ALL.len() as i64;
-    let detail = if filled.is_empty() {
-        "no roles taken".to_string()
-    } else {
-        format!("filled: {}", filled.join(", ").to_uppercase())
-    };
-    line("roles", points, r.roles as i64, detail);
+    let (points, detail) = roles(f, r.roles as i64);
+    line("roles", points, r.roles as i64, detail, None);
 
     let taken = harmful_actions(scenario, f);
     let harm: i64 = taken.iter().map(|(h, _)| h.penalty as i64).sum();
     let harms: Vec<&str> = taken.iter().map(|(_, label)| label.as_str()).collect();
-    line("harmful actions", -harm, 0, if harms.is_empty() { "none".into() } else { harms.join("; ") });
+    let first_harm = f
+        .actions
+        .iter()
+        .find(|a| {
+            scenario.rubric.harmful.iter().any(|h| h.action == a.action && (h.target.is_none() || h.target == a.target))
+        })
+        .map(|a| a.t);
+    line("harmful actions", -harm, 0, if harms.is_empty() { "none".into() } else { harms.join("; ") }, first_harm);
 
     let hint_cost = f.hints as i64 * r.hint_penalty as i64;
-    line("hints", -hint_cost, 0, if f.hints == 0 { "none used".into() } else { format!("{} used", f.hints) });
+    line("hints", -hint_cost, 0, if f.hints == 0 { "none used".into() } else { format!("{} used", f.hints) }, None);
 
-    let info = |item: &str, detail: String| ScoreLine { item: item.to_string(), points: 0, max: 0, detail, info: true };
+    let info = |item: &str, detail: String| ScoreLine {
+        item: item.to_string(),
+        points: 0,
+        max: 0,
+        detail,
+        info: true,
+        at: None,
+    };
     for b in &f.budget {
         let detail = format!(
             "{}: {:.1}% of the budget burned during the drill, {:.1}% left",
@@ -174,35 +268,86 @@ pub fn score_record(scenario: &Scenario, f: &Record) -> Scorecard {
     Scorecard { lines, total, max }
 }
 
-fn cadence(f: &Record, goal: &crate::scenario::Cadence) -> (i64, String) {
+/// Roles: full marks when distinct people hold IC, OL and CL; one person holding several is allowed (small
+/// teams do it) and earns partial credit, since nobody is then free to coordinate while another has hands on
+/// the keyboard.
+fn roles(f: &Record, max: i64) -> (i64, String) {
+    if f.roles.is_empty() {
+        return (0, "no roles taken".to_string());
+    }
+    let person = |name: &str| if matches!(name, "me" | "you") { "you".to_string() } else { name.to_string() };
+    let mut people: Vec<String> = f.roles.values().map(|n| person(n)).collect();
+    people.sort();
+    people.dedup();
+    let filled = f.roles.len() as i64;
+    let all = Role::ALL.len() as i64;
+    // Filled share, scaled by how spread the roles are: (1 + people) / (1 + roles) is 1 when each role has
+    // its own person and 1/2 when one person holds all three.
+    let points = max * filled * (1 + people.len() as i64) / (all * (1 + filled));
+    let held: Vec<String> = Role::ALL
+        .iter()
+        .filter_map(|r| f.roles.get(r).map(|n| format!("{} {}", r.short().to_uppercase(), person(n))))
+        .collect();
+    let mut detail = format!("{}", held.join(", "));
+    if people.len() == 1 && filled > 1 {
+        detail.push_str(&format!("; one person held {} roles, so partial credit", filled));
+    } else if (people.len() as i64) < filled {
+        detail.push_str(&format!("; {} people for {} roles", people.len(), filled));
+    }
+    if filled < all {
+        detail.push_str(&format!("; {} of {} roles filled", filled, all));
+    }
+    (points, detail)
+}
+
+/// Updates, judged by what they say (who is affected, what is being done, when the next update comes) and by
+/// cadence counting only updates that say something.
+fn updates(f: &Record, goal: &crate::scenario::Cadence) -> (i64, String, Option<i64>) {
     let Some(declared) = f.declared.as_ref().map(|d| d.first_t) else {
         return (
             0,
             format!("{} posted; no incident declared to update on", super::text::count(f.updates.len(), "update")),
+            None,
         );
     };
-    if f.updates.is_empty() {
-        return (0, format!("no updates (goal: every {})", goal.every));
+    if f.update_texts.is_empty() {
+        return (0, format!("no updates (goal: every {})", goal.every), None);
     }
+    let judged: Vec<(i64, [bool; 3])> = f.update_texts.iter().map(|(t, text)| (*t, judge(text))).collect();
+    let said = |u: &[bool; 3]| u.iter().filter(|b| **b).count();
+    let content: f64 = judged.iter().map(|(_, u)| said(u) as f64 / 3.0).sum::<f64>() / judged.len() as f64;
     let mut marks = vec![declared];
-    marks.extend(f.updates.iter().copied().filter(|&t| t >= declared));
+    marks.extend(judged.iter().filter(|(t, u)| *t >= declared && said(u) > 0).map(|(t, _)| *t));
     marks.push(f.end_t());
     let gap = marks.windows(2).map(|w| w[1] - w[0]).max().unwrap_or(0);
     let every = goal.every.secs();
-    let points = if gap <= every {
-        goal.points as i64
+    let cadence = if gap <= every {
+        1.0
     } else if gap <= 2 * every {
-        goal.points as i64 / 2
+        0.5
     } else {
-        0
+        0.0
     };
-    let detail = format!(
-        "{}; longest silence {} (goal: every {})",
-        super::text::count(f.updates.len(), "update"),
-        SimDuration(gap),
-        goal.every
-    );
-    (points, detail)
+    let points = (goal.points as f64 * content * cadence).floor() as i64;
+    let never: Vec<&str> = (0..3).filter(|i| judged.iter().all(|(_, u)| !u[*i])).map(|i| NEEDS[i].what).collect();
+    let partly: Vec<&str> = (0..3)
+        .filter(|i| !never.contains(&NEEDS[*i].what) && judged.iter().any(|(_, u)| !u[*i]))
+        .map(|i| NEEDS[i].what)
+        .collect();
+    let mut detail = format!("{}", super::text::count(judged.len(), "update"));
+    if never.is_empty() && partly.is_empty() {
+        detail.push_str(", each saying who is affected, what is being done and when the next update comes");
+    }
+    if !never.is_empty() {
+        detail.push_str(&format!("; none said {}", never.join(" or ")));
+    }
+    if !partly.is_empty() {
+        detail.push_str(&format!("; not every one said {}", partly.join(" or ")));
+    }
+    detail.push_str(&format!("; longest silence {} (goal: every {})", SimDuration(gap), goal.every));
+    // The moment: the first update that left something out, else the last one.
+    let at = judged.iter().find(|(_, u)| said(u) < 3).or(judged.last()).map(|(t, _)| *t);
+    (points, detail, at)
 }
 
 impl Scorecard {
@@ -228,7 +373,13 @@ impl Scorecard {
                     l.points.to_string()
                 };
                 let style = if l.info { Style::Dim } else { style };
-                vec![(Style::Plain, format!("  {}", l.item)), (style, points), (Style::Plain, l.detail.clone())]
+                let at = l.at.map_or(String::new(), offset_label);
+                vec![
+                    (Style::Plain, format!("  {}", l.item)),
+                    (style, points),
+                    (Style::Dim, at),
+                    (Style::Plain, l.detail.clone()),
+                ]
             })
             .collect();
         doc.extend(table(rows));

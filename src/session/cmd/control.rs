@@ -38,6 +38,20 @@ pub fn help(cx: &Context, command: Option<&str>) -> Result<Outcome, CommandError
             .collect();
         doc.extend(table(rows));
     }
+    if name == "hint" {
+        let left = cx.scenario.hints.len().saturating_sub(cx.record.hints);
+        let cost = cx.scenario.rubric.hint_penalty;
+        let line = match (left, cost) {
+            (0, _) => "No hints are left in this drill.".to_string(),
+            (_, 0) => format!("Hints are free in this drill; {} left.", crate::session::text::count(left, "hint")),
+            (_, cost) => format!(
+                "In this drill each hint costs {} of the score; {} left.",
+                crate::session::text::count(cost as usize, "point"),
+                crate::session::text::count(left, "hint")
+            ),
+        };
+        doc.push(Line::styled(Style::Warn, line));
+    }
     Ok(Outcome::show(doc, 0))
 }
 

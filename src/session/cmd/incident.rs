@@ -1,10 +1,11 @@
 //! Incident-handling commands: declaring, roles, updates, notes, actions, the diagnosis, hints and runbooks.
 
 use super::{Context, Outcome};
-use crate::scenario::Severity;
+use crate::scenario::{Objective, Severity};
 use crate::session::command::{CommandError, CommandErrorKind};
 use crate::session::event::{EventKind, Role};
 use crate::session::observe;
+use crate::session::score::objective_met;
 use crate::session::text::{Doc, Line, Style, clock_label};
 use crate::sim::Input;
 
@@ -70,11 +71,22 @@ pub fn role(cx: &Context, role: &str, name: &str) -> Result<Outcome, CommandErro
     Ok(cx.show(Doc::line(Line::plain(format!("{verb} {}.", role.title())))).with(EventKind::RoleTaken { role, name }))
 }
 
-/// `update <text>`: a status update to stakeholders.
-pub fn update(cx: &Context, text: &str) -> Outcome {
+/// `update <text>`: a status update to stakeholders; refused until an incident is declared, since there is
+/// nothing yet for stakeholders to follow.
+pub fn update(cx: &Context, text: &str) -> Result<Outcome, CommandError> {
+    if cx.record.declared.is_none() {
+        return Err(CommandError {
+            word: cx.spec.name.into(),
+            kind: CommandErrorKind::NotYet {
+                why: "no incident is declared yet, so there is nothing for stakeholders to follow; \
+                      `declare <severity> <title>` first"
+                    .into(),
+            },
+        });
+    }
     let n = cx.record.updates.len() + 1;
     let posted = Line::styled(Style::Good, format!("Update #{n} posted to #incident and the status page."));
-    cx.show(Doc::line(posted)).with(EventKind::StatusUpdate { text: text.to_string() })
+    Ok(cx.show(Doc::line(posted)).with(EventKind::StatusUpdate { text: text.to_string() }))
 }
 
 /// `note <text>`: a note for the record.
@@ -127,13 +139,29 @@ pub fn mitigate(cx: &Context, action: &str, target: Option<&str>) -> Result<Outc
     Ok(outcome)
 }
 
-/// `hint`: the next hint, which costs points; free once they run out.
+/// `hint`: the next hint about the first objective not yet met, which costs points; free once they run out.
 pub fn hint(cx: &Context) -> Outcome {
-    let n = cx.record.hints;
-    let Some(hint) = cx.scenario.hints.get(n) else {
+    let hints = &cx.scenario.hints;
+    let unused: Vec<usize> = (0..hints.len()).filter(|i| !cx.record.hints_given.contains(&(i + 1))).collect();
+    if unused.is_empty() {
         return Outcome::show(Doc::line(Line::plain("No more hints.")), 0);
+    }
+    // The first objective not yet met that an unused hint is about; hints about nothing in particular come
+    // after those, in order.
+    let about = |i: &usize| hints[*i].about;
+    let pick = Objective::ORDER
+        .iter()
+        .filter(|o| !objective_met(cx.scenario, cx.record, **o))
+        .find_map(|o| unused.iter().find(|i| about(i) == Some(*o)))
+        .or_else(|| unused.iter().find(|i| about(i).is_none()));
+    let Some(&n) = pick else {
+        return Outcome::show(
+            Doc::line(Line::plain("Nothing left to hint at: the hints cover what is already done.")),
+            0,
+        );
     };
-    let line = Line::styled(Style::Warn, format!("Hint {} of {}: ", n + 1, cx.scenario.hints.len()))
-        .push(Style::Plain, hint.text.clone());
+    let hint = &hints[n];
+    let line =
+        Line::styled(Style::Warn, format!("Hint {} of {}: ", n + 1, hints.len())).push(Style::Plain, hint.text.clone());
     cx.show(Doc::line(line)).with(EventKind::Hint { number: n + 1, text: hint.text.clone() })
 }

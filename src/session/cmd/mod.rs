@@ -102,7 +102,7 @@ pub(super) fn run(cx: &Context, command: &Command) -> Result<Outcome, CommandErr
         Tickets => Ok(telemetry::tickets(cx)),
         Declare { severity, title } => incident::declare(cx, severity, &title.join(" ")),
         Role { role, name } => incident::role(cx, role, &name.join(" ")),
-        Update { text } => Ok(incident::update(cx, &text.join(" "))),
+        Update { text } => incident::update(cx, &text.join(" ")),
         Note { text } => Ok(incident::note(cx, &text.join(" "))),
         Mitigate { action, target } => incident::mitigate(cx, action, target.as_deref()),
         Diagnose { text } => Ok(incident::diagnose(cx, &text.join(" "))),

@@ -1,0 +1,138 @@
+//! Scores a GM would defend: each form-over-substance shortcut earns what it deserves, and whole runs (strong
+//! and weak) are pinned for the default scenario and the connection-pool one.
+
+use crate::common::TestEnvironment;
+
+/// The score block of a finished drill's output.
+fn score_of(stdout: &str) -> String {
+    let start = stdout.find("Score: ").expect("a score");
+    let end = stdout.find("Debrief written").unwrap_or(stdout.len());
+    stdout[start..end].to_string()
+}
+
+fn play(scenario: &str, seed: u64, commands: &[&str]) -> (String, String) {
+    let env = TestEnvironment::new();
+    let mut input = commands.join("\n");
+    input.push('\n');
+    let out = env.run(&["play", scenario, "--seed", &seed.to_string()], &input);
+    assert_eq!(out.status, 0, "{out}");
+    (out.stdout.clone(), env.debrief())
+}
+
+fn line<'a>(score: &'a str, item: &str) -> &'a str {
+    score.lines().find(|l| l.trim_start().starts_with(item)).unwrap_or_else(|| panic!("no `{item}` line in {score}"))
+}
+
+#[test]
+fn a_diagnosis_that_denies_everything_earns_nothing_for_naming_it() {
+    let (out, _) = play(
+        "signup-outage",
+        3,
+        &["diagnose it was not the deploy, not the flag, and not marketing_opt_in null constraint", "quit"],
+    );
+    let score = score_of(&out);
+    let root = line(&score, "root cause");
+    assert!(root.contains("0/20"), "{root}");
+    assert!(root.contains("rules out v2.15.0, not null, marketing_opt_in"), "{root}");
+}
+
+#[test]
+fn a_diagnosis_is_credited_for_the_facts_it_asserts_and_halved_for_a_wrong_cause() {
+    let (out, _) = play(
+        "signup-outage",
+        3,
+        &["diagnose the auth deploy broke it, and the users-db database is overloaded", "quit"],
+    );
+    let root = line(&score_of(&out), "root cause").to_string();
+    insta::assert_snapshot!(root, @"  root cause       3/20  T+0s  diagnosis gets 1 of 3 key facts right (v2.15.0); missing: not null, marketing_opt_in; it blames the users database is down or overloaded, which was not the cause, so half");
+}
+
+#[test]
+fn an_update_that_says_nothing_is_worth_nothing() {
+    let (out, _) = play("signup-outage", 3, &["declare sev2 signups", "update .", "quit"]);
+    let updates = line(&score_of(&out), "updates").to_string();
+    assert!(updates.contains(" 0/10 "), "{updates}");
+    assert!(
+        updates.contains("none said who is affected or what is being done or when the next update comes"),
+        "{updates}"
+    );
+}
+
+#[test]
+fn an_update_before_the_incident_is_declared_is_refused_with_the_reason() {
+    let env = TestEnvironment::new();
+    let out = env.play(3, &["update investigating", "quit"]);
+    assert!(
+        out.stdout.contains(
+            "update: no incident is declared yet, so there is nothing for stakeholders to follow; `declare <severity> <title>` first"
+        ),
+        "{out}"
+    );
+    let updates = line(&score_of(&out.stdout), "updates").to_string();
+    assert!(updates.contains("0 updates posted; no incident declared"), "{updates}");
+}
+
+#[test]
+fn one_person_in_every_role_earns_partial_credit_and_is_told_why() {
+    let (out, _) = play("signup-outage", 3, &["declare sev2 signups", "role ic", "role ol", "role cl", "quit"]);
+    let roles = line(&score_of(&out), "roles").to_string();
+    insta::assert_snapshot!(roles, @"  roles            2/5          IC you, OL you, CL you; one person held 3 roles, so partial credit");
+    let (out, _) = play("signup-outage", 3, &["role ic me", "role ol alex", "role cl sam", "quit"]);
+    assert!(line(&score_of(&out), "roles").contains("5/5"));
+}
+
+#[test]
+fn hints_follow_progress_and_help_states_the_cost_first() {
+    let env = TestEnvironment::new();
+    let out =
+        env.play(42, &["help hint", "hint", "mitigate disable-flag new_signup_handler", "wait 5m", "hint", "quit"]);
+    assert!(out.stdout.contains("In this drill each hint costs 3 points of the score; 4 hints left."), "{out}");
+    // Nothing found yet: the first hint is about investigating.
+    assert!(out.stdout.contains("Hint 1 of 4: Signups are the symptom."), "{out}");
+    // Once mitigated, the next hint is still about what is not done (finding the evidence), never the mitigation.
+    assert!(out.stdout.contains("Hint 2 of 4: Compare when signups_per_min dropped"), "{out}");
+    assert!(!out.stdout.contains("Hint 4 of 4"), "{out}");
+}
+
+#[test]
+fn weak_run_with_hints_and_a_harmful_action_on_the_default_scenario() {
+    let (out, debrief) = play(
+        "signup-outage",
+        11,
+        &[
+            "status",
+            "hint",
+            "mitigate restart users-db",
+            "wait 5m",
+            "hint",
+            "declare sev3 database problem",
+            "role ic",
+            "role ol",
+            "update looking into it",
+            "diagnose the users-db database is overloaded, not the deploy",
+            "wait 20m",
+            "resolve",
+        ],
+    );
+    insta::assert_snapshot!("weak_run_default_score", score_of(&out));
+    assert!(debrief.contains("## Postmortem (draft)"));
+}
+
+#[test]
+fn weak_run_on_the_pool_scenario() {
+    let (out, _) = play(
+        "api-timeouts",
+        11,
+        &[
+            "status",
+            "hint",
+            "declare sev3 api slow",
+            "update .",
+            "diagnose the reporting-replica is lagging behind the primary, not the pool",
+            "wait 10m",
+            "hint",
+            "resolve",
+        ],
+    );
+    insta::assert_snapshot!("weak_run_pool_score", score_of(&out));
+}
