@@ -136,3 +136,21 @@ fn weak_run_on_the_pool_scenario() {
     );
     insta::assert_snapshot!("weak_run_pool_score", score_of(&out));
 }
+
+#[test]
+fn five_ws_are_recorded_and_shown_beside_the_truth() {
+    let env = TestEnvironment::new();
+    let out = env.play(3, &["5w whom everyone", "5w who every new user", "5w who new users only", "quit"]);
+    assert!(out.stdout.contains("5w: no question `whom`; did you mean `who`?"), "{out}");
+    assert!(out.stdout.contains("Recorded your answer to `who` (1 of 5 answered)"), "{out}");
+    let debrief = env.debrief();
+    let row = debrief.lines().find(|l| l.starts_with("| Who was affected?")).expect("who row");
+    assert!(
+        row.ends_with("| every new user who tries to sign up; existing users can still log in | new users only |"),
+        "{row}"
+    );
+    assert!(
+        debrief
+            .contains("| Where did it fail? | auth's new signup handler, at the INSERT into users-db | (not answered")
+    );
+}

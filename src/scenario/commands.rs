@@ -47,6 +47,8 @@ pub enum ArgKind {
     Expression,
     /// A duration (`30s`, `5m`).
     Duration,
+    /// One of the 5 Ws (`what`, `where`, `why`, `when`, `who`).
+    Question,
     /// Free text.
     Text,
 }
@@ -145,6 +147,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     spec("note", CostClass::Default(10)).args(&[Text]),
     spec("mitigate", CostClass::Default(120)).target(Arg("target")).args(&[Action, ActionTarget]),
     spec("diagnose", CostClass::Default(30)).args(&[Text]),
+    spec("5w", CostClass::Default(20)).args(&[Question, Text]),
     spec("hint", CostClass::Default(30)),
     spec("wait", Given).args(&[Duration]),
     spec("time", Free),

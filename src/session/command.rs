@@ -132,6 +132,15 @@ pub enum Command {
         #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
         text: Vec<String>,
     },
+    /// Record your answer to one of the 5 Ws: `5w who every new user`
+    #[command(name = "5w")]
+    FiveW {
+        /// Which W: what, where, why, when or who.
+        question: String,
+        /// Your answer (at most 2000 characters).
+        #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
+        answer: Vec<String>,
+    },
     /// Ask for a hint (costs points)
     Hint,
     /// Let simulated time pass: `wait 5m`
@@ -262,6 +271,7 @@ fn unknown_command(word: &str) -> CommandError {
 fn check_text_length(command: &Command, word: &str) -> Result<(), CommandError> {
     let (text, max, what) = match command {
         Command::Update { text } | Command::Note { text } | Command::Diagnose { text } => (text, MAX_TEXT, "text"),
+        Command::FiveW { answer, .. } => (answer, MAX_TEXT, "answer"),
         Command::Declare { title, .. } => (title, MAX_TITLE, "title"),
         Command::Role { name, .. } => (name, MAX_TITLE, "name"),
         _ => return Ok(()),
@@ -312,6 +322,7 @@ fn keep_raw_text(command: Command, line: &str) -> Command {
         Command::Update { .. } => Command::Update { text: vec![rest_after(line, 1)] },
         Command::Note { .. } => Command::Note { text: vec![rest_after(line, 1)] },
         Command::Diagnose { .. } => Command::Diagnose { text: vec![rest_after(line, 1)] },
+        Command::FiveW { question, .. } => Command::FiveW { question, answer: vec![rest_after(line, 2)] },
         Command::Query { .. } => Command::Query { expr: vec![rest_after(line, 1)] },
         Command::Declare { severity, title } if !title.is_empty() => {
             Command::Declare { severity, title: vec![rest_after(line, 2)] }

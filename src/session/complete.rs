@@ -3,6 +3,7 @@
 
 use super::command::Command;
 use super::event::Role;
+use super::text::FIVE_WS;
 use crate::scenario::{ArgKind, Scenario, Severity, command_names, command_spec};
 use clap::CommandFactory;
 
@@ -82,6 +83,7 @@ fn arguments(s: &Scenario, word: &str, rest: &[&str], prefix: &str) -> Vec<Strin
             names.extend(crate::promql::AGGREGATIONS.iter().chain(crate::promql::KEYWORDS).map(|w| w.to_string()));
             names
         }
+        ArgKind::Question => FIVE_WS.iter().map(|q| q.to_string()).collect(),
         ArgKind::Duration | ArgKind::Text => Vec::new(),
     }
 }

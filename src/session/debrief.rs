@@ -201,15 +201,19 @@ fn write_postmortem(md: &mut String, drill: &Drill, facts: &Record, card: &Score
     }
     let _ = writeln!(md, "\n### Root cause\n\n{}\n", s.root_cause.summary);
     let _ = writeln!(md, "### The 5 Ws\n");
-    let _ = writeln!(md, "| Question | Answer |\n|---|---|");
-    for (q, a) in [
-        ("What was the system trying to do?", &w.what),
-        ("Where did it fail?", &w.where_),
-        ("Why did it fail?", &w.why),
-        ("When did it start?", &w.when),
-        ("Who was affected?", &w.who),
+    let _ = writeln!(md, "| Question | What happened | Your answer |\n|---|---|---|");
+    for (key, q, a) in [
+        ("what", "What was the system trying to do?", &w.what),
+        ("where", "Where did it fail?", &w.where_),
+        ("why", "Why did it fail?", &w.why),
+        ("when", "When did it start?", &w.when),
+        ("who", "Who was affected?", &w.who),
     ] {
-        let _ = writeln!(md, "| {q} | {a} |");
+        let yours = facts
+            .five_ws
+            .get(key)
+            .map_or("(not answered; `5w ".to_string() + key + " ...`)", |y| y.replace('|', "\\|"));
+        let _ = writeln!(md, "| {q} | {a} | {yours} |");
     }
     let _ = writeln!(md, "\n### What went well\n");
     let good: Vec<_> = card.lines.iter().filter(|l| l.max > 0 && l.points >= l.max).collect();

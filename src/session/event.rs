@@ -135,6 +135,8 @@ pub enum EventKind {
     Action { action: String, target: Option<String> },
     /// The volunteer's statement of the cause.
     Diagnosis { text: String },
+    /// The volunteer's answer to one of the 5 Ws (`what`, `where`, `why`, `when`, `who`).
+    FiveW { question: String, answer: String },
     /// A hint was given.
     Hint { number: usize, text: String },
     /// Hidden: a track entered a state.

@@ -103,6 +103,8 @@ pub struct Record {
     pub diagnosis: Option<String>,
     /// When the latest diagnosis was given.
     pub diagnosis_t: Option<i64>,
+    /// The volunteer's latest answer to each of the 5 Ws, by question.
+    pub five_ws: BTreeMap<String, String>,
     /// Times of status updates.
     pub updates: Vec<i64>,
     /// Status updates as posted: time and text.
@@ -196,6 +198,9 @@ impl Record {
             EventKind::Diagnosis { text } => {
                 self.diagnosis = Some(text.clone());
                 self.diagnosis_t = Some(t);
+            }
+            EventKind::FiveW { question, answer } => {
+                self.five_ws.insert(question.clone(), answer.clone());
             }
             EventKind::StatusUpdate { text } => {
                 self.updates.push(t);

@@ -43,6 +43,7 @@ pub fn volunteer_view(event: &DrillEvent, page_time_of_day: i64) -> Option<Doc> 
         | EventKind::Note { .. }
         | EventKind::Action { .. }
         | EventKind::Diagnosis { .. }
+        | EventKind::FiveW { .. }
         | EventKind::Hint { .. }
         | EventKind::BudgetReport { .. }
         | EventKind::StateEntered { .. }

@@ -288,7 +288,7 @@ fn roles(f: &Record, max: i64) -> (i64, String) {
         .iter()
         .filter_map(|r| f.roles.get(r).map(|n| format!("{} {}", r.short().to_uppercase(), person(n))))
         .collect();
-    let mut detail = format!("{}", held.join(", "));
+    let mut detail = held.join(", ");
     if people.len() == 1 && filled > 1 {
         detail.push_str(&format!("; one person held {} roles, so partial credit", filled));
     } else if (people.len() as i64) < filled {
@@ -334,7 +334,7 @@ fn updates(f: &Record, goal: &crate::scenario::Cadence) -> (i64, String, Option<
         .filter(|i| !never.contains(&NEEDS[*i].what) && judged.iter().any(|(_, u)| !u[*i]))
         .map(|i| NEEDS[i].what)
         .collect();
-    let mut detail = format!("{}", super::text::count(judged.len(), "update"));
+    let mut detail = super::text::count(judged.len(), "update");
     if never.is_empty() && partly.is_empty() {
         detail.push_str(", each saying who is affected, what is being done and when the next update comes");
     }

@@ -132,6 +132,9 @@ pub fn text_doc(text: &str) -> Doc {
     doc
 }
 
+/// The 5 Ws, in the order the debrief asks them.
+pub const FIVE_WS: [&str; 5] = ["what", "where", "why", "when", "who"];
+
 /// "1 alert", "3 alerts".
 pub fn count(n: usize, noun: &str) -> String {
     if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }

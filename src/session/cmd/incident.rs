@@ -6,6 +6,7 @@ use crate::session::command::{CommandError, CommandErrorKind};
 use crate::session::event::{EventKind, Role};
 use crate::session::observe;
 use crate::session::score::objective_met;
+use crate::session::text::FIVE_WS;
 use crate::session::text::{Doc, Line, Style, clock_label};
 use crate::sim::Input;
 
@@ -98,6 +99,25 @@ pub fn note(cx: &Context, text: &str) -> Outcome {
 pub fn diagnose(cx: &Context, text: &str) -> Outcome {
     let recorded = Line::plain("Diagnosis recorded; the debrief compares it with what really happened.");
     cx.show(Doc::line(recorded)).with(EventKind::Diagnosis { text: text.to_string() })
+}
+
+/// `5w <question> <answer>`: the volunteer's answer to one of the 5 Ws, shown beside the truth in the debrief.
+pub fn five_w(cx: &Context, question: &str, answer: &str) -> Result<Outcome, CommandError> {
+    let q = question.to_ascii_lowercase();
+    if !FIVE_WS.contains(&q.as_str()) {
+        return Err(CommandError {
+            word: cx.spec.name.into(),
+            kind: CommandErrorKind::Unknown {
+                what: "question",
+                name: question.to_string(),
+                candidates: FIVE_WS.iter().map(|w| w.to_string()).collect(),
+            },
+        });
+    }
+    let answered = cx.record.five_ws.keys().filter(|k| **k != q).count() + 1;
+    let text =
+        format!("Recorded your answer to `{q}` ({answered} of 5 answered); the debrief shows it beside the truth.");
+    Ok(cx.show(Doc::line(Line::plain(text))).with(EventKind::FiveW { question: q, answer: answer.to_string() }))
 }
 
 /// `mitigate <action> [<target>]`: takes an action; it lands in the simulation when it completes.

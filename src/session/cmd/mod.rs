@@ -106,6 +106,7 @@ pub(super) fn run(cx: &Context, command: &Command) -> Result<Outcome, CommandErr
         Note { text } => Ok(incident::note(cx, &text.join(" "))),
         Mitigate { action, target } => incident::mitigate(cx, action, target.as_deref()),
         Diagnose { text } => Ok(incident::diagnose(cx, &text.join(" "))),
+        FiveW { question, answer } => incident::five_w(cx, question, &answer.join(" ")),
         Hint => Ok(incident::hint(cx)),
         Wait { duration } => control::wait(cx, duration),
         Time => Ok(control::time(cx)),
