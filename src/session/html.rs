@@ -129,7 +129,7 @@ pub fn debrief_html(drill: &Drill, card: &Scorecard, markdown: &str) -> String {
 
 fn write_score(h: &mut String, card: &Scorecard) {
     let _ = writeln!(h, "<section id=\"score\">\n<h2>Score: {}/{}</h2>\n<table class=\"score\">", card.total, card.max);
-    let _ = writeln!(h, "<thead><tr><th>What</th><th>Points</th><th>Why</th></tr></thead>\n<tbody>");
+    let _ = writeln!(h, "<thead><tr><th>What</th><th>Points</th><th>When</th><th>Why</th></tr></thead>\n<tbody>");
     for l in &card.lines {
         let points = if l.info {
             "-".to_string()
@@ -147,9 +147,10 @@ fn write_score(h: &mut String, card: &Scorecard) {
         };
         let _ = writeln!(
             h,
-            "<tr class=\"{class}\"><td>{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
+            "<tr class=\"{class}\"><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
             esc(&l.item),
             esc(&points),
+            l.at.map_or(String::new(), offset_label),
             esc(&l.detail)
         );
     }
