@@ -1,5 +1,7 @@
-//! The `wom` command line: which scenario, which seed, where input comes from and where the debrief goes.
+//! The `wom` command line: which scenario, which seed, where input comes from and where the debrief and the
+//! journal go.
 
+use crate::journal::{JournalError, JournaledDrill, Participant, default_path, wall_clock};
 use crate::repl::{self, Display, Feed, LineSource};
 use crate::scenario::{BUILTIN, DEFAULT_SCENARIO, Scenario, ScenarioError, builtin, load_file};
 use crate::session::{Drill, check_walkthrough, debrief};
@@ -9,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
+mod journal_verbs;
 mod wheel;
 
 /// Wheel of Misfortune: incident-response drills on a simulated system.
@@ -36,6 +39,12 @@ enum Verb {
     History(wheel::HistoryArgs),
     /// Add, list and remove the engineers who take turns at the wheel
     Roster(wheel::RosterArgs),
+    /// Continue a drill from its journal after a crash, a kill or a closed terminal
+    Resume(journal_verbs::ResumeArgs),
+    /// Replay a journaled drill against its scenario and print the transcript
+    Replay(journal_verbs::ReplayArgs),
+    /// Write the debrief of a journaled drill
+    Debrief(journal_verbs::DebriefArgs),
 }
 
 #[derive(clap::Args, Debug, Default)]
@@ -56,6 +65,9 @@ struct PlayArgs {
     player: Option<String>,
     #[command(flatten)]
     wheel: wheel::WheelDir,
+    /// Journal file for the drill (default: beside the debrief); never overwritten.
+    #[arg(long)]
+    journal: Option<PathBuf>,
 }
 
 /// Why a `wom` command could not do its job; the one place its wording lives.
@@ -88,6 +100,12 @@ pub enum CliError {
     Wheel(crate::wheel::WheelError),
     /// `WOM_NOW` is not a time.
     Clock { text: String, message: String },
+    /// A journal that cannot be written, read or rebuilt.
+    Journal(JournalError),
+    /// The journal could not be written mid-drill; the drill stopped with its journal intact.
+    JournalStopped(JournalError),
+    /// A `--until` that is not a time.
+    Until { text: String },
 }
 
 impl std::fmt::Display for CliError {
@@ -113,6 +131,16 @@ impl std::fmt::Display for CliError {
             CliError::Clock { text, message } => {
                 write!(f, "WOM_NOW `{text}` is not an RFC 3339 time like 2026-11-25T18:00:00Z: {message}")
             }
+            CliError::Journal(err) => write!(f, "{err}"),
+            CliError::JournalStopped(err) => write!(
+                f,
+                "{err}; the drill stopped there, its journal intact: `wom resume {}` continues it",
+                err.path.display()
+            ),
+            CliError::Until { text } => write!(
+                f,
+                "bad --until `{text}`: expected a clock time like `14:30` or a time since the page like `25m` or `T+1h`"
+            ),
         }
     }
 }
@@ -125,7 +153,8 @@ impl std::error::Error for CliError {
             CliError::Terminal(err) => Some(err),
             CliError::Signals(err) | CliError::Debrief(err) | CliError::Output(err) => Some(err),
             CliError::Wheel(err) => Some(err),
-            CliError::UnknownScenario { .. } | CliError::Clock { .. } => None,
+            CliError::Journal(err) | CliError::JournalStopped(err) => Some(err),
+            CliError::UnknownScenario { .. } | CliError::Clock { .. } | CliError::Until { .. } => None,
         }
     }
 }
@@ -133,6 +162,12 @@ impl std::error::Error for CliError {
 impl From<ScenarioError> for CliError {
     fn from(err: ScenarioError) -> CliError {
         CliError::Scenario(err)
+    }
+}
+
+impl From<JournalError> for CliError {
+    fn from(err: JournalError) -> CliError {
+        CliError::Journal(err)
     }
 }
 
@@ -153,6 +188,9 @@ pub fn main() -> ExitCode {
         Some(Verb::Spin(args)) => wheel::run_spin(args),
         Some(Verb::History(args)) => wheel::run_history(args),
         Some(Verb::Roster(args)) => wheel::run_roster(args),
+        Some(Verb::Resume(args)) => journal_verbs::resume(args),
+        Some(Verb::Replay(args)) => journal_verbs::replay(args),
+        Some(Verb::Debrief(args)) => journal_verbs::debrief(args),
     };
     match result {
         Ok(code) => code,
@@ -165,12 +203,18 @@ pub fn main() -> ExitCode {
 
 /// Loads a scenario by built-in id or path.
 pub fn resolve_scenario(name: &str) -> Result<Scenario, CliError> {
+    scenario_and_path(name).map(|(scenario, _)| scenario)
+}
+
+/// Loads a scenario by built-in id or path; for a file, also its absolute path (for the journal).
+fn scenario_and_path(name: &str) -> Result<(Scenario, Option<PathBuf>), CliError> {
     let path = Path::new(name);
     if name.ends_with(".ron") || path.exists() {
-        return Ok(load_file(path)?);
+        let scenario = load_file(path)?;
+        return Ok((scenario, Some(std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()))));
     }
     match builtin(name) {
-        Some(result) => Ok(result?),
+        Some(result) => Ok((result?, None)),
         None => {
             let builtin: Vec<String> = BUILTIN.iter().map(|(id, _, _)| id.to_string()).collect();
             let suggestion = crate::scenario::closest(name, &builtin).map(str::to_string);
@@ -180,38 +224,87 @@ pub fn resolve_scenario(name: &str) -> Result<Scenario, CliError> {
 }
 
 fn play(args: PlayArgs) -> Result<ExitCode, CliError> {
-    let scenario = Arc::new(resolve_scenario(args.scenario.as_deref().unwrap_or(DEFAULT_SCENARIO))?);
+    let (scenario, scenario_path) = scenario_and_path(args.scenario.as_deref().unwrap_or(DEFAULT_SCENARIO))?;
+    let scenario = Arc::new(scenario);
     let seed = args.seed.unwrap_or_else(|| u64::from(rand::random::<u32>()));
     let player = player_name(args.player.as_deref())?;
-    let stdout = io::stdout();
-    let source = match &args.script {
+    let source = line_source(args.script.as_deref(), &scenario)?;
+    // Find out now, not after the drill, if the debrief cannot be written.
+    std::fs::create_dir_all(&args.debrief)
+        .map_err(|source| CliError::DebriefDir { path: args.debrief.clone(), source })?;
+    let journal = args.journal.unwrap_or_else(|| default_path(&args.debrief, &scenario.meta.id, seed, &wall_clock()));
+    let participants = vec![Participant { name: player.clone(), role: "volunteer".into() }];
+    tracing::info!(seed, "drill starting");
+    let mut drill = JournaledDrill::start(scenario, scenario_path.as_deref(), seed, participants, &journal)?;
+    if io::stdin().is_terminal() {
+        let _ = writeln!(
+            io::stderr(),
+            "Journal: {} (`wom resume` continues the drill if it is interrupted)",
+            journal.display()
+        );
+    }
+    let ending = Ending { debrief_dir: &args.debrief, player: &player, wheel: &args.wheel };
+    play_out(&mut drill, 0, source, &ending)
+}
+
+/// Where a drill's lines come from: a script, the terminal's editor, or standard input.
+fn line_source(script: Option<&Path>, scenario: &Arc<Scenario>) -> Result<LineSource, CliError> {
+    Ok(match script {
         Some(path) => {
-            let file = std::fs::File::open(path).map_err(|source| CliError::Script { path: path.clone(), source })?;
+            let file =
+                std::fs::File::open(path).map_err(|source| CliError::Script { path: path.to_path_buf(), source })?;
             LineSource::Lines(Box::new(io::BufReader::new(file)))
         }
         None if io::stdin().is_terminal() => LineSource::terminal(scenario.clone()).map_err(CliError::Terminal)?,
         None => LineSource::Lines(Box::new(io::BufReader::new(io::stdin()))),
-    };
+    })
+}
+
+/// How standard output shows a drill read from `source`.
+fn display_for(source: &LineSource) -> Display {
     // On a terminal the editor shows prompt and line itself; anywhere else the transcript echoes them.
-    let terminal = stdout.is_terminal();
-    let display = Display { color: repl::want_color(terminal), echo: !(source.is_terminal() && terminal), terminal };
-    // Find out now, not after the drill, if the debrief cannot be written.
-    std::fs::create_dir_all(&args.debrief)
-        .map_err(|source| CliError::DebriefDir { path: args.debrief.clone(), source })?;
+    let terminal = io::stdout().is_terminal();
+    Display { color: repl::want_color(terminal), echo: !(source.is_terminal() && terminal), terminal }
+}
+
+/// Where a finished drill is written up: its debrief, and who is recorded in the wheel's history.
+struct Ending<'a> {
+    debrief_dir: &'a Path,
+    player: &'a str,
+    wheel: &'a wheel::WheelDir,
+}
+
+/// Runs a drill (new or resumed) to its end from event `shown` on, then scores it, writes its debrief,
+/// records it in the wheel's history and closes its journal.
+fn play_out(
+    drill: &mut JournaledDrill,
+    shown: usize,
+    source: LineSource,
+    ending: &Ending,
+) -> Result<ExitCode, CliError> {
+    let display = display_for(&source);
     let mut feed = Feed::new(source).with_signals().map_err(CliError::Signals)?;
-    tracing::info!(seed, "drill starting");
-    let mut drill = Drill::start(scenario, seed);
+    let stdout = io::stdout();
     let mut out = stdout.lock();
-    let report = repl::run(&mut drill, &mut feed, &mut out, display);
+    let report = repl::run(drill, shown, ending.player, &mut feed, &mut out, display);
     drop(feed);
-    let written = debrief(&drill);
-    let path = write_debrief(&args.debrief, &drill, &written).map_err(CliError::Debrief)?;
-    let played = wom_played(&player, drill.scenario().meta.id.clone(), seed, &written.score, None)?;
-    let history = wheel::record(&args.wheel, &played);
+    if let Some(e) = report.journal_failed {
+        return Err(CliError::JournalStopped(e));
+    }
+    let player = ending.player;
+    let written = debrief(drill.drill());
+    let path = write_debrief(ending.debrief_dir, drill.drill(), &written).map_err(CliError::Debrief)?;
+    let (scenario, seed) = (drill.drill().scenario().meta.id.clone(), drill.drill().seed());
+    let played = wom_played(player, scenario, seed, &written.score, None)?;
+    let history = wheel::record(ending.wheel, &played);
     let recorded = match &history {
         Ok(history) => format!("Recorded for {player} in {}", history.display()),
         Err(e) => format!("could not record the drill in the wheel's history: {e}"),
     };
+    if history.is_ok() {
+        // Written up: nothing is left for `wom resume` to do.
+        drill.close()?;
+    }
     let mut err = io::stderr().lock();
     if let Some(stop) = report.stopped_by {
         let _ = writeln!(err, "wom: {} received; the drill ended there and its debrief was written", stop.name());
@@ -219,9 +312,10 @@ fn play(args: PlayArgs) -> Result<ExitCode, CliError> {
     match report.output_lost {
         None => {
             let tail = format!(
-                "\n{}Debrief written to {}\n{recorded}\n",
+                "\n{}Debrief written to {}\n{recorded}\nJournal: {}\n",
                 repl::paint(&written.score.render(), display.color),
-                path.display()
+                path.display(),
+                drill.path().display()
             );
             if let Err(e) = out.write_all(tail.as_bytes()).and_then(|()| out.flush()) {
                 let _ =
@@ -232,7 +326,7 @@ fn play(args: PlayArgs) -> Result<ExitCode, CliError> {
             let _ = writeln!(
                 err,
                 "wom: standard output closed early ({e}); the drill went on without it to its end ({}); debrief written to {}; {recorded}",
-                drill.end_reason().map_or_else(|| "ended".to_string(), |r| r.to_string()),
+                drill.drill().end_reason().map_or_else(|| "ended".to_string(), |r| r.to_string()),
                 path.display()
             );
         }

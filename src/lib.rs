@@ -9,6 +9,7 @@
 //! - [`repl`]: the terminal front end.
 
 pub mod cli;
+pub mod journal;
 pub mod promql;
 pub mod repl;
 pub mod scenario;

@@ -27,6 +27,9 @@ fn cli_reference() {
         &["history", "--help"],
         &["roster", "--help"],
         &["roster", "add", "--help"],
+        &["resume", "--help"],
+        &["replay", "--help"],
+        &["debrief", "--help"],
     ] {
         let out = env.run(args, "");
         assert_eq!(out.status, 0, "{out}");

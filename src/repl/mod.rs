@@ -11,8 +11,11 @@ mod paint;
 pub use feed::{Feed, Next, Stop};
 pub use paint::{paint, want_color};
 
+use crate::journal::{FeedDrill, JournalError};
 use crate::scenario::Scenario;
-use crate::session::{Drill, EndReason, EventKind, MAX_LINE, clock_label, completions, line_too_long, volunteer_view};
+use crate::session::{
+    Drill, DrillInput, EndReason, EventKind, MAX_LINE, clock_label, completions, line_too_long, volunteer_view,
+};
 use rustyline::completion::Completer;
 use rustyline::error::ReadlineError;
 use rustyline::history::DefaultHistory;
@@ -164,6 +167,9 @@ pub struct RunReport {
     pub output_lost: Option<io::Error>,
     /// The drill was stopped by this signal.
     pub stopped_by: Option<Stop>,
+    /// The journal could not be written: the drill stopped there, its journal intact up to the last input
+    /// shown.
+    pub journal_failed: Option<JournalError>,
 }
 
 /// Output that survives its reader: after the first failed write it swallows the rest, and remembers why.
@@ -182,37 +188,46 @@ impl Screen<'_> {
     }
 }
 
-/// Plays a drill until it ends, printing what the volunteer sees. Lines come from `feed`; a signal it
-/// delivers ends the drill with the signal as the reason, like `quit`.
-pub fn run(drill: &mut Drill, feed: &mut Feed, out: &mut dyn Write, display: Display) -> RunReport {
+/// Plays a drill until it ends, printing what the volunteer sees from event `shown` on (0 for a new drill).
+/// Lines come from `feed`, typed by `who`; a signal it delivers ends the drill with the signal as the
+/// reason, like `quit`. Every input goes through `drill.feed_input`, so a journaled drill has it on disk
+/// before anything it caused is printed.
+pub fn run(
+    drill: &mut impl FeedDrill,
+    shown: usize,
+    who: &str,
+    feed: &mut Feed,
+    out: &mut dyn Write,
+    display: Display,
+) -> RunReport {
     let mut screen = Screen { out, lost: None };
     let mut report = RunReport::default();
-    let tod = drill.sim().page_time_of_day();
-    print_events(drill, 0..drill.events().len(), &mut screen, display);
-    while !drill.is_over() {
-        let prompt = format!("{} wom> ", clock_label(tod, drill.now()));
-        match feed.next(&prompt) {
+    print_events(drill.drill(), shown..drill.drill().events().len(), &mut screen, display);
+    while !drill.drill().is_over() {
+        let prompt = prompt(drill.drill(), drill.drill().now());
+        let input = match feed.next(&prompt) {
             Next::Read(Ok(Read::Line(line))) => {
                 if display.echo {
-                    screen.write(&format!("{prompt}{}\n", crate::session::escape_controls(&line)));
+                    screen.write(&echo(&prompt, &line));
                 }
-                let range = drill.respond(&line);
-                print_events(drill, range, &mut screen, display);
+                DrillInput::line(who, &line)
             }
             Next::Read(Ok(Read::Refused(why))) => {
                 if display.echo {
                     screen.write(&format!("{prompt}\n"));
                 }
                 screen.write(&format!("error: {why}\n"));
+                continue;
             }
             Next::Read(Ok(Read::Interrupted)) => {
                 screen.write("(line cancelled; `quit` or Ctrl-D ends the drill)\n");
+                continue;
             }
-            Next::Read(Ok(Read::End)) => end(drill, EndReason::EndOfInput, &mut screen, display),
+            Next::Read(Ok(Read::End)) => DrillInput::End { reason: EndReason::EndOfInput },
             // A terminal that cannot be read any more is the end of input, not the end of the record.
             Next::Read(Err(err)) => {
                 tracing::warn!(%err, "input failed; ending the drill");
-                end(drill, EndReason::EndOfInput, &mut screen, display);
+                DrillInput::End { reason: EndReason::EndOfInput }
             }
             Next::Stop(stop) => {
                 if !display.echo {
@@ -220,7 +235,14 @@ pub fn run(drill: &mut Drill, feed: &mut Feed, out: &mut dyn Write, display: Dis
                     screen.write("\n");
                 }
                 report.stopped_by = Some(stop);
-                end(drill, EndReason::Signal, &mut screen, display);
+                DrillInput::End { reason: EndReason::Signal }
+            }
+        };
+        match drill.feed_input(input) {
+            Ok(range) => print_events(drill.drill(), range, &mut screen, display),
+            Err(err) => {
+                report.journal_failed = Some(err);
+                break;
             }
         }
     }
@@ -228,10 +250,32 @@ pub fn run(drill: &mut Drill, feed: &mut Feed, out: &mut dyn Write, display: Dis
     report
 }
 
-fn end(drill: &mut Drill, reason: EndReason, screen: &mut Screen<'_>, display: Display) {
-    let start = drill.events().len();
-    drill.finish(reason);
-    print_events(drill, start..drill.events().len(), screen, display);
+/// The prompt shown at simulated time `t`: `14:05:30 wom> `.
+pub fn prompt(drill: &Drill, t: i64) -> String {
+    format!("{} wom> ", clock_label(drill.sim().page_time_of_day(), t))
+}
+
+/// A line as a transcript shows it after its prompt.
+fn echo(prompt: &str, line: &str) -> String {
+    format!("{prompt}{}\n", crate::session::escape_controls(line))
+}
+
+/// Prints one step of a recorded drill as `run` printed it: the line after its prompt (when there was a
+/// line), then what the volunteer saw of `events`. For replays and resumes.
+pub fn print_step(
+    drill: &Drill,
+    line: Option<&str>,
+    at: i64,
+    events: std::ops::Range<usize>,
+    out: &mut dyn Write,
+    display: Display,
+) -> io::Result<()> {
+    let mut screen = Screen { out, lost: None };
+    if let Some(line) = line {
+        screen.write(&echo(&prompt(drill, at), line));
+    }
+    print_events(drill, events, &mut screen, display);
+    screen.lost.map_or(Ok(()), Err)
 }
 
 fn print_events(drill: &Drill, range: std::ops::Range<usize>, screen: &mut Screen<'_>, display: Display) {

@@ -3,7 +3,7 @@
 
 use super::text::Doc;
 use crate::scenario::{AlertSeverity, Channel, Phase, Severity};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One event with its place in the stream and its simulated time.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -73,7 +73,7 @@ pub struct BudgetLine {
 }
 
 /// Why a drill ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum EndReason {
     /// The volunteer ran `resolve`.
     Resolved,

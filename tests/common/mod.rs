@@ -17,6 +17,8 @@ pub struct CommandOutput {
     pub stdout: String,
     pub stderr: String,
     pub status: i32,
+    /// The signal that ended it, if one did.
+    pub signal: Option<i32>,
 }
 
 impl fmt::Display for CommandOutput {
@@ -64,7 +66,7 @@ impl TestEnvironment {
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("NO_COLOR", "1")
-            // A pinned clock: the wheel's history dates and spin weights depend on it.
+            // A pinned clock: the wheel's history dates and spin weights and the journal's wall times depend on it.
             .env("WOM_NOW", "2026-11-25T18:00:00Z")
             .envs(env.iter().copied())
             .stdin(Stdio::piped())
@@ -85,6 +87,7 @@ impl TestEnvironment {
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
             status: out.status.code().unwrap_or(-1),
+            signal: std::os::unix::process::ExitStatusExt::signal(&out.status),
         }
     }
 
