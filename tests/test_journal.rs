@@ -96,3 +96,27 @@ fn a_journal_grows_less_than_2_kb_per_command() {
     let per_command = bytes / commands as u64;
     assert!(per_command < 2048, "{per_command} bytes per command");
 }
+
+#[test]
+fn the_format_example_in_docs_is_a_real_journal() {
+    let env = TestEnvironment::new();
+    let args = ["play", "--seed", "42", "--player", "alex", "--journal", "j.jsonl"];
+    let out = env.run(&args, "status\nstatsu\nnote checking the probe\nquit\n");
+    assert_eq!(out.status, 0, "{out}");
+    let real = std::fs::read_to_string(env.path().join("j.jsonl")).expect("journal");
+    let doc = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/journal.md"))
+        .expect("docs/journal.md");
+    let example = doc.split("```jsonl\n").nth(1).and_then(|b| b.split("```").next()).expect("a jsonl example");
+    let quoted: Vec<&str> = example.lines().collect();
+    assert_eq!(quoted.len(), real.lines().count(), "the example shows every line of the journal");
+    for (shown, line) in quoted.iter().zip(real.lines()) {
+        match shown.split_once('…') {
+            // Shortened: what comes before the cut (up to its last quote) is real.
+            Some((before, _)) => {
+                let kept = &before[..before.rfind('"').map_or(0, |i| i + 1)];
+                assert!(line.starts_with(kept), "docs/journal.md shows\n{shown}\nbut wom writes\n{line}");
+            }
+            None => assert_eq!(*shown, line, "docs/journal.md is out of date"),
+        }
+    }
+}
