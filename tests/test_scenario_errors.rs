@@ -71,7 +71,14 @@ fn loader_error_messages() {
         ),
         ("infinite alert threshold", broken("threshold: 2.0,", "threshold: inf,")),
         ("history too long", broken("history: \"2h\"", "history: \"400d\"")),
-        ("empty evidence text", broken("seen: \"signups_per_min\"", "seen: \"\"")),
+        ("empty evidence text", broken("observe: [Change(contains: \"Deploy auth v2.15.0\")]", "seen: \"\"")),
+        (
+            "observation of an unknown metric",
+            broken(
+                "Metric(service: \"web\", metric: \"signups_per_min\")",
+                "Metric(service: \"web\", metric: \"signups\")",
+            ),
+        ),
         (
             "SLO tier window under a minute",
             broken("gm_notes:", "severity_policy: Custom([(name: \"X\", budget: 0.1, window: \"30s\")]), gm_notes:"),

@@ -154,3 +154,23 @@ fn five_ws_are_recorded_and_shown_beside_the_truth() {
             .contains("| Where did it fail? | auth's new signup handler, at the INSERT into users-db | (not answered")
     );
 }
+
+#[test]
+fn evidence_is_an_observation_credited_by_whichever_command_covered_it_and_never_by_the_page() {
+    let evidence = |commands: &[&str]| {
+        let mut all = commands.to_vec();
+        all.push("quit");
+        let (out, _) = play("signup-outage", 5, &all);
+        line(&score_of(&out), "evidence").to_string()
+    };
+    // `alerts` repeats the page's words (signups_per_min) but observes nothing new.
+    assert!(evidence(&["alerts"]).contains("found 0 of 3"));
+    // The dashboard shows the signup probe failing; the metrics show the drop; either observes it.
+    assert!(evidence(&["status"]).contains("found 1 of 3: signup-drop"));
+    assert!(evidence(&["metrics web"]).contains("found 1 of 3: signup-drop"));
+    assert!(evidence(&["query signups_per_min"]).contains("found 1 of 3: signup-drop"));
+    // A log observation needs that service's logs showing the line, from either service that logs it.
+    assert!(evidence(&["logs auth --grep marketing_opt_in"]).contains("constraint-violation"));
+    assert!(evidence(&["logs web"]).contains("found 0 of 3"));
+    assert!(evidence(&["changes"]).contains("bad-deploy"));
+}

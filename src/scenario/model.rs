@@ -852,10 +852,30 @@ pub struct Evidence {
     pub id: String,
     /// What it shows.
     pub description: String,
-    /// Text that, once shown to the volunteer, counts as finding it.
+    /// Text that, once shown to the volunteer by a telemetry command, counts as finding it (when there is
+    /// no `observe`).
+    #[serde(default)]
     pub seen: String,
+    /// The fact as observations, any of which finds it: found when a command's result covers one, whichever
+    /// command that was.
+    #[serde(default)]
+    pub observe: Vec<Observation>,
     /// Points.
     pub points: u32,
+}
+
+/// A fact about the system that a volunteer can observe.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+pub enum Observation {
+    /// This metric of this service: covered by `metrics <service>`, by `status` for its columns (requests,
+    /// error_rate, latency_p99), by `slo` for an SLO's service, by a `query` naming the metric.
+    Metric { service: String, metric: String },
+    /// Log lines of this service containing this text: covered by `logs` showing one.
+    Log { service: String, contains: String },
+    /// A change whose summary contains this text: covered by `changes` showing it.
+    Change { contains: String },
+    /// A message from this person: covered by `inbox` or `tickets` showing it.
+    Message { from: String },
 }
 
 /// Communication cadence.

@@ -82,7 +82,9 @@ pub fn validation_rules() -> Vec<String> {
         "`rubric.harmful` names existing actions, and its `target`, if given, is one of that action's \
          `targets`.",
         "`root_cause.keywords` has at least one group, each with at least one word.",
-        "Every evidence `seen` is non-empty.",
+        "Every evidence has a non-empty `seen` or an `observe`; a `Metric` observation names an existing service \
+         and one of its metrics, a `Log` observation an existing service; the text an observation looks for is \
+         non-empty.",
         "`walkthrough` is not empty.",
         "Every size stays within the limits below.",
     ]
@@ -637,9 +639,28 @@ fn check_rubric(s: &Scenario, names: &Names) -> Check {
         }
     }
     for (i, e) in s.rubric.evidence.iter().enumerate() {
-        if e.seen.trim().is_empty() {
-            let seen = rubric.field("evidence").index(i).field("seen");
-            return Err(invalid(&seen, format!("evidence `{}`", shown(&e.id)), "`seen` cannot be empty"));
+        let here = rubric.field("evidence").index(i);
+        let context = || format!("evidence `{}`", shown(&e.id));
+        if e.observe.is_empty() && e.seen.trim().is_empty() {
+            return Err(invalid(&here.field("seen"), context(), "`seen` cannot be empty"));
+        }
+        let at = here.field("observe");
+        for o in &e.observe {
+            let (what, text) = match o {
+                Observation::Metric { service, metric } => {
+                    names.metric((&at, service), (&at, metric), context)?;
+                    continue;
+                }
+                Observation::Log { service, contains } => {
+                    names.service(&at, service, context)?;
+                    ("contains", contains)
+                }
+                Observation::Change { contains } => ("contains", contains),
+                Observation::Message { from } => ("from", from),
+            };
+            if text.trim().is_empty() {
+                return Err(invalid(&at, context(), format!("`{what}` cannot be empty")));
+            }
         }
     }
     for (name, goal) in [("declare", &s.rubric.declare), ("mitigate", &s.rubric.mitigate)] {

@@ -146,7 +146,7 @@ impl Drill {
             self.push(now, kind);
         }
         if invocation.spec.reads_telemetry {
-            self.spot_evidence(&outcome.doc, usize::from(invocation.spec.echoes_input));
+            self.spot_evidence(&invocation.command, &outcome.doc, usize::from(invocation.spec.echoes_input));
         }
         self.push(now, EventKind::Output { doc: outcome.doc });
         self.sim.input(Input::Command { command: name.to_string(), target, line: line.to_string() });
@@ -212,7 +212,7 @@ impl Drill {
     /// are the spans a view is built from (a log message, a change summary, a table cell), never the
     /// rendered text, so padding, column widths and line wrapping cannot make or break a match; lines
     /// before `skip` repeat what was typed and do not count.
-    fn spot_evidence(&mut self, doc: &Doc, skip: usize) {
+    fn spot_evidence(&mut self, command: &super::command::Command, doc: &Doc, skip: usize) {
         let values: Vec<String> =
             doc.0.iter().skip(skip).flat_map(|line| &line.0).map(|span| span.text.to_lowercase()).collect();
         let shown = |seen: &str| {
@@ -224,7 +224,14 @@ impl Drill {
             .rubric
             .evidence
             .iter()
-            .filter(|e| !self.record.evidence.contains(&e.id) && shown(&e.seen))
+            .filter(|e| !self.record.evidence.contains(&e.id))
+            .filter(|e| {
+                if e.observe.is_empty() {
+                    shown(&e.seen)
+                } else {
+                    e.observe.iter().any(|o| super::observation::covers(&self.scenario, o, command, &values))
+                }
+            })
             .map(|e| e.id.clone())
             .collect();
         for id in found {

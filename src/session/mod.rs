@@ -11,6 +11,7 @@ mod event;
 mod html;
 mod input;
 mod limits;
+mod observation;
 mod observe;
 mod record;
 mod render;

@@ -1,0 +1,41 @@
+//! Which facts about the system a command's result covered: evidence is declared as an observation (this
+//! metric of this service, log lines of this service matching this text, this change, this message) and is
+//! credited when a command that shows it ran, whichever command that was. The page, the briefing and an
+//! alert repeating the page show none of them.
+
+use super::command::Command;
+use crate::scenario::{Observation, Scenario};
+
+/// The columns of the `status` dashboard, as metrics.
+const STATUS_METRICS: [&str; 3] = ["requests", "error_rate", "latency_p99"];
+
+/// Whether running `command`, which showed `values` (its output's spans, lowercased, echoed input left
+/// out), covered `observation`.
+pub fn covers(scenario: &Scenario, observation: &Observation, command: &Command, values: &[String]) -> bool {
+    let shown = |text: &str| {
+        let text = text.to_lowercase();
+        !text.is_empty() && values.iter().any(|v| v.contains(&text))
+    };
+    match (observation, command) {
+        (Observation::Metric { metric, .. }, Command::Status) => STATUS_METRICS.contains(&metric.as_str()),
+        (Observation::Metric { service, metric }, Command::Metrics { service: s, metric: m, .. }) => {
+            s == service && m.as_ref().is_none_or(|m| m == metric)
+        }
+        (Observation::Metric { service, metric }, Command::Slo { service: s }) => {
+            s.as_ref().is_none_or(|s| s == service)
+                && scenario.slos.iter().any(|slo| &slo.service == service)
+                && matches!(metric.as_str(), "error_rate" | "latency_p99")
+        }
+        (Observation::Metric { service, metric }, Command::Query { expr }) => {
+            let expr = expr.join(" ");
+            // A query names the metric; a `service` matcher, if any, must select this service.
+            expr.contains(metric.as_str()) && (!expr.contains("service") || expr.contains(service.as_str()))
+        }
+        (Observation::Log { service, contains }, Command::Logs { service: s, .. }) => {
+            s.as_ref().is_none_or(|s| s == service) && shown(contains)
+        }
+        (Observation::Change { contains }, Command::Changes { .. }) => shown(contains),
+        (Observation::Message { from }, Command::Inbox | Command::Tickets) => shown(from),
+        _ => false,
+    }
+}
