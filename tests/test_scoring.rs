@@ -19,6 +19,23 @@ fn play(scenario: &str, seed: u64, commands: &[&str]) -> (String, String) {
     (out.stdout.clone(), env.debrief())
 }
 
+/// A weak run of the default scenario: a hint at once, a harmful restart, a late declaration at the wrong
+/// severity, one person in two roles, a vague update, a diagnosis blaming the database.
+const WEAK_RUN: &[&str] = &[
+    "status",
+    "hint",
+    "mitigate restart users-db",
+    "wait 5m",
+    "hint",
+    "declare sev3 database problem",
+    "role ic",
+    "role ol",
+    "update looking into it",
+    "diagnose the users-db database is overloaded, not the deploy",
+    "wait 20m",
+    "resolve",
+];
+
 fn line<'a>(score: &'a str, item: &str) -> &'a str {
     score.lines().find(|l| l.trim_start().starts_with(item)).unwrap_or_else(|| panic!("no `{item}` line in {score}"))
 }
@@ -44,7 +61,7 @@ fn a_diagnosis_is_credited_for_the_facts_it_asserts_and_halved_for_a_wrong_cause
         &["diagnose the auth deploy broke it, and the users-db database is overloaded", "quit"],
     );
     let root = line(&score_of(&out), "root cause").to_string();
-    insta::assert_snapshot!(root, @"  root cause       3/20  T+0s  diagnosis gets 1 of 3 key facts right (v2.15.0); missing: not null, marketing_opt_in; it blames the users database is down or overloaded, which was not the cause, so half");
+    insta::assert_snapshot!(root, @"  root cause       3/20  T+0s  diagnosis gets 1 of 3 key facts right (v2.15.0); missing: not null, marketing_opt_in; it asserts a wrong cause: the users database is down or overloaded, so half");
 }
 
 #[test]
@@ -96,24 +113,7 @@ fn hints_follow_progress_and_help_states_the_cost_first() {
 
 #[test]
 fn weak_run_with_hints_and_a_harmful_action_on_the_default_scenario() {
-    let (out, debrief) = play(
-        "signup-outage",
-        11,
-        &[
-            "status",
-            "hint",
-            "mitigate restart users-db",
-            "wait 5m",
-            "hint",
-            "declare sev3 database problem",
-            "role ic",
-            "role ol",
-            "update looking into it",
-            "diagnose the users-db database is overloaded, not the deploy",
-            "wait 20m",
-            "resolve",
-        ],
-    );
+    let (out, debrief) = play("signup-outage", 11, WEAK_RUN);
     insta::assert_snapshot!("weak_run_default_score", score_of(&out));
     assert!(debrief.contains("## Postmortem (draft)"));
 }
@@ -173,4 +173,19 @@ fn evidence_is_an_observation_credited_by_whichever_command_covered_it_and_never
     assert!(evidence(&["logs auth --grep marketing_opt_in"]).contains("constraint-violation"));
     assert!(evidence(&["logs web"]).contains("found 0 of 3"));
     assert!(evidence(&["changes"]).contains("bad-deploy"));
+}
+
+#[test]
+fn the_examples_in_docs_debrief_are_real_scores() {
+    let doc = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/debrief.md"))
+        .expect("docs/debrief.md");
+    let strong = crate::common::walkthrough();
+    let strong: Vec<&str> = strong.iter().map(String::as_str).collect();
+    let (out, _) = play("signup-outage", 42, &strong);
+    assert!(doc.contains(&format!("```text\n{}```", score_of(&out))), "docs/debrief.md strong run is stale");
+    let (out, _) = play("signup-outage", 11, WEAK_RUN);
+    assert!(doc.contains(&format!("```text\n{}```", score_of(&out))), "docs/debrief.md weak run is stale");
+    for item in ["declare", "mitigate", "root cause", "evidence", "updates", "roles", "harmful actions", "hints"] {
+        assert!(doc.contains(&format!("- **{item}**")), "docs/debrief.md explains `{item}`");
+    }
 }

@@ -174,9 +174,10 @@ impl Drill {
                 let what = run.describe();
                 BudgetLine {
                     slo: format!("{} {what} {:.2}%", run.service, run.target * 100.0),
-                    during_drill: run.burned_between(1, now),
-                    whole_run: run.burned_between(i64::MIN, now),
-                    remaining: run.budget_remaining(),
+                    // `+ 0.0` turns a negative zero into zero: "-0.0%" reads as an error to people.
+                    during_drill: run.burned_between(1, now) + 0.0,
+                    whole_run: run.burned_between(i64::MIN, now) + 0.0,
+                    remaining: run.budget_remaining() + 0.0,
                 }
             })
             .collect()

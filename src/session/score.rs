@@ -131,7 +131,7 @@ fn root_cause_line(scenario: &Scenario, f: &Record) -> (i64, String) {
     if !m.wrong.is_empty() {
         let half = if points > 0 { ", so half" } else { "" };
         points /= 2;
-        detail.push_str(&format!("; it blames {}, which was not the cause{half}", m.wrong.join("; ")));
+        detail.push_str(&format!("; it asserts a wrong cause: {}{half}", m.wrong.join("; ")));
     }
     (points, detail)
 }
