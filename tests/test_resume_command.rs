@@ -188,3 +188,33 @@ fn resuming_twice_and_resuming_a_finished_drill_keep_the_same_outcome() {
     ");
     assert!(!env.path().join(format!("twice/signup-outage-seed{SEED}-2.md")).exists());
 }
+
+#[test]
+fn a_drill_still_running_cannot_be_resumed_twice() {
+    let env = TestEnvironment::new();
+    let mut running =
+        env.command(&["play", "--seed", SEED, "--journal", "busy.jsonl"], &[]).spawn().expect("spawn wom");
+    let mut stdin = running.stdin.take().expect("stdin");
+    let _ = stdin.write_all(b"status\n");
+    let _ = stdin.flush();
+    // Wait until the running drill has journaled the command: it holds the journal from its creation on.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while inputs_on_disk(&env, "busy.jsonl") < 1 {
+        assert!(std::time::Instant::now() < deadline, "the drill never journaled its first command");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let second = env.run(&["resume", "busy.jsonl"], "quit\n");
+    insta::assert_snapshot!(second, @r"
+    ------- stderr -------
+    error: the journal busy.jsonl is in use by another wom: its drill is still running
+    [EOF]
+    [exit status: 2]
+    ");
+    running.kill().expect("SIGKILL");
+    running.wait().expect("wait");
+    drop(stdin);
+    // The lock died with the process.
+    let resumed = env.run(&["resume", "busy.jsonl"], "quit\n");
+    assert_eq!(resumed.status, 0, "{resumed}");
+    assert!(resumed.stdout.starts_with("Resumed from busy.jsonl: 1 input replayed;"), "{resumed}");
+}

@@ -34,6 +34,8 @@ pub enum JournalErrorKind {
     Diverged(Difference),
     /// The drill is over and was written up; there is nothing to resume.
     Closed,
+    /// Another `wom` holds the journal: its drill is still running.
+    Busy,
 }
 
 impl JournalError {
@@ -77,6 +79,9 @@ impl fmt::Display for JournalError {
                 short(current)
             ),
             JournalErrorKind::Diverged(difference) => write!(f, "{path}: {difference}"),
+            JournalErrorKind::Busy => {
+                write!(f, "the journal {path} is in use by another wom: its drill is still running")
+            }
             JournalErrorKind::Closed => write!(
                 f,
                 "the drill in {path} is over and its debrief was written; `wom debrief {path}` writes it again"

@@ -83,6 +83,7 @@ impl JournaledDrill {
     /// inputs are replayed and checked against the recorded events, and events that never reached the disk
     /// are written. Refuses when the scenario changed or the replay disagrees with the journal.
     pub fn resume(path: &Path) -> Result<Resumed, JournalError> {
+        let mut writer = JournalWriter::open_existing(path)?;
         let journal = read(path)?;
         if journal.records.iter().any(|r| matches!(r, Record::Closed { .. })) {
             return Err(JournalError::new(path, JournalErrorKind::Closed));
@@ -92,7 +93,7 @@ impl JournaledDrill {
         if let Some(difference) = rebuilt.difference {
             return Err(JournalError::new(path, JournalErrorKind::Diverged(difference)));
         }
-        let mut writer = JournalWriter::reopen(path, journal.valid_len)?;
+        writer.truncate(journal.valid_len)?;
         let wall = wall_clock();
         let mut records = vec![Record::Resumed { wall: wall.clone() }];
         records.extend(rebuilt.drill.events()[rebuilt.unrecorded.clone()].iter().map(|e| Record::event(e, &wall)));

@@ -3,14 +3,16 @@
 
 use super::error::{JournalError, JournalErrorKind};
 use super::record::{Header, Record};
+use nix::fcntl::{Flock, FlockArg};
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-/// An open journal, appended to in batches.
+/// An open journal, appended to in batches. It holds an exclusive lock on the file, so two `wom`s never
+/// append to the same journal (the lock goes with the process, however it ends).
 #[derive(Debug)]
 pub struct JournalWriter {
-    file: File,
+    file: Flock<File>,
     path: PathBuf,
     /// Bytes in the file.
     len: u64,
@@ -28,6 +30,7 @@ impl JournalWriter {
                 JournalError::io(path, "create", &e)
             }
         })?;
+        let file = lock(path, file)?;
         // The new name must survive a crash too, not only the bytes.
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             File::open(dir).and_then(|d| d.sync_all()).map_err(|e| JournalError::io(path, "create", &e))?;
@@ -37,16 +40,23 @@ impl JournalWriter {
         Ok(writer)
     }
 
-    /// Opens an existing journal to continue it after its first `valid_len` bytes (a torn last line beyond
-    /// them is cut off).
-    pub fn reopen(path: &Path, valid_len: u64) -> Result<JournalWriter, JournalError> {
+    /// Opens an existing journal to continue it, taking its lock first (before it is read), so a drill still
+    /// running elsewhere on it is found out before anything is touched.
+    pub fn open_existing(path: &Path) -> Result<JournalWriter, JournalError> {
         let file = OpenOptions::new().write(true).open(path).map_err(|e| JournalError::io(path, "open", &e))?;
-        file.set_len(valid_len).map_err(|e| JournalError::io(path, "repair", &e))?;
-        file.sync_all().map_err(|e| JournalError::io(path, "repair", &e))?;
-        let mut writer = JournalWriter { file, path: path.to_path_buf(), len: valid_len, kill_at: kill_hook() };
-        io::Seek::seek(&mut writer.file, io::SeekFrom::Start(valid_len))
-            .map_err(|e| JournalError::io(path, "open", &e))?;
-        Ok(writer)
+        let file = lock(path, file)?;
+        let len = file.metadata().map_err(|e| JournalError::io(path, "open", &e))?.len();
+        Ok(JournalWriter { file, path: path.to_path_buf(), len, kill_at: kill_hook() })
+    }
+
+    /// Cuts the journal to its first `len` bytes (a torn last line beyond them goes) and appends after them.
+    pub fn truncate(&mut self, len: u64) -> Result<(), JournalError> {
+        let path = &self.path;
+        self.file.set_len(len).map_err(|e| JournalError::io(path, "repair", &e))?;
+        self.file.sync_all().map_err(|e| JournalError::io(path, "repair", &e))?;
+        io::Seek::seek(&mut *self.file, io::SeekFrom::Start(len)).map_err(|e| JournalError::io(path, "open", &e))?;
+        self.len = len;
+        Ok(())
     }
 
     /// The journal's path.
@@ -91,6 +101,17 @@ impl JournalWriter {
         let _ = nix::sys::signal::raise(nix::sys::signal::Signal::SIGKILL);
         std::process::abort()
     }
+}
+
+/// Takes the journal's exclusive lock, or says who holds it.
+fn lock(path: &Path, file: File) -> Result<Flock<File>, JournalError> {
+    Flock::lock(file, FlockArg::LockExclusiveNonblock).map_err(|(_, errno)| {
+        if errno == nix::errno::Errno::EWOULDBLOCK {
+            JournalError::new(path, JournalErrorKind::Busy)
+        } else {
+            JournalError::io(path, "lock", &io::Error::from(errno))
+        }
+    })
 }
 
 /// `WOM_JOURNAL_KILL_AT=<bytes>`: a test hook that SIGKILLs the process when its journal reaches that size,
