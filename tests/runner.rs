@@ -1,10 +1,12 @@
 //! One integration test binary; each module covers one command or concern.
 
 mod common;
+mod fuzz;
 
 mod test_check_command;
 mod test_determinism;
 mod test_docs;
+mod test_fuzz;
 mod test_harness;
 mod test_help;
 mod test_hidden_truth;

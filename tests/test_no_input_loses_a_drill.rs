@@ -178,3 +178,46 @@ fn trace_diagnostics_during_play_carry_no_hidden_truth() {
         assert!(!out.stderr.contains(secret.as_str()), "stderr shows hidden text `{secret}`:\n{}", out.stderr);
     }
 }
+
+/// The `changes` lines by the volunteer after `actions`, and the drill's log lines on `service`.
+fn after_actions(actions: &[&str], service: &str) -> (Vec<String>, String) {
+    let scenario = std::sync::Arc::new(wom::scenario::builtin(wom::scenario::DEFAULT_SCENARIO).unwrap().unwrap());
+    let mut drill = wom::session::Drill::start(scenario, 5);
+    for action in actions {
+        drill.respond(action);
+    }
+    drill.respond("wait 5m");
+    let text = |drill: &mut wom::session::Drill, line: &str| {
+        let range = drill.respond(line);
+        let events = &drill.events()[range];
+        events.iter().filter_map(|e| wom::session::volunteer_view(e, 0)).map(|d| d.plain_text()).collect::<String>()
+    };
+    let changes =
+        text(&mut drill, "changes --since 1h").lines().filter(|l| l.ends_with("by you")).map(String::from).collect();
+    (changes, text(&mut drill, &format!("logs {service} --since 10m --tail 1000")))
+}
+
+#[test]
+fn generic_actions_change_what_a_real_system_shows_whether_or_not_they_help() {
+    let (changes, logs) = after_actions(&["mitigate restart web"], "web");
+    assert!(changes.iter().any(|c| c.contains("web") && c.contains("restart of every web instance")), "{changes:?}");
+    assert!(logs.contains("received SIGTERM") && logs.contains("web started; ready to serve"), "{logs}");
+    let (changes, logs) = after_actions(&["mitigate rollback email"], "email");
+    assert!(changes.iter().any(|c| c.contains("rollback of email to v1.7.0 (was v1.8.0)")), "{changes:?}");
+    assert!(logs.contains("rolling email back from v1.8.0 to v1.7.0"), "{logs}");
+    let (changes, _) = after_actions(&["mitigate scale-up auth"], "auth");
+    assert!(changes.iter().any(|c| c.contains("scaled auth out by 2 instances")), "{changes:?}");
+    let (changes, _) = after_actions(&["mitigate disable-flag remember_me_v2"], "auth");
+    assert!(changes.iter().any(|c| c.contains("flag remember_me_v2 set to off")), "{changes:?}");
+}
+
+#[test]
+fn a_modelled_action_shows_the_scenarios_effects_once_and_looks_like_any_other() {
+    // The scenario models turning `new_signup_handler` off; the routine effects must not double it.
+    let (changes, _) = after_actions(&["mitigate disable-flag new_signup_handler"], "auth");
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    assert!(changes[0].contains("Flag new_signup_handler: 100% -> 0%"), "{changes:?}");
+    // Every action leaves exactly one entry, modelled or not: counting them reveals nothing.
+    let (changes, _) = after_actions(&["mitigate disable-flag remember_me_v2"], "auth");
+    assert_eq!(changes.len(), 1, "{changes:?}");
+}

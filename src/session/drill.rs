@@ -154,6 +154,9 @@ impl Drill {
             // An action lands when it completes, not when it is typed.
             self.sim.input_at(now + outcome.cost, input);
         }
+        if let Some((service, effects)) = outcome.routine {
+            self.sim.routine_at(now + outcome.cost, &service, effects);
+        }
         if outcome.cost > 0 {
             self.sim.advance(outcome.cost);
             self.push(self.now(), EventKind::Clock { from: now, to: self.now() });

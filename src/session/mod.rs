@@ -15,6 +15,7 @@ mod observation;
 mod observe;
 mod record;
 mod render;
+mod routine;
 mod score;
 mod text;
 mod update_content;

@@ -103,6 +103,9 @@ pub struct Incident {
     pub messages: Vec<(MessagePlan, bool)>,
     /// Set when any track changed state this tick, so symptoms are rebuilt.
     pub changed: bool,
+    /// What any action visibly does (a deploy entry, a log line, a version), by landing time and service;
+    /// applied unless the scenario's own effects already touched that service on that tick.
+    pub routine: Vec<(i64, String, Vec<Effect>)>,
 }
 
 /// One running track.
@@ -271,7 +274,7 @@ impl Incident {
             })
             .collect();
         let watches = compiler.watches.iter().map(|w| (*w, None)).collect();
-        Incident { tracks, reached, inputs: Vec::new(), watches, messages, changed: true }
+        Incident { tracks, reached, inputs: Vec::new(), watches, messages, changed: true, routine: Vec::new() }
     }
 }
 

@@ -115,6 +115,14 @@ impl Sim {
         incident.inputs.insert(at, (t, input));
     }
 
+    /// Schedules the routine, visible effects of an action on `service` for when it lands at `t`.
+    pub fn routine_at(&mut self, t: i64, service: &str, effects: Vec<crate::scenario::Effect>) {
+        let t = t.max(self.now());
+        let mut incident = self.world.resource_mut::<Incident>();
+        let at = incident.routine.partition_point(|(when, ..)| *when <= t);
+        incident.routine.insert(at, (t, service.to_string(), effects));
+    }
+
     /// Takes the events produced since the last call.
     pub fn take_events(&mut self) -> Vec<SimEvent> {
         self.world.resource_mut::<Outbox>().drain()

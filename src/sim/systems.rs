@@ -307,6 +307,31 @@ pub fn take_transitions(
             phase: entered.phase,
         });
     }
+    apply_routine(incident, now, &services, &mut inventory, &mut pending);
+}
+
+/// Routine effects of actions that have landed: every action shows like it would on a real system, and an
+/// action the scenario models shows the scenario's effects instead, so neither reveals which one matters.
+fn apply_routine(
+    incident: &mut Incident,
+    now: i64,
+    services: &super::ServiceNames,
+    inventory: &mut Inventory,
+    pending: &mut PendingLogs,
+) {
+    if incident.routine.first().is_none_or(|(t, ..)| *t > now) {
+        return;
+    }
+    let due = incident.routine.partition_point(|(t, ..)| *t <= now);
+    for (_, service, effects) in incident.routine.drain(..due).collect::<Vec<_>>() {
+        let index = services.index.get(service.as_str()).copied();
+        let modelled = inventory.changes.iter().rev().take_while(|c| c.t == now).any(|c| Some(c.service) == index);
+        if !modelled {
+            for effect in &effects {
+                apply_effect(effect, now, services, inventory, pending);
+            }
+        }
+    }
 }
 
 /// Metric watches read the frame of the previous tick: conditions lag by one tick.

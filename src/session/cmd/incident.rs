@@ -155,6 +155,13 @@ pub fn mitigate(cx: &Context, action: &str, target: Option<&str>) -> Result<Outc
     let result = spec.result.replace("{target}", target.as_deref().unwrap_or(""));
     let mut outcome = Outcome::show(Doc::line(Line::plain(result)), cost)
         .with(EventKind::Action { action: action.to_string(), target: target.clone() });
+    outcome.routine = target.as_deref().and_then(|t| {
+        let version = |service: &str| {
+            let i = s.services.iter().position(|x| x.id == service).unwrap_or(0);
+            cx.sim.inventory().versions.get(i).cloned().unwrap_or_default()
+        };
+        crate::session::routine::routine_effects(s, action, t, version)
+    });
     outcome.input = Some(Input::Action { action: action.to_string(), target });
     Ok(outcome)
 }

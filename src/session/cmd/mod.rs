@@ -55,12 +55,14 @@ pub(super) struct Outcome {
     pub input: Option<Input>,
     /// Set when the command ends the drill.
     pub ends: Option<EndReason>,
+    /// What an action visibly does when it lands, on which service (see `session/routine.rs`).
+    pub routine: Option<(String, Vec<crate::scenario::Effect>)>,
 }
 
 impl Outcome {
     /// Output only.
     pub fn show(doc: Doc, cost: i64) -> Outcome {
-        Outcome { doc, events: Vec::new(), cost, input: None, ends: None }
+        Outcome { doc, events: Vec::new(), cost, input: None, ends: None, routine: None }
     }
 
     /// Also records `event`.
