@@ -1,14 +1,12 @@
 //! Naming the scenario a journal was played on, hashing its content and loading it back.
 
-use super::record::{ScenarioRef, hex};
+use super::record::ScenarioRef;
 use crate::scenario::{Scenario, builtin, load_file};
-use sha2::{Digest, Sha256};
 use std::path::Path;
 
 /// SHA-256 of the scenario's parsed content (so reformatting or comments do not count as a change).
 pub fn scenario_hash(scenario: &Scenario) -> String {
-    let bytes = serde_json::to_vec(scenario).unwrap_or_default();
-    hex(&Sha256::digest(&bytes))
+    scenario.content_hash()
 }
 
 impl ScenarioRef {

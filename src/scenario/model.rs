@@ -65,6 +65,15 @@ pub struct Scenario {
     pub gm_notes: String,
 }
 
+impl Scenario {
+    /// SHA-256 (hex) of the scenario's parsed content: its version, unchanged by reformatting or comments.
+    pub fn content_hash(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let bytes = serde_json::to_vec(self).unwrap_or_default();
+        Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
 /// Identification and framing of a scenario.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]

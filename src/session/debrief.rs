@@ -6,7 +6,7 @@ use super::event::{EventKind, Visibility};
 use super::record::Record;
 use super::render::volunteer_view;
 use super::score::{Scorecard, harmful_actions, root_cause_match, score_record};
-use super::text::{clock_label, offset_label};
+use super::text::{clock_label, day_clock_label, offset_label};
 use crate::scenario::SimDuration;
 use serde::Serialize;
 use std::fmt::Write;
@@ -39,14 +39,17 @@ pub fn debrief(drill: &Drill) -> Debrief {
     let facts = drill.record();
     let card = score_record(s, facts);
     let tod = drill.sim().page_time_of_day();
-    let at = |t: i64| format!("{} ({})", clock_label(tod, t), offset_label(t));
+    let at = |t: i64| format!("{} ({})", day_clock_label(tod, t), offset_label(t));
     let mut md = String::new();
     let _ = writeln!(md, "# Debrief: {}\n", s.meta.title);
     let _ = writeln!(
         md,
-        "Scenario `{}`, seed {}. Paged at {}; the drill ended at {} after {} of simulated time.\n",
+        "Scenario `{}` (version {}), seed {}. Source: {}. Paged at {}; the drill ended at {} after {} of simulated \
+         time.\n",
         s.meta.id,
+        &s.content_hash()[..12],
         drill.seed(),
+        s.meta.source,
         clock_label(tod, 0),
         clock_label(tod, facts.end_t()),
         SimDuration(facts.end_t())
@@ -124,7 +127,7 @@ fn write_truth(md: &mut String, drill: &Drill, facts: &Record) {
 fn write_postmortem(md: &mut String, drill: &Drill, facts: &Record, card: &Scorecard) {
     let s = drill.scenario();
     let tod = drill.sim().page_time_of_day();
-    let at = |t: i64| clock_label(tod, t);
+    let at = |t: i64| day_clock_label(tod, t);
     let w = &s.root_cause.five_ws;
     let title = facts
         .declared

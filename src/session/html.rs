@@ -103,9 +103,10 @@ pub fn debrief_html(drill: &Drill, card: &Scorecard, markdown: &str) -> String {
     let _ = writeln!(h, "<header>\n<h1>{}</h1>", esc(&title));
     let _ = writeln!(
         h,
-        "<p class=\"meta\">Scenario <code>{}</code>, seed {}. Source: {}. Paged at {}; the drill ended at {} after {} \
-         of simulated time.</p>\n</header>",
+        "<p class=\"meta\">Scenario <code>{}</code> (version <code>{}</code>), seed {}. Source: {}. Paged at {}; the \
+         drill ended at {} after {} of simulated time.</p>\n</header>",
         esc(&s.meta.id),
+        &s.content_hash()[..12],
         drill.seed(),
         esc(&s.meta.source),
         clock_label(tod, 0),

@@ -152,6 +152,18 @@ pub fn clock_label(page_time_of_day: i64, t: i64) -> String {
     format!("{:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
 }
 
+/// Like [`clock_label`], but says which day when it is not the day of the page: `yesterday 21:59:00`.
+pub fn day_clock_label(page_time_of_day: i64, t: i64) -> String {
+    let clock = clock_label(page_time_of_day, t);
+    match (page_time_of_day + t).div_euclid(86_400) {
+        0 => clock,
+        -1 => format!("yesterday {clock}"),
+        1 => format!("next day {clock}"),
+        d if d < 0 => format!("{} days before {clock}", -d),
+        d => format!("{d} days later {clock}"),
+    }
+}
+
 /// A sparkline of `values` squeezed into at most `width` columns (bucket means).
 pub fn sparkline(values: &[f32], width: usize) -> String {
     const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
@@ -200,6 +212,9 @@ mod tests {
         assert_eq!(offset_label(150), "T+2m30s");
         assert_eq!(offset_label(-1500), "T-25m");
         assert_eq!(count(1, "alert"), "1 alert");
+        assert_eq!(day_clock_label(14 * 3600, -16 * 3600 - 60), "yesterday 21:59:00");
+        assert_eq!(day_clock_label(14 * 3600, 60), "14:01:00");
+        assert_eq!(day_clock_label(23 * 3600, 3600), "next day 00:00:00");
     }
 
     #[test]
