@@ -12,6 +12,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 mod journal_verbs;
+mod promql;
 mod wheel;
 
 /// Wheel of Misfortune: incident-response drills on a simulated system.
@@ -45,6 +46,10 @@ enum Verb {
     Replay(journal_verbs::ReplayArgs),
     /// Write the debrief of a journaled drill
     Debrief(journal_verbs::DebriefArgs),
+    /// Write a scenario's volunteer-visible metric history as OpenMetrics text with timestamps
+    Export(promql::ExportArgs),
+    /// Evaluate PromQL over series loaded from an OpenMetrics file, as promtool prints
+    Query(promql::QueryArgs),
 }
 
 #[derive(clap::Args, Debug, Default)]
@@ -191,6 +196,8 @@ pub fn main() -> ExitCode {
         Some(Verb::Resume(args)) => journal_verbs::resume(args),
         Some(Verb::Replay(args)) => journal_verbs::replay(args),
         Some(Verb::Debrief(args)) => journal_verbs::debrief(args),
+        Some(Verb::Export(args)) => promql::run_export(args),
+        Some(Verb::Query(args)) => promql::run_query(args),
     };
     match result {
         Ok(code) => code,

@@ -5,6 +5,7 @@ mod fuzz;
 
 mod test_check_command;
 mod test_determinism;
+mod test_differential;
 mod test_docs;
 mod test_fuzz;
 mod test_harness;
@@ -17,6 +18,7 @@ mod test_play_command;
 mod test_pool_scenario;
 mod test_promql_suite;
 mod test_query;
+mod test_query_command;
 mod test_replay_command;
 mod test_resume_command;
 mod test_scenario_errors;

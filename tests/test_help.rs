@@ -26,6 +26,8 @@ fn cli_reference() {
         &["spin", "--help"],
         &["history", "--help"],
         &["roster", "--help"],
+        &["export", "--help"],
+        &["query", "--help"],
         &["roster", "add", "--help"],
         &["resume", "--help"],
         &["replay", "--help"],

@@ -12,6 +12,7 @@ mod depth;
 mod engine;
 mod error;
 mod functions;
+pub mod openmetrics;
 pub mod promqltest;
 mod storage;
 mod value;
