@@ -111,6 +111,14 @@ pub enum CliError {
     JournalStopped(JournalError),
     /// A `--until` that is not a time.
     Until { text: String },
+    /// A flag's value that does not fit (`--until`, `--at`, `--range`).
+    Usage { flag: &'static str, message: String },
+    /// The `--load` file cannot be read.
+    Load { path: PathBuf, source: io::Error },
+    /// A line of the `--load` file is not OpenMetrics.
+    Data { path: PathBuf, error: crate::promql::openmetrics::ParseError },
+    /// The query cannot be evaluated.
+    Query(crate::promql::QueryError),
 }
 
 impl std::fmt::Display for CliError {
@@ -146,6 +154,10 @@ impl std::fmt::Display for CliError {
                 f,
                 "bad --until `{text}`: expected a clock time like `14:30` or a time since the page like `25m` or `T+1h`"
             ),
+            CliError::Usage { flag, message } => write!(f, "{flag}: {message}"),
+            CliError::Load { path, source } => write!(f, "cannot read {}: {source}", path.display()),
+            CliError::Data { path, error } => write!(f, "{}:{}: {}", path.display(), error.line, error.message),
+            CliError::Query(err) => write!(f, "{err}"),
         }
     }
 }
@@ -159,7 +171,13 @@ impl std::error::Error for CliError {
             CliError::Signals(err) | CliError::Debrief(err) | CliError::Output(err) => Some(err),
             CliError::Wheel(err) => Some(err),
             CliError::Journal(err) | CliError::JournalStopped(err) => Some(err),
-            CliError::UnknownScenario { .. } | CliError::Clock { .. } | CliError::Until { .. } => None,
+            CliError::Load { source, .. } => Some(source),
+            CliError::Data { error, .. } => Some(error),
+            CliError::Query(err) => Some(err),
+            CliError::UnknownScenario { .. }
+            | CliError::Clock { .. }
+            | CliError::Until { .. }
+            | CliError::Usage { .. } => None,
         }
     }
 }

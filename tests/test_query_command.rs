@@ -75,7 +75,7 @@ fn query_errors_say_what_and_where() {
     let out = env.run(&["query", "--load", "bad.om", "up"], "");
     assert_eq!((out.status, out.stderr.as_str()), (2, "error: bad.om:2: expected a quoted value for label `job`\n"));
     let out = env.run(&["query", "--load", "data.om", "--at", "yesterday", "up"], "");
-    assert!(out.stderr.starts_with("error: cannot parse `yesterday` as a time"), "{out}");
+    assert!(out.stderr.starts_with("error: --at: cannot parse `yesterday` as a time"), "{out}");
     let out = env.run(&["query", "--load", "data.om", "sum(up"], "");
     assert_eq!(out.stderr, "error: cannot parse: unclosed left parenthesis\n", "{out}");
     let out = env.run(&["query", "--load", "data.om", "upp"], "");

@@ -2,6 +2,7 @@
 //! volunteer-visible history as OpenMetrics text; `query --load` evaluates PromQL over such a file and
 //! prints as promtool does (`--json` for Prometheus's HTTP API JSON).
 
+use super::CliError;
 use crate::promql::{self, Answer, MemStorage, QueryValue, Storage, openmetrics};
 use crate::scenario::SimDuration;
 use crate::sim::Sim;
@@ -50,15 +51,20 @@ pub struct QueryArgs {
 }
 
 /// Runs `wom export`.
-pub fn run_export(args: ExportArgs) -> Result<ExitCode, String> {
+pub fn run_export(args: ExportArgs) -> Result<ExitCode, CliError> {
     let _ = args.openmetrics;
     let scenario = Arc::new(super::resolve_scenario(&args.scenario)?);
     let until = match &args.until {
         None => 0,
-        Some(text) => SimDuration::parse(text).map_err(|e| format!("--until: {e}"))?.0,
+        Some(text) => {
+            SimDuration::parse(text)
+                .map_err(|message| CliError::Usage { flag: "--until", message: message.to_string() })?
+                .0
+        }
     };
     if until < 0 {
-        return Err("--until: the export runs forward from the page; give a duration such as `30m`".into());
+        let message = "the export runs forward from the page; give a duration such as `30m`".into();
+        return Err(CliError::Usage { flag: "--until", message });
     }
     let mut sim = Sim::new(scenario, args.seed);
     sim.advance(until);
@@ -72,24 +78,25 @@ pub fn run_export(args: ExportArgs) -> Result<ExitCode, String> {
         .map(|s| s.into_iter().map(|(t, v)| (t + page_ms, v)).collect())
         .collect();
     let text = openmetrics::write(labels.iter().zip(samples.iter().map(Vec::as_slice)));
-    io::stdout().lock().write_all(text.as_bytes()).map_err(|e| format!("cannot write: {e}"))?;
+    io::stdout().lock().write_all(text.as_bytes()).map_err(CliError::Output)?;
     Ok(ExitCode::SUCCESS)
 }
 
 /// Runs `wom query`.
-pub fn run_query(args: QueryArgs) -> Result<ExitCode, String> {
-    let text = std::fs::read_to_string(&args.load).map_err(|e| format!("cannot read {}: {e}", args.load.display()))?;
+pub fn run_query(args: QueryArgs) -> Result<ExitCode, CliError> {
+    let text =
+        std::fs::read_to_string(&args.load).map_err(|source| CliError::Load { path: args.load.clone(), source })?;
     let store: MemStorage =
-        openmetrics::parse(&text).map_err(|e| format!("{}:{}: {}", args.load.display(), e.line, e.message))?;
+        openmetrics::parse(&text).map_err(|error| CliError::Data { path: args.load.clone(), error })?;
     let result = match &args.range {
         Some(range) => {
-            let (start, end) = (parse_time(&range[0])?, parse_time(&range[1])?);
+            let (start, end) = (parse_time("--range", &range[0])?, parse_time("--range", &range[1])?);
             let step = parse_step(&range[2])?;
             promql::range_query(&store, &args.expr, start, end, step)
         }
         None => {
             let at = match &args.at {
-                Some(t) => parse_time(t)?,
+                Some(t) => parse_time("--at", t)?,
                 None => store.max_time().unwrap_or(0),
             };
             promql::instant_query(&store, &args.expr, at).map(|a| (a, at)).map(|(mut a, at)| {
@@ -105,9 +112,12 @@ pub fn run_query(args: QueryArgs) -> Result<ExitCode, String> {
             println!("{body}");
             return Ok(ExitCode::FAILURE);
         }
-        Err(e) => return Err(e.to_string()),
+        Err(e) => return Err(CliError::Query(e)),
     };
-    let at = args.at.as_deref().map(parse_time).transpose()?.unwrap_or_else(|| store.max_time().unwrap_or(0));
+    let at = match args.at.as_deref() {
+        Some(t) => parse_time("--at", t)?,
+        None => store.max_time().unwrap_or(0),
+    };
     let out = if args.json { json(&answer, at).to_string() } else { promtool_text(&answer, at) };
     let mut stdout = io::stdout().lock();
     let _ = writeln!(stdout, "{out}");
@@ -127,26 +137,29 @@ fn stamp(answer: &mut Answer, at: i64) {
 }
 
 /// RFC 3339 or Unix seconds, in milliseconds.
-pub fn parse_time(text: &str) -> Result<i64, String> {
+pub fn parse_time(flag: &'static str, text: &str) -> Result<i64, CliError> {
     if let Ok(secs) = text.parse::<f64>()
         && secs.is_finite()
     {
         return Ok((secs * 1000.0).round() as i64);
     }
-    chrono::DateTime::parse_from_rfc3339(text)
-        .map(|t| t.timestamp_millis())
-        .map_err(|_| format!("cannot parse `{text}` as a time: give RFC 3339 (2026-01-01T14:05:00Z) or Unix seconds"))
+    chrono::DateTime::parse_from_rfc3339(text).map(|t| t.timestamp_millis()).map_err(|_| CliError::Usage {
+        flag,
+        message: format!("cannot parse `{text}` as a time: give RFC 3339 (2026-01-01T14:05:00Z) or Unix seconds"),
+    })
 }
 
 /// A step: a duration such as `1m` or `15s`, or seconds.
-fn parse_step(text: &str) -> Result<i64, String> {
+fn parse_step(text: &str) -> Result<i64, CliError> {
     let ms = promql::promqltest::parse_duration(text)
-        .or_else(|| text.parse::<f64>().ok().filter(|s| s.is_finite()).map(|s| (s * 1000.0).round() as i64))
-        .ok_or_else(|| format!("cannot parse step `{text}`: give a duration such as `1m` or seconds"))?;
-    if ms <= 0 {
-        return Err(format!("step `{text}` must be positive"));
+        .or_else(|| text.parse::<f64>().ok().filter(|s| s.is_finite()).map(|s| (s * 1000.0).round() as i64));
+    match ms {
+        Some(ms) if ms > 0 => Ok(ms),
+        _ => Err(CliError::Usage {
+            flag: "--range",
+            message: format!("step `{text}` is not a positive duration such as `1m` or a number of seconds"),
+        }),
     }
-    Ok(ms)
 }
 
 /// A series as promtool prints it: `name{a="x", b="y"}`, `name`, or `{}`.
