@@ -20,6 +20,7 @@ mod test_promql_suite;
 mod test_query;
 mod test_query_command;
 mod test_replay_command;
+mod test_responder_commands;
 mod test_resume_command;
 mod test_scenario_errors;
 mod test_scenario_limits;

@@ -148,6 +148,10 @@ pub const COMMANDS: &[CommandSpec] = &[
     spec("mitigate", CostClass::Default(120)).target(Arg("target")).args(&[Action, ActionTarget]),
     spec("diagnose", CostClass::Default(30)).args(&[Text]),
     spec("5w", CostClass::Default(20)).args(&[Question, Text]),
+    // No completion for alerts and senders: the scenario's lists name alerts and people not seen yet.
+    spec("ack", CostClass::Default(10)).target(Arg("alert")).args(&[Text]),
+    spec("silence", CostClass::Default(10)).target(Arg("alert")).args(&[Text, Duration]),
+    spec("reply", CostClass::Default(30)).target(Arg("to")).args(&[Text, Text]),
     spec("hint", CostClass::Default(30)),
     spec("wait", Given).args(&[Duration]),
     spec("time", Free),

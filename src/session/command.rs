@@ -141,6 +141,26 @@ pub enum Command {
         #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
         answer: Vec<String>,
     },
+    /// Acknowledge a firing alert, so others know someone is on it: `ack SignupsLow`
+    Ack {
+        /// The alert.
+        alert: String,
+    },
+    /// Silence an alert for a while (it keeps firing, but stops paging): `silence DbSlow 30m`
+    Silence {
+        /// The alert.
+        alert: String,
+        /// For how long: 15m, 1h.
+        duration: String,
+    },
+    /// Reply to someone who wrote to you: `reply Priya we are on it, next update by 14:30`
+    Reply {
+        /// Who (as the inbox names them).
+        to: String,
+        /// What to say (at most 2000 characters).
+        #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
+        text: Vec<String>,
+    },
     /// Ask for a hint (costs points)
     Hint,
     /// Let simulated time pass: `wait 5m`
@@ -272,6 +292,7 @@ fn check_text_length(command: &Command, word: &str) -> Result<(), CommandError> 
     let (text, max, what) = match command {
         Command::Update { text } | Command::Note { text } | Command::Diagnose { text } => (text, MAX_TEXT, "text"),
         Command::FiveW { answer, .. } => (answer, MAX_TEXT, "answer"),
+        Command::Reply { text, .. } => (text, MAX_TEXT, "text"),
         Command::Declare { title, .. } => (title, MAX_TITLE, "title"),
         Command::Role { name, .. } => (name, MAX_TITLE, "name"),
         _ => return Ok(()),
@@ -323,6 +344,7 @@ fn keep_raw_text(command: Command, line: &str) -> Command {
         Command::Note { .. } => Command::Note { text: vec![rest_after(line, 1)] },
         Command::Diagnose { .. } => Command::Diagnose { text: vec![rest_after(line, 1)] },
         Command::FiveW { question, .. } => Command::FiveW { question, answer: vec![rest_after(line, 2)] },
+        Command::Reply { to, .. } => Command::Reply { to, text: vec![rest_after(line, 2)] },
         Command::Query { .. } => Command::Query { expr: vec![rest_after(line, 1)] },
         Command::Declare { severity, title } if !title.is_empty() => {
             Command::Declare { severity, title: vec![rest_after(line, 2)] }

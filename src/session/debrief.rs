@@ -190,6 +190,11 @@ fn write_postmortem(md: &mut String, drill: &Drill, facts: &Record, card: &Score
             }
             EventKind::StatusUpdate { text } => format!("Status update: {text}"),
             EventKind::Diagnosis { text } => format!("Diagnosis: {text}"),
+            EventKind::AlertAcked { name } => format!("Alert {name} acknowledged"),
+            EventKind::AlertSilenced { name, until } => {
+                format!("Alert {name} silenced until {}", day_clock_label(tod, *until))
+            }
+            EventKind::Replied { to, text } => format!("Reply to {to}: {text}"),
             EventKind::Ended { reason } => format!("Drill ended ({reason})"),
             _ => continue,
         };

@@ -135,6 +135,12 @@ pub enum EventKind {
     Action { action: String, target: Option<String> },
     /// The volunteer's statement of the cause.
     Diagnosis { text: String },
+    /// A firing alert was acknowledged.
+    AlertAcked { name: String },
+    /// An alert was silenced until simulated time `until`.
+    AlertSilenced { name: String, until: i64 },
+    /// The volunteer replied to someone who wrote.
+    Replied { to: String, text: String },
     /// The volunteer's answer to one of the 5 Ws (`what`, `where`, `why`, `when`, `who`).
     FiveW { question: String, answer: String },
     /// A hint was given.

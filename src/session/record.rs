@@ -103,6 +103,12 @@ pub struct Record {
     pub diagnosis: Option<String>,
     /// When the latest diagnosis was given.
     pub diagnosis_t: Option<i64>,
+    /// Alerts acknowledged, with when.
+    pub acked: BTreeMap<String, i64>,
+    /// Alerts silenced, with until when.
+    pub silenced: BTreeMap<String, i64>,
+    /// Replies sent: time, to whom, text.
+    pub replies: Vec<(i64, String, String)>,
     /// The volunteer's latest answer to each of the 5 Ws, by question.
     pub five_ws: BTreeMap<String, String>,
     /// Times of status updates.
@@ -199,6 +205,13 @@ impl Record {
                 self.diagnosis = Some(text.clone());
                 self.diagnosis_t = Some(t);
             }
+            EventKind::AlertAcked { name } => {
+                self.acked.insert(name.clone(), t);
+            }
+            EventKind::AlertSilenced { name, until } => {
+                self.silenced.insert(name.clone(), *until);
+            }
+            EventKind::Replied { to, text } => self.replies.push((t, to.clone(), text.clone())),
             EventKind::FiveW { question, answer } => {
                 self.five_ws.insert(question.clone(), answer.clone());
             }

@@ -44,6 +44,9 @@ pub fn volunteer_view(event: &DrillEvent, page_time_of_day: i64) -> Option<Doc> 
         | EventKind::Action { .. }
         | EventKind::Diagnosis { .. }
         | EventKind::FiveW { .. }
+        | EventKind::AlertAcked { .. }
+        | EventKind::AlertSilenced { .. }
+        | EventKind::Replied { .. }
         | EventKind::Hint { .. }
         | EventKind::BudgetReport { .. }
         | EventKind::StateEntered { .. }

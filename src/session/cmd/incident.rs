@@ -101,6 +101,68 @@ pub fn diagnose(cx: &Context, text: &str) -> Outcome {
     cx.show(Doc::line(recorded)).with(EventKind::Diagnosis { text: text.to_string() })
 }
 
+/// The alert called `name`, which must be firing now.
+fn firing_alert(cx: &Context, name: &str) -> Result<String, CommandError> {
+    if cx.record.firing.contains_key(name) {
+        return Ok(name.to_string());
+    }
+    // Only firing alerts are named: the scenario's rules include alerts that have not fired yet.
+    let kind = CommandErrorKind::Unknown {
+        what: "firing alert",
+        name: name.to_string(),
+        candidates: cx.record.firing.keys().cloned().collect(),
+    };
+    Err(CommandError { word: cx.spec.name.into(), kind })
+}
+
+/// `ack <alert>`: acknowledges a firing alert.
+pub fn ack(cx: &Context, alert: &str) -> Result<Outcome, CommandError> {
+    let name = firing_alert(cx, alert)?;
+    let text = match cx.record.acked.get(&name) {
+        Some(t) => format!("`{name}` was already acknowledged at {}.", clock_label(cx.sim.page_time_of_day(), *t)),
+        None => format!("Acknowledged `{name}`: it stays firing, and the on-call rotation knows someone is on it."),
+    };
+    Ok(cx.show(Doc::line(Line::plain(text))).with(EventKind::AlertAcked { name }))
+}
+
+/// `silence <alert> <duration>`: silences a firing alert for a while.
+pub fn silence(cx: &Context, alert: &str, duration: &str) -> Result<Outcome, CommandError> {
+    let name = firing_alert(cx, alert)?;
+    let secs = crate::session::observe::duration_arg(cx.spec.name, Some(duration), 0)?;
+    if secs <= 0 {
+        return Err(CommandError {
+            word: cx.spec.name.into(),
+            kind: CommandErrorKind::Usage { message: "a silence needs a duration: `silence <alert> 30m`".into() },
+        });
+    }
+    let until = cx.sim.now() + secs;
+    let text = format!(
+        "Silenced `{name}` until {}: it no longer pages, but it keeps firing while its condition holds.",
+        clock_label(cx.sim.page_time_of_day(), until)
+    );
+    Ok(cx.show(Doc::line(Line::plain(text))).with(EventKind::AlertSilenced { name, until }))
+}
+
+/// `reply <person> <text>`: answers someone who wrote to the volunteer.
+pub fn reply(cx: &Context, to: &str, text: &str) -> Result<Outcome, CommandError> {
+    let mut senders: Vec<String> = cx.record.inbox.iter().map(|m| m.from.clone()).collect();
+    senders.dedup();
+    // Senders are named in full ("Priya (Customer Support)"); the first word is enough.
+    let found = senders.iter().find(|s| s.as_str() == to || s.split_whitespace().next() == Some(to));
+    let Some(who) = found.cloned() else {
+        return Err(CommandError {
+            word: cx.spec.name.into(),
+            kind: CommandErrorKind::Unknown {
+                what: "sender",
+                name: to.to_string(),
+                candidates: senders.iter().filter_map(|s| s.split_whitespace().next().map(str::to_string)).collect(),
+            },
+        });
+    };
+    let sent = format!("Replied to {who}.");
+    Ok(cx.show(Doc::line(Line::plain(sent))).with(EventKind::Replied { to: who, text: text.to_string() }))
+}
+
 /// `5w <question> <answer>`: the volunteer's answer to one of the 5 Ws, shown beside the truth in the debrief.
 pub fn five_w(cx: &Context, question: &str, answer: &str) -> Result<Outcome, CommandError> {
     let q = question.to_ascii_lowercase();
