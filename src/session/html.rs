@@ -267,7 +267,8 @@ impl Chart<'_> {
                 esc(&format_value(v as f32, self.unit))
             );
         }
-        for t in [self.start, self.end] {
+        // The page's own label wins over a start or end label that would overlap it.
+        for t in [self.start, self.end].into_iter().filter(|t| (self.x(*t) - self.x(0)).abs() > 90.0) {
             let _ = writeln!(
                 svg,
                 "<text class=\"tick\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"{}\">{}</text>",
