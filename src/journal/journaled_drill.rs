@@ -124,10 +124,12 @@ impl JournaledDrill {
         &self.drill
     }
 
-    /// Feeds one input and journals it with its events (an input that produced nothing is not journaled).
+    /// Feeds one input and journals it with its events. A typed line that produced nothing (a blank line)
+    /// changed nothing and is not journaled; any other input is, events or not, since it may change state
+    /// that shows only later.
     pub fn feed(&mut self, input: DrillInput) -> Result<Range<usize>, JournalError> {
         let range = self.drill.feed(&input);
-        if range.is_empty() {
+        if range.is_empty() && matches!(input, DrillInput::Line { .. }) {
             return Ok(range);
         }
         let wall = wall_clock();
