@@ -88,25 +88,32 @@ fn metrics_service(bencher: divan::Bencher) {
 /// `logs --grep` for a rare string across about a million lines.
 #[divan::bench(sample_count = 20)]
 fn logs_grep_1m_lines(bencher: divan::Bencher) {
-    // Ten services at 70 lines a minute for 24 hours: about 1,008,000 lines.
-    let drill = Drill::start(big(10, 70.0), 1);
+    // Log lines are made for the last 6 hours of history only (`sim::LOG_HISTORY`): ten services at 280
+    // lines a minute for 6 hours give about 1,008,000 lines. That is more than a validated scenario may ask
+    // for (the limits cap the total rate); the benchmark measures the store and the search, not the limits.
+    let drill = Drill::start(big(10, 280.0), 1);
     let lines = drill.sim().logs().len();
     assert!(lines >= 1_000_000, "only {lines} lines");
     bencher.bench_local(|| drill.preview("logs --grep user_04242 --since 1d --tail 20").expect("logs"));
 }
 
-/// An aggregation over every series (100,000) for the last hour.
+// Under Prometheus's semantics an `_over_time` function over every series is an error here: dropping the
+// metric names leaves each service's ten series with the same labels. These benchmarks aggregate one metric
+// of every service (10,000 series) instead; the equal subquery over all 100,000 series
+// (`avg_over_time(sum by (kind) ({kind=~".+"})[1h:1m])`) takes seconds per run.
+
+/// An aggregation over one metric of every service (10,000 series) for the last hour.
 #[divan::bench(sample_count = 20)]
-fn query_all_series_1h(bencher: divan::Bencher) {
+fn query_every_service_1h(bencher: divan::Bencher) {
     let drill = drill();
-    bencher.bench_local(|| drill.preview("query sum by (kind) (avg_over_time({kind=~\".+\"}[1h]))").expect("query"));
+    bencher.bench_local(|| drill.preview("query sum by (kind) (avg_over_time(latency_p99[1h]))").expect("query"));
 }
 
 /// The same aggregation over the whole 24 hours.
 #[divan::bench(sample_count = 10)]
-fn query_all_series_24h(bencher: divan::Bencher) {
+fn query_every_service_24h(bencher: divan::Bencher) {
     let drill = drill();
-    bencher.bench_local(|| drill.preview("query sum by (kind) (avg_over_time({kind=~\".+\"}[24h]))").expect("query"));
+    bencher.bench_local(|| drill.preview("query sum by (kind) (avg_over_time(latency_p99[24h]))").expect("query"));
 }
 
 /// A hand-written equivalent of one tick, for the ECS overhead ratio.
