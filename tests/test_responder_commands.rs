@@ -38,3 +38,25 @@ fn ack_silence_and_reply_are_recorded_and_bad_targets_get_candidates() {
         assert!(debrief.contains(expected), "missing {expected:?} in the postmortem timeline");
     }
 }
+
+#[test]
+fn escalate_and_page_are_answered_by_the_scenario_or_left_to_the_gm() {
+    let env = TestEnvironment::new();
+    let out = env.play(
+        42,
+        &["escalate dbaa is it you?", "escalate dba is users-db healthy?", "page auth-team signups failing", "quit"],
+    );
+    assert_eq!(out.status, 0, "{out}");
+    for expected in [
+        "escalate: no team `dbaa`; did you mean `dba`?",
+        "Escalated to dba.",
+        "Kim (DBA on call)",
+        "I do see a lot of failed INSERTs into users",
+        "Paged auth-team. No answer yet; the Game Master answers for them.",
+    ] {
+        assert!(out.stdout.contains(expected), "missing {expected:?} in {out}");
+    }
+    let debrief = env.debrief();
+    assert!(debrief.contains("Escalated to dba: is users-db healthy?"), "postmortem timeline");
+    assert!(debrief.contains("Paged auth-team: signups failing"), "postmortem timeline");
+}

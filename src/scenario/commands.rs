@@ -49,6 +49,8 @@ pub enum ArgKind {
     Duration,
     /// One of the 5 Ws (`what`, `where`, `why`, `when`, `who`).
     Question,
+    /// A team to escalate to or page.
+    Team,
     /// Free text.
     Text,
 }
@@ -152,6 +154,8 @@ pub const COMMANDS: &[CommandSpec] = &[
     spec("ack", CostClass::Default(10)).target(Arg("alert")).args(&[Text]),
     spec("silence", CostClass::Default(10)).target(Arg("alert")).args(&[Text, Duration]),
     spec("reply", CostClass::Default(30)).target(Arg("to")).args(&[Text, Text]),
+    spec("escalate", CostClass::Default(60)).target(Arg("team")).args(&[Team, Text]),
+    spec("page", CostClass::Default(60)).target(Arg("team")).args(&[Team, Text]),
     spec("hint", CostClass::Default(30)),
     spec("wait", Given).args(&[Duration]),
     spec("time", Free),

@@ -60,6 +60,9 @@ pub struct Scenario {
     pub rubric: Rubric,
     /// The commands of a good run; tests play them to prove the scenario is solvable.
     pub walkthrough: Vec<String>,
+    /// Teams the volunteer can `escalate` to or `page`, and what they answer (without one, the GM answers).
+    #[serde(default)]
+    pub teams: Vec<Team>,
     /// Free-form notes for the Game Master.
     #[serde(default)]
     pub gm_notes: String,
@@ -72,6 +75,19 @@ impl Scenario {
         let bytes = serde_json::to_vec(self).unwrap_or_default();
         Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect()
     }
+}
+
+/// A team that can be escalated to or paged.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Team {
+    /// Name used by `escalate <id>` and `page <id>`.
+    pub id: String,
+    /// Who answers, as the inbox shows them.
+    pub from: String,
+    /// What they answer; empty when the Game Master answers live.
+    #[serde(default)]
+    pub answer: String,
 }
 
 /// Identification and framing of a scenario.

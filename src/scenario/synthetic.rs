@@ -155,6 +155,7 @@ pub fn synthetic(shape: SyntheticShape) -> Scenario {
         },
         walkthrough: vec!["mitigate rollback svc-1".into()],
         gm_notes: String::new(),
+        teams: Vec::new(),
     }
 }
 

@@ -161,6 +161,22 @@ pub enum Command {
         #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
         text: Vec<String>,
     },
+    /// Ask another team for help: `escalate dba is users-db healthy?`
+    Escalate {
+        /// The team.
+        team: String,
+        /// What you ask (at most 2000 characters).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        text: Vec<String>,
+    },
+    /// Page another team's on-call (urgent): `page auth-team signups failing since 13:40`
+    Page {
+        /// The team.
+        team: String,
+        /// Why (at most 2000 characters).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        text: Vec<String>,
+    },
     /// Ask for a hint (costs points)
     Hint,
     /// Let simulated time pass: `wait 5m`
@@ -292,7 +308,9 @@ fn check_text_length(command: &Command, word: &str) -> Result<(), CommandError> 
     let (text, max, what) = match command {
         Command::Update { text } | Command::Note { text } | Command::Diagnose { text } => (text, MAX_TEXT, "text"),
         Command::FiveW { answer, .. } => (answer, MAX_TEXT, "answer"),
-        Command::Reply { text, .. } => (text, MAX_TEXT, "text"),
+        Command::Reply { text, .. } | Command::Escalate { text, .. } | Command::Page { text, .. } => {
+            (text, MAX_TEXT, "text")
+        }
         Command::Declare { title, .. } => (title, MAX_TITLE, "title"),
         Command::Role { name, .. } => (name, MAX_TITLE, "name"),
         _ => return Ok(()),
@@ -345,6 +363,10 @@ fn keep_raw_text(command: Command, line: &str) -> Command {
         Command::Diagnose { .. } => Command::Diagnose { text: vec![rest_after(line, 1)] },
         Command::FiveW { question, .. } => Command::FiveW { question, answer: vec![rest_after(line, 2)] },
         Command::Reply { to, .. } => Command::Reply { to, text: vec![rest_after(line, 2)] },
+        Command::Escalate { team, text } if !text.is_empty() => {
+            Command::Escalate { team, text: vec![rest_after(line, 2)] }
+        }
+        Command::Page { team, text } if !text.is_empty() => Command::Page { team, text: vec![rest_after(line, 2)] },
         Command::Query { .. } => Command::Query { expr: vec![rest_after(line, 1)] },
         Command::Declare { severity, title } if !title.is_empty() => {
             Command::Declare { severity, title: vec![rest_after(line, 2)] }

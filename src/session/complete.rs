@@ -84,6 +84,7 @@ fn arguments(s: &Scenario, word: &str, rest: &[&str], prefix: &str) -> Vec<Strin
             names
         }
         ArgKind::Question => FIVE_WS.iter().map(|q| q.to_string()).collect(),
+        ArgKind::Team => s.teams.iter().map(|t| t.id.clone()).collect(),
         ArgKind::Duration | ArgKind::Text => Vec::new(),
     }
 }

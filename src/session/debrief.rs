@@ -195,6 +195,13 @@ fn write_postmortem(md: &mut String, drill: &Drill, facts: &Record, card: &Score
                 format!("Alert {name} silenced until {}", day_clock_label(tod, *until))
             }
             EventKind::Replied { to, text } => format!("Reply to {to}: {text}"),
+            EventKind::Escalated { team, urgent, text } => {
+                format!(
+                    "{} {team}{}",
+                    if *urgent { "Paged" } else { "Escalated to" },
+                    if text.is_empty() { String::new() } else { format!(": {text}") }
+                )
+            }
             EventKind::Ended { reason } => format!("Drill ended ({reason})"),
             _ => continue,
         };

@@ -139,6 +139,8 @@ pub enum EventKind {
     AlertAcked { name: String },
     /// An alert was silenced until simulated time `until`.
     AlertSilenced { name: String, until: i64 },
+    /// The volunteer asked another team for help (`urgent` when paged).
+    Escalated { team: String, urgent: bool, text: String },
     /// The volunteer replied to someone who wrote.
     Replied { to: String, text: String },
     /// The volunteer's answer to one of the 5 Ws (`what`, `where`, `why`, `when`, `who`).

@@ -107,6 +107,8 @@ pub struct Record {
     pub acked: BTreeMap<String, i64>,
     /// Alerts silenced, with until when.
     pub silenced: BTreeMap<String, i64>,
+    /// Teams escalated to or paged: time and team.
+    pub escalations: Vec<(i64, String)>,
     /// Replies sent: time, to whom, text.
     pub replies: Vec<(i64, String, String)>,
     /// The volunteer's latest answer to each of the 5 Ws, by question.
@@ -211,6 +213,7 @@ impl Record {
             EventKind::AlertSilenced { name, until } => {
                 self.silenced.insert(name.clone(), *until);
             }
+            EventKind::Escalated { team, .. } => self.escalations.push((t, team.clone())),
             EventKind::Replied { to, text } => self.replies.push((t, to.clone(), text.clone())),
             EventKind::FiveW { question, answer } => {
                 self.five_ws.insert(question.clone(), answer.clone());

@@ -47,6 +47,7 @@ pub fn volunteer_view(event: &DrillEvent, page_time_of_day: i64) -> Option<Doc> 
         | EventKind::AlertAcked { .. }
         | EventKind::AlertSilenced { .. }
         | EventKind::Replied { .. }
+        | EventKind::Escalated { .. }
         | EventKind::Hint { .. }
         | EventKind::BudgetReport { .. }
         | EventKind::StateEntered { .. }

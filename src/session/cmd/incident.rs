@@ -143,6 +143,34 @@ pub fn silence(cx: &Context, alert: &str, duration: &str) -> Result<Outcome, Com
     Ok(cx.show(Doc::line(Line::plain(text))).with(EventKind::AlertSilenced { name, until }))
 }
 
+/// `escalate <team> [<text>]` and `page <team> [<text>]`: asks another team; the scenario's answer arrives
+/// in the inbox, or the Game Master answers live.
+pub fn escalate(cx: &Context, team: &str, text: &str, urgent: bool) -> Result<Outcome, CommandError> {
+    let Some(found) = cx.scenario.teams.iter().find(|t| t.id == team) else {
+        return Err(CommandError {
+            word: cx.spec.name.into(),
+            kind: CommandErrorKind::Unknown {
+                what: "team",
+                name: team.to_string(),
+                candidates: cx.scenario.teams.iter().map(|t| t.id.clone()).collect(),
+            },
+        });
+    };
+    let verb = if urgent { "Paged" } else { "Escalated to" };
+    let waiting = if found.answer.is_empty() { " No answer yet; the Game Master answers for them." } else { "" };
+    let shown = Doc::line(Line::plain(format!("{verb} {}.{waiting}", found.id)));
+    let mut outcome =
+        cx.show(shown).with(EventKind::Escalated { team: found.id.clone(), urgent, text: text.to_string() });
+    if !found.answer.is_empty() {
+        outcome = outcome.with(EventKind::Message {
+            from: found.from.clone(),
+            channel: crate::scenario::Channel::Chat,
+            text: found.answer.clone(),
+        });
+    }
+    Ok(outcome)
+}
+
 /// `reply <person> <text>`: answers someone who wrote to the volunteer.
 pub fn reply(cx: &Context, to: &str, text: &str) -> Result<Outcome, CommandError> {
     let mut senders: Vec<String> = cx.record.inbox.iter().map(|m| m.from.clone()).collect();

@@ -110,6 +110,8 @@ pub(super) fn run(cx: &Context, command: &Command) -> Result<Outcome, CommandErr
         Diagnose { text } => Ok(incident::diagnose(cx, &text.join(" "))),
         Ack { alert } => incident::ack(cx, alert),
         Silence { alert, duration } => incident::silence(cx, alert, duration),
+        Escalate { team, text } => incident::escalate(cx, team, &text.join(" "), false),
+        Page { team, text } => incident::escalate(cx, team, &text.join(" "), true),
         Reply { to, text } => incident::reply(cx, to, &text.join(" ")),
         FiveW { question, answer } => incident::five_w(cx, question, &answer.join(" ")),
         Hint => Ok(incident::hint(cx)),
