@@ -112,7 +112,9 @@ fn vector_binop(
     rhs: &[(&Labels, f64)],
     m: &BinModifier,
 ) -> Result<StepOut, QueryError> {
-    if lhs.is_empty() || rhs.is_empty() {
+    // `fill(v)`, `fill_left(v)`, `fill_right(v)`: a series missing on one side is matched with `v`.
+    let (fill_left, fill_right) = (m.fill_values.lhs, m.fill_values.rhs);
+    if (lhs.is_empty() || rhs.is_empty()) && fill_left.is_none() && fill_right.is_none() {
         return Ok(Vec::new());
     }
     let (one_to_many, include) = match &m.card {
@@ -141,9 +143,29 @@ fn vector_binop(
     let mut matched: HashSet<Labels> = HashSet::new();
     let mut produced: HashSet<Labels> = HashSet::new();
     let mut out = Vec::new();
-    for &(labels, v) in many {
+    let (fill_many, fill_one) = if one_to_many { (fill_right, fill_left) } else { (fill_left, fill_right) };
+    // The "one" side's unmatched series get the fill value on the "many" side, after the matched ones.
+    let mut filled_many: Vec<(Labels, f64)> = Vec::new();
+    let mut rows: Vec<(&Labels, f64)> = many.to_vec();
+    if let Some(fill) = fill_many {
+        let seen: HashSet<Labels> = many.iter().map(|(l, _)| signature(l, &m.matching)).collect();
+        for &(labels, _) in one {
+            let sig = signature(labels, &m.matching);
+            if !seen.contains(&sig) {
+                filled_many.push((sig, fill));
+            }
+        }
+    }
+    rows.extend(filled_many.iter().map(|(l, v)| (l, *v)));
+    for (labels, v) in rows {
         let sig = signature(labels, &m.matching);
-        let Some(&(one_labels, w)) = one_by_sig.get(&sig) else { continue };
+        let (one_labels, w) = match one_by_sig.get(&sig) {
+            Some(&(one_labels, w)) => (one_labels, w),
+            None => match fill_one {
+                Some(fill) => (labels, fill),
+                None => continue,
+            },
+        };
         let (l, r) = if one_to_many { (w, v) } else { (v, w) };
         let (mut value, keep) = apply(op, l, r)?;
         if m.return_bool {

@@ -137,6 +137,11 @@ impl<'s> Evaluator<'s> {
         }
     }
 
+    /// The outermost query's start and end.
+    pub fn query_range(&self) -> (i64, i64) {
+        (self.query_start, self.query_end)
+    }
+
     /// Timestamps of the steps.
     pub fn steps(&self) -> impl Iterator<Item = i64> + use<> {
         let (start, end, interval) = (self.start, self.end, self.interval);

@@ -62,6 +62,7 @@ pub const FUNCTIONS: &[Function] = &[
     instant("deg"),
     range("delta"),
     range("deriv"),
+    instant("end"),
     instant("exp"),
     range("first_over_time"),
     instant("floor"),
@@ -77,7 +78,9 @@ pub const FUNCTIONS: &[Function] = &[
     instant("log10"),
     instant("log2"),
     range("mad_over_time"),
+    instant("max_of"),
     range("max_over_time"),
+    instant("min_of"),
     range("min_over_time"),
     instant("minute"),
     instant("month"),
@@ -86,6 +89,7 @@ pub const FUNCTIONS: &[Function] = &[
     range("present_over_time"),
     range("quantile_over_time"),
     instant("rad"),
+    instant("range"),
     range("rate"),
     range("resets"),
     instant("round"),
@@ -98,8 +102,10 @@ pub const FUNCTIONS: &[Function] = &[
     instant("sort_by_label_desc"),
     instant("sort_desc"),
     instant("sqrt"),
+    instant("start"),
     range("stddev_over_time"),
     range("stdvar_over_time"),
+    instant("step"),
     range("sum_over_time"),
     instant("tan"),
     instant("tanh"),
@@ -437,6 +443,32 @@ fn instant_call(ev: &mut Evaluator, name: &str, args: &[Box<Expr>]) -> Result<Va
     match name {
         "time" => return Ok(Value::Scalar(ev.steps().map(|t| t as f64 / 1000.0).collect())),
         "pi" => return Ok(Value::Scalar(vec![std::f64::consts::PI; ev.step_count()])),
+        // The query's own shape: its step (0 for an instant query), its range, its start and end.
+        "step" | "range" | "start" | "end" => {
+            let (start, end) = ev.query_range();
+            let v = match name {
+                "step" if start == end => 0.0,
+                "step" => ev.interval as f64 / 1000.0,
+                "range" => (end - start) as f64 / 1000.0,
+                "start" => start as f64 / 1000.0,
+                _ => end as f64 / 1000.0,
+            };
+            return Ok(Value::Scalar(vec![v; ev.step_count()]));
+        }
+        "min_of" | "max_of" => {
+            let mut values = Vec::with_capacity(args.len());
+            for a in args {
+                match ev.eval(a)? {
+                    Value::Scalar(v) => values.push(v),
+                    _ => return Err(QueryError::invalid(format!("`{name}` takes numbers"))),
+                }
+            }
+            let pick = if name == "min_of" { go_min } else { go_max };
+            let out = (0..ev.step_count())
+                .map(|k| values.iter().map(|v| v[k]).reduce(pick).unwrap_or(f64::NAN))
+                .collect();
+            return Ok(Value::Scalar(out));
+        }
         "timestamp" => {
             if let Some(Expr::VectorSelector(vs)) = args.first().map(|a| unparen(a)) {
                 let series = ev.vector_selector(vs, true)?;
