@@ -464,9 +464,8 @@ fn instant_call(ev: &mut Evaluator, name: &str, args: &[Box<Expr>]) -> Result<Va
                 }
             }
             let pick = if name == "min_of" { go_min } else { go_max };
-            let out = (0..ev.step_count())
-                .map(|k| values.iter().map(|v| v[k]).reduce(pick).unwrap_or(f64::NAN))
-                .collect();
+            let out =
+                (0..ev.step_count()).map(|k| values.iter().map(|v| v[k]).reduce(pick).unwrap_or(f64::NAN)).collect();
             return Ok(Value::Scalar(out));
         }
         "timestamp" => {
