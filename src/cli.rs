@@ -4,7 +4,7 @@
 use crate::journal::{JournalError, JournaledDrill, Participant, default_path, wall_clock};
 use crate::repl::{self, Display, Feed, LineSource};
 use crate::scenario::{BUILTIN, DEFAULT_SCENARIO, Scenario, ScenarioError, builtin, load_file};
-use crate::session::{Drill, check_walkthrough, debrief};
+use crate::session::{Drill, briefing_card, check_walkthrough, debrief, gm_sheet};
 use clap::{Parser, Subcommand};
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -50,6 +50,54 @@ enum Verb {
     Export(promql::ExportArgs),
     /// Evaluate PromQL over series loaded from an OpenMetrics file, as promtool prints
     Query(promql::QueryArgs),
+    /// Host a drill: the GM console here; responders and observers join with `wom join`
+    Host(HostArgs),
+    /// Join a hosted drill as a responder, or with --observe as a read-only observer
+    Join(JoinArgs),
+    /// Print a scenario's briefing card, or with --gm the Game Master's sheet, or with --ron its source
+    Show {
+        /// A built-in scenario id or a path to a .ron file.
+        scenario: String,
+        /// The GM's sheet: summary, notes, tracks, root cause, hints, walkthrough, rubric (spoilers).
+        #[arg(long, conflicts_with = "ron")]
+        gm: bool,
+        /// The scenario's RON source, to adapt: `wom show api-timeouts --ron > ours.ron`.
+        #[arg(long)]
+        ron: bool,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+struct HostArgs {
+    /// A built-in scenario id or a path to a .ron file.
+    scenario: Option<String>,
+    /// Address to listen on (loopback by default; a LAN address lets others join).
+    #[arg(long, default_value = "127.0.0.1:7300")]
+    listen: std::net::SocketAddr,
+    /// Join code to require (default: a random one with 80 bits of entropy).
+    #[arg(long)]
+    code: Option<String>,
+    /// Seed for every random draw.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Directory for the debrief files.
+    #[arg(long, default_value = "debriefs")]
+    debrief: PathBuf,
+}
+
+#[derive(clap::Args, Debug)]
+struct JoinArgs {
+    /// The host's address, e.g. 127.0.0.1:7300.
+    addr: String,
+    /// The join code the GM gave out.
+    #[arg(long)]
+    code: String,
+    /// Your name, shown with every command you run.
+    #[arg(long)]
+    name: Option<String>,
+    /// Join read-only: see what the responders see, send nothing.
+    #[arg(long)]
+    observe: bool,
 }
 
 #[derive(clap::Args, Debug, Default)]
@@ -119,6 +167,12 @@ pub enum CliError {
     Data { path: PathBuf, error: crate::promql::openmetrics::ParseError },
     /// The query cannot be evaluated.
     Query(crate::promql::QueryError),
+    /// A scenario file cannot be read (for `wom show --ron`).
+    Read { path: PathBuf, source: io::Error },
+    /// Hosting or joining a drill over the network failed (cannot listen, cannot connect, refused…).
+    Net(String),
+    /// `--code` was given empty.
+    EmptyCode,
 }
 
 impl std::fmt::Display for CliError {
@@ -158,6 +212,9 @@ impl std::fmt::Display for CliError {
             CliError::Load { path, source } => write!(f, "cannot read {}: {source}", path.display()),
             CliError::Data { path, error } => write!(f, "{}:{}: {}", path.display(), error.line, error.message),
             CliError::Query(err) => write!(f, "{err}"),
+            CliError::Read { path, source } => write!(f, "cannot read {}: {source}", path.display()),
+            CliError::Net(message) => write!(f, "{message}"),
+            CliError::EmptyCode => write!(f, "--code cannot be empty"),
         }
     }
 }
@@ -177,7 +234,10 @@ impl std::error::Error for CliError {
             CliError::UnknownScenario { .. }
             | CliError::Clock { .. }
             | CliError::Until { .. }
-            | CliError::Usage { .. } => None,
+            | CliError::Usage { .. }
+            | CliError::Net(_)
+            | CliError::EmptyCode => None,
+            CliError::Read { source, .. } => Some(source),
         }
     }
 }
@@ -216,6 +276,9 @@ pub fn main() -> ExitCode {
         Some(Verb::Debrief(args)) => journal_verbs::debrief(args),
         Some(Verb::Export(args)) => promql::run_export(args),
         Some(Verb::Query(args)) => promql::run_query(args),
+        Some(Verb::Host(args)) => host(args),
+        Some(Verb::Join(args)) => join(args),
+        Some(Verb::Show { scenario, gm, ron }) => show(&scenario, gm, ron),
     };
     match result {
         Ok(code) => code,
@@ -381,6 +444,75 @@ fn wom_played(
 ) -> Result<crate::wheel::Played, CliError> {
     let date = wheel::now()?.format("%Y-%m-%dT%H:%M:%SZ").to_string();
     Ok(crate::wheel::Played { date, who: who.to_string(), scenario, seed, score: score.total, max: score.max, gm })
+}
+
+fn host(args: HostArgs) -> Result<ExitCode, CliError> {
+    let scenario = Arc::new(resolve_scenario(args.scenario.as_deref().unwrap_or(DEFAULT_SCENARIO))?);
+    let seed = args.seed.unwrap_or_else(|| u64::from(rand::random::<u32>()));
+    if args.code.as_deref().is_some_and(|c| c.trim().is_empty()) {
+        return Err(CliError::EmptyCode);
+    }
+    std::fs::create_dir_all(&args.debrief)
+        .map_err(|source| CliError::DebriefDir { path: args.debrief.clone(), source })?;
+    let color = repl::want_color(io::stdout().is_terminal());
+    let options = crate::net::HostOptions {
+        listen: args.listen,
+        code: args.code.unwrap_or_else(crate::net::new_join_code),
+        color,
+        terminal: io::stdin().is_terminal(),
+    };
+    let drill = crate::net::host(Drill::host(scenario, seed), options).map_err(CliError::Net)?;
+    let written = debrief(&drill);
+    let path = write_debrief(&args.debrief, &drill, &written).map_err(CliError::Debrief)?;
+    let mut out = io::stdout().lock();
+    let tail = format!("\n{}Debrief written to {}\n", repl::paint(&written.score.render(), color), path.display());
+    out.write_all(tail.as_bytes()).and_then(|()| out.flush()).map_err(CliError::Output)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn join(args: JoinArgs) -> Result<ExitCode, CliError> {
+    let name = match args.name {
+        Some(name) => name,
+        None if args.observe => format!("observer-{:04x}", rand::random::<u16>()),
+        None => std::env::var("USER").unwrap_or_else(|_| "responder".into()),
+    };
+    let options = crate::net::JoinOptions { addr: args.addr, code: args.code, name, observe: args.observe };
+    let input = if io::stdin().is_terminal() {
+        let editor = rustyline::DefaultEditor::new().map_err(CliError::Terminal)?;
+        crate::net::JoinInput::Terminal(Box::new(editor))
+    } else {
+        crate::net::JoinInput::Lines(Box::new(io::BufReader::new(io::stdin())))
+    };
+    crate::net::join(options, input, repl::want_color(io::stdout().is_terminal())).map_err(CliError::Net)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The RON text of a scenario, as shipped or as on disk.
+pub fn scenario_source(name: &str) -> Result<String, CliError> {
+    let path = Path::new(name);
+    if name.ends_with(".ron") || path.exists() {
+        return std::fs::read_to_string(path).map_err(|source| CliError::Read { path: path.to_path_buf(), source });
+    }
+    match BUILTIN.iter().find(|(id, _, _)| *id == name) {
+        Some((_, _, text)) => Ok(text.to_string()),
+        None => resolve_scenario(name).map(|_| String::new()),
+    }
+}
+
+fn show(name: &str, gm: bool, ron: bool) -> Result<ExitCode, CliError> {
+    // Load (and so validate) first: a broken file gets its `file:line:col` even with --ron.
+    let scenario = resolve_scenario(name)?;
+    let text = if ron {
+        scenario_source(name)?
+    } else {
+        let doc = if gm { gm_sheet(&scenario) } else { briefing_card(&scenario) };
+        repl::paint(&doc, repl::want_color(io::stdout().is_terminal()))
+    };
+    let mut out = io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(CliError::Output(e)),
+        _ => Ok(ExitCode::SUCCESS),
+    }
 }
 
 /// Writes `<id>-seed<seed>.md`, `.json` and `.html` in `dir`, never overwriting an earlier debrief. The id is

@@ -6,10 +6,12 @@
 //! - [`promql`]: the PromQL engine over the simulation's series (and any other store of series);
 //! - [`session`]: a drill: volunteer commands in, events out, scoring and the debrief;
 //! - [`wheel`]: the roster, the history of drills played and the spin that picks the next one;
-//! - [`repl`]: the terminal front end.
+//! - [`repl`]: the terminal front end;
+//! - [`net`]: hosted drills: the server, the client and the GM console.
 
 pub mod cli;
 pub mod journal;
+pub mod net;
 pub mod promql;
 pub mod repl;
 pub mod scenario;

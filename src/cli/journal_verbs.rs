@@ -112,7 +112,7 @@ pub fn resume(args: ResumeArgs) -> Result<ExitCode, CliError> {
 fn line_of(input: &DrillInput) -> Option<&str> {
     match input {
         DrillInput::Line { line, .. } => Some(line),
-        DrillInput::End { .. } => None,
+        DrillInput::End { .. } | DrillInput::Gm { .. } | DrillInput::WallClock { .. } => None,
     }
 }
 

@@ -147,6 +147,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     spec("role", CostClass::Default(10)).target(Folded("role")).args(&[Role, Text]),
     spec("update", CostClass::Default(60)).args(&[Text]),
     spec("note", CostClass::Default(10)).args(&[Text]),
+    spec("ask", CostClass::Default(60)).args(&[Text]),
     spec("mitigate", CostClass::Default(120)).target(Arg("target")).args(&[Action, ActionTarget]),
     spec("diagnose", CostClass::Default(30)).args(&[Text]),
     spec("5w", CostClass::Default(20)).args(&[Question, Text]),

@@ -66,6 +66,51 @@ pub struct Scenario {
     /// Free-form notes for the Game Master.
     #[serde(default)]
     pub gm_notes: String,
+    /// What the Game Master can inject, and how solo mode stands in for a GM.
+    #[serde(default)]
+    pub gm: GmSpec,
+}
+
+/// The Game Master's tools in a scenario: named injects, scripted answers and hint pacing for solo mode.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct GmSpec {
+    /// The scenario's `Gm("...")` triggers, described for the GM console.
+    #[serde(default)]
+    pub injects: Vec<Inject>,
+    /// Answers to a volunteer's `ask` when no GM is there, matched by keywords.
+    #[serde(default)]
+    pub answers: Vec<ScriptedAnswer>,
+    /// In solo mode, offer the next hint after this long without progress.
+    #[serde(default)]
+    pub hint_after: Option<SimDuration>,
+}
+
+/// A named GM trigger.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Inject {
+    /// The name `Gm("...")` triggers use and the GM types after `inject`.
+    pub name: String,
+    /// What firing it does, for the GM.
+    #[serde(default)]
+    pub description: String,
+    /// In solo mode (no GM), fire it by itself at this time after the page.
+    #[serde(default)]
+    pub auto: Option<SimDuration>,
+}
+
+/// A scripted answer to `ask`.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScriptedAnswer {
+    /// The question matches when it contains any of these words (case-insensitive).
+    pub keywords: Vec<String>,
+    /// Who answers, e.g. `Dana (DBA)`.
+    #[serde(default)]
+    pub from: String,
+    /// The answer.
+    pub text: String,
 }
 
 impl Scenario {
@@ -113,6 +158,9 @@ pub struct Meta {
     /// What a volunteer should learn.
     #[serde(default)]
     pub objectives: Vec<String>,
+    /// How long a drill usually takes (default: twice the rubric's mitigation goal).
+    #[serde(default)]
+    pub length: Option<SimDuration>,
 }
 
 /// Drill difficulty.

@@ -45,6 +45,7 @@ pub fn synthetic(shape: SyntheticShape) -> Scenario {
             difficulty: Difficulty::Medium,
             tags: vec!["synthetic".into()],
             objectives: Vec::new(),
+            length: None,
         },
         clock: ClockSpec { page_time: "12:00".into(), history: shape.history },
         services,
@@ -156,6 +157,7 @@ pub fn synthetic(shape: SyntheticShape) -> Scenario {
         walkthrough: vec!["mitigate rollback svc-1".into()],
         gm_notes: String::new(),
         teams: Vec::new(),
+        gm: GmSpec::default(),
     }
 }
 

@@ -119,6 +119,12 @@ pub enum Command {
         #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
         text: Vec<String>,
     },
+    /// Ask the GM what the simulation does not model: `ask is the vendor's status page green?`
+    Ask {
+        /// The question (at most 2000 characters).
+        #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
+        question: Vec<String>,
+    },
     /// Take an action: `mitigate <action> [<target>]` (`help mitigate` lists this system's actions)
     Mitigate {
         /// Action.
@@ -311,6 +317,7 @@ fn check_text_length(command: &Command, word: &str) -> Result<(), CommandError> 
         Command::Reply { text, .. } | Command::Escalate { text, .. } | Command::Page { text, .. } => {
             (text, MAX_TEXT, "text")
         }
+        Command::Ask { question } => (question, MAX_TEXT, "question"),
         Command::Declare { title, .. } => (title, MAX_TITLE, "title"),
         Command::Role { name, .. } => (name, MAX_TITLE, "name"),
         _ => return Ok(()),
@@ -360,6 +367,7 @@ fn keep_raw_text(command: Command, line: &str) -> Command {
     match command {
         Command::Update { .. } => Command::Update { text: vec![rest_after(line, 1)] },
         Command::Note { .. } => Command::Note { text: vec![rest_after(line, 1)] },
+        Command::Ask { .. } => Command::Ask { question: vec![rest_after(line, 1)] },
         Command::Diagnose { .. } => Command::Diagnose { text: vec![rest_after(line, 1)] },
         Command::FiveW { question, .. } => Command::FiveW { question, answer: vec![rest_after(line, 2)] },
         Command::Reply { to, .. } => Command::Reply { to, text: vec![rest_after(line, 2)] },

@@ -13,19 +13,32 @@ use std::sync::Arc;
 
 /// One Wheel of Misfortune drill: the simulation, what the volunteer has done, and the event stream.
 pub struct Drill {
-    scenario: Arc<Scenario>,
-    sim: Sim,
+    pub(super) scenario: Arc<Scenario>,
+    pub(super) sim: Sim,
     seed: u64,
-    events: Vec<DrillEvent>,
-    record: Record,
+    pub(super) events: Vec<DrillEvent>,
+    pub(super) record: Record,
+    /// The GM's controls and queues (`gm.rs`).
+    pub(super) desk: super::gm::GmDesk,
+    /// Who typed the line being handled, in a hosted drill.
+    pub(super) speaker: Option<String>,
 }
 
 impl Drill {
-    /// Starts a drill: simulates the history up to the page and pages the volunteer.
+    /// Starts a solo drill: simulates the history up to the page and pages the volunteer; solo mode's
+    /// automatic GM stands in for a person (scripted answers, self-firing injects, hint offers).
     pub fn start(scenario: Arc<Scenario>, seed: u64) -> Drill {
+        let mut drill = Drill::start_quietly(scenario, seed);
+        drill.schedule_auto_injects();
+        drill
+    }
+
+    /// Starts a drill without solo mode's self-firing injects (a hosted drill has a person as GM).
+    pub(super) fn start_quietly(scenario: Arc<Scenario>, seed: u64) -> Drill {
         let sim = Sim::new(scenario.clone(), seed);
         let record = Record::new(&scenario);
-        let mut drill = Drill { scenario, sim, seed, events: Vec::new(), record };
+        let mut drill =
+            Drill { scenario, sim, seed, events: Vec::new(), record, desk: Default::default(), speaker: None };
         let briefing = drill.scenario.meta.briefing.clone();
         drill.push(0, EventKind::Started { seed, briefing });
         drill.collect_sim_events();
@@ -87,6 +100,14 @@ impl Drill {
         self.execute(&invocation).map(|outcome| outcome.doc)
     }
 
+    /// Handles one line typed by a named responder of a hosted drill; the transcript says who ran it.
+    pub fn respond_as(&mut self, by: &str, line: &str) -> Range<usize> {
+        self.speaker = Some(by.to_string());
+        let range = self.respond(line);
+        self.speaker = None;
+        range
+    }
+
     /// Handles one line typed by the volunteer; returns the range of events it produced.
     ///
     /// Control characters are escaped before anything else sees the line, so what is recorded, echoed and
@@ -109,7 +130,8 @@ impl Drill {
             Ok(Parsed::Empty) => {}
             Ok(Parsed::Help(text)) => {
                 let name = line.split_whitespace().next().unwrap_or("help").to_string();
-                self.push(now, EventKind::Command { line: line.trim().to_string(), name, target: None });
+                let by = self.speaker.clone();
+                self.push(now, EventKind::Command { by, line: line.trim().to_string(), name, target: None });
                 self.push(now, EventKind::Output { doc: text_doc(&text) });
             }
             Err(err) => self.push(now, EventKind::Rejected { line: rejected(line), error: err.to_string() }),
@@ -133,17 +155,34 @@ impl Drill {
     }
 
     fn execute(&self, invocation: &Invocation) -> Result<Outcome, CommandError> {
-        let cx = Context { scenario: &self.scenario, sim: &self.sim, record: &self.record, spec: invocation.spec };
+        let cx = Context {
+            scenario: &self.scenario,
+            sim: &self.sim,
+            record: &self.record,
+            spec: invocation.spec,
+            speaker: self.speaker.as_deref(),
+        };
         cmd::run(&cx, &invocation.command)
     }
 
-    fn apply(&mut self, line: &str, invocation: &Invocation, outcome: Outcome) {
+    fn apply(&mut self, line: &str, invocation: &Invocation, mut outcome: Outcome) {
         let now = self.now();
         let (name, target) = (invocation.name(), invocation.target.clone());
         tracing::debug!(t = now, command = name, cost = outcome.cost, "command");
-        self.push(now, EventKind::Command { line: line.to_string(), name: name.to_string(), target: target.clone() });
-        for kind in outcome.events {
+        let by = self.speaker.clone();
+        self.push(
+            now,
+            EventKind::Command { by, line: line.to_string(), name: name.to_string(), target: target.clone() },
+        );
+        for kind in std::mem::take(&mut outcome.events) {
             self.push(now, kind);
+        }
+        if let super::command::Command::Ask { question } = &invocation.command {
+            outcome.doc = self.ask(&question.join(" "));
+        }
+        // A GM's override replaces what this run shows (and so what it can count as evidence).
+        if let Some(doc) = self.take_override(name) {
+            outcome.doc = doc;
         }
         if invocation.spec.reads_telemetry {
             self.spot_evidence(&invocation.command, &outcome.doc, usize::from(invocation.spec.echoes_input));
@@ -157,11 +196,7 @@ impl Drill {
         if let Some((service, effects)) = outcome.routine {
             self.sim.routine_at(now + outcome.cost, &service, effects);
         }
-        if outcome.cost > 0 {
-            self.sim.advance(outcome.cost);
-            self.push(self.now(), EventKind::Clock { from: now, to: self.now() });
-            self.collect_sim_events();
-        }
+        self.run_clock(outcome.cost);
         if let Some(reason) = outcome.ends {
             self.finish(reason);
         }
@@ -186,13 +221,13 @@ impl Drill {
             .collect()
     }
 
-    fn push(&mut self, t: i64, kind: EventKind) {
+    pub(super) fn push(&mut self, t: i64, kind: EventKind) {
         let event = DrillEvent { seq: self.events.len() as u64, t, kind };
         self.record.apply(&event);
         self.events.push(event);
     }
 
-    fn collect_sim_events(&mut self) {
+    pub(super) fn collect_sim_events(&mut self) {
         for event in self.sim.take_events() {
             // State changes are hidden truth: diagnostics during play name only what the volunteer sees.
             if !matches!(event, SimEvent::StateEntered { .. }) {

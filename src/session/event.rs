@@ -83,6 +83,10 @@ pub enum EndReason {
     EndOfInput,
     /// A signal stopped it (SIGTERM, SIGHUP when the terminal closed, Ctrl-C outside the prompt).
     Signal,
+    /// The GM's timebox ran out.
+    TimeUp,
+    /// The GM ended the drill.
+    GameMaster,
 }
 
 impl std::fmt::Display for EndReason {
@@ -92,6 +96,8 @@ impl std::fmt::Display for EndReason {
             EndReason::Quit => "quit",
             EndReason::EndOfInput => "end of input",
             EndReason::Signal => "stopped by a signal",
+            EndReason::TimeUp => "time is up",
+            EndReason::GameMaster => "ended by the GM",
         })
     }
 }
@@ -104,6 +110,9 @@ pub enum EventKind {
     Started { seed: u64, briefing: String },
     /// The volunteer typed a command.
     Command {
+        /// Who typed it, in a hosted drill with several responders.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        by: Option<String>,
         /// The line as typed.
         line: String,
         /// The command word (`help` for `<cmd> --help`).
@@ -155,13 +164,28 @@ pub enum EventKind {
     BudgetReport { slos: Vec<BudgetLine> },
     /// The drill is over.
     Ended { reason: EndReason },
+    /// A responder asked what the simulation does not model; it waits in the GM's queue.
+    Asked { number: usize, by: Option<String>, question: String },
+    /// The answer to a question (from the GM, or a scripted one in solo mode).
+    Answered { number: usize, from: String, text: String },
+    /// The GM (or solo mode's automatic GM) says something to everyone.
+    Announcement { text: String },
+    /// The GM accepted or rejected the latest diagnosis.
+    Verdict { accepted: bool, diagnosis: String },
+    /// Hidden: a line the GM typed at the console.
+    GmCommand { line: String },
+    /// Hidden: what the GM console answered.
+    GmOutput { doc: Doc },
 }
 
 impl EventKind {
     /// Who may see this event.
     pub fn visibility(&self) -> Visibility {
         match self {
-            EventKind::StateEntered { .. } | EventKind::EvidenceFound { .. } => Visibility::GameMaster,
+            EventKind::StateEntered { .. }
+            | EventKind::EvidenceFound { .. }
+            | EventKind::GmCommand { .. }
+            | EventKind::GmOutput { .. } => Visibility::GameMaster,
             _ => Visibility::Everyone,
         }
     }

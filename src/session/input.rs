@@ -23,6 +23,16 @@ pub enum DrillInput {
         /// Why.
         reason: EndReason,
     },
+    /// A line typed at the GM console of a hosted drill.
+    Gm {
+        /// The line as typed.
+        line: String,
+    },
+    /// Wall-clock time passed, which moves the simulated clock in real-time mode (`speed`).
+    WallClock {
+        /// Milliseconds since the previous one.
+        millis: u64,
+    },
 }
 
 impl DrillInput {
@@ -36,7 +46,11 @@ impl Drill {
     /// Feeds one input and returns the range of events it produced (empty when it changed nothing).
     pub fn feed(&mut self, input: &DrillInput) -> Range<usize> {
         match input {
+            // Only a hosted drill has several responders to tell apart in the transcript.
+            DrillInput::Line { who, line } if self.has_live_gm() => self.respond_as(who, line),
             DrillInput::Line { line, .. } => self.respond(line),
+            DrillInput::Gm { line } => self.gm(line),
+            DrillInput::WallClock { millis } => self.wall_clock(std::time::Duration::from_millis(*millis)),
             DrillInput::End { reason } => {
                 let start = self.events().len();
                 self.finish(*reason);

@@ -8,6 +8,7 @@ mod complete;
 mod debrief;
 mod drill;
 mod event;
+mod gm;
 mod html;
 mod input;
 mod limits;
@@ -17,6 +18,7 @@ mod record;
 mod render;
 mod routine;
 mod score;
+mod sheet;
 mod text;
 mod update_content;
 
@@ -29,9 +31,13 @@ pub use complete::completions;
 pub use debrief::{Debrief, debrief};
 pub use drill::Drill;
 pub use event::{BudgetLine, DrillEvent, EndReason, EventKind, Role, Visibility};
+pub use gm::{
+    GmCommand, GmDesk, GmView, InjectWhat, TrackView, gm_command_summaries, gm_completions, gm_feed, inject_names,
+};
 pub use input::DrillInput;
 pub use limits::{MAX_LINE, MAX_TEXT, MAX_TITLE, escape_controls, line_too_long};
 pub use record::{ActionTaken, Declaration, Received, Record, RedHerring, ResolvedAlert};
 pub use render::volunteer_view;
 pub use score::{ScoreLine, Scorecard, score, score_record};
+pub use sheet::{briefing_card, describe_trigger, expected_length, gm_sheet};
 pub use text::{Doc, Line, Span, Style, clock_label, count, offset_label, sparkline, table};

@@ -111,6 +111,8 @@ pub struct Record {
     pub escalations: Vec<(i64, String)>,
     /// Replies sent: time, to whom, text.
     pub replies: Vec<(i64, String, String)>,
+    /// The GM's latest verdict: accepted or not, and the diagnosis it judged.
+    pub verdict: Option<(bool, String)>,
     /// The volunteer's latest answer to each of the 5 Ws, by question.
     pub five_ws: BTreeMap<String, String>,
     /// Times of status updates.
@@ -222,6 +224,7 @@ impl Record {
                 self.updates.push(t);
                 self.update_texts.push((t, text.clone()));
             }
+            EventKind::Verdict { accepted, diagnosis } => self.verdict = Some((*accepted, diagnosis.clone())),
             EventKind::Note { text } => self.notes.push(text.clone()),
             EventKind::Action { action, target } => {
                 self.actions.push(ActionTaken { t, action: action.clone(), target: target.clone() })

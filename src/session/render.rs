@@ -35,7 +35,30 @@ pub fn volunteer_view(event: &DrillEvent, page_time_of_day: i64) -> Option<Doc> 
         EventKind::Ended { reason } => {
             Doc::line(Line::styled(Style::Heading, format!("Drill over at {at} ({reason}).")))
         }
+        EventKind::Asked { number, by, question } => {
+            let who = by.as_deref().map_or(String::new(), |b| format!(" {b}"));
+            Doc::line(
+                Line::styled(Style::Warn, format!("[{at}] question #{number}{who}: "))
+                    .push(Style::Plain, question.clone()),
+            )
+        }
+        EventKind::Answered { number, from, text } => Doc::line(
+            Line::styled(Style::Warn, format!("[{at}] answer #{number} from {from}: "))
+                .push(Style::Plain, text.clone()),
+        ),
+        EventKind::Announcement { text } => {
+            Doc::line(Line::styled(Style::Heading, format!("[{at}] GM: ")).push(Style::Plain, text.clone()))
+        }
+        EventKind::Verdict { accepted, diagnosis } => Doc::line(
+            Line::styled(
+                if *accepted { Style::Good } else { Style::Bad },
+                format!("[{at}] GM {} the diagnosis: ", if *accepted { "accepts" } else { "rejects" }),
+            )
+            .push(Style::Plain, diagnosis.clone()),
+        ),
         EventKind::Command { .. }
+        | EventKind::GmCommand { .. }
+        | EventKind::GmOutput { .. }
         | EventKind::Clock { .. }
         | EventKind::Declared { .. }
         | EventKind::RoleTaken { .. }

@@ -111,6 +111,12 @@ pub fn root_cause_match(scenario: &Scenario, diagnosis: &str) -> (usize, usize) 
 fn root_cause_line(scenario: &Scenario, f: &Record) -> (i64, String) {
     let max = scenario.rubric.root_cause as i64;
     let Some(text) = &f.diagnosis else { return (0, "no diagnosis given".to_string()) };
+    // A live GM's `accept` or `reject` of this diagnosis overrides reading it.
+    match f.verdict.as_ref().filter(|(_, judged)| judged == text).map(|(accepted, _)| *accepted) {
+        Some(true) => return (max, "the GM accepted the diagnosis".to_string()),
+        Some(false) => return (0, "the GM rejected the diagnosis".to_string()),
+        None => {}
+    }
     let m = diagnosis_match(scenario, text);
     let (hit, of) = (m.right.len(), m.of());
     let mut points = max * hit as i64 / of.max(1) as i64;

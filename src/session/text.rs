@@ -1,9 +1,9 @@
 //! Styled text that commands return and front ends render: plain for files and pipes, coloured for terminals.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How a span should look; front ends map styles to colours or to nothing.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Style {
     /// Ordinary text.
     Plain,
@@ -20,7 +20,7 @@ pub enum Style {
 }
 
 /// A run of text in one style.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Span {
     /// Style.
     pub style: Style,
@@ -29,11 +29,11 @@ pub struct Span {
 }
 
 /// One line of spans.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Line(pub Vec<Span>);
 
 /// A block of lines.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Doc(pub Vec<Line>);
 
 impl Line {

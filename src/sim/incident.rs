@@ -106,6 +106,10 @@ pub struct Incident {
     /// What any action visibly does (a deploy entry, a log line, a version), by landing time and service;
     /// applied unless the scenario's own effects already touched that service on that tick.
     pub routine: Vec<(i64, String, Vec<Effect>)>,
+    /// Metric shifts the GM injected by hand, in force until the drill ends.
+    pub injected: Vec<super::symptoms::ActiveMetricSymptom>,
+    /// States the GM sent tracks to with `goto`, taken on the next tick: (track index, state index).
+    pub forced: Vec<(usize, usize)>,
 }
 
 /// One running track.
@@ -179,6 +183,32 @@ pub struct Context<'a> {
 }
 
 impl Condition {
+    /// For the GM console: how far the time and metric parts of the condition are from holding (`None`
+    /// when it has no such parts).
+    pub fn progress(&self, now: i64, since: i64, watches: &[(Watch, Option<i64>)], frame: &[f32]) -> Option<String> {
+        let left = |secs: i64| {
+            if secs <= 0 { "due".to_string() } else { format!("in {}", crate::scenario::SimDuration(secs)) }
+        };
+        match self {
+            Condition::At(t) => Some(left(t - now)),
+            Condition::After(d) => Some(left(since + d - now)),
+            Condition::Metric { slot } => {
+                let (watch, held) = &watches[*slot];
+                let value = frame.get(watch.series).copied().unwrap_or(0.0);
+                let held = held.map_or("not holding".to_string(), |h| {
+                    format!("holding for {}", crate::scenario::SimDuration(now - h))
+                });
+                Some(format!("now {value:.4}, {held}"))
+            }
+            Condition::All(inner) | Condition::Any(inner) => {
+                let parts: Vec<String> = inner.iter().filter_map(|c| c.progress(now, since, watches, frame)).collect();
+                (!parts.is_empty()).then(|| parts.join("; "))
+            }
+            Condition::Not(inner) => inner.progress(now, since, watches, frame),
+            _ => None,
+        }
+    }
+
     /// Whether the condition holds.
     pub fn holds(&self, cx: &Context) -> bool {
         // Inputs count once their time has come (an action lands when it completes) and not before the state.
@@ -274,7 +304,17 @@ impl Incident {
             })
             .collect();
         let watches = compiler.watches.iter().map(|w| (*w, None)).collect();
-        Incident { tracks, reached, inputs: Vec::new(), watches, messages, changed: true, routine: Vec::new() }
+        Incident {
+            tracks,
+            reached,
+            inputs: Vec::new(),
+            watches,
+            messages,
+            changed: true,
+            routine: Vec::new(),
+            injected: Vec::new(),
+            forced: Vec::new(),
+        }
     }
 }
 

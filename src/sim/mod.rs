@@ -212,6 +212,55 @@ impl Sim {
             .collect()
     }
 
+    /// GM: shifts a metric from now on (reaching the full shift over `ramp` seconds), until the drill ends.
+    pub fn inject_metric(&mut self, series: usize, shift: crate::scenario::Shift, ramp: i64) {
+        let start = self.now();
+        let mut incident = self.world.resource_mut::<Incident>();
+        incident.injected.push(symptoms::ActiveMetricSymptom { series, shift, start, ramp: ramp.max(0) });
+        incident.changed = true;
+    }
+
+    /// GM: applies a one-shot effect now (a log line, a change, a flag or a version).
+    pub fn inject_effect(&mut self, effect: &crate::scenario::Effect) {
+        let now = self.now();
+        self.world.resource_scope(|world, mut inventory: Mut<Inventory>| {
+            world.resource_scope(|world, mut pending: Mut<components::PendingLogs>| {
+                let services = world.resource::<ServiceNames>();
+                systems::apply_effect(effect, now, services, &mut inventory, &mut pending);
+            });
+        });
+    }
+
+    /// GM: sends a track to a state on the next tick, whatever its transitions say. Returns false if either
+    /// name is unknown.
+    pub fn goto(&mut self, track: &str, state: &str) -> bool {
+        let mut incident = self.world.resource_mut::<Incident>();
+        let Some(t) = incident.tracks.iter().position(|x| x.id == track) else { return false };
+        let Some(s) = incident.tracks[t].states.iter().position(|x| x.id == state) else { return false };
+        incident.forced.push((t, s));
+        true
+    }
+
+    /// Hidden truth, for the GM console: for each track, how far each transition out of its current state
+    /// is from firing (time left, a metric's value), in the order of the scenario's tracks and transitions.
+    pub fn gm_pending(&self) -> Vec<Vec<Option<String>>> {
+        let incident = self.world.resource::<Incident>();
+        let frame = &self.world.resource::<components::Frame>().0;
+        let now = self.now();
+        incident
+            .tracks
+            .iter()
+            .map(|track| {
+                let state = &track.states[track.current];
+                state
+                    .transitions
+                    .iter()
+                    .map(|(_, c)| c.progress(now, track.entered_at, &incident.watches, frame))
+                    .collect()
+            })
+            .collect()
+    }
+
     /// Hidden truth: phase of the incident (first) track.
     pub fn phase(&self) -> Phase {
         let incident = self.world.resource::<Incident>();

@@ -43,6 +43,7 @@ pub fn rebuild_symptoms(mut incident: ResMut<Incident>, mut active: ResMut<Activ
         }
         active.logs.extend(state.log_symptoms.iter().cloned());
     }
+    active.metrics.extend(incident.injected.iter().copied());
 }
 
 /// Draws a roughly normal value (mean 0, deviation 1) from one 64-bit draw: the sum of four 16-bit uniforms.
@@ -273,7 +274,7 @@ pub fn take_transitions(
     let now = clock.tick;
     update_watches(&mut incident, now, clock.step, &frame.0);
     let incident = &mut *incident;
-    for track in &mut incident.tracks {
+    for (index, track) in incident.tracks.iter_mut().enumerate() {
         let cx = Context {
             now,
             since: track.entered_at,
@@ -283,7 +284,10 @@ pub fn take_transitions(
             reached: &incident.reached,
         };
         let state = &track.states[track.current];
-        let Some(&(to, _)) = state.transitions.iter().find(|(_, c)| c.holds(&cx)) else {
+        // A GM's `goto` wins over the scenario's own transitions.
+        let forced = incident.forced.iter().rev().find(|(t, _)| *t == index).map(|&(_, to)| to);
+        let Some(to) = forced.or_else(|| state.transitions.iter().find(|(_, c)| c.holds(&cx)).map(|&(to, _)| to))
+        else {
             continue;
         };
         for effect in &state.on_exit {
@@ -307,6 +311,7 @@ pub fn take_transitions(
             phase: entered.phase,
         });
     }
+    incident.forced.clear();
     apply_routine(incident, now, &services, &mut inventory, &mut pending);
 }
 
@@ -346,7 +351,8 @@ fn update_watches(incident: &mut Incident, now: i64, step: i64, last_frame: &[f3
     }
 }
 
-fn apply_effect(
+/// Applies a one-shot effect (a state's `on_enter`/`on_exit`, or a GM's inject).
+pub(super) fn apply_effect(
     effect: &Effect,
     now: i64,
     services: &ServiceNames,

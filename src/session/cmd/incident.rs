@@ -67,7 +67,12 @@ pub fn role(cx: &Context, role: &str, name: &str) -> Result<Outcome, CommandErro
             });
         }
     };
-    let name = if name.is_empty() { "you".to_string() } else { name.to_string() };
+    // In a hosted drill `role ol` claims the role for whoever typed it.
+    let name = match (name.is_empty(), cx.speaker) {
+        (false, _) => name.to_string(),
+        (true, Some(speaker)) => speaker.to_string(),
+        (true, None) => "you".to_string(),
+    };
     let verb = if name == "you" || name == "me" { "You are".to_string() } else { format!("{name} is") };
     Ok(cx.show(Doc::line(Line::plain(format!("{verb} {}.", role.title())))).with(EventKind::RoleTaken { role, name }))
 }

@@ -29,6 +29,8 @@ pub(super) struct Context<'a> {
     pub record: &'a Record,
     /// The command's row of the command table.
     pub spec: &'static CommandSpec,
+    /// Who typed it, in a hosted drill.
+    pub speaker: Option<&'a str>,
 }
 
 impl Context<'_> {
@@ -106,6 +108,8 @@ pub(super) fn run(cx: &Context, command: &Command) -> Result<Outcome, CommandErr
         Role { role, name } => incident::role(cx, role, &name.join(" ")),
         Update { text } => incident::update(cx, &text.join(" ")),
         Note { text } => Ok(incident::note(cx, &text.join(" "))),
+        // The question goes to the GM's queue, which the drill keeps: `Drill::ask` answers it.
+        Ask { .. } => Ok(cx.show(Doc::new())),
         Mitigate { action, target } => incident::mitigate(cx, action, target.as_deref()),
         Diagnose { text } => Ok(incident::diagnose(cx, &text.join(" "))),
         Ack { alert } => incident::ack(cx, alert),

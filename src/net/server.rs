@@ -1,0 +1,414 @@
+//! The host: one task owns the synchronous `Drill` (commands in, events out); an axum server on one port
+//! accepts participants over a WebSocket, one handler task per connection, under a connection cap.
+//!
+//! A connection's trouble (a wrong code, a malformed, unknown or oversize frame, an observer sending a
+//! command, a client too slow to keep up, a client that vanished) is logged and ends that connection only;
+//! the drill and everyone else go on, and nothing recorded is lost.
+
+use super::protocol::{ClientFrame, Item, MAX_FRAME_BYTES, PROTOCOL_VERSION, ServerFrame, View, WS_PATH};
+use crate::session::{Drill, DrillEvent, DrillInput, EventKind, volunteer_view};
+use axum::extract::State;
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
+use axum::response::Response;
+use axum::routing::get;
+use futures_util::{SinkExt, StreamExt};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::ops::Range;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use subtle::ConstantTimeEq;
+use tokio::sync::{Semaphore, mpsc, oneshot};
+
+/// Most participants connected at once (responders and observers).
+pub const MAX_CONNECTIONS: usize = 512;
+/// Frames queued for one participant before it counts as too slow and is disconnected.
+const QUEUE_PER_PARTICIPANT: usize = 4096;
+/// How long a new connection has to say `Hello`.
+const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often real-time mode moves the clock.
+const WALL_TICK: Duration = Duration::from_millis(250);
+
+/// How to host a drill.
+#[derive(Clone, Debug)]
+pub struct HostConfig {
+    /// Address to listen on (port 0 picks a free one).
+    pub listen: SocketAddr,
+    /// The join code responders and observers must give.
+    pub code: String,
+}
+
+/// A random join code with 80 bits of entropy, in five groups of four hex digits.
+pub fn new_join_code() -> String {
+    let bits: [u16; 5] = rand::random();
+    bits.iter().map(|b| format!("{b:04x}")).collect::<Vec<_>>().join("-")
+}
+
+/// A request to the task that owns the drill.
+enum Request {
+    Join { name: String, observer: bool, reply: oneshot::Sender<Result<Joined, String>> },
+    Line { id: u64, text: String },
+    Leave { id: u64, reason: String },
+    Gm { line: String, reply: oneshot::Sender<()> },
+    Finish { reply: oneshot::Sender<Drill> },
+}
+
+struct Joined {
+    id: u64,
+    observer: bool,
+    frames: mpsc::Receiver<ServerFrame>,
+}
+
+/// A running host: its address, the GM's handle on the drill, and the feed of every event for the console.
+pub struct Host {
+    addr: SocketAddr,
+    requests: mpsc::Sender<Request>,
+    /// Every event the drill records, hidden ones included, for the GM console.
+    pub feed: mpsc::UnboundedReceiver<DrillEvent>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Host {
+    /// Binds the address, starts the drill task and the server; returns once both are listening.
+    pub async fn start(drill: Drill, config: HostConfig) -> std::io::Result<Host> {
+        let listener = tokio::net::TcpListener::bind(config.listen).await?;
+        let addr = listener.local_addr()?;
+        let (requests, rx) = mpsc::channel(1024);
+        let (feed_tx, feed) = mpsc::unbounded_channel();
+        // The history before anyone joined goes to the console too.
+        for event in drill.events() {
+            let _ = feed_tx.send(event.clone());
+        }
+        tokio::spawn(drive(drill, rx, feed_tx));
+        let shared = Arc::new(Shared {
+            code: config.code,
+            requests: requests.clone(),
+            slots: Arc::new(Semaphore::new(MAX_CONNECTIONS)),
+        });
+        let app = axum::Router::new()
+            .route(WS_PATH, get(upgrade))
+            .route("/", get(|| async { "wom drill host: participants connect with `wom join`\n" }))
+            .with_state(shared);
+        let server = tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, app).await {
+                tracing::error!(error = %e, "server stopped");
+            }
+        });
+        tracing::info!(%addr, "hosting");
+        Ok(Host { addr, requests, feed, server })
+    }
+
+    /// The address participants connect to.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Runs a GM console line; its events arrive on [`Host::feed`] before this returns.
+    pub async fn gm(&self, line: &str) {
+        let (reply, done) = oneshot::channel();
+        if self.requests.send(Request::Gm { line: line.to_string(), reply }).await.is_ok() {
+            let _ = done.await;
+        }
+    }
+
+    /// Stops serving and hands back the drill (for the score and the debrief).
+    pub async fn finish(self) -> Option<Drill> {
+        let (reply, drill) = oneshot::channel();
+        self.requests.send(Request::Finish { reply }).await.ok()?;
+        let drill = drill.await.ok();
+        self.server.abort();
+        drill
+    }
+}
+
+struct Shared {
+    code: String,
+    requests: mpsc::Sender<Request>,
+    slots: Arc<Semaphore>,
+}
+
+struct Participant {
+    name: String,
+    observer: bool,
+    frames: mpsc::Sender<ServerFrame>,
+}
+
+/// The drill's one owner: takes requests in order, records events, sends each participant its view.
+async fn drive(mut drill: Drill, mut requests: mpsc::Receiver<Request>, feed: mpsc::UnboundedSender<DrillEvent>) {
+    let mut people: BTreeMap<u64, Participant> = BTreeMap::new();
+    let mut next_id = 0u64;
+    let mut over_sent = false;
+    let mut wall = tokio::time::interval(WALL_TICK);
+    wall.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last_wall = Instant::now();
+    loop {
+        let range = tokio::select! {
+            request = requests.recv() => {
+                let Some(request) = request else { return };
+                match request {
+                    Request::Join { name, observer, reply } => {
+                        let taken = people.values().any(|p| p.name == name);
+                        if taken {
+                            let _ = reply.send(Err(format!("the name `{name}` is taken in this drill; pick another with --name")));
+                            continue;
+                        }
+                        let (tx, rx) = mpsc::channel(QUEUE_PER_PARTICIPANT);
+                        let tod = drill.sim().page_time_of_day();
+                        let history: Vec<Item> = drill.events().iter().filter_map(|e| item(e, tod)).collect();
+                        let welcome = ServerFrame::Welcome {
+                            protocol: PROTOCOL_VERSION,
+                            name: name.clone(),
+                            observer,
+                            page_time_of_day: drill.sim().page_time_of_day(),
+                            history,
+                        };
+                        let _ = tx.try_send(welcome);
+                        if drill.is_over() {
+                            let _ = tx.try_send(ServerFrame::Over { reason: "the drill is over".into() });
+                        } else {
+                            let _ = tx.try_send(ServerFrame::Ready { t: drill.now() });
+                        }
+                        next_id += 1;
+                        tracing::info!(name = %name, observer, "joined");
+                        people.insert(next_id, Participant { name, observer, frames: tx.clone() });
+                        let _ = reply.send(Ok(Joined { id: next_id, observer, frames: rx }));
+                        0..0
+                    }
+                    Request::Line { id, text } => {
+                        let Some(p) = people.get(&id) else { continue };
+                        if p.observer {
+                            continue;
+                        }
+                        let range = drill.feed(&DrillInput::line(&p.name, &text));
+                        publish(&drill, range.clone(), &mut people, &feed);
+                        // After the drill's last line, `Over` (below) takes the place of `Ready`.
+                        if let Some(p) = people.get(&id).filter(|_| !drill.is_over()) {
+                            let _ = p.frames.try_send(ServerFrame::Ready { t: drill.now() });
+                        }
+                        0..0
+                    }
+                    Request::Leave { id, reason } => {
+                        if let Some(p) = people.remove(&id) {
+                            tracing::info!(name = %p.name, %reason, "left");
+                        }
+                        0..0
+                    }
+                    Request::Gm { line, reply } => {
+                        let range = drill.feed(&DrillInput::Gm { line });
+                        publish(&drill, range, &mut people, &feed);
+                        let _ = reply.send(());
+                        0..0
+                    }
+                    Request::Finish { reply } => {
+                        let _ = reply.send(drill);
+                        return;
+                    }
+                }
+            }
+            _ = wall.tick() => {
+                let now = Instant::now();
+                let elapsed = now - last_wall;
+                last_wall = now;
+                // Only real-time mode turns wall-clock time into an input (and so into the journal).
+                if drill.is_real_time() {
+                    drill.feed(&DrillInput::WallClock { millis: elapsed.as_millis() as u64 })
+                } else {
+                    0..0
+                }
+            }
+        };
+        publish(&drill, range, &mut people, &feed);
+        if drill.is_over() && !over_sent {
+            over_sent = true;
+            for p in people.values() {
+                let _ = p.frames.try_send(ServerFrame::Over { reason: "the drill is over".into() });
+            }
+        }
+    }
+}
+
+/// What participants see of an event: the lines responders typed and the volunteer view, nothing else.
+fn item(event: &DrillEvent, page_time_of_day: i64) -> Option<Item> {
+    let view = match &event.kind {
+        EventKind::Command { by, line, .. } => {
+            View::Typed { by: by.clone().unwrap_or_else(|| "volunteer".into()), line: line.clone() }
+        }
+        _ => View::Shown { doc: volunteer_view(event, page_time_of_day)? },
+    };
+    Some(Item { seq: event.seq, t: event.t, view })
+}
+
+/// Sends new events to the GM console and their views to every participant; drops a participant whose
+/// queue is full (too slow) or gone.
+fn publish(
+    drill: &Drill,
+    range: Range<usize>,
+    people: &mut BTreeMap<u64, Participant>,
+    feed: &mpsc::UnboundedSender<DrillEvent>,
+) {
+    if range.is_empty() {
+        return;
+    }
+    let events = &drill.events()[range];
+    for event in events {
+        let _ = feed.send(event.clone());
+    }
+    let tod = drill.sim().page_time_of_day();
+    let items: Vec<Item> = events.iter().filter_map(|e| item(e, tod)).collect();
+    people.retain(|_, p| {
+        for it in &items {
+            if let Err(e) = p.frames.try_send(ServerFrame::Item(it.clone())) {
+                let why = match e {
+                    mpsc::error::TrySendError::Full(_) => "too slow to keep up",
+                    mpsc::error::TrySendError::Closed(_) => "gone",
+                };
+                tracing::warn!(name = %p.name, reason = why, "dropping participant");
+                return false;
+            }
+        }
+        true
+    });
+}
+
+async fn upgrade(ws: WebSocketUpgrade, State(shared): State<Arc<Shared>>) -> Response {
+    ws.max_message_size(MAX_FRAME_BYTES)
+        .max_frame_size(MAX_FRAME_BYTES)
+        .on_upgrade(move |socket| async move { handle(socket, shared).await })
+}
+
+/// Ends a connection with a reason the client can show.
+async fn refuse(socket: &mut WebSocket, reason: &str) {
+    tracing::warn!(%reason, "closing connection");
+    let _ = socket.send(Message::Text(ServerFrame::Refused { reason: reason.to_string() }.encode().into())).await;
+    let _ = socket
+        .send(Message::Close(Some(CloseFrame { code: close_code::POLICY, reason: truncate(reason, 120).into() })))
+        .await;
+}
+
+fn truncate(text: &str, max: usize) -> &str {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// One connection: the handshake, then frames both ways until either side leaves.
+async fn handle(mut socket: WebSocket, shared: Arc<Shared>) {
+    let Ok(_slot) = shared.slots.clone().try_acquire_owned() else {
+        refuse(&mut socket, "the drill is full").await;
+        return;
+    };
+    let hello = match tokio::time::timeout(HELLO_TIMEOUT, socket.recv()).await {
+        Ok(Some(Ok(Message::Text(text)))) => ClientFrame::decode(&text),
+        Ok(Some(Ok(_))) => Err("expected a `hello` text frame first".to_string()),
+        Ok(Some(Err(e))) => Err(format!("bad frame: {e}")),
+        Ok(None) => return,
+        Err(_) => Err("no `hello` within 10 seconds".to_string()),
+    };
+    let (name, observe) = match hello {
+        Ok(ClientFrame::Hello { protocol, code, name, observe }) => {
+            if protocol != PROTOCOL_VERSION {
+                let reason =
+                    format!("protocol version {protocol} is not supported; this host speaks {PROTOCOL_VERSION}");
+                return refuse(&mut socket, &reason).await;
+            }
+            if !bool::from(code.as_bytes().ct_eq(shared.code.as_bytes())) {
+                return refuse(&mut socket, "wrong join code").await;
+            }
+            match check_name(&name) {
+                Ok(()) => (name, observe),
+                Err(why) => return refuse(&mut socket, &why).await,
+            }
+        }
+        Ok(_) => return refuse(&mut socket, "expected a `hello` frame first").await,
+        Err(why) => return refuse(&mut socket, &why).await,
+    };
+    let (reply, joined) = oneshot::channel();
+    let join = Request::Join { name: name.clone(), observer: observe, reply };
+    if shared.requests.send(join).await.is_err() {
+        return refuse(&mut socket, "the drill has stopped").await;
+    }
+    let joined = match joined.await {
+        Ok(Ok(joined)) => joined,
+        Ok(Err(why)) => return refuse(&mut socket, &why).await,
+        Err(_) => return refuse(&mut socket, "the drill has stopped").await,
+    };
+    let reason = converse(socket, &shared, joined.id, joined.observer, joined.frames).await;
+    let _ = shared.requests.send(Request::Leave { id: joined.id, reason }).await;
+}
+
+fn check_name(name: &str) -> Result<(), String> {
+    if name.trim().is_empty() || name.chars().count() > 32 || name.chars().any(|c| c.is_control()) {
+        return Err("a name is 1 to 32 printable characters".into());
+    }
+    Ok(())
+}
+
+/// Relays frames until the participant leaves or misbehaves; returns why the connection ended.
+async fn converse(
+    socket: WebSocket,
+    shared: &Shared,
+    id: u64,
+    observer: bool,
+    mut frames: mpsc::Receiver<ServerFrame>,
+) -> String {
+    let (mut sink, mut stream) = socket.split();
+    let refuse_with = |reason: &str| {
+        let text = ServerFrame::Refused { reason: reason.to_string() }.encode();
+        vec![
+            Message::Text(text.into()),
+            Message::Close(Some(CloseFrame {
+                code: close_code::POLICY,
+                reason: truncate(reason, 120).to_string().into(),
+            })),
+        ]
+    };
+    loop {
+        tokio::select! {
+            frame = frames.recv() => {
+                let Some(frame) = frame else {
+                    // The drill task dropped us: too slow, or the host is stopping.
+                    for m in refuse_with("disconnected: too slow to keep up, or the host stopped") {
+                        let _ = sink.send(m).await;
+                    }
+                    return "dropped by the host".into();
+                };
+                let over = matches!(frame, ServerFrame::Over { .. });
+                if sink.send(Message::Text(frame.encode().into())).await.is_err() {
+                    return "vanished".into();
+                }
+                if over {
+                    let _ = sink.send(Message::Close(None)).await;
+                    return "the drill is over".into();
+                }
+            }
+            message = stream.next() => {
+                let reason = match message {
+                    None => return "vanished".into(),
+                    Some(Err(e)) => format!("bad frame: {e}"),
+                    Some(Ok(Message::Close(_))) => return "closed".into(),
+                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                    Some(Ok(Message::Binary(_))) => "binary frames are not part of the protocol".into(),
+                    Some(Ok(Message::Text(text))) => match ClientFrame::decode(&text) {
+                        Ok(ClientFrame::Leave) => return "left".into(),
+                        Ok(ClientFrame::Line { .. }) if observer => "observers cannot send commands".into(),
+                        Ok(ClientFrame::Line { text }) => {
+                            if shared.requests.send(Request::Line { id, text }).await.is_err() {
+                                return "the drill has stopped".into();
+                            }
+                            continue;
+                        }
+                        Ok(ClientFrame::Hello { .. }) => "already joined".into(),
+                        Err(why) => why,
+                    },
+                };
+                tracing::warn!(%reason, "closing connection");
+                for m in refuse_with(&reason) {
+                    let _ = sink.send(m).await;
+                }
+                return reason;
+            }
+        }
+    }
+}
