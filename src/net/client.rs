@@ -135,6 +135,13 @@ pub enum JoinInput {
     Lines(Box<dyn BufRead + Send>),
 }
 
+/// What the terminal prompt needs from the connection: the drill's clock, and word that the host welcomed us.
+struct Prompt {
+    clock: Arc<AtomicI64>,
+    tod: Arc<AtomicI64>,
+    welcomed: std::sync::mpsc::Sender<()>,
+}
+
 /// How a joined session ended.
 #[derive(Debug, PartialEq)]
 pub enum JoinEnd {
@@ -155,12 +162,17 @@ pub fn join(options: JoinOptions, input: JoinInput, color: bool) -> Result<JoinE
     let tod = Arc::new(AtomicI64::new(0));
     let (lines_tx, lines) = mpsc::unbounded_channel::<Option<String>>();
     let terminal = matches!(input, JoinInput::Terminal(_));
+    // The prompt shows the drill's clock, which is known once the host has welcomed us.
+    let (welcomed, wait_welcome) = std::sync::mpsc::channel::<()>();
     let print: Box<dyn FnMut(String) + Send> = match input {
         JoinInput::Terminal(mut editor) => {
             let mut printer = editor.create_external_printer().map_err(|e| e.to_string())?;
             let (clock, tod) = (clock.clone(), tod.clone());
             let tx = lines_tx.clone();
             std::thread::spawn(move || {
+                if wait_welcome.recv().is_err() {
+                    return;
+                }
                 loop {
                     let prompt =
                         format!("{} wom> ", clock_label(tod.load(Ordering::Relaxed), clock.load(Ordering::Relaxed)));
@@ -215,7 +227,8 @@ pub fn join(options: JoinOptions, input: JoinInput, color: bool) -> Result<JoinE
         }
     };
     drop(lines_tx);
-    runtime.block_on(play(options, lines, print, color, terminal, clock, tod))
+    let prompt = Prompt { clock, tod, welcomed };
+    runtime.block_on(play(options, lines, print, color, terminal, prompt))
 }
 
 async fn play(
@@ -224,9 +237,9 @@ async fn play(
     mut print: Box<dyn FnMut(String) + Send>,
     color: bool,
     terminal: bool,
-    clock: Arc<AtomicI64>,
-    tod: Arc<AtomicI64>,
+    prompt: Prompt,
 ) -> Result<JoinEnd, String> {
+    let Prompt { clock, tod, welcomed } = prompt;
     let mut connection = Connection::open(&options).await?;
     let mut queue: std::collections::VecDeque<String> = Default::default();
     let mut ready = false;
@@ -271,6 +284,7 @@ async fn play(
                     ServerFrame::Ready { t } => {
                         clock.store(*t, Ordering::Relaxed);
                         ready = true;
+                        let _ = welcomed.send(());
                     }
                     _ => {}
                 }

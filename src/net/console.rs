@@ -113,7 +113,9 @@ pub fn host(drill: Drill, options: HostOptions) -> Result<Drill, String> {
             tokio::select! {
                 event = host.feed.recv() => {
                     let Some(event) = event else { break };
-                    if let Some(doc) = gm_feed(&event, tod) {
+                    // At a terminal the editor already shows what the GM typed.
+                    let typed_here = options.terminal && matches!(event.kind, EventKind::GmCommand { .. });
+                    if let Some(doc) = gm_feed(&event, tod).filter(|_| !typed_here) {
                         print(paint(&doc, color));
                     }
                     if matches!(event.kind, EventKind::Ended { .. }) {
