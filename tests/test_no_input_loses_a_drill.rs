@@ -221,3 +221,33 @@ fn a_modelled_action_shows_the_scenarios_effects_once_and_looks_like_any_other()
     let (changes, _) = after_actions(&["mitigate disable-flag remember_me_v2"], "auth");
     assert_eq!(changes.len(), 1, "{changes:?}");
 }
+
+#[test]
+fn play_into_a_file_from_a_terminal_keeps_prompt_and_editing_on_the_terminal_and_plain_text_in_the_file() {
+    // util-linux's `script` gives wom a real terminal on standard input while its output goes to a file.
+    let env = TestEnvironment::new();
+    let wom = env!("CARGO_BIN_EXE_wom");
+    let mut child = std::process::Command::new("script")
+        .args(["-qfec", &format!("{wom} play --seed 1 > out.txt"), "/dev/null"])
+        .current_dir(env.path())
+        .env("NO_COLOR", "")
+        .env("TERM", "xterm")
+        .env("WOM_NOW", "2026-11-25T18:00:00Z")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("util-linux `script` runs");
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin.write_all(b"time\n").expect("type");
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    stdin.write_all(b"quit\n").expect("type");
+    let mut screen = String::new();
+    child.stdout.take().expect("stdout").read_to_string(&mut screen).expect("screen");
+    drop(stdin);
+    child.wait().expect("wait");
+    let file = std::fs::read_to_string(env.path().join("out.txt")).expect("out.txt");
+    assert!(screen.contains("wom> "), "the prompt is on the terminal: {screen:?}");
+    assert!(!file.contains('\u{1b}'), "no escape codes in the file: {file:?}");
+    assert!(file.contains("14:05:00 wom> time\nIt is 14:05:00"), "the file is a plain transcript: {file}");
+    assert!(file.contains("Drill over at 14:05:00 (quit)."), "{file}");
+}
