@@ -174,31 +174,22 @@ fn metric(labels: &[(String, String)]) -> String {
     }
 }
 
-fn value(v: f64) -> String {
-    if v.is_nan() {
-        "NaN".into()
-    } else if v.is_infinite() {
-        if v > 0.0 { "+Inf".into() } else { "-Inf".into() }
-    } else {
-        format!("{v}")
-    }
-}
-
 /// The answer as `promtool query` prints it.
 fn promtool_text(answer: &Answer, at: i64) -> String {
     let ts = openmetrics::seconds;
     match &answer.value {
-        QueryValue::Scalar(v) => format!("scalar: {} @[{}]", value(*v), ts(at)),
+        QueryValue::Scalar(v) => format!("scalar: {} @[{}]", crate::promql::go_float(*v), ts(at)),
         QueryValue::String(s) => s.clone(),
         QueryValue::Vector(samples) => samples
             .iter()
-            .map(|s| format!("{} => {} @[{}]", metric(&s.labels), value(s.value), ts(s.t)))
+            .map(|s| format!("{} => {} @[{}]", metric(&s.labels), crate::promql::go_float(s.value), ts(s.t)))
             .collect::<Vec<_>>()
             .join("\n"),
         QueryValue::Matrix(series) => series
             .iter()
             .map(|s| {
-                let points: Vec<String> = s.points.iter().map(|&(t, v)| format!("{} @[{}]", value(v), ts(t))).collect();
+                let points: Vec<String> =
+                    s.points.iter().map(|&(t, v)| format!("{} @[{}]", crate::promql::go_float(v), ts(t))).collect();
                 format!("{} =>\n{}", metric(&s.labels), points.join("\n"))
             })
             .collect::<Vec<_>>()
@@ -218,13 +209,13 @@ fn json_metric(labels: &[(String, String)]) -> serde_json::Value {
 /// The answer as Prometheus's `/api/v1/query` and `/api/v1/query_range` return it.
 fn json(answer: &Answer, at: i64) -> serde_json::Value {
     let (kind, result) = match &answer.value {
-        QueryValue::Scalar(v) => ("scalar", serde_json::json!([json_time(at), value(*v)])),
+        QueryValue::Scalar(v) => ("scalar", serde_json::json!([json_time(at), crate::promql::go_float(*v)])),
         QueryValue::String(s) => ("string", serde_json::json!([json_time(at), s])),
         QueryValue::Vector(samples) => (
             "vector",
             samples
                 .iter()
-                .map(|s| serde_json::json!({"metric": json_metric(&s.labels), "value": [json_time(s.t), value(s.value)]}))
+                .map(|s| serde_json::json!({"metric": json_metric(&s.labels), "value": [json_time(s.t), crate::promql::go_float(s.value)]}))
                 .collect(),
         ),
         QueryValue::Matrix(series) => (
@@ -233,7 +224,7 @@ fn json(answer: &Answer, at: i64) -> serde_json::Value {
                 .iter()
                 .map(|s| {
                     let values: Vec<serde_json::Value> =
-                        s.points.iter().map(|&(t, v)| serde_json::json!([json_time(t), value(v)])).collect();
+                        s.points.iter().map(|&(t, v)| serde_json::json!([json_time(t), crate::promql::go_float(v)])).collect();
                     serde_json::json!({"metric": json_metric(&s.labels), "values": values})
                 })
                 .collect(),

@@ -62,7 +62,7 @@ pub(super) fn aggregate(ev: &mut Evaluator, agg: &AggregateExpr) -> Result<Value
                 for (group, members) in groups {
                     let mut counts: BTreeMap<String, f64> = BTreeMap::new();
                     for (_, v) in members {
-                        *counts.entry(go_float(v)).or_default() += 1.0;
+                        *counts.entry(super::go_float(v)).or_default() += 1.0;
                     }
                     for (value, n) in counts {
                         out.push((group.with(label, &value), n));
@@ -138,17 +138,6 @@ pub(super) fn variance(values: impl Iterator<Item = f64>) -> f64 {
         m2 += delta * (v - mean);
     }
     m2 / n
-}
-
-/// A float as Go's `strconv.FormatFloat(v, 'f', -1, 64)` writes it.
-pub(super) fn go_float(v: f64) -> String {
-    if v.is_nan() {
-        "NaN".into()
-    } else if v.is_infinite() {
-        if v > 0.0 { "+Inf".into() } else { "-Inf".into() }
-    } else {
-        format!("{v}")
-    }
 }
 
 /// Whether `name` is a valid label name.

@@ -128,7 +128,7 @@ pub fn write<'a>(series: impl IntoIterator<Item = (&'a Labels, &'a [(i64, f64)])
         for (labels, samples) in members {
             let series = series_text(labels);
             for &(t, v) in samples.iter().filter(|(_, v)| !is_stale(*v)) {
-                let _ = writeln!(out, "{series} {} {}", super::aggregation::go_float(v), seconds(t));
+                let _ = writeln!(out, "{series} {} {}", super::go_float(v), seconds(t));
             }
         }
     }

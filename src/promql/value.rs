@@ -186,6 +186,17 @@ pub fn format_float(v: f64) -> String {
     }
 }
 
+/// A float as Go's `strconv.FormatFloat(v, 'f', -1, 64)` writes it.
+pub fn go_float(v: f64) -> String {
+    if v.is_nan() {
+        "NaN".into()
+    } else if v.is_infinite() {
+        if v > 0.0 { "+Inf".into() } else { "-Inf".into() }
+    } else {
+        format!("{v}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::{Labels, format_float};
