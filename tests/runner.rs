@@ -30,3 +30,4 @@ mod test_show_command;
 mod test_simulation;
 mod test_volunteer_commands;
 mod test_wheel_commands;
+mod test_world_language;

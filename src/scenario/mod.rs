@@ -10,6 +10,7 @@ mod load;
 mod model;
 mod spans;
 mod synthetic;
+mod template;
 mod validate;
 
 pub use builtin::{BUILTIN, DEFAULT_SCENARIO, builtin};
@@ -20,6 +21,7 @@ pub use load::{MAX_FILE, load_file, parse};
 pub use model::*;
 pub use spans::{SpanIndex, ValuePath, line_col};
 pub use synthetic::{SyntheticShape, synthetic};
+pub use template::{REF_POOL, Template, TemplateError};
 pub use validate::{
     Located, MAX_COST, MAX_HISTORY, MAX_LOG_RATE, MAX_NAME, MAX_TOTAL_LOG_RATE, MAX_VALUE, MAX_WINDOW,
     dependency_order, validate, validation_rules,

@@ -5,7 +5,9 @@
 
 use super::model::*;
 use super::spans::ValuePath;
-use super::{COMMANDS, CostClass, SCHEMA_VERSION, ScenarioErrorKind, SimDuration, command_names, command_spec};
+use super::{
+    COMMANDS, CostClass, SCHEMA_VERSION, ScenarioErrorKind, SimDuration, Template, command_names, command_spec,
+};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 /// A problem and the path of the value it is about.
@@ -69,7 +71,8 @@ pub fn validation_rules() -> Vec<String> {
         "There is at least one track. Each track's `initial` is one of its own states; every transition's \
          `to` is in the same track; every state is reachable from `initial`. The first track has a state \
          with `phase: Resolved`.",
-        "Symptoms name existing services and metrics; effects name existing services and flags.",
+        "Symptoms name existing services and metrics; effects name existing services and flags. Log templates' \
+         `{n:lo..hi}` (lo <= hi), `{one_of:[..]}` (no empty choice) and `{ref:name}` placeholders are well formed.",
         "Triggers, in transitions and messages: `Action` names an action, and its `target`, if given, is one \
          of that action's `targets` (an action without targets takes none), so the trigger can match; \
          `Command` names a volunteer command; `Metric` names an existing service and metric; `Reached` names \
@@ -288,6 +291,11 @@ fn number(path: &ValuePath, context: impl Into<String>, value: f64, range: (f64,
 }
 
 /// A duration within `lo..=hi`.
+/// A log template whose ranges, choices and identities read (see `scenario::Template`).
+fn template(path: &ValuePath, context: &str, text: &str) -> Check {
+    Template::check(text).map_err(|e| invalid(path, context, format!("bad log template: {}", e.message)))
+}
+
 fn duration(path: &ValuePath, context: impl Into<String>, d: SimDuration, lo: i64, hi: i64) -> Check {
     if (lo..=hi).contains(&d.secs()) {
         return Ok(());
@@ -334,6 +342,7 @@ fn check_services(s: &Scenario, names: &Names) -> Check {
         for (k, log) in svc.logs.iter().enumerate() {
             let rate = here.field("logs").index(k).field("rate");
             let context = format!("a log of service `{}`", shown(&svc.id));
+            template(&here.field("logs").index(k).field("template"), &context, &log.template)?;
             number(&rate, context.clone(), log.rate, (0.0, MAX_LOG_RATE), "rate (lines per minute)")?;
             total_rate += log.rate;
             if total_rate > MAX_TOTAL_LOG_RATE {
@@ -530,8 +539,9 @@ fn check_symptom(path: &ValuePath, sym: &Symptom, names: &Names, context: &str) 
             duration(&path.field("ramp"), context, *ramp, 0, MAX_WINDOW)?;
             duration(&path.field("delay"), context, *delay, 0, MAX_WINDOW)
         }
-        Symptom::Logs { service, rate, .. } => {
+        Symptom::Logs { service, rate, template: text, .. } => {
             names.service(&path.field("service"), service, || context.to_string())?;
+            template(&path.field("template"), context, text)?;
             number(&path.field("rate"), context, *rate, (0.0, MAX_LOG_RATE), "rate (lines per minute)")
         }
     }

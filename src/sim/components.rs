@@ -90,7 +90,7 @@ pub struct LogSource {
     /// Level.
     pub level: Level,
     /// Parsed template.
-    pub template: super::template::Template,
+    pub template: crate::scenario::Template,
     /// Lines per minute.
     pub rate: f32,
 }

@@ -2,7 +2,7 @@
 //! effects change. The systems that move them (`take_transitions`, `deliver_messages`) are in `systems.rs`.
 
 use super::symptoms::{LogSymptom, MetricSymptom};
-use super::template::Template;
+use crate::scenario::Template;
 use crate::scenario::{Channel, Comparison, Effect, Phase, Scenario, Trigger};
 use bevy_ecs::prelude::*;
 use std::collections::BTreeMap;

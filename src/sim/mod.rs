@@ -18,7 +18,6 @@ mod slo;
 mod store;
 mod symptoms;
 mod systems;
-mod template;
 
 pub use alerts::{AlertBook, AlertCondition, AlertPlan, AlertStatus};
 pub use components::Health;

@@ -2,7 +2,7 @@
 //! structs, not tuples, because a plan counts from the state's entry (`delay`) and an active symptom from
 //! a time (`start`): swapping the two must not compile.
 
-use super::template::Template;
+use crate::scenario::Template;
 use crate::scenario::{Level, Shift};
 use bevy_ecs::prelude::*;
 

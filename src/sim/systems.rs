@@ -11,7 +11,7 @@ use super::incident::{Context, Incident, Inventory, RecordedChange};
 use super::logs::LogStore;
 use super::slo::SloBook;
 use super::symptoms::{ActiveMetricSymptom, ActiveSymptoms};
-use super::template::Template;
+use crate::scenario::Template;
 use crate::scenario::{Coupling, Effect, Level, Shift};
 use bevy_ecs::prelude::*;
 use rand::Rng;
@@ -240,7 +240,7 @@ pub fn emit_logs(
             }
             for _ in 0..count {
                 let t = clock.tick - step + 1 + rng.random_range(0..step);
-                let text = template.render(rng, ms);
+                let text = template.render(rng, ms, t);
                 pending.0.push((t, service, level, text));
             }
         };
