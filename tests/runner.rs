@@ -27,6 +27,7 @@ mod test_scenario_errors;
 mod test_scenario_limits;
 mod test_scoring;
 mod test_show_command;
+mod test_scenario_language;
 mod test_simulation;
 mod test_volunteer_commands;
 mod test_wheel_commands;

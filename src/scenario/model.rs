@@ -601,6 +601,9 @@ pub enum Symptom {
         /// Start this long after entering the state.
         #[serde(default)]
         delay: SimDuration,
+        /// Only while this condition holds (e.g. `In("feature.on")`); always when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        when: Option<Trigger>,
     },
     /// Emits log lines.
     Logs {
@@ -732,8 +735,14 @@ pub enum Trigger {
     },
     /// The GM fired this named trigger.
     Gm(String),
-    /// Another state has been reached (any track).
+    /// Another state has been reached (any track); stays true once it has.
     Reached(String),
+    /// A state (`"state"` or `"track.state"`) is its track's current state now.
+    In(String),
+    /// Holds on each tick with this probability, drawn from the drill's seeded stream.
+    Chance(f64),
+    /// Time in the current state reached a delay drawn uniformly between the two bounds on entry.
+    AfterRandom(SimDuration, SimDuration),
     /// Every inner trigger holds.
     All(Vec<Trigger>),
     /// Any inner trigger holds.
@@ -1041,4 +1050,14 @@ labels! {
     ChangeKind { Deploy => "deploy", Config => "config", Flag => "flag", Infra => "infra", Rollback => "rollback" }
     AlertSeverity { Info => "info", Ticket => "ticket", Page => "page" }
     Phase { Normal => "Normal", Impact => "Impact", Mitigated => "Mitigated", Resolved => "Resolved" }
+}
+
+/// The state a trigger names, written `"state"` or `"track.state"`: the plain id when a state has it,
+/// otherwise the part after the track's name and a dot.
+pub fn state_name(name: &str, exists: impl Fn(&str) -> bool) -> Option<&str> {
+    if exists(name) {
+        return Some(name);
+    }
+    let (_, state) = name.split_once('.')?;
+    exists(state).then_some(state)
 }

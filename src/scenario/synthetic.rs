@@ -100,6 +100,7 @@ pub fn synthetic(shape: SyntheticShape) -> Scenario {
                         shift: Shift::Set(0.3),
                         ramp: SimDuration::minutes(10),
                         delay: SimDuration::ZERO,
+                        when: None,
                     }],
                     on_enter: Vec::new(),
                     on_exit: Vec::new(),

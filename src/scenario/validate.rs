@@ -71,12 +71,14 @@ pub fn validation_rules() -> Vec<String> {
         "There is at least one track. Each track's `initial` is one of its own states; every transition's \
          `to` is in the same track; every state is reachable from `initial`. The first track has a state \
          with `phase: Resolved`.",
-        "Symptoms name existing services and metrics; effects name existing services and flags. Log templates' \
-         `{n:lo..hi}` (lo <= hi), `{one_of:[..]}` (no empty choice) and `{ref:name}` placeholders are well formed.",
-        "Triggers, in transitions and messages: `Action` names an action, and its `target`, if given, is one \
-         of that action's `targets` (an action without targets takes none), so the trigger can match; \
-         `Command` names a volunteer command; `Metric` names an existing service and metric; `Reached` names \
-         a state in any track. `At`, `After` and `Gm` are not checked.",
+        "Symptoms name existing services and metrics; a `Scale` factor is 0 or more; effects name existing \
+         services and flags. Log templates' `{n:lo..hi}` (lo <= hi), `{one_of:[..]}` (no empty choice) and \
+         `{ref:name}` placeholders are well formed.",
+        "Triggers, in transitions, messages and symptoms' `when`: `Action` names an action, and its `target`, if \
+         given, is one of that action's `targets` (an action without targets takes none), so the trigger can \
+         match; `Command` names a volunteer command; `Metric` names an existing service and metric; `Reached` \
+         and `In` name a state in any track, as `state` or `track.state`; `At` is no earlier than the history; \
+         `Chance` is within 0..=1; `AfterRandom`'s bounds are in order. `After` and `Gm` are not checked.",
         "Action `targets` are services or flags.",
         &format!(
             "`costs` keys are volunteer command names other than {untimed}, which take no time or the time \
@@ -203,6 +205,9 @@ struct Names {
     flags: Vec<String>,
     commands: Vec<String>,
     action_targets: BTreeMap<String, Vec<String>>,
+    track_states: BTreeMap<String, Vec<String>>,
+    /// Seconds of history before the page.
+    history: i64,
 }
 
 impl Names {
@@ -228,6 +233,12 @@ impl Names {
                 names
             },
             action_targets: s.actions.iter().map(|a| (a.id.clone(), a.targets.clone())).collect(),
+            track_states: s
+                .tracks
+                .iter()
+                .map(|t| (t.id.clone(), t.states.iter().map(|x| x.id.clone()).collect()))
+                .collect(),
+            history: s.clock.history.secs(),
         }
     }
 
@@ -532,12 +543,22 @@ fn unreachable(track: &Track) -> Vec<usize> {
 
 fn check_symptom(path: &ValuePath, sym: &Symptom, names: &Names, context: &str) -> Check {
     match sym {
-        Symptom::Metric { service, metric, shift, ramp, delay } => {
+        Symptom::Metric { service, metric, shift, ramp, delay, when } => {
             names.metric((&path.field("service"), service), (&path.field("metric"), metric), || context.to_string())?;
             let (Shift::Set(v) | Shift::Scale(v) | Shift::Add(v)) = *shift;
-            number(&path.field("shift").index(0), context, v, (-MAX_VALUE, MAX_VALUE), "shift")?;
+            let shift_at = path.field("shift").index(0);
+            number(&shift_at, context, v, (-MAX_VALUE, MAX_VALUE), "shift")?;
+            if let Shift::Scale(f) = shift
+                && *f < 0.0
+            {
+                return Err(invalid(&shift_at, context, format!("`Scale({f})` would make the value negative; a factor is 0 or more")));
+            }
             duration(&path.field("ramp"), context, *ramp, 0, MAX_WINDOW)?;
-            duration(&path.field("delay"), context, *delay, 0, MAX_WINDOW)
+            duration(&path.field("delay"), context, *delay, 0, MAX_WINDOW)?;
+            match when {
+                Some(t) => check_trigger(&path.field("when"), t, names, context),
+                None => Ok(()),
+            }
         }
         Symptom::Logs { service, rate, template: text, .. } => {
             names.service(&path.field("service"), service, || context.to_string())?;
@@ -560,7 +581,15 @@ fn check_effect(path: &ValuePath, eff: &Effect, names: &Names, context: &str) ->
 fn check_trigger(path: &ValuePath, t: &Trigger, names: &Names, context: &str) -> Check {
     let of = || format!("a trigger of {context}");
     match t {
-        Trigger::At(_) | Trigger::After(_) | Trigger::Gm(_) => Ok(()),
+        Trigger::After(_) | Trigger::Gm(_) => Ok(()),
+        Trigger::At(d) => duration(&path.index(0), format!("an `At` trigger of {context}"), *d, -names.history, MAX_WINDOW),
+        Trigger::Chance(p) => number(&path.index(0), format!("a `Chance` trigger of {context}"), *p, (0.0, 1.0), "probability"),
+        Trigger::AfterRandom(lo, hi) => {
+            let context = format!("an `AfterRandom` trigger of {context}");
+            duration(&path.index(0), context.clone(), *lo, 0, MAX_WINDOW)?;
+            duration(&path.index(1), context, *hi, lo.secs(), MAX_WINDOW)
+        }
+        Trigger::In(state) => check_state_name(&path.index(0), state, names, &format!("an `In` trigger of {context}")),
         Trigger::Action { action, target } => {
             known(&path.field("action"), "action", action, &names.actions, of)?;
             check_action_target(&path.field("target"), action, target.as_deref(), names, &of())
@@ -573,12 +602,28 @@ fn check_trigger(path: &ValuePath, t: &Trigger, names: &Names, context: &str) ->
             duration(&path.field("sustained"), context, *sustained, 0, MAX_WINDOW)
         }
         Trigger::Reached(state) => {
-            known(&path.index(0), "state", state, &names.states, || format!("a `Reached` trigger of {context}"))
+            check_state_name(&path.index(0), state, names, &format!("a `Reached` trigger of {context}"))
         }
         Trigger::All(inner) | Trigger::Any(inner) => {
             inner.iter().enumerate().try_for_each(|(k, t)| check_trigger(&path.index(0).index(k), t, names, context))
         }
         Trigger::Not(inner) => check_trigger(&path.index(0), inner, names, context),
+    }
+}
+
+/// A state written `"state"` or `"track.state"`; with a track, the state must be one of that track's.
+fn check_state_name(path: &ValuePath, name: &str, names: &Names, context: &str) -> Check {
+    let exists = |n: &str| names.states.iter().any(|s| s == n);
+    match state_name(name, exists) {
+        Some(state) if state == name => Ok(()),
+        Some(state) => {
+            let track = &name[..name.len() - state.len() - 1];
+            let qualified: Vec<String> =
+                names.track_states.iter().flat_map(|(t, states)| states.iter().map(move |s| format!("{t}.{s}"))).collect();
+            let owns = names.track_states.get(track).is_some_and(|own| own.iter().any(|s| s == state));
+            if owns { Ok(()) } else { known(path, "state", name, &qualified, || context.to_string()) }
+        }
+        None => known(path, "state", name, &names.states, || context.to_string()),
     }
 }
 

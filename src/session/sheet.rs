@@ -166,6 +166,9 @@ pub fn describe_trigger(t: &Trigger) -> String {
         }
         Trigger::Gm(name) => format!("the GM runs `inject {name}`"),
         Trigger::Reached(state) => format!("`{state}` has been reached"),
+        Trigger::In(state) => format!("`{state}` is current"),
+        Trigger::Chance(p) => format!("a {:.0}% chance each minute", p * 100.0),
+        Trigger::AfterRandom(lo, hi) => format!("between {lo} and {hi} in this state (drawn on entry)"),
         Trigger::All(inner) => join(inner, " and "),
         Trigger::Any(inner) => join(inner, " or "),
         Trigger::Not(inner) => format!("not ({})", describe_trigger(inner)),

@@ -133,7 +133,7 @@ impl Sim {
         let slos = SloBook::new(s, &series);
         world.insert_resource(alert_book(s, &series, &slos));
         world.insert_resource(slos);
-        world.insert_resource(Incident::compile(s, &series, &names.index, -history));
+        world.insert_resource(Incident::compile(s, &series, &names.index, -history, seed));
         world.insert_resource(names);
 
         Sim { world, schedule: tick_schedule(), scenario, series, labels, entities, firsts }

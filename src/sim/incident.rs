@@ -22,8 +22,14 @@ pub enum Condition {
     Metric { slot: usize },
     /// A GM trigger.
     Gm(String),
-    /// A state reached.
+    /// A state reached (sticky).
     Reached(usize),
+    /// A state current now.
+    In(usize),
+    /// This tick's draw in `slot` fell below the probability.
+    Chance { slot: usize, p: f64 },
+    /// Time in state reached the delay drawn into `slot` on entry.
+    AfterRandom { slot: usize },
     /// All of these.
     All(Vec<Condition>),
     /// Any of these.
@@ -73,6 +79,8 @@ pub struct StatePlan {
     pub on_exit: Vec<Effect>,
     /// (destination index in the track, condition).
     pub transitions: Vec<(usize, Condition)>,
+    /// `AfterRandom` slots of its transitions, drawn again on entry.
+    pub random_slots: Vec<usize>,
 }
 
 /// A message with its resolved trigger.
@@ -95,6 +103,18 @@ pub struct Incident {
     pub tracks: Vec<TrackRun>,
     /// Whether each global state has been reached.
     pub reached: Vec<bool>,
+    /// Whether each global state is its track's current state.
+    pub current: Vec<bool>,
+    /// Conditions of metric symptoms with a `when`, indexed by `MetricSymptom::when`.
+    pub symptom_conditions: Vec<Condition>,
+    /// The drill's stream for chance, seeded from the drill's seed.
+    pub rng: rand_pcg::Pcg64Mcg,
+    /// This tick's draws, one per `Chance` condition.
+    pub rolls: Vec<f64>,
+    /// Drawn delays, one per `AfterRandom` condition, and their bounds.
+    pub delays: Vec<i64>,
+    /// Bounds of each `AfterRandom` delay, in seconds.
+    pub delay_bounds: Vec<(i64, i64)>,
     /// Inputs with their times.
     pub inputs: Vec<(i64, Input)>,
     /// Metric watches and since when each has held.
@@ -125,6 +145,8 @@ pub struct TrackRun {
     pub entered_at: i64,
     /// Index of the first input that counts for the current state.
     pub inputs_from: usize,
+    /// Inputs from the entry tick that the transition into the state used up.
+    pub spent: Vec<usize>,
     /// Global index of the first state, for `reached`.
     pub offset: usize,
 }
@@ -139,9 +161,18 @@ pub struct Compiler<'a> {
     pub states: BTreeMap<String, usize>,
     /// Metric watches allocated so far.
     pub watches: Vec<Watch>,
+    /// Per-tick draws allocated so far (one per `Chance`).
+    pub chances: usize,
+    /// Random delays allocated so far: (low, high) seconds.
+    pub delays: Vec<(i64, i64)>,
 }
 
 impl Compiler<'_> {
+    /// Global index of a state named `"state"` or `"track.state"` (validated, so it exists).
+    fn state(&self, name: &str) -> usize {
+        crate::scenario::state_name(name, |n| self.states.contains_key(n)).map_or(0, |n| self.states[n])
+    }
+
     /// Compiles a scenario trigger.
     pub fn condition(&mut self, t: &Trigger) -> Condition {
         match t {
@@ -157,7 +188,16 @@ impl Compiler<'_> {
                 Condition::Metric { slot: self.watches.len() - 1 }
             }
             Trigger::Gm(name) => Condition::Gm(name.clone()),
-            Trigger::Reached(state) => Condition::Reached(self.states[state]),
+            Trigger::Reached(state) => Condition::Reached(self.state(state)),
+            Trigger::In(state) => Condition::In(self.state(state)),
+            Trigger::Chance(p) => {
+                self.chances += 1;
+                Condition::Chance { slot: self.chances - 1, p: *p }
+            }
+            Trigger::AfterRandom(lo, hi) => {
+                self.delays.push((lo.secs(), hi.secs().max(lo.secs())));
+                Condition::AfterRandom { slot: self.delays.len() - 1 }
+            }
             Trigger::All(inner) => Condition::All(inner.iter().map(|t| self.condition(t)).collect()),
             Trigger::Any(inner) => Condition::Any(inner.iter().map(|t| self.condition(t)).collect()),
             Trigger::Not(inner) => Condition::Not(Box::new(self.condition(inner))),
@@ -180,6 +220,14 @@ pub struct Context<'a> {
     pub watches: &'a [(Watch, Option<i64>)],
     /// Reached flags.
     pub reached: &'a [bool],
+    /// Whether each global state is current.
+    pub current: &'a [bool],
+    /// Inputs that landed on the entry tick but were spent on the transition into the state.
+    pub spent: &'a [usize],
+    /// This tick's draws, one per `Chance`.
+    pub rolls: &'a [f64],
+    /// The drawn delays, one per `AfterRandom`.
+    pub delays: &'a [i64],
 }
 
 impl Condition {
@@ -212,8 +260,14 @@ impl Condition {
     /// Whether the condition holds.
     pub fn holds(&self, cx: &Context) -> bool {
         // Inputs count once their time has come (an action lands when it completes) and not before the state.
-        let recent =
-            || cx.inputs[cx.inputs_from.min(cx.inputs.len())..].iter().filter(|(t, _)| *t <= cx.now).map(|(_, i)| i);
+        let from = cx.inputs_from.min(cx.inputs.len());
+        let recent = || {
+            cx.inputs[from..]
+                .iter()
+                .enumerate()
+                .filter(|(k, (t, _))| *t <= cx.now && !cx.spent.contains(&(from + k)))
+                .map(|(_, (_, i))| i)
+        };
         let target_ok = |want: &Option<String>, got: &Option<String>| want.is_none() || want == got;
         match self {
             Condition::At(t) => cx.now >= *t,
@@ -230,9 +284,39 @@ impl Condition {
             }
             Condition::Gm(name) => recent().any(|i| matches!(i, Input::Gm(n) if n == name)),
             Condition::Reached(state) => cx.reached[*state],
+            Condition::In(state) => cx.current[*state],
+            Condition::Chance { slot, p } => cx.rolls.get(*slot).is_some_and(|r| r < p),
+            Condition::AfterRandom { slot } => cx.delays.get(*slot).is_some_and(|d| cx.now - cx.since >= *d),
             Condition::All(inner) => inner.iter().all(|c| c.holds(cx)),
             Condition::Any(inner) => inner.iter().any(|c| c.holds(cx)),
             Condition::Not(inner) => !inner.holds(cx),
+        }
+    }
+
+    /// Whether `input` is one this condition reacts to (an action, command or GM trigger it names), so a
+    /// transition taken on it spends it.
+    pub fn uses(&self, input: &Input) -> bool {
+        let target_ok = |want: &Option<String>, got: &Option<String>| want.is_none() || want == got;
+        match (self, input) {
+            (Condition::Action { action, target }, Input::Action { action: a, target: t }) => {
+                a == action && target_ok(target, t)
+            }
+            (Condition::Command { command, target, .. }, Input::Command { command: c, target: t, .. }) => {
+                c == command && target_ok(target, t)
+            }
+            (Condition::Gm(name), Input::Gm(n)) => n == name,
+            (Condition::All(inner) | Condition::Any(inner), _) => inner.iter().any(|c| c.uses(input)),
+            _ => false,
+        }
+    }
+
+    /// The `AfterRandom` slots in this condition, whose delays are drawn again when its state is entered.
+    pub fn random_slots(&self, out: &mut Vec<usize>) {
+        match self {
+            Condition::AfterRandom { slot } => out.push(*slot),
+            Condition::All(inner) | Condition::Any(inner) => inner.iter().for_each(|c| c.random_slots(out)),
+            Condition::Not(inner) => inner.random_slots(out),
+            _ => {}
         }
     }
 }
@@ -266,28 +350,59 @@ pub struct RecordedChange {
 }
 
 impl Incident {
+    /// What a condition is judged against at `now` for a state entered at `since`.
+    pub fn context<'a>(&'a self, now: i64, since: i64, inputs_from: usize, spent: &'a [usize]) -> Context<'a> {
+        Context {
+            now,
+            since,
+            inputs_from,
+            inputs: &self.inputs,
+            watches: &self.watches,
+            reached: &self.reached,
+            current: &self.current,
+            spent,
+            rolls: &self.rolls,
+            delays: &self.delays,
+        }
+    }
+
     /// Compiles the scenario's tracks and messages, names resolved to indices; tracks start at `start`.
     pub fn compile(
         s: &Scenario,
         series: &BTreeMap<(String, String), usize>,
         services: &BTreeMap<String, u32>,
         start: i64,
+        seed: u64,
     ) -> Incident {
         let mut state_index = BTreeMap::new();
         for (i, st) in s.tracks.iter().flat_map(|t| &t.states).enumerate() {
             state_index.insert(st.id.clone(), i);
         }
-        let mut compiler = Compiler { series, services, states: state_index, watches: Vec::new() };
+        let mut compiler =
+            Compiler { series, services, states: state_index, watches: Vec::new(), chances: 0, delays: Vec::new() };
+        let mut symptom_conditions = Vec::new();
         let mut reached = vec![false; compiler.states.len()];
         let mut offset = 0;
         let mut tracks = Vec::new();
         for track in &s.tracks {
             let local: BTreeMap<&str, usize> =
                 track.states.iter().enumerate().map(|(i, x)| (x.id.as_str(), i)).collect();
-            let states = track.states.iter().map(|st| plan_state(st, &local, &mut compiler)).collect();
+            let states = track
+                .states
+                .iter()
+                .map(|st| plan_state(st, &local, &mut compiler, &mut symptom_conditions))
+                .collect();
             let current = local[track.initial.as_str()];
             reached[offset + current] = true;
-            tracks.push(TrackRun { id: track.id.clone(), states, current, entered_at: start, inputs_from: 0, offset });
+            tracks.push(TrackRun {
+                id: track.id.clone(),
+                states,
+                current,
+                entered_at: start,
+                inputs_from: 0,
+                spent: Vec::new(),
+                offset,
+            });
             offset += track.states.len();
         }
         let messages = s
@@ -304,9 +419,19 @@ impl Incident {
             })
             .collect();
         let watches = compiler.watches.iter().map(|w| (*w, None)).collect();
+        use rand::SeedableRng;
+        let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(seed.rotate_left(29) ^ 0x6368_616e_6365);
+        let delays = compiler.delays.iter().map(|&b| draw_delay(&mut rng, b)).collect();
+        let current = reached.clone();
         Incident {
             tracks,
             reached,
+            current,
+            symptom_conditions,
+            rng,
+            rolls: vec![0.0; compiler.chances],
+            delays,
+            delay_bounds: compiler.delays,
             inputs: Vec::new(),
             watches,
             messages,
@@ -318,17 +443,31 @@ impl Incident {
     }
 }
 
-fn plan_state(st: &crate::scenario::State, local: &BTreeMap<&str, usize>, c: &mut Compiler) -> StatePlan {
+/// A delay drawn uniformly between the bounds, in whole seconds.
+pub fn draw_delay(rng: &mut impl rand::Rng, (lo, hi): (i64, i64)) -> i64 {
+    if hi > lo { rng.random_range(lo..=hi) } else { lo }
+}
+
+fn plan_state(
+    st: &crate::scenario::State,
+    local: &BTreeMap<&str, usize>,
+    c: &mut Compiler,
+    conditions: &mut Vec<Condition>,
+) -> StatePlan {
     use crate::scenario::Symptom;
     let mut metric_symptoms = Vec::new();
     let mut log_symptoms = Vec::new();
     for sym in &st.symptoms {
         match sym {
-            Symptom::Metric { service, metric, shift, ramp, delay } => metric_symptoms.push(MetricSymptom {
+            Symptom::Metric { service, metric, shift, ramp, delay, when } => metric_symptoms.push(MetricSymptom {
                 series: c.series[&(service.clone(), metric.clone())],
                 shift: *shift,
                 ramp: ramp.secs(),
                 delay: delay.secs(),
+                when: when.as_ref().map(|t| {
+                    conditions.push(c.condition(t));
+                    (conditions.len() - 1) as u32
+                }),
             }),
             Symptom::Logs { service, level, template, rate } => log_symptoms.push(LogSymptom {
                 service: c.services[service],
@@ -339,13 +478,18 @@ fn plan_state(st: &crate::scenario::State, local: &BTreeMap<&str, usize>, c: &mu
             }),
         }
     }
+    let transitions: Vec<(usize, Condition)> =
+        st.transitions.iter().map(|t| (local[t.to.as_str()], c.condition(&t.when))).collect();
+    let mut random_slots = Vec::new();
+    transitions.iter().for_each(|(_, c)| c.random_slots(&mut random_slots));
     StatePlan {
         id: st.id.clone(),
+        random_slots,
         phase: st.phase,
         metric_symptoms,
         log_symptoms,
         on_enter: st.on_enter.clone(),
         on_exit: st.on_exit.clone(),
-        transitions: st.transitions.iter().map(|t| (local[t.to.as_str()], c.condition(&t.when))).collect(),
+        transitions,
     }
 }

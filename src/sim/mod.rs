@@ -215,7 +215,14 @@ impl Sim {
     pub fn inject_metric(&mut self, series: usize, shift: crate::scenario::Shift, ramp: i64) {
         let start = self.now();
         let mut incident = self.world.resource_mut::<Incident>();
-        incident.injected.push(symptoms::ActiveMetricSymptom { series, shift, start, ramp: ramp.max(0) });
+        incident.injected.push(symptoms::ActiveMetricSymptom {
+            series,
+            shift,
+            start,
+            ramp: ramp.max(0),
+            when: None,
+            holding_since: Some(start),
+        });
         incident.changed = true;
     }
 

@@ -10,7 +10,7 @@ use bevy_ecs::schedule::{ScheduleBuildSettings, SingleThreadedExecutor};
 pub enum TickSet {
     /// Move the clock one step.
     Clock,
-    /// Take transitions, rebuild symptoms, deliver messages.
+    /// Take transitions, rebuild symptoms and judge their conditions, deliver messages.
     Script,
     /// Compute every metric from its model and the active symptoms.
     Symptoms,
@@ -39,8 +39,10 @@ pub fn tick_schedule() -> Schedule {
     schedule.add_systems((
         // Move the clock and the daily cycle.
         systems::advance_clock.in_set(Clock),
-        // Take transitions, then rebuild symptoms, then deliver messages.
-        (systems::take_transitions, systems::rebuild_symptoms, systems::deliver_messages).chain().in_set(Script),
+        // Take transitions, then rebuild symptoms, judge their conditions, then deliver messages.
+        (systems::take_transitions, systems::rebuild_symptoms, systems::gate_symptoms, systems::deliver_messages)
+            .chain()
+            .in_set(Script),
         // Compute metric values from models and symptoms, then let saturation stretch latency.
         (systems::compute_metrics, systems::apply_saturation).chain().in_set(Symptoms),
         // Carry failure from dependencies to dependents.

@@ -7,7 +7,7 @@ use super::alerts::AlertBook;
 use super::components::*;
 use super::event::{Outbox, SimEvent};
 use super::history::History;
-use super::incident::{Context, Incident, Inventory, RecordedChange};
+use super::incident::{Incident, Inventory, RecordedChange};
 use super::logs::LogStore;
 use super::slo::SloBook;
 use super::symptoms::{ActiveMetricSymptom, ActiveSymptoms};
@@ -27,23 +27,47 @@ pub fn advance_clock(mut clock: ResMut<SimClock>) {
     clock.season = (std::f32::consts::TAU * (time_of_day - PEAK_SECONDS) / DAY).cos();
 }
 
-/// Rebuilds the active symptom list after a state change.
-pub fn rebuild_symptoms(mut incident: ResMut<Incident>, mut active: ResMut<ActiveSymptoms>) {
+/// Rebuilds the active symptom list after a state change; a metric whose symptoms change starts the new
+/// ones from where it is (see [`ActiveSymptoms::replace_metrics`]).
+pub fn rebuild_symptoms(clock: Res<SimClock>, mut incident: ResMut<Incident>, mut active: ResMut<ActiveSymptoms>) {
     if !incident.changed {
         return;
     }
     incident.changed = false;
-    active.metrics.clear();
     active.logs.clear();
-    for track in &incident.tracks {
+    let mut metrics = Vec::new();
+    for (t, track) in incident.tracks.iter().enumerate() {
         let state = &track.states[track.current];
         for m in &state.metric_symptoms {
             let start = track.entered_at + m.delay;
-            active.metrics.push(ActiveMetricSymptom { series: m.series, shift: m.shift, start, ramp: m.ramp });
+            metrics.push(ActiveMetricSymptom {
+                series: m.series,
+                shift: m.shift,
+                start,
+                ramp: m.ramp,
+                when: m.when.map(|c| (c, t as u32)),
+                holding_since: m.when.is_none().then_some(start),
+            });
         }
         active.logs.extend(state.log_symptoms.iter().cloned());
     }
-    active.metrics.extend(incident.injected.iter().copied());
+    metrics.extend(incident.injected.iter().copied());
+    active.replace_metrics(metrics, clock.tick);
+}
+
+/// Judges the `when` of every conditional symptom: one holds from the tick its condition starts holding.
+pub fn gate_symptoms(clock: Res<SimClock>, incident: Res<Incident>, mut active: ResMut<ActiveSymptoms>) {
+    let now = clock.tick;
+    for sym in &mut active.metrics {
+        let Some((condition, track)) = sym.when else { continue };
+        let track = &incident.tracks[track as usize];
+        let cx = incident.context(now, track.entered_at, track.inputs_from, &track.spent);
+        if incident.symptom_conditions[condition as usize].holds(&cx) {
+            sym.holding_since.get_or_insert(now);
+        } else {
+            sym.holding_since = None;
+        }
+    }
 }
 
 /// Draws a roughly normal value (mean 0, deviation 1) from one 64-bit draw: the sum of four 16-bit uniforms.
@@ -60,7 +84,7 @@ pub fn compute_metrics(
     clock: Res<SimClock>,
     services: Query<(&TopoRank, &Model)>,
     models: Res<MetricModels>,
-    active: Res<ActiveSymptoms>,
+    mut active: ResMut<ActiveSymptoms>,
     mut frame: ResMut<Frame>,
     mut rngs: ResMut<Rngs>,
 ) {
@@ -80,24 +104,43 @@ pub fn compute_metrics(
         }
     }
     rngs.noise = rng;
-    for &ActiveMetricSymptom { series, shift, start, ramp } in &active.metrics {
-        if clock.tick < start {
+    let active = &mut *active;
+    // (series, healthy value, whether a symptom has acted on it yet this tick).
+    let mut touched: Vec<(usize, f32)> = Vec::new();
+    for &ActiveMetricSymptom { series, shift, start, ramp, holding_since, .. } in &active.metrics {
+        let Some(since) = holding_since.map(|h| h.max(start)) else { continue };
+        if clock.tick < since {
             continue;
         }
-        let progress = if ramp > 0 { ((clock.tick - start) as f32 / ramp as f32).min(1.0) } else { 1.0 };
-        let raw = frame[series];
+        let progress = if ramp > 0 { ((clock.tick - since) as f32 / ramp as f32).min(1.0) } else { 1.0 };
+        let x = frame[series];
+        let first = !touched.iter().any(|(s, _)| *s == series);
+        if first {
+            touched.push((series, x));
+        }
+        let healthy = touched.iter().find(|(s, _)| *s == series).map_or(x, |t| t.1);
+        // The first symptom after a change starts from where the metric was (continuity), the others from
+        // the value the symptoms before them left.
+        let anchor = active.anchors.iter().find(|a| a.series == series && a.at == start);
+        let from = match anchor {
+            Some(a) if first => a.from.at(healthy),
+            _ => x,
+        };
         let target = match shift {
-            // Keep the sample's own noise: scale the set value by how far this sample lies from the model.
+            // Keep the sample's own noise: scale the set value by how far the healthy sample lies from the
+            // model (not the value earlier symptoms left, or `Set(A)` then `Set(B)` would end near A).
             Shift::Set(v) => {
                 let m = models.0[series];
                 let base = m.baseline * (1.0 + m.seasonality * season);
-                if base > 0.0 { v as f32 * raw / base } else { v as f32 }
+                if base > 0.0 { v as f32 * healthy / base } else { v as f32 }
             }
-            Shift::Scale(f) => raw * f as f32,
-            Shift::Add(a) => raw + a as f32,
+            Shift::Scale(f) => x * f as f32,
+            Shift::Add(a) => x + a as f32,
         };
-        frame[series] = (raw + (target - raw) * progress).max(0.0);
+        frame[series] = (from + (target - from) * progress).max(0.0);
     }
+    active.last.clear();
+    active.last.extend(touched.iter().map(|&(s, healthy)| (s, healthy, frame[s])));
 }
 
 /// Highest utilisation the queueing factor is computed for (beyond it latency is capped at this factor).
@@ -274,31 +317,43 @@ pub fn take_transitions(
     let now = clock.tick;
     update_watches(&mut incident, now, clock.step, &frame.0);
     let incident = &mut *incident;
-    for (index, track) in incident.tracks.iter_mut().enumerate() {
-        let cx = Context {
-            now,
-            since: track.entered_at,
-            inputs_from: track.inputs_from,
-            inputs: &incident.inputs,
-            watches: &incident.watches,
-            reached: &incident.reached,
-        };
+    for roll in &mut incident.rolls {
+        *roll = incident.rng.random::<f64>();
+    }
+    for index in 0..incident.tracks.len() {
+        let track = &incident.tracks[index];
+        let cx = incident.context(now, track.entered_at, track.inputs_from, &track.spent);
         let state = &track.states[track.current];
         // A GM's `goto` wins over the scenario's own transitions.
         let forced = incident.forced.iter().rev().find(|(t, _)| *t == index).map(|&(_, to)| to);
-        let Some(to) = forced.or_else(|| state.transitions.iter().find(|(_, c)| c.holds(&cx)).map(|&(to, _)| to))
-        else {
-            continue;
+        let taken = match forced {
+            Some(to) => Some((to, None)),
+            None => state.transitions.iter().find(|(_, c)| c.holds(&cx)).map(|(to, c)| (*to, Some(c))),
         };
-        for effect in &state.on_exit {
+        let Some((to, condition)) = taken else { continue };
+        // Inputs that landed before this tick do not count for the new state; one landing on this very tick
+        // counts, unless the transition just taken used it (one action moves a track one state).
+        let inputs_from = incident.inputs.partition_point(|(t, _)| *t < now);
+        let landed_now = inputs_from..incident.inputs.partition_point(|(t, _)| *t <= now);
+        let spent: Vec<usize> =
+            landed_now.filter(|&k| condition.is_some_and(|c| c.uses(&incident.inputs[k].1))).collect();
+        let previous = track.current;
+        for effect in &track.states[previous].on_exit {
             apply_effect(effect, now, &services, &mut inventory, &mut pending);
         }
+        let track = &mut incident.tracks[index];
         track.current = to;
         track.entered_at = now;
-        // Inputs that have landed by now were spent getting here (an action landing on this very tick
-        // must not count for the new state too); inputs are kept in time order.
-        track.inputs_from = incident.inputs.partition_point(|(t, _)| *t <= now);
-        incident.reached[track.offset + to] = true;
+        track.inputs_from = inputs_from;
+        track.spent = spent;
+        let offset = track.offset;
+        for &slot in &incident.tracks[index].states[to].random_slots {
+            incident.delays[slot] = super::incident::draw_delay(&mut incident.rng, incident.delay_bounds[slot]);
+        }
+        let track = &incident.tracks[index];
+        incident.current[offset + previous] = false;
+        incident.current[offset + to] = true;
+        incident.reached[offset + to] = true;
         incident.changed = true;
         let entered = &track.states[to];
         for effect in &entered.on_enter {
@@ -382,20 +437,20 @@ pub(super) fn apply_effect(
 /// Delivers messages whose trigger now holds.
 pub fn deliver_messages(clock: Res<SimClock>, mut incident: ResMut<Incident>, mut outbox: ResMut<Outbox>) {
     let incident = &mut *incident;
-    for (plan, delivered) in &mut incident.messages {
+    let mut arrived = Vec::new();
+    for (k, (plan, delivered)) in incident.messages.iter().enumerate() {
         if *delivered {
             continue;
         }
         // For messages `After` counts from the page, and any input so far counts.
-        let cx = Context {
-            now: clock.tick,
-            since: 0,
-            inputs_from: 0,
-            inputs: &incident.inputs,
-            watches: &incident.watches,
-            reached: &incident.reached,
-        };
+        let cx = incident.context(clock.tick, 0, 0, &[]);
         if plan.when.holds(&cx) {
+            arrived.push(k);
+        }
+    }
+    for k in arrived {
+        let (plan, delivered) = &mut incident.messages[k];
+        {
             *delivered = true;
             outbox.push(SimEvent::MessageArrived {
                 t: clock.tick,
