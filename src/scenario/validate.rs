@@ -551,7 +551,11 @@ fn check_symptom(path: &ValuePath, sym: &Symptom, names: &Names, context: &str) 
             if let Shift::Scale(f) = shift
                 && *f < 0.0
             {
-                return Err(invalid(&shift_at, context, format!("`Scale({f})` would make the value negative; a factor is 0 or more")));
+                return Err(invalid(
+                    &shift_at,
+                    context,
+                    format!("`Scale({f})` would make the value negative; a factor is 0 or more"),
+                ));
             }
             duration(&path.field("ramp"), context, *ramp, 0, MAX_WINDOW)?;
             duration(&path.field("delay"), context, *delay, 0, MAX_WINDOW)?;
@@ -582,8 +586,12 @@ fn check_trigger(path: &ValuePath, t: &Trigger, names: &Names, context: &str) ->
     let of = || format!("a trigger of {context}");
     match t {
         Trigger::After(_) | Trigger::Gm(_) => Ok(()),
-        Trigger::At(d) => duration(&path.index(0), format!("an `At` trigger of {context}"), *d, -names.history, MAX_WINDOW),
-        Trigger::Chance(p) => number(&path.index(0), format!("a `Chance` trigger of {context}"), *p, (0.0, 1.0), "probability"),
+        Trigger::At(d) => {
+            duration(&path.index(0), format!("an `At` trigger of {context}"), *d, -names.history, MAX_WINDOW)
+        }
+        Trigger::Chance(p) => {
+            number(&path.index(0), format!("a `Chance` trigger of {context}"), *p, (0.0, 1.0), "probability")
+        }
         Trigger::AfterRandom(lo, hi) => {
             let context = format!("an `AfterRandom` trigger of {context}");
             duration(&path.index(0), context.clone(), *lo, 0, MAX_WINDOW)?;
@@ -618,8 +626,11 @@ fn check_state_name(path: &ValuePath, name: &str, names: &Names, context: &str) 
         Some(state) if state == name => Ok(()),
         Some(state) => {
             let track = &name[..name.len() - state.len() - 1];
-            let qualified: Vec<String> =
-                names.track_states.iter().flat_map(|(t, states)| states.iter().map(move |s| format!("{t}.{s}"))).collect();
+            let qualified: Vec<String> = names
+                .track_states
+                .iter()
+                .flat_map(|(t, states)| states.iter().map(move |s| format!("{t}.{s}")))
+                .collect();
             let owns = names.track_states.get(track).is_some_and(|own| own.iter().any(|s| s == state));
             if owns { Ok(()) } else { known(path, "state", name, &qualified, || context.to_string()) }
         }

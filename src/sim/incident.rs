@@ -387,11 +387,8 @@ impl Incident {
         for track in &s.tracks {
             let local: BTreeMap<&str, usize> =
                 track.states.iter().enumerate().map(|(i, x)| (x.id.as_str(), i)).collect();
-            let states = track
-                .states
-                .iter()
-                .map(|st| plan_state(st, &local, &mut compiler, &mut symptom_conditions))
-                .collect();
+            let states =
+                track.states.iter().map(|st| plan_state(st, &local, &mut compiler, &mut symptom_conditions)).collect();
             let current = local[track.initial.as_str()];
             reached[offset + current] = true;
             tracks.push(TrackRun {

@@ -115,7 +115,8 @@ impl ActiveSymptoms {
             if same {
                 anchors.extend(self.anchors.iter().filter(|a| a.series == s).copied());
             } else if let Some(&(_, healthy, value)) = self.last.iter().find(|(x, ..)| *x == s) {
-                let from = if healthy > 1e-6 { AnchorValue::Relative(value / healthy) } else { AnchorValue::Absolute(value) };
+                let from =
+                    if healthy > 1e-6 { AnchorValue::Relative(value / healthy) } else { AnchorValue::Absolute(value) };
                 anchors.push(Anchor { series: s, at: now, from });
             }
         }
