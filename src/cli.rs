@@ -12,6 +12,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 mod journal_verbs;
+mod net_verbs;
 mod promql;
 mod wheel;
 
@@ -51,9 +52,9 @@ enum Verb {
     /// Evaluate PromQL over series loaded from an OpenMetrics file, as promtool prints
     Query(promql::QueryArgs),
     /// Host a drill: the GM console here; responders and observers join with `wom join`
-    Host(HostArgs),
+    Host(net_verbs::HostArgs),
     /// Join a hosted drill as a responder, or with --observe as a read-only observer
-    Join(JoinArgs),
+    Join(net_verbs::JoinArgs),
     /// Print a scenario's briefing card, or with --gm the Game Master's sheet, or with --ron its source
     Show {
         /// A built-in scenario id or a path to a .ron file.
@@ -65,39 +66,6 @@ enum Verb {
         #[arg(long)]
         ron: bool,
     },
-}
-
-#[derive(clap::Args, Debug)]
-struct HostArgs {
-    /// A built-in scenario id or a path to a .ron file.
-    scenario: Option<String>,
-    /// Address to listen on (loopback by default; a LAN address lets others join).
-    #[arg(long, default_value = "127.0.0.1:7300")]
-    listen: std::net::SocketAddr,
-    /// Join code to require (default: a random one with 80 bits of entropy).
-    #[arg(long)]
-    code: Option<String>,
-    /// Seed for every random draw.
-    #[arg(long)]
-    seed: Option<u64>,
-    /// Directory for the debrief files.
-    #[arg(long, default_value = "debriefs")]
-    debrief: PathBuf,
-}
-
-#[derive(clap::Args, Debug)]
-struct JoinArgs {
-    /// The host's address, e.g. 127.0.0.1:7300.
-    addr: String,
-    /// The join code the GM gave out.
-    #[arg(long)]
-    code: String,
-    /// Your name, shown with every command you run.
-    #[arg(long)]
-    name: Option<String>,
-    /// Join read-only: see what the responders see, send nothing.
-    #[arg(long)]
-    observe: bool,
 }
 
 #[derive(clap::Args, Debug, Default)]
@@ -170,7 +138,7 @@ pub enum CliError {
     /// A scenario file cannot be read (for `wom show --ron`).
     Read { path: PathBuf, source: io::Error },
     /// Hosting or joining a drill over the network failed (cannot listen, cannot connect, refused…).
-    Net(String),
+    Net(crate::net::NetError),
     /// `--code` was given empty.
     EmptyCode,
 }
@@ -213,7 +181,7 @@ impl std::fmt::Display for CliError {
             CliError::Data { path, error } => write!(f, "{}:{}: {}", path.display(), error.line, error.message),
             CliError::Query(err) => write!(f, "{err}"),
             CliError::Read { path, source } => write!(f, "cannot read {}: {source}", path.display()),
-            CliError::Net(message) => write!(f, "{message}"),
+            CliError::Net(err) => write!(f, "{err}"),
             CliError::EmptyCode => write!(f, "--code cannot be empty"),
         }
     }
@@ -231,11 +199,11 @@ impl std::error::Error for CliError {
             CliError::Load { source, .. } => Some(source),
             CliError::Data { error, .. } => Some(error),
             CliError::Query(err) => Some(err),
+            CliError::Net(err) => Some(err),
             CliError::UnknownScenario { .. }
             | CliError::Clock { .. }
             | CliError::Until { .. }
             | CliError::Usage { .. }
-            | CliError::Net(_)
             | CliError::EmptyCode => None,
             CliError::Read { source, .. } => Some(source),
         }
@@ -276,8 +244,8 @@ pub fn main() -> ExitCode {
         Some(Verb::Debrief(args)) => journal_verbs::debrief(args),
         Some(Verb::Export(args)) => promql::run_export(args),
         Some(Verb::Query(args)) => promql::run_query(args),
-        Some(Verb::Host(args)) => host(args),
-        Some(Verb::Join(args)) => join(args),
+        Some(Verb::Host(args)) => net_verbs::host(args),
+        Some(Verb::Join(args)) => net_verbs::join(args),
         Some(Verb::Show { scenario, gm, ron }) => show(&scenario, gm, ron),
     };
     match result {
@@ -444,47 +412,6 @@ fn wom_played(
 ) -> Result<crate::wheel::Played, CliError> {
     let date = wheel::now()?.format("%Y-%m-%dT%H:%M:%SZ").to_string();
     Ok(crate::wheel::Played { date, who: who.to_string(), scenario, seed, score: score.total, max: score.max, gm })
-}
-
-fn host(args: HostArgs) -> Result<ExitCode, CliError> {
-    let scenario = Arc::new(resolve_scenario(args.scenario.as_deref().unwrap_or(DEFAULT_SCENARIO))?);
-    let seed = args.seed.unwrap_or_else(|| u64::from(rand::random::<u32>()));
-    if args.code.as_deref().is_some_and(|c| c.trim().is_empty()) {
-        return Err(CliError::EmptyCode);
-    }
-    std::fs::create_dir_all(&args.debrief)
-        .map_err(|source| CliError::DebriefDir { path: args.debrief.clone(), source })?;
-    let color = repl::want_color(io::stdout().is_terminal());
-    let options = crate::net::HostOptions {
-        listen: args.listen,
-        code: args.code.unwrap_or_else(crate::net::new_join_code),
-        color,
-        terminal: io::stdin().is_terminal(),
-    };
-    let drill = crate::net::host(Drill::host(scenario, seed), options).map_err(CliError::Net)?;
-    let written = debrief(&drill);
-    let path = write_debrief(&args.debrief, &drill, &written).map_err(CliError::Debrief)?;
-    let mut out = io::stdout().lock();
-    let tail = format!("\n{}Debrief written to {}\n", repl::paint(&written.score.render(), color), path.display());
-    out.write_all(tail.as_bytes()).and_then(|()| out.flush()).map_err(CliError::Output)?;
-    Ok(ExitCode::SUCCESS)
-}
-
-fn join(args: JoinArgs) -> Result<ExitCode, CliError> {
-    let name = match args.name {
-        Some(name) => name,
-        None if args.observe => format!("observer-{:04x}", rand::random::<u16>()),
-        None => std::env::var("USER").unwrap_or_else(|_| "responder".into()),
-    };
-    let options = crate::net::JoinOptions { addr: args.addr, code: args.code, name, observe: args.observe };
-    let input = if io::stdin().is_terminal() {
-        let editor = rustyline::DefaultEditor::new().map_err(CliError::Terminal)?;
-        crate::net::JoinInput::Terminal(Box::new(editor))
-    } else {
-        crate::net::JoinInput::Lines(Box::new(io::BufReader::new(io::stdin())))
-    };
-    crate::net::join(options, input, repl::want_color(io::stdout().is_terminal())).map_err(CliError::Net)?;
-    Ok(ExitCode::SUCCESS)
 }
 
 /// The RON text of a scenario, as shipped or as on disk.

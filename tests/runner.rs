@@ -12,6 +12,7 @@ mod test_harness;
 mod test_help;
 mod test_hidden_truth;
 mod test_host_command;
+mod test_host_resume_command;
 mod test_html_debrief;
 mod test_journal;
 mod test_no_input_loses_a_drill;

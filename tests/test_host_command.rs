@@ -14,7 +14,7 @@ fn scenario(id: &str) -> Arc<Scenario> {
 }
 
 async fn host(id: &str) -> Host {
-    let config = HostConfig { listen: "127.0.0.1:0".parse().unwrap(), code: CODE.into() };
+    let config = HostConfig { listen: "127.0.0.1:0".parse().unwrap(), code: CODE.into(), shown: 0 };
     Host::start(Drill::host(scenario(id), 7), config).await.expect("host starts")
 }
 
@@ -151,7 +151,7 @@ async fn two_responders_an_observer_and_a_gm_play_a_drill_to_the_end() {
     }
     assert!(!seen.contains("mail_relay_slow") && !seen.contains("gm>"), "no hidden truth for observers");
 
-    let drill = host.finish().await.expect("the drill comes back");
+    let drill = host.finish().await.expect("the drill comes back").drill;
     let by: Vec<&str> = drill
         .events()
         .iter()
@@ -181,7 +181,7 @@ fn ready_t(frames: &[ServerFrame]) -> i64 {
 async fn refused(connection: &mut Connection) -> String {
     loop {
         match tokio::time::timeout(Duration::from_secs(10), connection.next()).await.expect("an answer in time") {
-            Some(Ok(ServerFrame::Refused { reason })) => return reason,
+            Some(Ok(ServerFrame::Refused { reason, .. })) => return reason,
             Some(Ok(_)) => continue,
             other => panic!("expected a refusal, got {other:?}"),
         }
@@ -237,7 +237,7 @@ async fn faults_close_one_connection_and_the_drill_goes_on() {
     // None of that touched the drill: alex carries on, and nothing of the refused lines was recorded.
     let out = text(&alex.run("note still here").await);
     assert!(out.contains("alex> note still here") && out.contains("Noted."), "{out}");
-    let drill = host.finish().await.unwrap();
+    let drill = host.finish().await.unwrap().drill;
     let lines: Vec<String> = drill
         .events()
         .iter()

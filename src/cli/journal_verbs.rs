@@ -24,6 +24,10 @@ pub struct ResumeArgs {
     /// Directory for the debrief files (default: the journal's directory).
     #[arg(long)]
     debrief: Option<PathBuf>,
+    /// A hosted drill: listen here instead of where it was hosted (participants rejoin by themselves only
+    /// at the same address).
+    #[arg(long)]
+    listen: Option<std::net::SocketAddr>,
     #[command(flatten)]
     wheel: wheel::WheelDir,
 }
@@ -77,6 +81,9 @@ pub fn resume(args: ResumeArgs) -> Result<ExitCode, CliError> {
             torn.line
         );
     }
+    if let Some(hosted) = resumed.header.hosted.clone() {
+        return resume_hosted(&args, resumed, hosted, script);
+    }
     let mut drill = resumed.drill;
     let scenario = Arc::new(drill.drill().scenario().clone());
     let source = match script {
@@ -107,6 +114,37 @@ pub fn resume(args: ResumeArgs) -> Result<ExitCode, CliError> {
     let shown = d.events().len();
     let ending = Ending { debrief_dir: &debrief_dir, player, wheel: &args.wheel };
     play_out(&mut drill, shown, source, &ending)
+}
+
+/// Serves a hosted drill again where it was (or at `--listen`), with the same join code: participants
+/// whose `wom join` is still running rejoin by themselves and get what they missed.
+fn resume_hosted(
+    args: &ResumeArgs,
+    resumed: journal::Resumed,
+    hosted: journal::Hosted,
+    script: Option<std::fs::File>,
+) -> Result<ExitCode, CliError> {
+    let listen = match args.listen {
+        Some(listen) => listen,
+        None => hosted.listen.parse().map_err(|_| CliError::Usage {
+            flag: "--listen",
+            message: format!("the journal's address `{}` is not an address; give one with --listen", hosted.listen),
+        })?,
+    };
+    let d = resumed.drill.drill();
+    let note = format!(
+        "Resumed from {}: {} replayed; it is {} ({}). Participants rejoin by themselves; `state` shows where the drill stands.\nJournal: {}\n",
+        args.journal.display(),
+        count(resumed.inputs, "input"),
+        clock_label(d.sim().page_time_of_day(), d.now()),
+        offset_label(d.now()),
+        args.journal.display()
+    );
+    let shown = d.events().len();
+    let script = script.map(|file| Box::new(io::BufReader::new(file)) as Box<dyn io::BufRead + Send>);
+    let served = super::net_verbs::Served { listen, code: hosted.code, shown, note, script };
+    let debrief_dir = args.debrief.clone().unwrap_or_else(|| journal_dir(&args.journal));
+    super::net_verbs::serve(resumed.drill, served, &debrief_dir)
 }
 
 fn line_of(input: &DrillInput) -> Option<&str> {

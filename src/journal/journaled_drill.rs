@@ -3,7 +3,7 @@
 
 use super::error::{JournalError, JournalErrorKind};
 use super::reader::{JournalFile, TornLine, read};
-use super::record::{FORMAT, Header, Participant, Record, ScenarioRef, wall_clock};
+use super::record::{FORMAT, Header, Hosted, Participant, Record, ScenarioRef, wall_clock};
 use super::replay::{ReplayOptions, rebuild};
 use super::scenario_ref::{load_scenario, scenario_hash};
 use super::writer::JournalWriter;
@@ -55,12 +55,36 @@ pub struct Resumed {
 }
 
 impl JournaledDrill {
-    /// Starts a drill and its journal at `path` (which must not exist); the page is on disk when this returns.
+    /// Starts a solo drill and its journal at `path` (which must not exist); the page is on disk when this
+    /// returns.
     pub fn start(
         scenario: Arc<Scenario>,
         scenario_path: Option<&Path>,
         seed: u64,
         participants: Vec<Participant>,
+        path: &Path,
+    ) -> Result<JournaledDrill, JournalError> {
+        JournaledDrill::begin(scenario, scenario_path, seed, participants, None, path)
+    }
+
+    /// Starts a hosted drill (a person at the GM console, served as `hosted` says) and its journal at `path`.
+    pub fn host(
+        scenario: Arc<Scenario>,
+        scenario_path: Option<&Path>,
+        seed: u64,
+        participants: Vec<Participant>,
+        hosted: Hosted,
+        path: &Path,
+    ) -> Result<JournaledDrill, JournalError> {
+        JournaledDrill::begin(scenario, scenario_path, seed, participants, Some(hosted), path)
+    }
+
+    fn begin(
+        scenario: Arc<Scenario>,
+        scenario_path: Option<&Path>,
+        seed: u64,
+        participants: Vec<Participant>,
+        hosted: Option<Hosted>,
         path: &Path,
     ) -> Result<JournaledDrill, JournalError> {
         let header = Header {
@@ -70,9 +94,10 @@ impl JournaledDrill {
             seed,
             participants,
             started: wall_clock(),
+            hosted,
         };
         let mut writer = JournalWriter::create(path, &header)?;
-        let drill = Drill::start(scenario, seed);
+        let drill = new_drill(&header, scenario);
         let wall = wall_clock();
         let opening: Vec<Record> = drill.events().iter().map(|e| Record::event(e, &wall)).collect();
         writer.append(&opening)?;
@@ -149,6 +174,12 @@ impl FeedDrill for JournaledDrill {
     fn feed_input(&mut self, input: DrillInput) -> Result<Range<usize>, JournalError> {
         self.feed(input)
     }
+}
+
+/// A new drill as the header says it was played: hosted (a person at the GM console) or solo (the automatic
+/// GM stands in). Both the first run and every replay start here, so they cannot start differently.
+pub(crate) fn new_drill(header: &Header, scenario: Arc<Scenario>) -> Drill {
+    if header.hosted.is_some() { Drill::host(scenario, header.seed) } else { Drill::start(scenario, header.seed) }
 }
 
 /// Loads the scenario a journal names and makes sure it is the one that was played.

@@ -15,7 +15,7 @@ mod writer;
 pub use error::{JournalError, JournalErrorKind};
 pub use journaled_drill::{FeedDrill, JournaledDrill, Resumed};
 pub use reader::{JournalFile, TornLine, read};
-pub use record::{FORMAT, Header, Participant, Record, ScenarioRef, digest, journal_kind, wall_clock};
+pub use record::{FORMAT, Header, Hosted, Participant, Record, ScenarioRef, digest, journal_kind, wall_clock};
 pub use replay::{Difference, Rebuilt, ReplayOptions, Step, rebuild};
 pub use scenario_ref::{load_scenario, scenario_hash};
 pub use writer::{JournalWriter, default_path};

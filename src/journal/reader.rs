@@ -80,6 +80,7 @@ mod tests {
             seed: 1,
             participants: vec![],
             started: "2026-01-01T00:00:00Z".into(),
+            hosted: None,
         };
         serde_json::to_string(&Record::Header(header)).expect("serializes") + "\n"
     }

@@ -23,6 +23,20 @@ pub struct Header {
     pub participants: Vec<Participant>,
     /// Wall-clock time the drill started (RFC 3339, UTC).
     pub started: String,
+    /// How a hosted drill was served (`wom host`), for `wom resume` to serve it again; absent for solo play.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hosted: Option<Hosted>,
+}
+
+/// Where and how a hosted drill was served. The join code is kept so that participants who were in the
+/// drill can rejoin a resumed host with the code they have; the journal is the GM's file, hidden truth
+/// and all, and is never sent to anyone.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Hosted {
+    /// The address the host listened on (`127.0.0.1:7300`).
+    pub listen: String,
+    /// The join code.
+    pub code: String,
 }
 
 /// Which scenario a journal was played on.

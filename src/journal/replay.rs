@@ -100,7 +100,7 @@ fn excerpt(text: &str, from: usize) -> String {
 /// Replays a journal against `scenario`: feeds its inputs to a drill started with its seed and compares
 /// the events. After the first difference it keeps feeding inputs but stops comparing.
 pub fn rebuild(scenario: Arc<Scenario>, journal: &JournalFile, options: &ReplayOptions) -> Rebuilt {
-    let mut drill = Drill::start(scenario, journal.header.seed);
+    let mut drill = super::journaled_drill::new_drill(&journal.header, scenario);
     let mut steps: Vec<Step> = Vec::new();
     let mut matched = 0;
     let mut difference = None;

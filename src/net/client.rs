@@ -4,13 +4,16 @@
 //! [`join`] is the front end around it: lines from a terminal (rustyline) or a pipe, paced so a piped script
 //! sends its next line only once the host has handled the last one.
 
+use super::error::NetError;
 use super::protocol::{ClientFrame, Item, MAX_FRAME_BYTES, PROTOCOL_VERSION, ServerFrame, View, WS_PATH};
 use crate::repl::paint;
 use crate::session::{Doc, Line, Style, clock_label};
 use futures_util::{SinkExt, StreamExt};
+use std::collections::VecDeque;
 use std::io::{self, BufRead, Write};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
@@ -37,12 +40,12 @@ pub struct Connection {
 
 impl Connection {
     /// Connects and sends `Hello`; the host's first answer is `Welcome` or `Refused`.
-    pub async fn open(options: &JoinOptions) -> Result<Connection, String> {
+    pub async fn open(options: &JoinOptions) -> Result<Connection, NetError> {
         let url = format!("ws://{}{WS_PATH}", options.addr);
         let config = WebSocketConfig::default().max_message_size(Some(MAX_FRAME_BYTES * 64));
         let (socket, _) = tokio_tungstenite::connect_async_with_config(url, Some(config), true)
             .await
-            .map_err(|e| format!("cannot connect to {}: {e}", options.addr))?;
+            .map_err(|e| NetError::Connect { addr: options.addr.clone(), message: e.to_string() })?;
         let mut connection = Connection { socket };
         let hello = ClientFrame::Hello {
             protocol: PROTOCOL_VERSION,
@@ -55,24 +58,26 @@ impl Connection {
     }
 
     /// Sends a frame.
-    pub async fn send(&mut self, frame: &ClientFrame) -> Result<(), String> {
+    pub async fn send(&mut self, frame: &ClientFrame) -> Result<(), NetError> {
         self.send_raw(frame.encode()).await
     }
 
     /// Sends any text as a frame (tests use it to send what a broken client would).
-    pub async fn send_raw(&mut self, text: String) -> Result<(), String> {
-        self.socket.send(Message::Text(text.into())).await.map_err(|e| format!("connection lost: {e}"))
+    pub async fn send_raw(&mut self, text: String) -> Result<(), NetError> {
+        self.socket.send(Message::Text(text.into())).await.map_err(|e| NetError::Lost { message: e.to_string() })
     }
 
     /// The next frame from the host, or `None` once the host has closed the connection.
-    pub async fn next(&mut self) -> Option<Result<ServerFrame, String>> {
+    pub async fn next(&mut self) -> Option<Result<ServerFrame, NetError>> {
         loop {
             return match self.socket.next().await? {
-                Ok(Message::Text(text)) => Some(ServerFrame::decode(&text)),
+                Ok(Message::Text(text)) => {
+                    Some(ServerFrame::decode(&text).map_err(|message| NetError::Malformed { message }))
+                }
                 Ok(Message::Close(_)) => None,
                 Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_)) => continue,
-                Ok(Message::Binary(_)) => Some(Err("unexpected binary frame from the host".into())),
-                Err(e) => Some(Err(format!("connection lost: {e}"))),
+                Ok(Message::Binary(_)) => Some(Err(NetError::Malformed { message: "a binary frame".into() })),
+                Err(e) => Some(Err(NetError::Lost { message: e.to_string() })),
             };
         }
     }
@@ -92,7 +97,7 @@ impl Connection {
     }
 
     /// Sends a line and returns every frame up to the host's `Ready`.
-    pub async fn command(&mut self, line: &str) -> Result<Vec<ServerFrame>, String> {
+    pub async fn command(&mut self, line: &str) -> Result<Vec<ServerFrame>, NetError> {
         self.send(&ClientFrame::Line { text: line.to_string() }).await?;
         Ok(self.until_ready().await)
     }
@@ -112,7 +117,7 @@ pub fn render_frame(frame: &ServerFrame, page_time_of_day: i64) -> Doc {
         ServerFrame::Item(item) => doc.extend(render_item(item, page_time_of_day)),
         ServerFrame::Ready { .. } => {}
         ServerFrame::Over { reason } => doc.push(Line::styled(Style::Heading, format!("The host says: {reason}."))),
-        ServerFrame::Refused { reason } => doc.push(Line::styled(Style::Bad, format!("error: {reason}"))),
+        ServerFrame::Refused { reason, .. } => doc.push(Line::styled(Style::Bad, format!("error: {reason}"))),
     }
     doc
 }
@@ -129,8 +134,8 @@ fn render_item(item: &Item, page_time_of_day: i64) -> Doc {
 
 /// Where a participant's lines come from.
 pub enum JoinInput {
-    /// A terminal: a rustyline editor.
-    Terminal(Box<rustyline::DefaultEditor>),
+    /// The terminal, through a rustyline editor.
+    Terminal,
     /// A pipe or a file, read line by line.
     Lines(Box<dyn BufRead + Send>),
 }
@@ -152,21 +157,22 @@ pub enum JoinEnd {
 }
 
 /// Joins a drill and plays it from `input` until the drill ends or the input does.
-pub fn join(options: JoinOptions, input: JoinInput, color: bool) -> Result<JoinEnd, String> {
+pub fn join(options: JoinOptions, input: JoinInput, color: bool) -> Result<JoinEnd, NetError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
-        .map_err(|e| format!("cannot start: {e}"))?;
+        .map_err(NetError::Runtime)?;
     let clock = Arc::new(AtomicI64::new(0));
     let tod = Arc::new(AtomicI64::new(0));
     let (lines_tx, lines) = mpsc::unbounded_channel::<Option<String>>();
-    let terminal = matches!(input, JoinInput::Terminal(_));
+    let terminal = matches!(input, JoinInput::Terminal);
     // The prompt shows the drill's clock, which is known once the host has welcomed us.
     let (welcomed, wait_welcome) = std::sync::mpsc::channel::<()>();
     let print: Box<dyn FnMut(String) + Send> = match input {
-        JoinInput::Terminal(mut editor) => {
-            let mut printer = editor.create_external_printer().map_err(|e| e.to_string())?;
+        JoinInput::Terminal => {
+            let mut editor = rustyline::DefaultEditor::new().map_err(NetError::Terminal)?;
+            let mut printer = editor.create_external_printer().map_err(NetError::Terminal)?;
             let (clock, tod) = (clock.clone(), tod.clone());
             let tx = lines_tx.clone();
             std::thread::spawn(move || {
@@ -231,75 +237,239 @@ pub fn join(options: JoinOptions, input: JoinInput, color: bool) -> Result<JoinE
     runtime.block_on(play(options, lines, print, color, terminal, prompt))
 }
 
-async fn play(
+/// How long a participant keeps trying to rejoin a host that vanished (killed, crashed, restarting with
+/// `wom resume`), and the longest wait between two tries.
+const RECONNECT_FOR: Duration = Duration::from_secs(300);
+const RECONNECT_BACKOFF_MAX: Duration = Duration::from_secs(2);
+
+/// Why a conversation with the host stopped.
+enum Stop {
+    /// The drill is over, or the participant left.
+    End(JoinEnd),
+    /// The connection broke: worth rejoining.
+    Lost(String),
+    /// Final: refused, or nothing to rejoin.
+    Fail(NetError),
+}
+
+/// A participant's side of the drill across connections: what was printed, what waits to be sent.
+struct Seat {
     options: JoinOptions,
-    mut lines: mpsc::UnboundedReceiver<Option<String>>,
-    mut print: Box<dyn FnMut(String) + Send>,
+    print: Box<dyn FnMut(String) + Send>,
     color: bool,
     terminal: bool,
     prompt: Prompt,
-) -> Result<JoinEnd, String> {
-    let Prompt { clock, tod, welcomed } = prompt;
+    lines: mpsc::UnboundedReceiver<Option<String>>,
+    /// Lines typed and not yet sent.
+    queue: VecDeque<String>,
+    /// The line sent and not yet handled, with the last item seen when it was sent.
+    in_flight: Option<(String, Option<u64>)>,
+    /// The last item printed: a rejoin prints only what came after it.
+    last_seq: Option<u64>,
+    /// The host has handled the last line: the next may go.
+    ready: bool,
+    /// The line in flight must go again: the host vanished before journaling it.
+    resend: bool,
+    /// Welcomed at least once: a later welcome is a rejoin.
+    joined: bool,
+    input_done: bool,
+}
+
+async fn play(
+    options: JoinOptions,
+    lines: mpsc::UnboundedReceiver<Option<String>>,
+    print: Box<dyn FnMut(String) + Send>,
+    color: bool,
+    terminal: bool,
+    prompt: Prompt,
+) -> Result<JoinEnd, NetError> {
     let mut connection = Connection::open(&options).await?;
-    let mut queue: std::collections::VecDeque<String> = Default::default();
-    let mut ready = false;
-    let mut input_done = false;
+    let mut seat = Seat {
+        options,
+        print,
+        color,
+        terminal,
+        prompt,
+        lines,
+        queue: VecDeque::new(),
+        in_flight: None,
+        last_seq: None,
+        ready: false,
+        resend: false,
+        joined: false,
+        input_done: false,
+    };
     loop {
-        // A piped script sends its next line only once the host has handled the last one.
-        if ready && let Some(line) = queue.pop_front() {
-            if !terminal {
-                let label = clock_label(tod.load(Ordering::Relaxed), clock.load(Ordering::Relaxed));
-                print(format!("{label} wom> {line}\n"));
+        match seat.converse(&mut connection).await {
+            Stop::End(end) => return Ok(end),
+            Stop::Fail(e) => return Err(e),
+            Stop::Lost(why) => {
+                // Nothing goes out on the new connection before its welcome says what the host has.
+                seat.ready = false;
+                seat.note(format!("Lost the host ({why}); rejoining as {}…", seat.options.name));
+                connection = seat.rejoin().await?;
+                seat.note(format!("Rejoined as {}.", seat.options.name));
             }
-            connection.send(&ClientFrame::Line { text: line }).await?;
-            ready = false;
         }
-        if ready && queue.is_empty() && input_done && !options.observe {
-            let _ = connection.send(&ClientFrame::Leave).await;
-            return Ok(JoinEnd::Left);
+    }
+}
+
+impl Seat {
+    /// A line about the connection itself: above the prompt at a terminal, on standard error otherwise (so
+    /// a piped participant's standard output stays the drill's transcript).
+    fn note(&mut self, text: String) {
+        if self.terminal {
+            (self.print)(paint(&Doc::line(Line::styled(Style::Dim, text)), self.color));
+        } else {
+            let _ = writeln!(io::stderr(), "wom join: {text}");
         }
-        tokio::select! {
-            line = lines.recv(), if !input_done => match line {
-                Some(Some(line)) => queue.push_back(line),
-                Some(None) | None => {
-                    input_done = true;
-                    // An observer at a terminal leaves with Ctrl-D; a piped observer stays to the end.
-                    if terminal && options.observe {
-                        let _ = connection.send(&ClientFrame::Leave).await;
-                        return Ok(JoinEnd::Left);
+    }
+
+    /// Tries to join again, with backoff, until the host answers or [`RECONNECT_FOR`] has passed.
+    async fn rejoin(&mut self) -> Result<Connection, NetError> {
+        let started = tokio::time::Instant::now();
+        let mut wait = Duration::from_millis(50);
+        loop {
+            match Connection::open(&self.options).await {
+                Ok(connection) => return Ok(connection),
+                Err(NetError::Connect { .. } | NetError::Lost { .. }) => {}
+                Err(e) => return Err(e),
+            }
+            if started.elapsed() >= RECONNECT_FOR {
+                return Err(NetError::HostGone { addr: self.options.addr.clone(), secs: RECONNECT_FOR.as_secs() });
+            }
+            tokio::time::sleep(wait).await;
+            wait = (wait * 2).min(RECONNECT_BACKOFF_MAX);
+        }
+    }
+
+    /// Sends the next line when the host is ready for it: first a line the host never got (it vanished
+    /// before journaling it), else the next one typed.
+    async fn send_next(&mut self, connection: &mut Connection) -> Result<(), String> {
+        if !self.ready {
+            return Ok(());
+        }
+        let line = match self.in_flight.take() {
+            // Echoed when first sent.
+            Some((line, _)) if self.resend => line,
+            _ => {
+                let Some(line) = self.queue.pop_front() else { return Ok(()) };
+                if !self.terminal {
+                    let (tod, clock) = (&self.prompt.tod, &self.prompt.clock);
+                    let label = clock_label(tod.load(Ordering::Relaxed), clock.load(Ordering::Relaxed));
+                    (self.print)(format!("{label} wom> {line}\n"));
+                }
+                line
+            }
+        };
+        self.resend = false;
+        self.in_flight = Some((line.clone(), self.last_seq));
+        self.ready = false;
+        connection.send(&ClientFrame::Line { text: line }).await.map_err(|e| e.to_string())
+    }
+
+    /// Frames both ways until the drill ends, the participant leaves, or the connection breaks.
+    async fn converse(&mut self, connection: &mut Connection) -> Stop {
+        loop {
+            if let Err(why) = self.send_next(connection).await {
+                return Stop::Lost(why);
+            }
+            if self.ready && self.queue.is_empty() && self.input_done && !self.options.observe {
+                let _ = connection.send(&ClientFrame::Leave).await;
+                return Stop::End(JoinEnd::Left);
+            }
+            tokio::select! {
+                line = self.lines.recv(), if !self.input_done => match line {
+                    Some(Some(line)) => self.queue.push_back(line),
+                    Some(None) | None => {
+                        self.input_done = true;
+                        // An observer at a terminal leaves with Ctrl-D; a piped observer stays to the end.
+                        if self.terminal && self.options.observe {
+                            let _ = connection.send(&ClientFrame::Leave).await;
+                            return Stop::End(JoinEnd::Left);
+                        }
+                    }
+                },
+                frame = connection.next() => {
+                    let frame = match frame {
+                        None => return Stop::Lost("it closed the connection".into()),
+                        Some(Err(NetError::Lost { message })) => return Stop::Lost(message),
+                        Some(Err(e)) => return Stop::Fail(e),
+                        Some(Ok(frame)) => frame,
+                    };
+                    if let Some(stop) = self.show(frame) {
+                        return stop;
                     }
                 }
-            },
-            frame = connection.next() => {
-                let frame = match frame {
-                    None => return Err("the host closed the connection; rejoin with the same command".into()),
-                    Some(Err(e)) => return Err(e),
-                    Some(Ok(frame)) => frame,
-                };
-                match &frame {
-                    ServerFrame::Welcome { page_time_of_day, .. } => {
-                        tod.store(*page_time_of_day, Ordering::Relaxed);
-                    }
-                    ServerFrame::Item(item) => clock.store(item.t.max(clock.load(Ordering::Relaxed)), Ordering::Relaxed),
-                    ServerFrame::Ready { t } => {
-                        clock.store(*t, Ordering::Relaxed);
-                        ready = true;
-                        let _ = welcomed.send(());
-                    }
-                    _ => {}
-                }
-                let text = paint(&render_frame(&frame, tod.load(Ordering::Relaxed)), color);
+            }
+        }
+    }
+
+    /// Prints a frame (only what this participant has not seen yet) and notes what it means for the prompt.
+    fn show(&mut self, frame: ServerFrame) -> Option<Stop> {
+        let tod = self.prompt.tod.clone();
+        let doc = match &frame {
+            ServerFrame::Welcome { page_time_of_day, history, .. } => {
+                tod.store(*page_time_of_day, Ordering::Relaxed);
+                if self.joined { self.rejoined(history) } else { render_frame(&frame, *page_time_of_day) }
+            }
+            ServerFrame::Item(item) => {
+                let clock = &self.prompt.clock;
+                clock.store(item.t.max(clock.load(Ordering::Relaxed)), Ordering::Relaxed);
+                self.last_seq = Some(item.seq);
                 // Typed lines of this participant were already echoed (prompt and line) before sending.
-                let own = matches!(&frame, ServerFrame::Item(Item { view: View::Typed { by, .. }, .. }) if *by == options.name);
-                if !text.is_empty() && !own {
-                    print(text);
+                let own = matches!(&item.view, View::Typed { by, .. } if *by == self.options.name);
+                if own { Doc::new() } else { render_frame(&frame, tod.load(Ordering::Relaxed)) }
+            }
+            ServerFrame::Ready { t } => {
+                self.prompt.clock.store(*t, Ordering::Relaxed);
+                self.ready = true;
+                if !self.resend {
+                    self.in_flight = None;
                 }
-                match frame {
-                    ServerFrame::Over { .. } => return Ok(JoinEnd::Over),
-                    ServerFrame::Refused { reason } => return Err(reason),
-                    _ => {}
-                }
+                let _ = self.prompt.welcomed.send(());
+                Doc::new()
+            }
+            // A rejoin refused only for now (our old connection still holds the name): try again.
+            ServerFrame::Refused { reason, retry: true } if self.joined => return Some(Stop::Lost(reason.clone())),
+            ServerFrame::Over { .. } | ServerFrame::Refused { .. } => render_frame(&frame, tod.load(Ordering::Relaxed)),
+        };
+        if let ServerFrame::Welcome { history, .. } = &frame {
+            self.joined = true;
+            if let Some(last) = history.last() {
+                self.last_seq = self.last_seq.max(Some(last.seq));
             }
         }
+        let text = paint(&doc, self.color);
+        if !text.is_empty() {
+            (self.print)(text);
+        }
+        match frame {
+            ServerFrame::Over { .. } => Some(Stop::End(JoinEnd::Over)),
+            ServerFrame::Refused { reason, .. } => Some(Stop::Fail(NetError::Refused { reason })),
+            _ => None,
+        }
+    }
+
+    /// After a rejoin: what happened while this participant was away, and whether the line in flight when
+    /// the host vanished was handled (it is in the history) or must go again (it never reached the journal).
+    fn rejoined(&mut self, history: &[Item]) -> Doc {
+        let seen = self.last_seq;
+        let new: Vec<&Item> = history.iter().filter(|item| Some(item.seq) > seen).collect();
+        if let Some((_, before)) = &self.in_flight {
+            let before = *before;
+            let handled = new.iter().any(|item| {
+                Some(item.seq) > before && matches!(&item.view, View::Typed { by, .. } if *by == self.options.name)
+            });
+            self.resend = !handled;
+        }
+        let tod = self.prompt.tod.load(Ordering::Relaxed);
+        let mut doc = Doc::new();
+        for item in new {
+            if !matches!(&item.view, View::Typed { by, .. } if *by == self.options.name) {
+                doc.extend(render_item(item, tod));
+            }
+        }
+        doc
     }
 }

@@ -1,10 +1,12 @@
 //! The GM console of `wom host`: starts the host, prints the join code, shows the GM feed (every event,
 //! hidden truth included, with who ran each command) and sends the GM's lines to the drill.
 
-use super::server::{Host, HostConfig};
+use super::error::NetError;
+use super::server::{Host, HostConfig, Stopped};
+use crate::journal::FeedDrill;
 use crate::repl::paint;
 use crate::scenario::Scenario;
-use crate::session::{Drill, EventKind, gm_completions, gm_feed};
+use crate::session::{EventKind, gm_completions, gm_feed};
 use rustyline::completion::Completer;
 use rustyline::{CompletionType, Config, Editor, Helper, Highlighter, Hinter, Validator};
 use std::io::{self, BufRead, Write};
@@ -20,8 +22,12 @@ pub struct HostOptions {
     pub code: String,
     /// Colours on the console.
     pub color: bool,
-    /// GM lines from a terminal (`None`: read them from standard input, line by line).
-    pub terminal: bool,
+    /// GM lines from a script or a pipe, line by line (`None`: from the terminal, with an editor).
+    pub input: Option<Box<dyn BufRead + Send>>,
+    /// Events already shown before this host started (a resumed drill): the console's feed starts after them.
+    pub shown: usize,
+    /// Printed under the banner (where the journal is; for a resumed drill, where it stands).
+    pub note: String,
 }
 
 /// Completion for the GM console.
@@ -39,31 +45,52 @@ impl Completer for GmHelper {
 }
 
 /// Hosts a drill until it ends; returns the drill for the score and the debrief.
-pub fn host(drill: Drill, options: HostOptions) -> Result<Drill, String> {
+pub fn host<D: FeedDrill + Send + 'static>(drill: D, options: HostOptions) -> Result<Stopped<D>, NetError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
-        .map_err(|e| format!("cannot start: {e}"))?;
-    let scenario = Arc::new(drill.scenario().clone());
-    let tod = drill.sim().page_time_of_day();
-    let config = HostConfig { listen: options.listen, code: options.code.clone() };
+        .map_err(NetError::Runtime)?;
+    let scenario = Arc::new(drill.drill().scenario().clone());
+    let tod = drill.drill().sim().page_time_of_day();
+    let config = HostConfig { listen: options.listen, code: options.code.clone(), shown: options.shown };
     let mut host = runtime
         .block_on(Host::start(drill, config))
-        .map_err(|e| format!("cannot listen on {}: {e}", options.listen))?;
+        .map_err(|source| NetError::Listen { addr: options.listen, source })?;
     let addr = host.addr();
     let banner = format!(
-        "wom host: GM console for `{}`\nJoin code: {}\n  responders: wom join {addr} --code {} --name <name>\n  observers:  wom join {addr} --code {} --observe\nType `help` for the GM commands; `state` shows what only you can see.\n",
-        scenario.meta.id, options.code, options.code, options.code
+        "wom host: GM console for `{}`\nJoin code: {}\n  responders: wom join {addr} --code {} --name <name>\n  observers:  wom join {addr} --code {} --observe\nType `help` for the GM commands; `state` shows what only you can see.\n{}",
+        scenario.meta.id, options.code, options.code, options.code, options.note
     );
     let (lines_tx, mut lines) = mpsc::unbounded_channel::<Option<String>>();
     let color = options.color;
-    let mut print: Box<dyn FnMut(String) + Send> = if options.terminal {
+    let terminal = options.input.is_none();
+    let mut print: Box<dyn FnMut(String) + Send> = if let Some(input) = options.input {
+        print!("{banner}");
+        let _ = io::stdout().flush();
+        std::thread::spawn(move || {
+            for line in input.lines() {
+                let Ok(line) = line else { break };
+                if line.trim().is_empty() || line.trim_start().starts_with('#') {
+                    continue;
+                }
+                if lines_tx.send(Some(line)).is_err() {
+                    return;
+                }
+            }
+            let _ = lines_tx.send(None);
+        });
+        Box::new(|text: String| {
+            let mut out = io::stdout().lock();
+            let _ = out.write_all(text.as_bytes());
+            let _ = out.flush();
+        })
+    } else {
         let config = Config::builder().completion_type(CompletionType::List).auto_add_history(true).build();
         let mut editor: Editor<GmHelper, rustyline::history::DefaultHistory> =
-            Editor::with_config(config).map_err(|e| e.to_string())?;
+            Editor::with_config(config).map_err(NetError::Terminal)?;
         editor.set_helper(Some(GmHelper { scenario: scenario.clone() }));
-        let mut printer = editor.create_external_printer().map_err(|e| e.to_string())?;
+        let mut printer = editor.create_external_printer().map_err(NetError::Terminal)?;
         print!("{banner}");
         std::thread::spawn(move || {
             loop {
@@ -85,27 +112,6 @@ pub fn host(drill: Drill, options: HostOptions) -> Result<Drill, String> {
             use rustyline::ExternalPrinter;
             let _ = printer.print(text);
         })
-    } else {
-        print!("{banner}");
-        let _ = io::stdout().flush();
-        std::thread::spawn(move || {
-            let stdin = io::stdin();
-            for line in stdin.lock().lines() {
-                let Ok(line) = line else { break };
-                if line.trim().is_empty() || line.trim_start().starts_with('#') {
-                    continue;
-                }
-                if lines_tx.send(Some(line)).is_err() {
-                    return;
-                }
-            }
-            let _ = lines_tx.send(None);
-        });
-        Box::new(|text: String| {
-            let mut out = io::stdout().lock();
-            let _ = out.write_all(text.as_bytes());
-            let _ = out.flush();
-        })
     };
     runtime.block_on(async {
         let mut input_open = true;
@@ -114,7 +120,7 @@ pub fn host(drill: Drill, options: HostOptions) -> Result<Drill, String> {
                 event = host.feed.recv() => {
                     let Some(event) = event else { break };
                     // At a terminal the editor already shows what the GM typed.
-                    let typed_here = options.terminal && matches!(event.kind, EventKind::GmCommand { .. });
+                    let typed_here = terminal && matches!(event.kind, EventKind::GmCommand { .. });
                     if let Some(doc) = gm_feed(&event, tod).filter(|_| !typed_here) {
                         print(paint(&doc, color));
                     }
@@ -128,7 +134,7 @@ pub fn host(drill: Drill, options: HostOptions) -> Result<Drill, String> {
                     // until the responders finish it.
                     Some(None) | None => {
                         input_open = false;
-                        if options.terminal {
+                        if terminal {
                             host.gm("end").await;
                         }
                     }
@@ -137,6 +143,6 @@ pub fn host(drill: Drill, options: HostOptions) -> Result<Drill, String> {
         }
         // Let participants read the end before the server stops.
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-        host.finish().await.ok_or_else(|| "the drill task stopped unexpectedly".to_string())
+        host.finish().await.ok_or(NetError::DrillStopped)
     })
 }

@@ -75,6 +75,10 @@ pub enum ServerFrame {
     Refused {
         /// Why, in words.
         reason: String,
+        /// Trying again shortly may work (the name is held by a connection that dropped and has not been
+        /// noticed yet); a wrong code or a bad frame is final.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        retry: bool,
     },
 }
 
@@ -122,7 +126,7 @@ impl ClientFrame {
 impl ServerFrame {
     /// Reads a frame, naming what was wrong when it is not one.
     pub fn decode(text: &str) -> Result<ServerFrame, String> {
-        serde_json::from_str(text).map_err(|e| format!("malformed frame from the server: {e}"))
+        serde_json::from_str(text).map_err(|e| e.to_string())
     }
 
     /// The frame as JSON text.

@@ -6,6 +6,7 @@
 //! the drill and everyone else go on, and nothing recorded is lost.
 
 use super::protocol::{ClientFrame, Item, MAX_FRAME_BYTES, PROTOCOL_VERSION, ServerFrame, View, WS_PATH};
+use crate::journal::{FeedDrill, JournalError};
 use crate::session::{Drill, DrillEvent, DrillInput, EventKind, volunteer_view};
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
@@ -36,6 +37,9 @@ pub struct HostConfig {
     pub listen: SocketAddr,
     /// The join code responders and observers must give.
     pub code: String,
+    /// Events already shown before this host started (a resumed drill's history): participants get them on
+    /// joining, but the GM console's feed starts after them.
+    pub shown: usize,
 }
 
 /// A random join code with 80 bits of entropy, in five groups of four hex digits.
@@ -45,12 +49,20 @@ pub fn new_join_code() -> String {
 }
 
 /// A request to the task that owns the drill.
-enum Request {
-    Join { name: String, observer: bool, reply: oneshot::Sender<Result<Joined, String>> },
+enum Request<D> {
+    Join { name: String, observer: bool, reply: oneshot::Sender<Result<Joined, Refusal>> },
     Line { id: u64, text: String },
     Leave { id: u64, reason: String },
     Gm { line: String, reply: oneshot::Sender<()> },
-    Finish { reply: oneshot::Sender<Drill> },
+    Finish { reply: oneshot::Sender<Stopped<D>> },
+}
+
+/// A hosted drill handed back when the host stops.
+pub struct Stopped<D> {
+    /// The drill (with its journal, when it has one), for the score and the debrief.
+    pub drill: D,
+    /// The journal could not be written: the drill stopped there, its journal intact up to the failure.
+    pub journal_failed: Option<JournalError>,
 }
 
 struct Joined {
@@ -60,23 +72,24 @@ struct Joined {
 }
 
 /// A running host: its address, the GM's handle on the drill, and the feed of every event for the console.
-pub struct Host {
+/// The drill is a plain [`Drill`] or one that journals every input before its output is shown.
+pub struct Host<D = Drill> {
     addr: SocketAddr,
-    requests: mpsc::Sender<Request>,
+    requests: mpsc::Sender<Request<D>>,
     /// Every event the drill records, hidden ones included, for the GM console.
     pub feed: mpsc::UnboundedReceiver<DrillEvent>,
     server: tokio::task::JoinHandle<()>,
 }
 
-impl Host {
+impl<D: FeedDrill + Send + 'static> Host<D> {
     /// Binds the address, starts the drill task and the server; returns once both are listening.
-    pub async fn start(drill: Drill, config: HostConfig) -> std::io::Result<Host> {
+    pub async fn start(drill: D, config: HostConfig) -> std::io::Result<Host<D>> {
         let listener = tokio::net::TcpListener::bind(config.listen).await?;
         let addr = listener.local_addr()?;
         let (requests, rx) = mpsc::channel(1024);
         let (feed_tx, feed) = mpsc::unbounded_channel();
-        // The history before anyone joined goes to the console too.
-        for event in drill.events() {
+        // The history before anyone joined goes to the console too (a resumed drill's only from where it was).
+        for event in drill.drill().events().iter().skip(config.shown) {
             let _ = feed_tx.send(event.clone());
         }
         tokio::spawn(drive(drill, rx, feed_tx));
@@ -112,7 +125,7 @@ impl Host {
     }
 
     /// Stops serving and hands back the drill (for the score and the debrief).
-    pub async fn finish(self) -> Option<Drill> {
+    pub async fn finish(self) -> Option<Stopped<D>> {
         let (reply, drill) = oneshot::channel();
         self.requests.send(Request::Finish { reply }).await.ok()?;
         let drill = drill.await.ok();
@@ -121,9 +134,9 @@ impl Host {
     }
 }
 
-struct Shared {
+struct Shared<D> {
     code: String,
-    requests: mpsc::Sender<Request>,
+    requests: mpsc::Sender<Request<D>>,
     slots: Arc<Semaphore>,
 }
 
@@ -133,74 +146,44 @@ struct Participant {
     frames: mpsc::Sender<ServerFrame>,
 }
 
-/// The drill's one owner: takes requests in order, records events, sends each participant its view.
-async fn drive(mut drill: Drill, mut requests: mpsc::Receiver<Request>, feed: mpsc::UnboundedSender<DrillEvent>) {
+/// The drill's one owner: takes requests in order, feeds the drill (which journals each input before
+/// anything is shown), sends each participant its view.
+async fn drive<D: FeedDrill>(
+    mut drill: D,
+    mut requests: mpsc::Receiver<Request<D>>,
+    feed: mpsc::UnboundedSender<DrillEvent>,
+) {
+    let mut feed = Some(feed);
     let mut people: BTreeMap<u64, Participant> = BTreeMap::new();
     let mut next_id = 0u64;
     let mut over_sent = false;
+    let mut failed: Option<JournalError> = None;
     let mut wall = tokio::time::interval(WALL_TICK);
     wall.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_wall = Instant::now();
     loop {
-        let range = tokio::select! {
+        let input = tokio::select! {
             request = requests.recv() => {
                 let Some(request) = request else { return };
                 match request {
                     Request::Join { name, observer, reply } => {
-                        let taken = people.values().any(|p| p.name == name);
-                        if taken {
-                            let _ = reply.send(Err(format!("the name `{name}` is taken in this drill; pick another with --name")));
-                            continue;
-                        }
-                        let (tx, rx) = mpsc::channel(QUEUE_PER_PARTICIPANT);
-                        let tod = drill.sim().page_time_of_day();
-                        let history: Vec<Item> = drill.events().iter().filter_map(|e| item(e, tod)).collect();
-                        let welcome = ServerFrame::Welcome {
-                            protocol: PROTOCOL_VERSION,
-                            name: name.clone(),
-                            observer,
-                            page_time_of_day: drill.sim().page_time_of_day(),
-                            history,
-                        };
-                        let _ = tx.try_send(welcome);
-                        if drill.is_over() {
-                            let _ = tx.try_send(ServerFrame::Over { reason: "the drill is over".into() });
-                        } else {
-                            let _ = tx.try_send(ServerFrame::Ready { t: drill.now() });
-                        }
-                        next_id += 1;
-                        tracing::info!(name = %name, observer, "joined");
-                        people.insert(next_id, Participant { name, observer, frames: tx.clone() });
-                        let _ = reply.send(Ok(Joined { id: next_id, observer, frames: rx }));
-                        0..0
+                        let joined = admit(drill.drill(), &mut people, &mut next_id, name, observer);
+                        let _ = reply.send(joined);
+                        continue;
                     }
-                    Request::Line { id, text } => {
-                        let Some(p) = people.get(&id) else { continue };
-                        if p.observer {
-                            continue;
-                        }
-                        let range = drill.feed(&DrillInput::line(&p.name, &text));
-                        publish(&drill, range.clone(), &mut people, &feed);
-                        // After the drill's last line, `Over` (below) takes the place of `Ready`.
-                        if let Some(p) = people.get(&id).filter(|_| !drill.is_over()) {
-                            let _ = p.frames.try_send(ServerFrame::Ready { t: drill.now() });
-                        }
-                        0..0
-                    }
+                    Request::Line { id, text } => match people.get(&id) {
+                        Some(p) if !p.observer => Some((DrillInput::line(&p.name, &text), Some(id), None)),
+                        _ => continue,
+                    },
                     Request::Leave { id, reason } => {
                         if let Some(p) = people.remove(&id) {
                             tracing::info!(name = %p.name, %reason, "left");
                         }
-                        0..0
+                        continue;
                     }
-                    Request::Gm { line, reply } => {
-                        let range = drill.feed(&DrillInput::Gm { line });
-                        publish(&drill, range, &mut people, &feed);
-                        let _ = reply.send(());
-                        0..0
-                    }
+                    Request::Gm { line, reply } => Some((DrillInput::Gm { line }, None, Some(reply))),
                     Request::Finish { reply } => {
-                        let _ = reply.send(drill);
+                        let _ = reply.send(Stopped { drill, journal_failed: failed });
                         return;
                     }
                 }
@@ -210,21 +193,94 @@ async fn drive(mut drill: Drill, mut requests: mpsc::Receiver<Request>, feed: mp
                 let elapsed = now - last_wall;
                 last_wall = now;
                 // Only real-time mode turns wall-clock time into an input (and so into the journal).
-                if drill.is_real_time() {
-                    drill.feed(&DrillInput::WallClock { millis: elapsed.as_millis() as u64 })
-                } else {
-                    0..0
-                }
+                drill.drill().is_real_time().then(|| (DrillInput::WallClock { millis: elapsed.as_millis() as u64 }, None, None))
             }
         };
-        publish(&drill, range, &mut people, &feed);
-        if drill.is_over() && !over_sent {
+        let Some((input, from, reply)) = input else { continue };
+        if failed.is_some() {
+            // The journal failed: nothing more is fed, so nothing is shown that is not on disk.
+            if let Some(p) = from.and_then(|id| people.get(&id)) {
+                let _ = p.frames.try_send(ServerFrame::Over { reason: STOPPED.into() });
+            }
+            continue;
+        }
+        match drill.feed_input(input) {
+            Ok(range) => {
+                if let Some(feed) = &feed {
+                    publish(drill.drill(), range, &mut people, feed);
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "the journal failed; the drill stops here");
+                failed = Some(e);
+                for p in people.values() {
+                    let _ = p.frames.try_send(ServerFrame::Over { reason: STOPPED.into() });
+                }
+                // The console sees its feed end and stops the host.
+                feed = None;
+                continue;
+            }
+        }
+        if let Some(reply) = reply {
+            let _ = reply.send(());
+        }
+        let d = drill.drill();
+        // After the drill's last line, `Over` (below) takes the place of `Ready`.
+        if let Some(p) = from.and_then(|id| people.get(&id)).filter(|_| !d.is_over()) {
+            let _ = p.frames.try_send(ServerFrame::Ready { t: d.now() });
+        }
+        if d.is_over() && !over_sent {
             over_sent = true;
             for p in people.values() {
                 let _ = p.frames.try_send(ServerFrame::Over { reason: "the drill is over".into() });
             }
         }
     }
+}
+
+/// What participants are told when the host's journal fails.
+const STOPPED: &str =
+    "the host cannot write its journal, so the drill stops here; the GM can continue it with `wom resume`";
+
+/// Lets a participant in: a name not taken, a queue for its frames, the visible history so far.
+fn admit(
+    drill: &Drill,
+    people: &mut BTreeMap<u64, Participant>,
+    next_id: &mut u64,
+    name: String,
+    observer: bool,
+) -> Result<Joined, Refusal> {
+    if people.values().any(|p| p.name == name) {
+        // The name may belong to a connection that dropped and has not been noticed yet: worth a retry.
+        let reason = format!("the name `{name}` is taken in this drill; pick another with --name");
+        return Err(Refusal { reason, retry: true });
+    }
+    let (tx, rx) = mpsc::channel(QUEUE_PER_PARTICIPANT);
+    let tod = drill.sim().page_time_of_day();
+    let history: Vec<Item> = drill.events().iter().filter_map(|e| item(e, tod)).collect();
+    let welcome = ServerFrame::Welcome {
+        protocol: PROTOCOL_VERSION,
+        name: name.clone(),
+        observer,
+        page_time_of_day: tod,
+        history,
+    };
+    let _ = tx.try_send(welcome);
+    if drill.is_over() {
+        let _ = tx.try_send(ServerFrame::Over { reason: "the drill is over".into() });
+    } else {
+        let _ = tx.try_send(ServerFrame::Ready { t: drill.now() });
+    }
+    *next_id += 1;
+    tracing::info!(name = %name, observer, "joined");
+    people.insert(*next_id, Participant { name, observer, frames: tx });
+    Ok(Joined { id: *next_id, observer, frames: rx })
+}
+
+/// Why a participant was not let in, and whether trying again may work.
+struct Refusal {
+    reason: String,
+    retry: bool,
 }
 
 /// What participants see of an event: the lines responders typed and the volunteer view, nothing else.
@@ -270,7 +326,7 @@ fn publish(
     });
 }
 
-async fn upgrade(ws: WebSocketUpgrade, State(shared): State<Arc<Shared>>) -> Response {
+async fn upgrade<D: Send + 'static>(ws: WebSocketUpgrade, State(shared): State<Arc<Shared<D>>>) -> Response {
     ws.max_message_size(MAX_FRAME_BYTES)
         .max_frame_size(MAX_FRAME_BYTES)
         .on_upgrade(move |socket| async move { handle(socket, shared).await })
@@ -278,8 +334,14 @@ async fn upgrade(ws: WebSocketUpgrade, State(shared): State<Arc<Shared>>) -> Res
 
 /// Ends a connection with a reason the client can show.
 async fn refuse(socket: &mut WebSocket, reason: &str) {
+    refuse_maybe_retry(socket, reason, false).await;
+}
+
+/// Ends a connection with a reason, saying whether the client may try again shortly.
+async fn refuse_maybe_retry(socket: &mut WebSocket, reason: &str, retry: bool) {
     tracing::warn!(%reason, "closing connection");
-    let _ = socket.send(Message::Text(ServerFrame::Refused { reason: reason.to_string() }.encode().into())).await;
+    let frame = ServerFrame::Refused { reason: reason.to_string(), retry };
+    let _ = socket.send(Message::Text(frame.encode().into())).await;
     let _ = socket
         .send(Message::Close(Some(CloseFrame { code: close_code::POLICY, reason: truncate(reason, 120).into() })))
         .await;
@@ -294,7 +356,7 @@ fn truncate(text: &str, max: usize) -> &str {
 }
 
 /// One connection: the handshake, then frames both ways until either side leaves.
-async fn handle(mut socket: WebSocket, shared: Arc<Shared>) {
+async fn handle<D: Send + 'static>(mut socket: WebSocket, shared: Arc<Shared<D>>) {
     let Ok(_slot) = shared.slots.clone().try_acquire_owned() else {
         refuse(&mut socket, "the drill is full").await;
         return;
@@ -331,7 +393,7 @@ async fn handle(mut socket: WebSocket, shared: Arc<Shared>) {
     }
     let joined = match joined.await {
         Ok(Ok(joined)) => joined,
-        Ok(Err(why)) => return refuse(&mut socket, &why).await,
+        Ok(Err(refusal)) => return refuse_maybe_retry(&mut socket, &refusal.reason, refusal.retry).await,
         Err(_) => return refuse(&mut socket, "the drill has stopped").await,
     };
     let reason = converse(socket, &shared, joined.id, joined.observer, joined.frames).await;
@@ -346,16 +408,16 @@ fn check_name(name: &str) -> Result<(), String> {
 }
 
 /// Relays frames until the participant leaves or misbehaves; returns why the connection ended.
-async fn converse(
+async fn converse<D>(
     socket: WebSocket,
-    shared: &Shared,
+    shared: &Shared<D>,
     id: u64,
     observer: bool,
     mut frames: mpsc::Receiver<ServerFrame>,
 ) -> String {
     let (mut sink, mut stream) = socket.split();
     let refuse_with = |reason: &str| {
-        let text = ServerFrame::Refused { reason: reason.to_string() }.encode();
+        let text = ServerFrame::Refused { reason: reason.to_string(), retry: false }.encode();
         vec![
             Message::Text(text.into()),
             Message::Close(Some(CloseFrame {
