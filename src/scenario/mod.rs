@@ -6,6 +6,7 @@ mod builtin;
 mod commands;
 mod duration;
 mod error;
+mod fleet;
 mod load;
 mod model;
 mod spans;

@@ -4,6 +4,7 @@
 //! these types too, which is why the session never hands a volunteer anything built from them directly.
 
 use super::SimDuration;
+pub use super::fleet::{Fleet, MAX_FLEET, Members, member_owner};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -243,6 +244,10 @@ pub struct Service {
     /// Configuration values shown by `config`.
     #[serde(default)]
     pub config: BTreeMap<String, String>,
+    /// Its members, when it is a fleet of alike hosts, pods or regions (see [`Fleet`]); its metrics then
+    /// model one member.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fleet: Option<Fleet>,
 }
 
 /// What sort of component a service is.
@@ -604,6 +609,10 @@ pub enum Symptom {
         /// Only while this condition holds (e.g. `In("feature.on")`); always when absent.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         when: Option<Trigger>,
+        /// Which members of a fleet it hits (default: all). Not serialised when `All`, so scenarios without
+        /// fleets keep their content hash.
+        #[serde(default, skip_serializing_if = "Members::is_all")]
+        members: Members,
     },
     /// Emits log lines.
     Logs {

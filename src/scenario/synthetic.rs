@@ -101,6 +101,7 @@ pub fn synthetic(shape: SyntheticShape) -> Scenario {
                         ramp: SimDuration::minutes(10),
                         delay: SimDuration::ZERO,
                         when: None,
+                        members: Members::All,
                     }],
                     on_enter: Vec::new(),
                     on_exit: Vec::new(),
@@ -213,6 +214,7 @@ fn service(i: usize, n: usize, shape: SyntheticShape) -> Service {
         metrics,
         logs,
         config: BTreeMap::new(),
+        fleet: None,
     }
 }
 

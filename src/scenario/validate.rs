@@ -79,7 +79,11 @@ pub fn validation_rules() -> Vec<String> {
          match; `Command` names a volunteer command; `Metric` names an existing service and metric; `Reached` \
          and `In` name a state in any track, as `state` or `track.state`; `At` is no earlier than the history; \
          `Chance` is within 0..=1; `AfterRandom`'s bounds are in order. `After` and `Gm` are not checked.",
-        "Action `targets` are services or flags.",
+        "Action `targets` are services or flags; a trigger's target may also name a member of a targeted \
+         fleet (`edge-0042`) or a range of members (`edge-0001..edge-0100`).",
+        "A `fleet` has 1 to 100000 members; its `names`, if given, are distinct words, one per member; its \
+         `weights` are no more than its members and not negative. A symptom's `members` other than `All` \
+         needs a fleet; a `Fraction` lies within 0..=1 and `Named` members exist.",
         &format!(
             "`costs` keys are volunteer command names other than {untimed}, which take no time or the time \
              they are given."
@@ -208,6 +212,7 @@ struct Names {
     track_states: BTreeMap<String, Vec<String>>,
     /// Seconds of history before the page.
     history: i64,
+    fleets: BTreeMap<String, Fleet>,
 }
 
 impl Names {
@@ -239,6 +244,7 @@ impl Names {
                 .map(|t| (t.id.clone(), t.states.iter().map(|x| x.id.clone()).collect()))
                 .collect(),
             history: s.clock.history.secs(),
+            fleets: s.services.iter().filter_map(|x| Some((x.id.clone(), x.fleet.clone()?))).collect(),
         }
     }
 
@@ -342,6 +348,9 @@ fn check_services(s: &Scenario, names: &Names) -> Check {
             }
             let context = format!("dependency `{}` -> `{}`", shown(&svc.id), shown(&dep.on));
             number(&edge.field("weight"), context, dep.weight, (0.0, 1.0), "weight")?;
+        }
+        if let Some(fleet) = &svc.fleet {
+            check_fleet(&here.field("fleet"), &svc.id, fleet)?;
         }
         for (j, m) in svc.metrics.iter().enumerate() {
             let metric = here.field("metrics").index(j);
@@ -543,7 +552,7 @@ fn unreachable(track: &Track) -> Vec<usize> {
 
 fn check_symptom(path: &ValuePath, sym: &Symptom, names: &Names, context: &str) -> Check {
     match sym {
-        Symptom::Metric { service, metric, shift, ramp, delay, when } => {
+        Symptom::Metric { service, metric, shift, ramp, delay, when, members } => {
             names.metric((&path.field("service"), service), (&path.field("metric"), metric), || context.to_string())?;
             let (Shift::Set(v) | Shift::Scale(v) | Shift::Add(v)) = *shift;
             let shift_at = path.field("shift").index(0);
@@ -559,6 +568,7 @@ fn check_symptom(path: &ValuePath, sym: &Symptom, names: &Names, context: &str) 
             }
             duration(&path.field("ramp"), context, *ramp, 0, MAX_WINDOW)?;
             duration(&path.field("delay"), context, *delay, 0, MAX_WINDOW)?;
+            check_members(&path.field("members"), service, members, names, context)?;
             match when {
                 Some(t) => check_trigger(&path.field("when"), t, names, context),
                 None => Ok(()),
@@ -569,6 +579,70 @@ fn check_symptom(path: &ValuePath, sym: &Symptom, names: &Names, context: &str) 
             template(&path.field("template"), context, text)?;
             number(&path.field("rate"), context, *rate, (0.0, MAX_LOG_RATE), "rate (lines per minute)")
         }
+    }
+}
+
+/// A fleet has 1 to [`MAX_FLEET`] members, its names (if any) are distinct names and as many as `count`,
+/// and its weights are no more than its members.
+fn check_fleet(path: &ValuePath, service: &str, fleet: &Fleet) -> Check {
+    let context = || format!("fleet of service `{}`", shown(service));
+    let size = fleet.size();
+    if size == 0 || size > MAX_FLEET as usize {
+        return Err(invalid(&path.field("count"), context(), format!("a fleet has 1 to {MAX_FLEET} members")));
+    }
+    if !fleet.names.is_empty() && fleet.count as usize != fleet.names.len() && fleet.count != 0 {
+        return Err(invalid(
+            &path.field("names"),
+            context(),
+            format!("{} names for a `count` of {}; give one name per member", fleet.names.len(), fleet.count),
+        ));
+    }
+    let mut seen = BTreeSet::new();
+    for (k, name) in fleet.names.iter().enumerate() {
+        check_word(&path.field("names").index(k), "member", name)?;
+        if !seen.insert(name.as_str()) {
+            return Err(at(
+                &path.field("names").index(k),
+                ScenarioErrorKind::Duplicate { what: "member", name: name.clone() },
+            ));
+        }
+    }
+    if fleet.weights.len() > size {
+        return Err(invalid(&path.field("weights"), context(), format!("more weights than the {size} members")));
+    }
+    for (k, w) in fleet.weights.iter().enumerate() {
+        number(&path.field("weights").index(k), context(), *w, (0.0, MAX_VALUE), "weight")?;
+    }
+    Ok(())
+}
+
+/// Members a symptom hits exist: a fraction within 0..=1, named members of the service's fleet, and
+/// anything but `All` only on a fleet.
+fn check_members(path: &ValuePath, service: &str, members: &Members, names: &Names, context: &str) -> Check {
+    if *members == Members::All {
+        return Ok(());
+    }
+    let Some(fleet) = names.fleets.get(service) else {
+        return Err(invalid(path, context, format!("service `{}` has no fleet to pick members from", shown(service))));
+    };
+    match members {
+        Members::Fraction(f) => number(&path.index(0), context, *f, (0.0, 1.0), "fraction"),
+        Members::Named(list) => {
+            let all = fleet.member_names(service);
+            for (k, name) in list.iter().enumerate() {
+                if fleet.position(service, name).is_none() {
+                    let suggest = if all.len() <= 1000 { super::closest(name, &all) } else { None };
+                    let hint = suggest.map_or(String::new(), |b| format!("; did you mean `{b}`?"));
+                    return Err(invalid(
+                        &path.index(0).index(k),
+                        context,
+                        format!("no member `{}` in the fleet of `{}`{hint}", shown(name), shown(service)),
+                    ));
+                }
+            }
+            Ok(())
+        }
+        Members::All | Members::Count(_) => Ok(()),
     }
 }
 
@@ -642,7 +716,8 @@ fn check_state_name(path: &ValuePath, name: &str, names: &Names, context: &str) 
 fn check_action_target(path: &ValuePath, action: &str, target: Option<&str>, names: &Names, context: &str) -> Check {
     let Some(target) = target else { return Ok(()) };
     let accepted = names.action_targets.get(action).cloned().unwrap_or_default();
-    if accepted.iter().any(|t| t == target) {
+    let member_of = |t: &String| names.fleets.get(t).is_some_and(|f| f.target_members(t, target).is_some());
+    if accepted.iter().any(|t| t == target || member_of(t)) {
         return Ok(());
     }
     Err(at(

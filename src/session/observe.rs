@@ -102,6 +102,17 @@ pub fn status(sim: &Sim) -> Doc {
         ]);
     }
     doc.extend(table(rows));
+    for (i, svc) in s.services.iter().enumerate() {
+        let (Some(run), Some(fleet)) = (sim.fleet(i), &svc.fleet) else { continue };
+        let unhealthy = run.unhealthy();
+        let style = if unhealthy == 0 { Style::Good } else { Style::Warn };
+        let mut line = Line::plain(format!("{}: ", svc.id))
+            .push(style, format!("{unhealthy}/{} {} unhealthy", run.members, fleet.noun));
+        if run.down() > 0 {
+            line = line.push(Style::Bad, format!(" ({} down)", run.down()));
+        }
+        doc.push(line);
+    }
     let firing: Vec<&str> = firing_alerts(sim).map(|(rule, _)| rule.name.as_str()).collect();
     doc.push(if firing.is_empty() {
         Line::styled(Style::Good, "No alerts firing.")

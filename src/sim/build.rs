@@ -2,8 +2,10 @@
 //! resources (clock, history, logs, alerts, SLOs, the compiled incident) inserted.
 
 use super::alerts::{AlertBook, AlertCondition, AlertPlan, AlertStatus};
+use super::catalog::{Catalog, Source};
 use super::components::*;
 use super::event::Outbox;
+use super::fleet::{Fleets, is_sum, member_baseline};
 use super::history::History;
 use super::incident::{Incident, Inventory};
 use super::logs::LogStore;
@@ -11,7 +13,6 @@ use super::schedule::tick_schedule;
 use super::slo::{SloBook, window_label};
 use super::symptoms::ActiveSymptoms;
 use super::{DRILL_HEADROOM, LOG_CAPACITY, STEP, ServiceNames, Sim};
-use crate::promql::Labels;
 use crate::scenario::Template;
 use crate::scenario::{AlertSeverity, Scenario, dependency_order};
 use bevy_ecs::prelude::*;
@@ -27,7 +28,9 @@ impl Sim {
         let mut series = BTreeMap::new();
         let mut names = ServiceNames::default();
         let mut next = 0usize;
-        let mut labels = Vec::new();
+        let mut catalog = Catalog::default();
+        let mut member_vitals = Vitals::default();
+        let mut spare = (None, None);
         let mut built: Vec<Option<(Model, Vitals, Vec<LogSource>)>> = (0..s.services.len()).map(|_| None).collect();
         let mut firsts = vec![0; s.services.len()];
         let mut models = Vec::new();
@@ -37,40 +40,72 @@ impl Sim {
         // Dependencies first, for entities and series alike: a tick then sweeps the frame, the models and
         // the entity table in one direction, and propagation finds every dependency already computed.
         let order = dependency_order(s).unwrap_or_else(|_| (0..s.services.len()).collect());
+        let mut fleets = Fleets::default();
         for &i in &order {
             let svc = &s.services[i];
             let first = next;
             firsts[i] = first;
             let mut vitals = Vitals::default();
-            for m in &svc.metrics {
+            let members = svc.fleet.as_ref().map_or(0, |f| f.size());
+            let weight = |k: usize| svc.fleet.as_ref().map_or(1.0, |f| f.weight(k));
+            let total: f64 = (0..members).map(weight).sum();
+            for (position, m) in svc.metrics.iter().enumerate() {
                 series.insert((svc.id.clone(), m.name.clone()), next);
-                labels.push(Labels::new([
-                    ("__name__", m.name.as_str()),
-                    ("service", svc.id.as_str()),
-                    ("kind", svc.kind.label()),
-                ]));
-                let slot = Some((next as u32, m.baseline as f32));
-                match m.name.as_str() {
-                    "error_rate" => vitals.error_rate = slot,
-                    "latency_p50" => vitals.latency_p50 = slot,
-                    "latency_p99" => vitals.latency_p99 = slot,
-                    "queue_depth" => vitals.queue_depth = slot,
-                    "saturation" => vitals.saturation = slot,
-                    _ => {}
-                }
+                catalog.add(
+                    &[("__name__", m.name.as_str()), ("service", svc.id.as_str()), ("kind", svc.kind.label())],
+                    Source::Column(next as u32),
+                );
+                // A fleet's own series aggregate its members': sums start from the members' total.
+                let baseline = match members {
+                    0 => m.baseline,
+                    _ if m.name == "up" => members as f64,
+                    _ if is_sum(&m.name, m.unit) => m.baseline * total,
+                    _ => m.baseline,
+                };
+                let slot = Some((next as u32, baseline as f32));
+                let member_slot = Some((position as u32, m.baseline as f32));
+                let (own, per_member) = match m.name.as_str() {
+                    "error_rate" => (&mut vitals.error_rate, &mut member_vitals.error_rate),
+                    "latency_p50" => (&mut vitals.latency_p50, &mut member_vitals.latency_p50),
+                    "latency_p99" => (&mut vitals.latency_p99, &mut member_vitals.latency_p99),
+                    "queue_depth" => (&mut vitals.queue_depth, &mut member_vitals.queue_depth),
+                    "saturation" => (&mut vitals.saturation, &mut member_vitals.saturation),
+                    "up" => (&mut vitals.up, &mut member_vitals.up),
+                    _ => (&mut spare.0, &mut spare.1),
+                };
+                *own = slot;
+                *per_member = member_slot;
                 models.push(MetricModel {
-                    baseline: m.baseline as f32,
+                    baseline: baseline as f32,
                     noise: m.noise as f32,
                     seasonality: m.seasonality as f32,
                 });
                 next += 1;
+            }
+            if members > 0 {
+                // Member series: each member's metrics in turn, hidden from queries (their exporter
+                // series show them per instance).
+                let member_first = next;
+                for k in 0..members {
+                    for m in &svc.metrics {
+                        models.push(MetricModel {
+                            baseline: member_baseline(&m.name, m.unit, m.baseline, weight(k)) as f32,
+                            noise: m.noise as f32,
+                            seasonality: m.seasonality as f32,
+                        });
+                        next += 1;
+                    }
+                }
+                fleets.add(s, i, first, member_first, member_vitals);
+                member_vitals = Vitals::default();
             }
             let logs = svc
                 .logs
                 .iter()
                 .map(|l| LogSource { level: l.level, template: Template::parse(&l.template), rate: l.rate as f32 })
                 .collect();
-            built[i] = Some((Model { first: first as u32, len: svc.metrics.len() as u32 }, vitals, logs));
+            let len = (next - first) as u32;
+            built[i] = Some((Model { first: first as u32, len }, vitals, logs));
         }
         world.insert_resource(MetricModels(models));
         // Edges carry their dependency's series, so propagation needs no entity lookups.
@@ -133,10 +168,11 @@ impl Sim {
         let slos = SloBook::new(s, &series);
         world.insert_resource(alert_book(s, &series, &slos));
         world.insert_resource(slos);
-        world.insert_resource(Incident::compile(s, &series, &names.index, -history, seed));
+        world.insert_resource(Incident::compile(s, &series, &names.index, &fleets, -history, seed));
+        world.insert_resource(fleets);
         world.insert_resource(names);
 
-        Sim { world, schedule: tick_schedule(), scenario, series, labels, entities, firsts }
+        Sim { world, schedule: tick_schedule(), scenario, series, catalog, entities, firsts }
     }
 }
 

@@ -45,6 +45,8 @@ pub struct Vitals {
     pub queue_depth: Option<(u32, f32)>,
     /// `saturation`: utilisation of the scarcest resource (CPU, a connection pool), 0..=1.
     pub saturation: Option<(u32, f32)>,
+    /// `up`: 1 while the process runs, 0 when it is down (on a fleet, the number of members up).
+    pub up: Option<(u32, f32)>,
 }
 
 /// Edges to the services this one calls.

@@ -153,6 +153,10 @@ pub struct TrackRun {
 
 /// Resolves names to indices. The scenario has been validated, so lookups succeed.
 pub struct Compiler<'a> {
+    /// The scenario.
+    pub scenario: &'a Scenario,
+    /// Fleets, for symptoms that pick members.
+    pub fleets: &'a super::fleet::Fleets,
     /// (service, metric) → series index.
     pub series: &'a BTreeMap<(String, String), usize>,
     /// Service id → index.
@@ -371,6 +375,7 @@ impl Incident {
         s: &Scenario,
         series: &BTreeMap<(String, String), usize>,
         services: &BTreeMap<String, u32>,
+        fleets: &super::fleet::Fleets,
         start: i64,
         seed: u64,
     ) -> Incident {
@@ -379,7 +384,12 @@ impl Incident {
             state_index.insert(st.id.clone(), i);
         }
         let mut compiler =
-            Compiler { series, services, states: state_index, watches: Vec::new(), chances: 0, delays: Vec::new() };
+            Compiler {
+            scenario: s,
+            series,
+            services,
+            fleets,
+            states: state_index, watches: Vec::new(), chances: 0, delays: Vec::new() };
         let mut symptom_conditions = Vec::new();
         let mut reached = vec![false; compiler.states.len()];
         let mut offset = 0;
@@ -456,16 +466,24 @@ fn plan_state(
     let mut log_symptoms = Vec::new();
     for sym in &st.symptoms {
         match sym {
-            Symptom::Metric { service, metric, shift, ramp, delay, when } => metric_symptoms.push(MetricSymptom {
-                series: c.series[&(service.clone(), metric.clone())],
-                shift: *shift,
-                ramp: ramp.secs(),
-                delay: delay.secs(),
-                when: when.as_ref().map(|t| {
+            Symptom::Metric { service, metric, shift, ramp, delay, when, members } => {
+                let when = when.as_ref().map(|t| {
                     conditions.push(c.condition(t));
                     (conditions.len() - 1) as u32
-                }),
-            }),
+                });
+                // On a fleet the symptom hits the chosen members' series; the aggregate follows them.
+                let columns = c
+                    .fleets
+                    .symptom_columns(c.scenario, c.services[service], metric, members)
+                    .unwrap_or_else(|| vec![c.series[&(service.clone(), metric.clone())]]);
+                metric_symptoms.extend(columns.into_iter().map(|series| MetricSymptom {
+                    series,
+                    shift: *shift,
+                    ramp: ramp.secs(),
+                    delay: delay.secs(),
+                    when,
+                }));
+            }
             Symptom::Logs { service, level, template, rate } => log_symptoms.push(LogSymptom {
                 service: c.services[service],
                 level: *level,

@@ -8,8 +8,10 @@
 
 mod alerts;
 mod build;
+mod catalog;
 mod components;
 mod event;
+mod fleet;
 mod history;
 mod incident;
 mod logs;
@@ -22,6 +24,7 @@ mod systems;
 pub use alerts::{AlertBook, AlertCondition, AlertPlan, AlertStatus};
 pub use components::Health;
 pub use event::SimEvent;
+pub use fleet::{FleetRun, Fleets};
 pub use history::History;
 pub use incident::{Input, Inventory, RecordedChange};
 pub use logs::{LogFilter, LogLine, LogStore};
@@ -30,7 +33,7 @@ pub use slo::{DISPLAY_WINDOWS, SloBook, SloRun, Tier, policy_tiers, window_label
 pub use store::HistoryStore;
 pub use systems::LOG_HISTORY;
 
-use crate::promql::{Answer, Labels, QueryError, QueryErrorKind};
+use crate::promql::{Answer, QueryError, QueryErrorKind};
 use crate::scenario::{Phase, Scenario};
 use bevy_ecs::prelude::*;
 use components::*;
@@ -59,7 +62,7 @@ pub struct Sim {
     schedule: Schedule,
     scenario: Arc<Scenario>,
     series: BTreeMap<(String, String), usize>,
-    labels: Vec<Labels>,
+    catalog: catalog::Catalog,
     entities: Vec<Entity>,
     /// First series of each service.
     firsts: Vec<usize>,
@@ -171,7 +174,7 @@ impl Sim {
 
     /// The history as a PromQL store.
     pub fn store(&self) -> HistoryStore<'_> {
-        HistoryStore { history: self.history(), labels: &self.labels }
+        HistoryStore { history: self.history(), catalog: &self.catalog }
     }
 
     /// Evaluates a PromQL query at the newest tick.
@@ -196,6 +199,18 @@ impl Sim {
     /// Latest value of a series.
     pub fn latest(&self, series: usize) -> f32 {
         self.world.resource::<Frame>().0.get(series).copied().unwrap_or(0.0)
+    }
+
+    /// The fleet of the service at `index`, if it has one: its members' health as of the last tick.
+    pub fn fleet(&self, index: usize) -> Option<&FleetRun> {
+        self.world.resource::<Fleets>().of(index as u32)
+    }
+
+    /// Series index of metric `metric` of member `member` of the fleet service at `index`.
+    pub fn member_series(&self, index: usize, member: usize, metric: &str) -> Option<usize> {
+        let run = self.fleet(index)?;
+        let position = self.scenario.services[index].metrics.iter().position(|m| m.name == metric)?;
+        (member < run.members).then(|| run.column(member, position))
     }
 
     /// Hidden truth, for the GM and the debrief only: each track's current state, phase and entry time.

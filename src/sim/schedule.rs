@@ -1,7 +1,7 @@
 //! The schedule: the recipe of one tick, declared once. Named sets run in a chain on a single-threaded
 //! executor with ambiguity detection on, so the order is declared, never implied.
 
-use super::systems;
+use super::{fleet, systems};
 use bevy_ecs::prelude::*;
 use bevy_ecs::schedule::{ScheduleBuildSettings, SingleThreadedExecutor};
 
@@ -44,11 +44,12 @@ pub fn tick_schedule() -> Schedule {
             .chain()
             .in_set(Script),
         // Compute metric values from models and symptoms, then let saturation stretch latency.
-        (systems::compute_metrics, systems::apply_saturation).chain().in_set(Symptoms),
-        // Carry failure from dependencies to dependents.
-        systems::propagate_failures.in_set(Propagate),
-        // Judge health from the finished frame.
-        systems::judge_health.in_set(Health),
+        // A fleet's aggregate series come from its members'.
+        (systems::compute_metrics, systems::apply_saturation, fleet::aggregate_fleets).chain().in_set(Symptoms),
+        // Carry failure from dependencies to dependents, then into each fleet's members.
+        (systems::propagate_failures, fleet::spread_to_members).chain().in_set(Propagate),
+        // Judge health from the finished frame: services, then each fleet member.
+        (systems::judge_health, fleet::judge_members).chain().in_set(Health),
         // Record each SLO's bad minute and update its windows.
         systems::track_slos.in_set(Slo),
         // Fire and resolve alerts.

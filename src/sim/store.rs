@@ -1,38 +1,38 @@
-//! The simulation's history as a PromQL [`Storage`]: series ids are frame columns, times are milliseconds
-//! from the page (negative before it).
+//! The simulation's history as a PromQL [`Storage`]: series are the [`Catalog`]'s, times are milliseconds
+//! from the page (negative before it). A selector that names its metric reads only that metric's series.
 
 use super::History;
-use crate::promql::{Labels, Storage};
+use super::catalog::{Catalog, Source};
+use crate::promql::{Labels, Storage, required_name};
 use promql_parser::label::Matchers;
 
-/// A read-only view of the history with each column's labels.
+/// A read-only view of the history through the catalog of visible series.
 pub struct HistoryStore<'a> {
     /// The frames.
     pub history: &'a History,
-    /// Labels of each column.
-    pub labels: &'a [Labels],
+    /// The visible series.
+    pub catalog: &'a Catalog,
 }
 
 impl Storage for HistoryStore<'_> {
     fn len(&self) -> usize {
-        self.labels.len()
+        self.catalog.len()
     }
 
     fn labels(&self, id: usize) -> Labels {
-        self.labels[id].clone()
+        self.catalog.labels(id).clone()
     }
 
     fn select(&self, matchers: &Matchers) -> Vec<usize> {
-        (0..self.labels.len())
-            .filter(|&id| matchers.matchers.iter().all(|m| m.is_match(self.labels[id].get(&m.name))))
-            .collect()
+        let matches = |id: &usize| matchers.matchers.iter().all(|m| m.is_match(self.catalog.labels(*id).get(&m.name)));
+        match required_name(matchers) {
+            Some(name) => self.catalog.named(name).iter().copied().filter(matches).collect(),
+            None => (0..self.catalog.len()).filter(matches).collect(),
+        }
     }
 
     fn metric_names(&self) -> Vec<String> {
-        let mut names: Vec<String> = self.labels.iter().map(|l| l.name().to_string()).collect();
-        names.sort();
-        names.dedup();
-        names
+        self.catalog.names().map(str::to_string).collect()
     }
 
     fn samples(&self, ids: &[usize], mint: i64, maxt: i64) -> Vec<Vec<(i64, f64)>> {
@@ -49,11 +49,17 @@ impl Storage for HistoryStore<'_> {
             return out;
         }
         let to = (((maxt - first_ms) / step_ms) + 1).min(h.len() as i64);
+        let columns: Vec<usize> = ids
+            .iter()
+            .map(|&id| match self.catalog.source(id) {
+                Source::Column(c) => c as usize,
+            })
+            .collect();
         for k in from.max(0)..to {
             let frame = h.frame(k as usize);
             let t = first_ms + k * step_ms;
-            for (o, &id) in out.iter_mut().zip(ids) {
-                o.push((t, f64::from(frame[id])));
+            for (o, &c) in out.iter_mut().zip(&columns) {
+                o.push((t, f64::from(frame[c])));
             }
         }
         out

@@ -149,17 +149,21 @@ const MAX_UTILISATION: f32 = 0.99;
 /// Stretches a saturated service's latency as a queue would: by (1 - ρ₀) / (1 - ρ), where ρ is its
 /// `saturation` now and ρ₀ its baseline (M/M/1 response time).
 pub fn apply_saturation(services: Query<&Vitals>, mut frame: ResMut<Frame>) {
-    let frame = &mut frame.0;
     for vitals in &services {
-        let Some((series, base)) = vitals.saturation else { continue };
-        let rho = frame[series as usize].clamp(0.0, MAX_UTILISATION);
-        let factor = (1.0 - base.clamp(0.0, MAX_UTILISATION)) / (1.0 - rho);
-        if factor <= 1.0 {
-            continue;
-        }
-        for (latency, _) in [vitals.latency_p50, vitals.latency_p99].into_iter().flatten() {
-            frame[latency as usize] *= factor;
-        }
+        saturate(&mut frame.0, vitals);
+    }
+}
+
+/// The queueing stretch of [`apply_saturation`] for one set of vital series.
+pub(super) fn saturate(frame: &mut [f32], vitals: &Vitals) {
+    let Some((series, base)) = vitals.saturation else { return };
+    let rho = frame[series as usize].clamp(0.0, MAX_UTILISATION);
+    let factor = (1.0 - base.clamp(0.0, MAX_UTILISATION)) / (1.0 - rho);
+    if factor <= 1.0 {
+        return;
+    }
+    for (latency, _) in [vitals.latency_p50, vitals.latency_p99].into_iter().flatten() {
+        frame[latency as usize] *= factor;
     }
 }
 
@@ -206,34 +210,46 @@ pub fn propagate_failures(mut services: Query<(&TopoRank, &Vitals, &mut Dependen
 /// Derives each service's health from its error rate, latency and queue depth.
 pub fn judge_health(frame: Res<Frame>, mut services: Query<(&Vitals, &mut Health)>) {
     for (vitals, mut health) in &mut services {
-        let value = |m: Option<(u32, f32)>| m.map(|(s, b)| (frame.0[s as usize], b));
-        let mut judged = Health::Healthy;
-        if let Some((err, base)) = value(vitals.error_rate) {
-            if err >= 0.5 {
-                judged = Health::Down;
-            } else if err > (base * 5.0).max(0.01) {
-                judged = Health::Degraded;
-            }
-        }
-        if let Some((p99, base)) = value(vitals.latency_p99)
-            && p99 > base * 3.0 + 1.0
-        {
-            judged = judged.max(Health::Degraded);
-        }
-        if let Some((rho, _)) = value(vitals.saturation)
-            && rho >= 0.9
-        {
-            judged = judged.max(Health::Degraded);
-        }
-        if let Some((depth, base)) = value(vitals.queue_depth)
-            && depth > base * 10.0 + 50.0
-        {
-            judged = judged.max(Health::Degraded);
-        }
+        let judged = judge(&frame.0, vitals);
         if *health != judged {
             *health = judged;
         }
     }
+}
+
+/// Health from vital series: down when `up` is 0 or half the requests fail; degraded when errors, p99
+/// latency, saturation or queue depth are well above their baselines.
+pub(super) fn judge(frame: &[f32], vitals: &Vitals) -> Health {
+    let value = |m: Option<(u32, f32)>| m.map(|(s, b)| (frame[s as usize], b));
+    let mut judged = Health::Healthy;
+    if let Some((up, base)) = value(vitals.up)
+        && up < base * 0.5
+    {
+        return Health::Down;
+    }
+    if let Some((err, base)) = value(vitals.error_rate) {
+        if err >= 0.5 {
+            judged = Health::Down;
+        } else if err > (base * 5.0).max(0.01) {
+            judged = Health::Degraded;
+        }
+    }
+    if let Some((p99, base)) = value(vitals.latency_p99)
+        && p99 > base * 3.0 + 1.0
+    {
+        judged = judged.max(Health::Degraded);
+    }
+    if let Some((rho, _)) = value(vitals.saturation)
+        && rho >= 0.9
+    {
+        judged = judged.max(Health::Degraded);
+    }
+    if let Some((depth, base)) = value(vitals.queue_depth)
+        && depth > base * 10.0 + 50.0
+    {
+        judged = judged.max(Health::Degraded);
+    }
+    judged
 }
 
 /// Records every SLO's bad fraction for this tick.

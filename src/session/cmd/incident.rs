@@ -1,7 +1,7 @@
 //! Incident-handling commands: declaring, roles, updates, notes, actions, the diagnosis, hints and runbooks.
 
 use super::{Context, Outcome};
-use crate::scenario::{Objective, Severity};
+use crate::scenario::{Objective, Severity, member_owner};
 use crate::session::command::{CommandError, CommandErrorKind};
 use crate::session::event::{EventKind, Role};
 use crate::session::observe;
@@ -233,7 +233,7 @@ pub fn mitigate(cx: &Context, action: &str, target: Option<&str>) -> Result<Outc
                 candidates: spec.targets.clone(),
             }));
         }
-        (Some(t), false) if !spec.targets.iter().any(|x| x == t) => {
+        (Some(t), false) if !spec.targets.iter().any(|x| x == t) && member_owner(s, &spec.targets, t).is_none() => {
             return Err(error(CommandErrorKind::Unknown {
                 what: "target",
                 name: t.into(),
@@ -255,7 +255,9 @@ pub fn mitigate(cx: &Context, action: &str, target: Option<&str>) -> Result<Outc
             let i = s.services.iter().position(|x| x.id == service).unwrap_or(0);
             cx.sim.inventory().versions.get(i).cloned().unwrap_or_default()
         };
-        crate::session::routine::routine_effects(s, action, t, version)
+        // An action on fleet members shows on their service.
+        let shown_on = member_owner(s, &spec.targets, t).unwrap_or(t);
+        crate::session::routine::routine_effects(s, action, shown_on, version)
     });
     outcome.input = Some(Input::Action { action: action.to_string(), target });
     Ok(outcome)
