@@ -383,13 +383,16 @@ impl Incident {
         for (i, st) in s.tracks.iter().flat_map(|t| &t.states).enumerate() {
             state_index.insert(st.id.clone(), i);
         }
-        let mut compiler =
-            Compiler {
+        let mut compiler = Compiler {
             scenario: s,
             series,
             services,
             fleets,
-            states: state_index, watches: Vec::new(), chances: 0, delays: Vec::new() };
+            states: state_index,
+            watches: Vec::new(),
+            chances: 0,
+            delays: Vec::new(),
+        };
         let mut symptom_conditions = Vec::new();
         let mut reached = vec![false; compiler.states.len()];
         let mut offset = 0;
