@@ -89,6 +89,12 @@ struct PlayArgs {
     /// Journal file for the drill (default: beside the debrief); never overwritten.
     #[arg(long)]
     journal: Option<PathBuf>,
+    /// Serve Prometheus's HTTP API on this address (e.g. 127.0.0.1:9090) for promtool and Grafana, over the
+    /// series `query` sees. Its clock is the drill's: at each request the drill's current simulated time is
+    /// mapped onto the wall clock's now, so "the last hour" is the last simulated hour and nothing later than
+    /// the drill's present is served (docs/grafana.md).
+    #[arg(long, value_name = "ADDR")]
+    prometheus: Option<std::net::SocketAddr>,
 }
 
 /// Why a `wom` command could not do its job; the one place its wording lives.
@@ -141,6 +147,8 @@ pub enum CliError {
     Net(crate::net::NetError),
     /// `--code` was given empty.
     EmptyCode,
+    /// The `--prometheus` address cannot be listened on.
+    Listen { addr: std::net::SocketAddr, source: io::Error },
 }
 
 impl std::fmt::Display for CliError {
@@ -183,6 +191,7 @@ impl std::fmt::Display for CliError {
             CliError::Read { path, source } => write!(f, "cannot read {}: {source}", path.display()),
             CliError::Net(err) => write!(f, "{err}"),
             CliError::EmptyCode => write!(f, "--code cannot be empty"),
+            CliError::Listen { addr, source } => write!(f, "--prometheus: cannot listen on {addr}: {source}"),
         }
     }
 }
@@ -205,7 +214,7 @@ impl std::error::Error for CliError {
             | CliError::Until { .. }
             | CliError::Usage { .. }
             | CliError::EmptyCode => None,
-            CliError::Read { source, .. } => Some(source),
+            CliError::Read { source, .. } | CliError::Listen { source, .. } => Some(source),
         }
     }
 }
@@ -288,6 +297,11 @@ fn play(args: PlayArgs) -> Result<ExitCode, CliError> {
     // Find out now, not after the drill, if the debrief cannot be written.
     std::fs::create_dir_all(&args.debrief)
         .map_err(|source| CliError::DebriefDir { path: args.debrief.clone(), source })?;
+    // Listen before the drill starts, so an address in use leaves no journal of a drill never played.
+    let listener = match args.prometheus {
+        Some(addr) => Some(std::net::TcpListener::bind(addr).map_err(|source| CliError::Listen { addr, source })?),
+        None => None,
+    };
     let journal = args.journal.unwrap_or_else(|| default_path(&args.debrief, &scenario.meta.id, seed, &wall_clock()));
     let participants = vec![Participant { name: player.clone(), role: "volunteer".into() }];
     tracing::info!(seed, "drill starting");
@@ -300,7 +314,19 @@ fn play(args: PlayArgs) -> Result<ExitCode, CliError> {
         );
     }
     let ending = Ending { debrief_dir: &args.debrief, player: &player, wheel: &args.wheel };
-    play_out(&mut drill, 0, source, &ending)
+    let (Some(listener), Some(addr)) = (listener, args.prometheus) else {
+        return play_out(&mut drill, 0, source, &ending);
+    };
+    let mut publisher = crate::http::Publisher::new(drill.drill().sim());
+    let server = crate::http::ApiServer::start(listener, publisher.live())
+        .map_err(|source| CliError::Listen { addr, source })?;
+    let _ = writeln!(
+        io::stderr(),
+        "Prometheus API: http://{} (promtool, Grafana: the drill's present is the wall clock's now)",
+        server.addr()
+    );
+    let mut published = crate::http::Published { drill: &mut drill, publisher: &mut publisher };
+    play_out(&mut published, 0, source, &ending)
 }
 
 /// Where a drill's lines come from: a script, the terminal's editor, or standard input.
@@ -323,6 +349,24 @@ fn display_for(source: &LineSource) -> Display {
     Display { color: repl::want_color(terminal), echo: !(source.is_terminal() && terminal), terminal }
 }
 
+/// A drill `play_out` runs: journaled, and possibly publishing its series (`--prometheus`).
+trait PlayedDrill: crate::journal::FeedDrill {
+    /// The journal underneath.
+    fn journal(&mut self) -> &mut JournaledDrill;
+}
+
+impl PlayedDrill for JournaledDrill {
+    fn journal(&mut self) -> &mut JournaledDrill {
+        self
+    }
+}
+
+impl PlayedDrill for crate::http::Published<'_, JournaledDrill> {
+    fn journal(&mut self) -> &mut JournaledDrill {
+        self.drill
+    }
+}
+
 /// Where a finished drill is written up: its debrief, and who is recorded in the wheel's history.
 struct Ending<'a> {
     debrief_dir: &'a Path,
@@ -333,7 +377,7 @@ struct Ending<'a> {
 /// Runs a drill (new or resumed) to its end from event `shown` on, then scores it, writes its debrief,
 /// records it in the wheel's history and closes its journal.
 fn play_out(
-    drill: &mut JournaledDrill,
+    drill: &mut impl PlayedDrill,
     shown: usize,
     source: LineSource,
     ending: &Ending,
@@ -359,7 +403,7 @@ fn play_out(
     };
     if history.is_ok() {
         // Written up: nothing is left for `wom resume` to do.
-        drill.close()?;
+        drill.journal().close()?;
     }
     let mut err = io::stderr().lock();
     if let Some(stop) = report.stopped_by {
@@ -371,7 +415,7 @@ fn play_out(
                 "\n{}Debrief written to {}\n{recorded}\nJournal: {}\n",
                 repl::paint(&written.score.render(), display.color),
                 path.display(),
-                drill.path().display()
+                drill.journal().path().display()
             );
             if let Err(e) = out.write_all(tail.as_bytes()).and_then(|()| out.flush()) {
                 let _ =

@@ -7,9 +7,11 @@
 //! - [`session`]: a drill: volunteer commands in, events out, scoring and the debrief;
 //! - [`wheel`]: the roster, the history of drills played and the spin that picks the next one;
 //! - [`repl`]: the terminal front end;
-//! - [`net`]: hosted drills: the server, the client and the GM console.
+//! - [`net`]: hosted drills: the server, the client and the GM console;
+//! - [`http`]: Prometheus's HTTP API on a live drill, for promtool and Grafana.
 
 pub mod cli;
+pub mod http;
 pub mod journal;
 pub mod net;
 pub mod promql;

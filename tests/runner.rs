@@ -19,6 +19,7 @@ mod test_journal;
 mod test_no_input_loses_a_drill;
 mod test_play_command;
 mod test_pool_scenario;
+mod test_prometheus_api;
 mod test_promql_suite;
 mod test_query;
 mod test_query_command;

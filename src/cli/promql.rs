@@ -118,7 +118,7 @@ pub fn run_query(args: QueryArgs) -> Result<ExitCode, CliError> {
         Some(t) => parse_time("--at", t)?,
         None => store.max_time().unwrap_or(0),
     };
-    let out = if args.json { json(&answer, at).to_string() } else { promtool_text(&answer, at) };
+    let out = if args.json { crate::http::json::answer(&answer, at).to_string() } else { promtool_text(&answer, at) };
     let mut stdout = io::stdout().lock();
     let _ = writeln!(stdout, "{out}");
     for note in &answer.notes {
@@ -195,40 +195,4 @@ fn promtool_text(answer: &Answer, at: i64) -> String {
             .collect::<Vec<_>>()
             .join("\n"),
     }
-}
-
-/// Seconds as a JSON number: an integer when whole, as Prometheus writes it.
-fn json_time(t: i64) -> serde_json::Value {
-    if t % 1000 == 0 { serde_json::json!(t / 1000) } else { serde_json::json!(t as f64 / 1000.0) }
-}
-
-fn json_metric(labels: &[(String, String)]) -> serde_json::Value {
-    serde_json::Value::Object(labels.iter().map(|(n, v)| (n.clone(), serde_json::json!(v))).collect())
-}
-
-/// The answer as Prometheus's `/api/v1/query` and `/api/v1/query_range` return it.
-fn json(answer: &Answer, at: i64) -> serde_json::Value {
-    let (kind, result) = match &answer.value {
-        QueryValue::Scalar(v) => ("scalar", serde_json::json!([json_time(at), crate::promql::go_float(*v)])),
-        QueryValue::String(s) => ("string", serde_json::json!([json_time(at), s])),
-        QueryValue::Vector(samples) => (
-            "vector",
-            samples
-                .iter()
-                .map(|s| serde_json::json!({"metric": json_metric(&s.labels), "value": [json_time(s.t), crate::promql::go_float(s.value)]}))
-                .collect(),
-        ),
-        QueryValue::Matrix(series) => (
-            "matrix",
-            series
-                .iter()
-                .map(|s| {
-                    let values: Vec<serde_json::Value> =
-                        s.points.iter().map(|&(t, v)| serde_json::json!([json_time(t), crate::promql::go_float(v)])).collect();
-                    serde_json::json!({"metric": json_metric(&s.labels), "values": values})
-                })
-                .collect(),
-        ),
-    };
-    serde_json::json!({"status": "success", "data": {"resultType": kind, "result": result}})
 }

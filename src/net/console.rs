@@ -59,7 +59,7 @@ pub fn host<D: FeedDrill + Send + 'static>(drill: D, options: HostOptions) -> Re
         .map_err(|source| NetError::Listen { addr: options.listen, source })?;
     let addr = host.addr();
     let banner = format!(
-        "wom host: GM console for `{}`\nJoin code: {}\n  responders: wom join {addr} --code {} --name <name>\n  observers:  wom join {addr} --code {} --observe\nType `help` for the GM commands; `state` shows what only you can see.\n{}",
+        "wom host: GM console for `{}`\nJoin code: {}\n  responders: wom join {addr} --code {} --name <name>\n  observers:  wom join {addr} --code {} --observe\n  promtool, Grafana: Prometheus's HTTP API at http://{addr} (docs/grafana.md)\nType `help` for the GM commands; `state` shows what only you can see.\n{}",
         scenario.meta.id, options.code, options.code, options.code, options.note
     );
     let (lines_tx, mut lines) = mpsc::unbounded_channel::<Option<String>>();

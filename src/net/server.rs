@@ -92,7 +92,10 @@ impl<D: FeedDrill + Send + 'static> Host<D> {
         for event in drill.drill().events().iter().skip(config.shown) {
             let _ = feed_tx.send(event.clone());
         }
-        tokio::spawn(drive(drill, rx, feed_tx));
+        // Prometheus's HTTP API on the same port, over the series the drill task publishes after each input.
+        let prometheus = crate::http::Publisher::new(drill.drill().sim());
+        let api = crate::http::Api::new(prometheus.live()).router();
+        tokio::spawn(drive(drill, rx, feed_tx, prometheus));
         let shared = Arc::new(Shared {
             code: config.code,
             requests: requests.clone(),
@@ -101,7 +104,8 @@ impl<D: FeedDrill + Send + 'static> Host<D> {
         let app = axum::Router::new()
             .route(WS_PATH, get(upgrade))
             .route("/", get(|| async { "wom drill host: participants connect with `wom join`\n" }))
-            .with_state(shared);
+            .with_state(shared)
+            .merge(api);
         let server = tokio::spawn(async move {
             if let Err(e) = axum::serve(listener, app).await {
                 tracing::error!(error = %e, "server stopped");
@@ -152,6 +156,7 @@ async fn drive<D: FeedDrill>(
     mut drill: D,
     mut requests: mpsc::Receiver<Request<D>>,
     feed: mpsc::UnboundedSender<DrillEvent>,
+    mut prometheus: crate::http::Publisher,
 ) {
     let mut feed = Some(feed);
     let mut people: BTreeMap<u64, Participant> = BTreeMap::new();
@@ -221,6 +226,7 @@ async fn drive<D: FeedDrill>(
                 continue;
             }
         }
+        prometheus.publish(drill.drill().sim());
         if let Some(reply) = reply {
             let _ = reply.send(());
         }
