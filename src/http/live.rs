@@ -9,7 +9,7 @@
 //! roughly geometric), so a snapshot holds O(log n) segments and publishing copies only new samples, amortised.
 
 use crate::journal::{FeedDrill, JournalError};
-use crate::promql::{Labels, Storage};
+use crate::promql::{Labels, Storage, required_name};
 use crate::session::{Drill, DrillInput};
 use crate::sim::Sim;
 use promql_parser::label::Matchers;
@@ -277,15 +277,6 @@ impl Publisher {
             segments.push(Arc::new(Segment::merge(&older, &newer)));
         }
     }
-}
-
-/// The metric name a selector requires with `__name__="x"`, if any.
-fn required_name(matchers: &Matchers) -> Option<&str> {
-    matchers
-        .matchers
-        .iter()
-        .find(|m| m.name == "__name__" && matches!(m.op, promql_parser::label::MatchOp::Equal))
-        .map(|m| m.value.as_str())
 }
 
 /// Metric names to series ids.
