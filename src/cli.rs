@@ -458,6 +458,33 @@ fn wom_played(
     Ok(crate::wheel::Played { date, who: who.to_string(), scenario, seed, score: score.total, max: score.max, gm })
 }
 
+/// Appends each responder of a hosted drill (everyone who typed a command) to the wheel's history with the
+/// team's score, the GM (`$WOM_PLAYER`, else `$USER`) named on each; says what it did, as a line to print.
+pub(crate) fn record_responders(
+    wheel_dir: &wheel::WheelDir,
+    drill: &Drill,
+    score: &crate::session::Scorecard,
+) -> String {
+    let gm = player_name(None).ok();
+    let (scenario, seed) = (drill.scenario().meta.id.clone(), drill.seed());
+    let mut recorded = Vec::new();
+    let mut lines = String::new();
+    let responders = drill.record().people.iter().filter(|(name, p)| !p.commands.is_empty() && name.as_str() != "you");
+    for (name, _) in responders {
+        let done = wom_played(name, scenario.clone(), seed, score, gm.clone())
+            .and_then(|played| wheel::record(wheel_dir, &played));
+        match done {
+            Ok(path) => recorded.push((name.clone(), path)),
+            Err(e) => lines.push_str(&format!("could not record {name} in the wheel's history: {e}\n")),
+        }
+    }
+    if let Some((_, path)) = recorded.first() {
+        let names: Vec<&str> = recorded.iter().map(|(n, _)| n.as_str()).collect();
+        lines.insert_str(0, &format!("Recorded for {} in {}\n", names.join(", "), path.display()));
+    }
+    lines
+}
+
 /// The RON text of a scenario, as shipped or as on disk.
 pub fn scenario_source(name: &str) -> Result<String, CliError> {
     let path = Path::new(name);

@@ -32,6 +32,7 @@ mod test_scenario_limits;
 mod test_scoring;
 mod test_show_command;
 mod test_simulation;
+mod test_team_scoring;
 mod test_volunteer_commands;
 mod test_wheel_commands;
 mod test_world_language;

@@ -15,7 +15,7 @@ fn pool_walkthrough_resolves_with_full_score() {
     input.push('\n');
     let out = env.run(&["play", "api-timeouts", "--seed", "17"], &input);
     assert_eq!(out.status, 0, "{out}");
-    assert!(out.stdout.contains("Score: 100/100"), "{out}");
+    assert!(out.stdout.contains("Score: 120/120"), "{out}");
     insta::assert_snapshot!("pool_walkthrough_transcript", out.to_string());
 }
 

@@ -185,7 +185,27 @@ fn the_examples_in_docs_debrief_are_real_scores() {
     assert!(doc.contains(&format!("```text\n{}```", score_of(&out))), "docs/debrief.md strong run is stale");
     let (out, _) = play("signup-outage", 11, WEAK_RUN);
     assert!(doc.contains(&format!("```text\n{}```", score_of(&out))), "docs/debrief.md weak run is stale");
-    for item in ["declare", "mitigate", "root cause", "evidence", "updates", "roles", "harmful actions", "hints"] {
+    let pool = wom::scenario::builtin("api-timeouts").expect("built in").expect("loads").walkthrough;
+    let pool: Vec<&str> = pool.iter().map(String::as_str).collect();
+    let (out, _) = play("api-timeouts", 17, &pool);
+    assert!(doc.contains(&format!("```text\n{}```", score_of(&out))), "docs/debrief.md pool run is stale");
+    for item in [
+        "declare",
+        "mitigate",
+        "root cause",
+        "evidence",
+        "updates",
+        "updates to `<audience>`",
+        "roles",
+        "5 Ws",
+        "ack",
+        "silence",
+        "escalate `<team>`",
+        "reply `<person>`",
+        "only the OL acts",
+        "harmful actions",
+        "hints",
+    ] {
         assert!(doc.contains(&format!("- **{item}**")), "docs/debrief.md explains `{item}`");
     }
 }

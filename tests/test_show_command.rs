@@ -42,7 +42,7 @@ fn show_gm_prints_the_whole_sheet() {
             s.gm_notes.clone(),
             s.root_cause.summary.clone(),
             s.root_cause.five_ws.why.clone(),
-            s.meta.source.clone(),
+            s.meta.source.to_string(),
         ];
         expected.extend(s.hints.iter().map(|h| h.text.clone()));
         expected.extend(s.walkthrough.iter().cloned());

@@ -142,7 +142,7 @@ fn resume_hosted(
     );
     let shown = d.events().len();
     let script = script.map(|file| Box::new(io::BufReader::new(file)) as Box<dyn io::BufRead + Send>);
-    let served = super::net_verbs::Served { listen, code: hosted.code, shown, note, script };
+    let served = super::net_verbs::Served { listen, code: hosted.code, shown, note, script, wheel: args.wheel.clone() };
     let debrief_dir = args.debrief.clone().unwrap_or_else(|| journal_dir(&args.journal));
     super::net_verbs::serve(resumed.drill, served, &debrief_dir)
 }

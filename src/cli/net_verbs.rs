@@ -33,6 +33,8 @@ pub struct HostArgs {
     /// Journal file for the drill (default: beside the debrief); never overwritten.
     #[arg(long)]
     journal: Option<PathBuf>,
+    #[command(flatten)]
+    wheel: super::wheel::WheelDir,
 }
 
 /// `wom join`.
@@ -66,7 +68,7 @@ pub fn host(args: HostArgs) -> Result<ExitCode, CliError> {
     let hosted = Hosted { listen: args.listen.to_string(), code: code.clone() };
     let drill = JournaledDrill::host(scenario, scenario_path.as_deref(), seed, participants, hosted, &journal)?;
     let note = format!("Journal: {} (`wom resume` continues the drill if the host stops)\n", journal.display());
-    let served = Served { listen: args.listen, code, shown: 0, note, script: None };
+    let served = Served { listen: args.listen, code, shown: 0, note, script: None, wheel: args.wheel };
     serve(drill, served, &args.debrief)
 }
 
@@ -82,6 +84,8 @@ pub(super) struct Served {
     pub note: String,
     /// GM lines from this file instead of standard input.
     pub script: Option<Box<dyn BufRead + Send>>,
+    /// The wheel whose history records each responder.
+    pub wheel: super::wheel::WheelDir,
 }
 
 /// Serves a journaled hosted drill until it ends, then writes its debrief and closes its journal.
@@ -101,11 +105,12 @@ pub(super) fn serve(drill: JournaledDrill, served: Served, debrief_dir: &Path) -
     }
     let written = debrief(drill.drill());
     let path = write_debrief(debrief_dir, drill.drill(), &written).map_err(CliError::Debrief)?;
+    let recorded = super::record_responders(&served.wheel, drill.drill(), &written.score);
     // Written up: nothing is left for `wom resume` to do.
     drill.close()?;
     let mut out = io::stdout().lock();
     let tail = format!(
-        "\n{}Debrief written to {}\nJournal: {}\n",
+        "\n{}Debrief written to {}\n{recorded}Journal: {}\n",
         repl::paint(&written.score.render(), color),
         path.display(),
         drill.path().display()

@@ -45,12 +45,15 @@ pub struct Feed {
     waiting: bool,
     /// Terminal settings to put back if the drill ends while the editor holds the terminal in raw mode.
     saved: Option<nix::sys::termios::Termios>,
+    /// Whether a person types the lines at a terminal (not a script or a pipe).
+    interactive: bool,
 }
 
 impl Feed {
     /// Starts reading `source` on its own thread (one line per [`Feed::next`]).
     pub fn new(mut source: LineSource) -> Feed {
-        let saved = if source.is_terminal() { nix::sys::termios::tcgetattr(io::stdin()).ok() } else { None };
+        let interactive = source.is_terminal();
+        let saved = if interactive { nix::sys::termios::tcgetattr(io::stdin()).ok() } else { None };
         let (prompts, prompt_rx) = mpsc::channel::<String>();
         let (sender, nexts) = mpsc::channel();
         let reader = sender.clone();
@@ -63,7 +66,12 @@ impl Feed {
                 }
             }
         });
-        Feed { prompts, nexts, sender, waiting: false, saved }
+        Feed { prompts, nexts, sender, waiting: false, saved, interactive }
+    }
+
+    /// Whether a person types the lines at a terminal, so the REPL may ask them questions.
+    pub fn is_interactive(&self) -> bool {
+        self.interactive
     }
 
     /// Also delivers SIGTERM, SIGHUP and SIGINT as [`Next::Stop`] instead of letting them kill the process.

@@ -210,7 +210,19 @@ pub fn run(
                 if display.echo {
                     screen.write(&echo(&prompt, &line));
                 }
-                DrillInput::line(who, &line)
+                if feed.is_interactive() && line.trim() == "resolve" {
+                    match ask_five_ws(drill, who, feed, &mut screen, display) {
+                        Asked::Resolve => DrillInput::line(who, &line),
+                        Asked::Cancelled => continue,
+                        Asked::End(input) => input,
+                        Asked::Failed(err) => {
+                            report.journal_failed = Some(err);
+                            break;
+                        }
+                    }
+                } else {
+                    DrillInput::line(who, &line)
+                }
             }
             Next::Read(Ok(Read::Refused(why))) => {
                 if display.echo {
@@ -248,6 +260,71 @@ pub fn run(
     }
     report.output_lost = screen.lost;
     report
+}
+
+/// What asking for the 5 Ws before `resolve` came to.
+enum Asked {
+    /// Go on and resolve.
+    Resolve,
+    /// Ctrl-C: back to the prompt without resolving.
+    Cancelled,
+    /// Input ended or a signal came: end the drill so.
+    End(DrillInput),
+    /// The journal could not be written.
+    Failed(JournalError),
+}
+
+/// At a terminal, `resolve` first asks for each of the 5 Ws not yet recorded, one prompt each; an answer is
+/// fed as the line `5w <question> <answer>`, journaled like any typed line, and Enter skips a question.
+/// Piped or scripted input is never asked (the next lines are commands, not answers): `resolve` ends the
+/// drill at once and the debrief shows the unanswered Ws.
+fn ask_five_ws(
+    drill: &mut impl FeedDrill,
+    who: &str,
+    feed: &mut Feed,
+    screen: &mut Screen<'_>,
+    display: Display,
+) -> Asked {
+    let missing: Vec<(&str, &str)> = crate::session::FIVE_W_QUESTIONS
+        .into_iter()
+        .filter(|(w, _)| !drill.drill().record().five_ws.contains_key(*w))
+        .collect();
+    if missing.is_empty() || drill.drill().is_over() {
+        return Asked::Resolve;
+    }
+    screen.write(&format!(
+        "Before resolving: {} of the 5 Ws not recorded yet. Answer each for the debrief, or press Enter to skip it.\n",
+        missing.len()
+    ));
+    for (w, question) in missing {
+        let prompt = format!("  {w}: {question} ");
+        let answer = match feed.next(&prompt) {
+            Next::Read(Ok(Read::Line(answer))) => answer,
+            Next::Read(Ok(Read::Refused(why))) => {
+                screen.write(&format!("error: {why}\n"));
+                continue;
+            }
+            Next::Read(Ok(Read::Interrupted)) => {
+                screen.write("(resolve cancelled; the drill goes on)\n");
+                return Asked::Cancelled;
+            }
+            Next::Read(Ok(Read::End)) | Next::Read(Err(_)) => {
+                return Asked::End(DrillInput::End { reason: EndReason::EndOfInput });
+            }
+            Next::Stop(_) => return Asked::End(DrillInput::End { reason: EndReason::Signal }),
+        };
+        if display.echo {
+            screen.write(&format!("{prompt}{}\n", crate::session::escape_controls(&answer)));
+        }
+        if answer.trim().is_empty() {
+            continue;
+        }
+        match drill.feed_input(DrillInput::line(who, &format!("5w {w} {}", answer.trim()))) {
+            Ok(range) => print_events(drill.drill(), range, screen, display),
+            Err(err) => return Asked::Failed(err),
+        }
+    }
+    Asked::Resolve
 }
 
 /// The prompt shown at simulated time `t`: `14:05:30 wom> `.

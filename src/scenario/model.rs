@@ -148,8 +148,9 @@ pub struct Meta {
     pub briefing: String,
     /// What really happened, for the GM.
     pub gm_summary: String,
-    /// Link to the public postmortem, or "seed example".
-    pub source: String,
+    /// Where it comes from: the public postmortem's address (or "seed example") and the incident's date,
+    /// written `source: "https://…"` or `source: (url: "https://…", date: "2019-07-02")`.
+    pub source: Source,
     /// How hard the drill is.
     #[serde(default)]
     pub difficulty: Difficulty,
@@ -162,6 +163,105 @@ pub struct Meta {
     /// How long a drill usually takes (default: twice the rubric's mitigation goal).
     #[serde(default)]
     pub length: Option<SimDuration>,
+}
+
+/// Where a scenario comes from: the public postmortem (or "seed example") and the day the incident happened.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Source {
+    /// Link to the public postmortem, or a phrase such as "seed example".
+    pub url: String,
+    /// The incident's date, `YYYY-MM-DD`, when it really happened.
+    pub date: Option<String>,
+}
+
+impl std::fmt::Display for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.date {
+            Some(date) => write!(f, "{} (incident of {date})", self.url),
+            None => f.write_str(&self.url),
+        }
+    }
+}
+
+impl From<&str> for Source {
+    fn from(url: &str) -> Source {
+        Source { url: url.to_string(), date: None }
+    }
+}
+
+impl Serialize for Source {
+    // Without a date, a plain string as before, so older scenarios keep their content hash.
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        match &self.date {
+            None => ser.serialize_str(&self.url),
+            Some(date) => {
+                let mut st = ser.serialize_struct("Source", 2)?;
+                st.serialize_field("url", &self.url)?;
+                st.serialize_field("date", date)?;
+                st.end()
+            }
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Source {
+    fn deserialize<D: serde::Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        de.deserialize_any(SourceVisitor)
+    }
+}
+
+struct SourceVisitor;
+
+impl<'de> serde::de::Visitor<'de> for SourceVisitor {
+    type Value = Source;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a string or `(url: \"…\", date: \"YYYY-MM-DD\")`")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Source, E> {
+        Ok(Source { url: v.to_string(), date: None })
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Source, A::Error> {
+        use serde::de::Error;
+        let (mut url, mut date) = (None, None);
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "url" => url = Some(map.next_value::<String>()?),
+                "date" => {
+                    let d: String = map.next_value()?;
+                    if !is_iso_date(&d) {
+                        return Err(A::Error::custom(format!(
+                            "`source.date` is `{d}`; expected the incident's date as YYYY-MM-DD, e.g. \"2019-07-02\""
+                        )));
+                    }
+                    date = Some(d);
+                }
+                other => return Err(A::Error::unknown_field(other, &["url", "date"])),
+            }
+        }
+        let url = url.ok_or_else(|| A::Error::missing_field("url"))?;
+        Ok(Source { url, date })
+    }
+}
+
+/// Whether `d` is a calendar date written `YYYY-MM-DD`.
+fn is_iso_date(d: &str) -> bool {
+    let parts: Vec<&str> = d.split('-').collect();
+    let [y, m, day] = parts[..] else { return false };
+    let num = |s: &str, len: usize| {
+        (s.len() == len && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse::<u32>().ok()).flatten()
+    };
+    match (num(y, 4), num(m, 2), num(day, 2)) {
+        (Some(y), Some(m), Some(day)) => {
+            let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+            let days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+            (1..=12).contains(&m) && day >= 1 && day <= days[m as usize - 1]
+        }
+        _ => false,
+    }
 }
 
 /// Drill difficulty.
@@ -923,6 +1023,182 @@ pub struct Rubric {
     /// Points lost per hint.
     #[serde(default)]
     pub hint_penalty: u32,
+    /// Audiences beyond the incident channel (status page, executives), each with its own cadence and
+    /// content; `update --to <id>` posts to one. `updates` scores the incident channel.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub audiences: Vec<Audience>,
+    /// Points for the 5 Ws, each answer judged against the truth (0: not scored).
+    #[serde(default, skip_serializing_if = "FiveWsGoal::is_unscored")]
+    pub five_ws: FiveWsGoal,
+    /// Responder habits scored: acknowledging pages, silencing noise, escalating, replying.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub responders: Vec<ResponderGoal>,
+    /// Points lost for each changing action (`mitigate`) typed by someone not holding OL (0: not scored).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub only_ol_acts: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+/// An audience for status updates, with its own cadence and what each update to it must say.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Audience {
+    /// The word `update --to` takes, e.g. `status-page`, `execs`.
+    pub id: String,
+    /// How people call it, e.g. "the public status page".
+    #[serde(default)]
+    pub name: String,
+    /// An update at least this often once declared.
+    pub every: SimDuration,
+    /// Points.
+    pub points: u32,
+    /// What each update to it must say; empty means who is affected, what is being done and when the next
+    /// update comes.
+    #[serde(default)]
+    pub must_say: Vec<UpdateContent>,
+}
+
+/// Something an update must say.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+pub enum UpdateContent {
+    /// Who is affected.
+    WhoIsAffected,
+    /// What is being done.
+    WhatIsBeingDone,
+    /// When the next update comes.
+    NextUpdate,
+    /// One of these words (case-insensitive), described for the score as `what`.
+    Words {
+        /// What the words stand for, e.g. "the business impact".
+        what: String,
+        /// Any of them says it.
+        any: Vec<String>,
+    },
+}
+
+/// How the 5 Ws are scored: each answer against the truth, by keyword groups when given (an answer is right
+/// when it asserts one word of every group), else by the words it shares with the truth.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FiveWsGoal {
+    /// Points for all five right.
+    #[serde(default)]
+    pub points: u32,
+    /// Keyword groups for `what`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub what: Vec<Vec<String>>,
+    /// Keyword groups for `where`.
+    #[serde(default, rename = "where", skip_serializing_if = "Vec::is_empty")]
+    pub where_: Vec<Vec<String>>,
+    /// Keyword groups for `why`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub why: Vec<Vec<String>>,
+    /// Keyword groups for `when`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub when: Vec<Vec<String>>,
+    /// Keyword groups for `who`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub who: Vec<Vec<String>>,
+}
+
+impl FiveWsGoal {
+    /// Whether the rubric leaves the 5 Ws unscored.
+    pub fn is_unscored(&self) -> bool {
+        self.points == 0
+    }
+
+    /// The keyword groups for question `w` (`what`, `where`, …).
+    pub fn keywords(&self, w: &str) -> &[Vec<String>] {
+        match w {
+            "what" => &self.what,
+            "where" => &self.where_,
+            "why" => &self.why,
+            "when" => &self.when,
+            "who" => &self.who,
+            _ => &[],
+        }
+    }
+}
+
+impl FiveWs {
+    /// The true answer to question `w` (`what`, `where`, …).
+    pub fn answer(&self, w: &str) -> &str {
+        match w {
+            "what" => &self.what,
+            "where" => &self.where_,
+            "why" => &self.why,
+            "when" => &self.when,
+            "who" => &self.who,
+            _ => "",
+        }
+    }
+}
+
+/// A responder habit the rubric scores.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub enum ResponderGoal {
+    /// Acknowledge each paging alert within this long of its firing.
+    Ack {
+        /// Deadline after the alert fires.
+        within: SimDuration,
+        /// Points.
+        points: u32,
+        /// Why it matters, for the score.
+        #[serde(default)]
+        why: String,
+    },
+    /// Silence this alert (noise that would page again) while it fires.
+    Silence {
+        /// Alert name.
+        alert: String,
+        /// Points.
+        points: u32,
+        /// Why it matters.
+        #[serde(default)]
+        why: String,
+    },
+    /// Escalate to or page this team, within this long of the page when given.
+    Escalate {
+        /// Team id.
+        team: String,
+        /// Deadline after the page.
+        #[serde(default)]
+        within: Option<SimDuration>,
+        /// Points.
+        points: u32,
+        /// Why it matters.
+        #[serde(default)]
+        why: String,
+    },
+    /// Reply to this person (a stakeholder who wrote), within this long of their first message when given.
+    Reply {
+        /// The sender, or the first word of their name.
+        to: String,
+        /// Deadline after their first message.
+        #[serde(default)]
+        within: Option<SimDuration>,
+        /// Points.
+        points: u32,
+        /// Why it matters.
+        #[serde(default)]
+        why: String,
+    },
+}
+
+impl ResponderGoal {
+    /// Points available.
+    pub fn points(&self) -> u32 {
+        match self {
+            ResponderGoal::Ack { points, .. }
+            | ResponderGoal::Silence { points, .. }
+            | ResponderGoal::Escalate { points, .. }
+            | ResponderGoal::Reply { points, .. } => *points,
+        }
+    }
 }
 
 /// A goal with a deadline: full points in time, half within twice the time, none after.

@@ -90,6 +90,8 @@ pub fn validation_rules() -> Vec<String> {
         ),
         "`rubric.harmful` names existing actions, and its `target`, if given, is one of that action's \
          `targets`.",
+        "`rubric.audiences` ids are unique, one word and not `incident` (the channel `rubric.updates` scores), \
+         each `every` at least 1m; `rubric.responders` name existing alerts (`Silence`) and teams (`Escalate`).",
         "`root_cause.keywords` has at least one group, each with at least one word.",
         "Every evidence has a non-empty `seen` or an `observe`; a `Metric` observation names an existing service \
          and one of its metrics, a `Log` observation an existing service; the text an observation looks for is \
@@ -807,5 +809,37 @@ fn check_rubric(s: &Scenario, names: &Names) -> Check {
     for (name, goal) in [("declare", &s.rubric.declare), ("mitigate", &s.rubric.mitigate)] {
         duration(&rubric.field(name).field("within"), format!("rubric.{name}"), goal.within, 0, MAX_WINDOW)?;
     }
-    duration(&rubric.field("updates").field("every"), "rubric.updates", s.rubric.updates.every, 60, MAX_WINDOW)
+    duration(&rubric.field("updates").field("every"), "rubric.updates", s.rubric.updates.every, 60, MAX_WINDOW)?;
+    check_audiences_and_habits(s)
+}
+
+/// `rubric.audiences` and `rubric.responders`: audiences are unique one-word ids other than `incident` (the
+/// channel `updates` scores) with a cadence of at least a minute; habits name alerts and teams that exist.
+fn check_audiences_and_habits(s: &Scenario) -> Check {
+    let rubric = ValuePath::root().field("rubric");
+    let audiences = rubric.field("audiences");
+    unique("audience", s.rubric.audiences.iter().enumerate().map(|(i, a)| (audiences.index(i).field("id"), &a.id)))?;
+    for (i, a) in s.rubric.audiences.iter().enumerate() {
+        let here = audiences.index(i);
+        if a.id == "incident" {
+            return Err(invalid(
+                &here.field("id"),
+                "rubric.audiences",
+                "`incident` is the incident channel, which `rubric.updates` scores; name the audience otherwise",
+            ));
+        }
+        duration(&here.field("every"), format!("audience `{}`", shown(&a.id)), a.every, 60, MAX_WINDOW)?;
+    }
+    let alerts: Vec<String> = s.alerts.iter().map(|a| a.name.clone()).collect();
+    let teams: Vec<String> = s.teams.iter().map(|t| t.id.clone()).collect();
+    for (i, goal) in s.rubric.responders.iter().enumerate() {
+        let here = rubric.field("responders").index(i);
+        let context = || "`rubric.responders`".to_string();
+        match goal {
+            ResponderGoal::Silence { alert, .. } => known(&here, "alert", alert, &alerts, context)?,
+            ResponderGoal::Escalate { team, .. } => known(&here, "team", team, &teams, context)?,
+            ResponderGoal::Ack { .. } | ResponderGoal::Reply { .. } => {}
+        }
+    }
+    Ok(())
 }

@@ -107,8 +107,11 @@ pub enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         name: Vec<String>,
     },
-    /// Post a status update to stakeholders
+    /// Post a status update to stakeholders: `update --to status-page Investigating …`
     Update {
+        /// The audience (the scenario's, e.g. status-page or execs; default: the incident channel).
+        #[arg(long, value_name = "AUDIENCE")]
+        to: Option<String>,
         /// The update (at most 2000 characters).
         #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
         text: Vec<String>,
@@ -312,7 +315,7 @@ fn unknown_command(word: &str) -> CommandError {
 /// Free text is bounded so one line cannot bloat the record and the debrief.
 fn check_text_length(command: &Command, word: &str) -> Result<(), CommandError> {
     let (text, max, what) = match command {
-        Command::Update { text } | Command::Note { text } | Command::Diagnose { text } => (text, MAX_TEXT, "text"),
+        Command::Update { text, .. } | Command::Note { text } | Command::Diagnose { text } => (text, MAX_TEXT, "text"),
         Command::FiveW { answer, .. } => (answer, MAX_TEXT, "answer"),
         Command::Reply { text, .. } | Command::Escalate { text, .. } | Command::Page { text, .. } => {
             (text, MAX_TEXT, "text")
@@ -365,7 +368,15 @@ fn is_command(word: &str) -> bool {
 /// Free-text arguments keep the line exactly as typed rather than clap's re-joined words.
 fn keep_raw_text(command: Command, line: &str) -> Command {
     match command {
-        Command::Update { .. } => Command::Update { text: vec![rest_after(line, 1)] },
+        Command::Update { to, .. } => {
+            // `update --to x text` or `update --to=x text`: the text starts after the audience.
+            let skip = match line.split_whitespace().nth(1) {
+                Some("--to") => 3,
+                Some(w) if w.starts_with("--to=") => 2,
+                _ => 1,
+            };
+            Command::Update { to, text: vec![rest_after(line, skip)] }
+        }
         Command::Note { .. } => Command::Note { text: vec![rest_after(line, 1)] },
         Command::Ask { .. } => Command::Ask { question: vec![rest_after(line, 1)] },
         Command::Diagnose { .. } => Command::Diagnose { text: vec![rest_after(line, 1)] },
@@ -508,7 +519,11 @@ mod tests {
     #[test]
     fn free_text_is_kept_verbatim() {
         let parsed = command("update It's   broken -- rolling back").command;
-        assert_eq!(parsed, Command::Update { text: vec!["It's   broken -- rolling back".into()] });
+        assert_eq!(parsed, Command::Update { to: None, text: vec!["It's   broken -- rolling back".into()] });
+        let parsed = command("update --to status-page We are  on it").command;
+        assert_eq!(parsed, Command::Update { to: Some("status-page".into()), text: vec!["We are  on it".into()] });
+        let parsed = command("update --to=execs We are  on it").command;
+        assert_eq!(parsed, Command::Update { to: Some("execs".into()), text: vec!["We are  on it".into()] });
         let parsed = command("declare sev2 Signups \"down\"").command;
         assert_eq!(parsed, Command::Declare { severity: "sev2".into(), title: vec!["Signups \"down\"".into()] });
     }

@@ -2,11 +2,13 @@
 //! as Markdown for people and JSON for machines.
 
 use super::Drill;
+use super::blameless::{self, BlameNote};
+use super::cmd::CHANNEL;
 use super::event::{EventKind, Visibility};
 use super::record::Record;
 use super::render::volunteer_view;
 use super::score::{Scorecard, harmful_actions, root_cause_match, score_record};
-use super::text::{clock_label, day_clock_label, offset_label};
+use super::text::{FIVE_W_QUESTIONS, clock_label, count, day_clock_label, offset_label};
 use crate::scenario::SimDuration;
 use serde::Serialize;
 use std::fmt::Write;
@@ -28,9 +30,96 @@ struct Machine<'a> {
     format: &'static str,
     scenario: &'a str,
     title: &'a str,
+    source: &'a crate::scenario::Source,
     seed: u64,
     score: &'a Scorecard,
+    /// Who did what, when several responders played.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    people: Vec<PersonJson<'a>>,
+    /// Updates by audience, when the scenario has audiences.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    audiences: Vec<AudienceJson<'a>>,
+    /// Phrases that read as blame, with suggestions.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    language_notes: Vec<BlameNote>,
     events: &'a [super::DrillEvent],
+}
+
+#[derive(Serialize)]
+struct PersonJson<'a> {
+    name: &'a str,
+    roles: Vec<&'static str>,
+    commands: Vec<TimedJson<'a>>,
+    evidence: &'a [String],
+    updates: Vec<UpdateJson<'a>>,
+    actions: Vec<TimedJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct TimedJson<'a> {
+    t: i64,
+    text: &'a str,
+}
+
+#[derive(Serialize)]
+struct UpdateJson<'a> {
+    t: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    to: Option<&'a str>,
+    text: &'a str,
+}
+
+#[derive(Serialize)]
+struct AudienceJson<'a> {
+    audience: &'a str,
+    updates: Vec<UpdateJson<'a>>,
+}
+
+fn timed(v: &[(i64, String)]) -> Vec<TimedJson<'_>> {
+    v.iter().map(|(t, text)| TimedJson { t: *t, text }).collect()
+}
+
+fn people_json(facts: &Record) -> Vec<PersonJson<'_>> {
+    if !facts.several_responders() {
+        return Vec::new();
+    }
+    facts
+        .people
+        .iter()
+        .map(|(name, p)| PersonJson {
+            name,
+            roles: p.roles.iter().map(|r| r.title()).collect(),
+            commands: timed(&p.commands),
+            evidence: &p.evidence,
+            updates: p.updates.iter().map(|u| UpdateJson { t: u.t, to: u.to.as_deref(), text: &u.text }).collect(),
+            actions: timed(&p.actions),
+        })
+        .collect()
+}
+
+fn audiences_json<'a>(s: &'a crate::scenario::Scenario, facts: &'a Record) -> Vec<AudienceJson<'a>> {
+    if s.rubric.audiences.is_empty() {
+        return Vec::new();
+    }
+    audience_ids(s)
+        .into_iter()
+        .map(|(id, key)| AudienceJson {
+            audience: id,
+            updates: facts
+                .updates
+                .iter()
+                .filter(|u| u.to.as_deref() == key)
+                .map(|u| UpdateJson { t: u.t, to: None, text: &u.text })
+                .collect(),
+        })
+        .collect()
+}
+
+/// Every audience of the scenario, the incident channel first: the id shown and the key updates carry.
+fn audience_ids(s: &crate::scenario::Scenario) -> Vec<(&str, Option<&str>)> {
+    std::iter::once((CHANNEL, None))
+        .chain(s.rubric.audiences.iter().map(|a| (a.id.as_str(), Some(a.id.as_str()))))
+        .collect()
 }
 
 /// Writes up a drill.
@@ -92,8 +181,12 @@ pub fn debrief(drill: &Drill) -> Debrief {
         format: "wom-debrief/1",
         scenario: &s.meta.id,
         title: &s.meta.title,
+        source: &s.meta.source,
         seed: drill.seed(),
         score: &card,
+        people: people_json(facts),
+        audiences: audiences_json(s, facts),
+        language_notes: blameless::scan(s, facts),
         events: drill.events(),
     })
     .unwrap_or_default();
@@ -188,7 +281,10 @@ fn write_postmortem(md: &mut String, drill: &Drill, facts: &Record, card: &Score
             EventKind::Action { action, target } => {
                 format!("Action: {action} {}", target.as_deref().unwrap_or(""))
             }
-            EventKind::StatusUpdate { text } => format!("Status update: {text}"),
+            EventKind::StatusUpdate { text, to } => match to {
+                Some(to) => format!("Status update to {to}: {text}"),
+                None => format!("Status update: {text}"),
+            },
             EventKind::Diagnosis { text } => format!("Diagnosis: {text}"),
             EventKind::AlertAcked { name } => format!("Alert {name} acknowledged"),
             EventKind::AlertSilenced { name, until } => {
@@ -217,18 +313,12 @@ fn write_postmortem(md: &mut String, drill: &Drill, facts: &Record, card: &Score
     let _ = writeln!(md, "\n### Root cause\n\n{}\n", s.root_cause.summary);
     let _ = writeln!(md, "### The 5 Ws\n");
     let _ = writeln!(md, "| Question | What happened | Your answer |\n|---|---|---|");
-    for (key, q, a) in [
-        ("what", "What was the system trying to do?", &w.what),
-        ("where", "Where did it fail?", &w.where_),
-        ("why", "Why did it fail?", &w.why),
-        ("when", "When did it start?", &w.when),
-        ("who", "Who was affected?", &w.who),
-    ] {
+    for (key, q) in FIVE_W_QUESTIONS {
         let yours = facts
             .five_ws
             .get(key)
             .map_or("(not answered; `5w ".to_string() + key + " ...`)", |y| y.replace('|', "\\|"));
-        let _ = writeln!(md, "| {q} | {a} | {yours} |");
+        let _ = writeln!(md, "| {q} | {} | {yours} |", w.answer(key));
     }
     let _ = writeln!(md, "\n### What went well\n");
     let good: Vec<_> = card.lines.iter().filter(|l| l.max > 0 && l.points >= l.max).collect();
@@ -267,6 +357,7 @@ fn write_postmortem(md: &mut String, drill: &Drill, facts: &Record, card: &Score
             );
         }
     }
+    write_language(md, drill, facts);
     let _ = writeln!(md, "\n### Action items\n");
     if !s.root_cause.trigger.is_empty() {
         let _ = writeln!(md, "- [ ] Prevent a recurrence of {}", s.root_cause.trigger);
@@ -275,10 +366,88 @@ fn write_postmortem(md: &mut String, drill: &Drill, facts: &Record, card: &Score
         let _ = writeln!(md, "- [ ] Detect sooner: impact began {} before the page", SimDuration(-start));
     }
     let _ = writeln!(md, "- [ ] Review the runbooks used in this drill for gaps");
+    write_audiences(md, drill, facts);
+    write_people(md, drill, facts);
     if !facts.notes.is_empty() {
         let _ = writeln!(md, "\n### Notes taken during the drill\n");
         for n in &facts.notes {
             let _ = writeln!(md, "- {n}");
+        }
+    }
+}
+
+/// The blameless-language note: phrases the players wrote that read as blame, gently, with what to say
+/// instead. Nothing when there are none.
+fn write_language(md: &mut String, drill: &Drill, facts: &Record) {
+    let notes = blameless::scan(drill.scenario(), facts);
+    if notes.is_empty() {
+        return;
+    }
+    let tod = drill.sim().page_time_of_day();
+    let _ = writeln!(md, "\n### A note on language\n");
+    let _ = writeln!(
+        md,
+        "*Not part of the score. A few phrases written during the drill read as blame; a blameless postmortem \
+         asks what in the system and the process made a mistake possible, so that people can speak openly next \
+         time.*\n"
+    );
+    for n in notes {
+        let _ = writeln!(md, "- {} at {}: \"{}\" {}", n.source, day_clock_label(tod, n.t), n.phrase, n.suggestion);
+    }
+}
+
+/// Updates by audience, when the scenario declares audiences.
+fn write_audiences(md: &mut String, drill: &Drill, facts: &Record) {
+    let s = drill.scenario();
+    if s.rubric.audiences.is_empty() {
+        return;
+    }
+    let tod = drill.sim().page_time_of_day();
+    let _ = writeln!(md, "\n### Updates by audience\n");
+    for (id, key) in audience_ids(s) {
+        let name = s
+            .rubric
+            .audiences
+            .iter()
+            .find(|a| Some(a.id.as_str()) == key)
+            .map_or("the incident channel", |a| if a.name.is_empty() { a.id.as_str() } else { a.name.as_str() });
+        let posted: Vec<_> = facts.updates.iter().filter(|u| u.to.as_deref() == key).collect();
+        let _ = writeln!(md, "- `{id}` ({name}): {}", count(posted.len(), "update"));
+        for u in posted {
+            let _ = writeln!(md, "  - {} {}", day_clock_label(tod, u.t), u.text);
+        }
+    }
+}
+
+/// Who did what, when several responders played: per person, roles, commands, evidence their commands
+/// showed, updates and actions.
+fn write_people(md: &mut String, drill: &Drill, facts: &Record) {
+    if !facts.several_responders() {
+        return;
+    }
+    let tod = drill.sim().page_time_of_day();
+    let _ = writeln!(md, "\n### Who did what\n");
+    for (name, p) in &facts.people {
+        let roles: Vec<&str> = p.roles.iter().map(|r| r.title()).collect();
+        let roles = if roles.is_empty() { "no role".to_string() } else { roles.join(", ") };
+        let _ = writeln!(md, "- **{name}** ({roles}): {}", count(p.commands.len(), "command"));
+        if !p.commands.is_empty() {
+            let typed: Vec<String> = p
+                .commands
+                .iter()
+                .map(|(t, line)| format!("{} `{}`", clock_label(tod, *t), line.replace('`', "'")))
+                .collect();
+            let _ = writeln!(md, "  - typed: {}", typed.join("; "));
+        }
+        if !p.evidence.is_empty() {
+            let _ = writeln!(md, "  - evidence first on their screen: {}", p.evidence.join(", "));
+        }
+        for u in &p.updates {
+            let to = u.to.as_deref().map_or(String::new(), |to| format!(" to {to}"));
+            let _ = writeln!(md, "  - update{to} at {}: {}", clock_label(tod, u.t), u.text);
+        }
+        for (t, action) in &p.actions {
+            let _ = writeln!(md, "  - action at {}: {action}", clock_label(tod, *t));
         }
     }
 }

@@ -136,8 +136,14 @@ pub enum EventKind {
     Declared { severity: Severity, title: String },
     /// Someone took a role.
     RoleTaken { role: Role, name: String },
-    /// A status update to stakeholders.
-    StatusUpdate { text: String },
+    /// A status update to stakeholders: the incident channel, or the scenario's audience `to`.
+    StatusUpdate {
+        /// What it says.
+        text: String,
+        /// The audience (`update --to <id>`); none for the incident channel.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to: Option<String>,
+    },
     /// A note for the record.
     Note { text: String },
     /// A mitigation or other action.

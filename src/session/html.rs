@@ -54,7 +54,10 @@ fn markers(events: &[DrillEvent]) -> Vec<Marker> {
                     format!("{action} {}", target.as_deref().unwrap_or("")).trim().to_string()
                 }
                 EventKind::Diagnosis { text } => format!("diagnosis: {text}"),
-                EventKind::StatusUpdate { text } => format!("status update: {text}"),
+                EventKind::StatusUpdate { text, to } => match to {
+                    Some(to) => format!("status update to {to}: {text}"),
+                    None => format!("status update: {text}"),
+                },
                 EventKind::Hint { number, .. } => format!("hint {number}"),
                 EventKind::RoleTaken { role, name } => format!("{name} took {}", role.short().to_uppercase()),
                 _ => return None,
@@ -108,7 +111,7 @@ pub fn debrief_html(drill: &Drill, card: &Scorecard, markdown: &str) -> String {
         esc(&s.meta.id),
         &s.content_hash()[..12],
         drill.seed(),
-        esc(&s.meta.source),
+        esc(&s.meta.source.to_string()),
         clock_label(tod, 0),
         clock_label(tod, facts.end_t()),
         SimDuration(facts.end_t())
@@ -116,6 +119,7 @@ pub fn debrief_html(drill: &Drill, card: &Scorecard, markdown: &str) -> String {
     write_score(&mut h, card);
     write_charts(&mut h, drill, facts);
     write_truth(&mut h, drill);
+    write_people(&mut h, facts, tod);
     write_timeline(&mut h, drill);
     if let Some(at) = markdown.find("## Postmortem (draft)") {
         let _ = writeln!(
@@ -358,6 +362,42 @@ fn write_truth(h: &mut String, drill: &Drill) {
         let _ = writeln!(h, "<p>Trigger: {}.</p>", esc(&rc.trigger));
     }
     h.push_str("</section>\n");
+}
+
+/// Who did what, when several responders played: one row per person.
+fn write_people(h: &mut String, facts: &Record, tod: i64) {
+    if !facts.several_responders() {
+        return;
+    }
+    let _ = writeln!(h, "<section id=\"people\">\n<h2>Who did what</h2>\n<table class=\"score\">");
+    let _ = writeln!(
+        h,
+        "<thead><tr><th>Who</th><th>Roles</th><th>Commands</th><th>Evidence found</th><th>Updates and actions</th></tr></thead>\n<tbody>"
+    );
+    for (name, p) in &facts.people {
+        let roles: Vec<&str> = p.roles.iter().map(|r| r.title()).collect();
+        let mut did: Vec<(i64, String)> = p
+            .updates
+            .iter()
+            .map(|u| {
+                let to = u.to.as_deref().map_or(String::new(), |to| format!(" to {to}"));
+                (u.t, format!("{} update{to}: {}", clock_label(tod, u.t), u.text))
+            })
+            .chain(p.actions.iter().map(|(t, a)| (*t, format!("{} {a}", clock_label(tod, *t)))))
+            .collect();
+        did.sort_by_key(|(t, _)| *t);
+        let did: Vec<String> = did.iter().map(|(_, text)| esc(text)).collect();
+        let _ = writeln!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(name),
+            esc(&roles.join(", ")),
+            p.commands.len(),
+            esc(&p.evidence.join(", ")),
+            did.join("<br>")
+        );
+    }
+    h.push_str("</tbody>\n</table>\n</section>\n");
 }
 
 fn write_timeline(h: &mut String, drill: &Drill) {

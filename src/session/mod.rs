@@ -1,5 +1,6 @@
 //! A drill: volunteer commands in, events out; scoring and the debrief. No terminal I/O here.
 
+mod blameless;
 mod check;
 mod claims;
 mod cmd;
@@ -17,6 +18,7 @@ mod observe;
 mod record;
 mod render;
 mod routine;
+mod rubric_lines;
 mod score;
 mod sheet;
 mod text;
@@ -40,4 +42,4 @@ pub use record::{ActionTaken, Declaration, Received, Record, RedHerring, Resolve
 pub use render::volunteer_view;
 pub use score::{ScoreLine, Scorecard, score, score_record};
 pub use sheet::{briefing_card, describe_trigger, expected_length, gm_sheet};
-pub use text::{Doc, Line, Span, Style, clock_label, count, offset_label, sparkline, table};
+pub use text::{Doc, FIVE_W_QUESTIONS, Line, Span, Style, clock_label, count, offset_label, sparkline, table};

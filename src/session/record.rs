@@ -49,10 +49,49 @@ pub struct ResolvedAlert {
 pub struct ActionTaken {
     /// When it was typed.
     pub t: i64,
+    /// Who typed it (in a hosted drill).
+    pub by: Option<String>,
+    /// Who held the Operations Lead role then, if anyone.
+    pub ol: Option<String>,
     /// The action id.
     pub action: String,
     /// Its target, if any.
     pub target: Option<String>,
+}
+
+/// A status update as posted.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PostedUpdate {
+    /// When.
+    pub t: i64,
+    /// The audience; none for the incident channel.
+    pub to: Option<String>,
+    /// What it says.
+    pub text: String,
+}
+
+/// What one responder did: their commands, the roles they held, the evidence their commands showed, the
+/// updates they posted.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PersonRecord {
+    /// Commands typed: time and line.
+    pub commands: Vec<(i64, String)>,
+    /// Roles taken by or given to them, in order.
+    pub roles: Vec<Role>,
+    /// Evidence ids first shown by their commands.
+    pub evidence: Vec<String>,
+    /// Updates they posted: time, audience, text.
+    pub updates: Vec<PostedUpdate>,
+    /// Actions they took: time and `action target`.
+    pub actions: Vec<(i64, String)>,
+}
+
+/// How a name typed for a role or carried by a command is shown: `me` and `you` are the solo volunteer.
+pub fn person(name: Option<&str>) -> String {
+    match name {
+        None | Some("me" | "you") => "you".to_string(),
+        Some(n) => n.to_string(),
+    }
 }
 
 /// A red-herring alert that fired, and how many commands the volunteer spent on its service afterwards.
@@ -107,6 +146,10 @@ pub struct Record {
     pub acked: BTreeMap<String, i64>,
     /// Alerts silenced, with until when.
     pub silenced: BTreeMap<String, i64>,
+    /// Alerts silenced, with when they were first silenced.
+    pub silenced_at: BTreeMap<String, i64>,
+    /// Paging alerts that fired, with when, in order (an alert firing again counts again).
+    pub pages: Vec<(String, i64)>,
     /// Teams escalated to or paged: time and team.
     pub escalations: Vec<(i64, String)>,
     /// Replies sent: time, to whom, text.
@@ -115,10 +158,17 @@ pub struct Record {
     pub verdict: Option<(bool, String)>,
     /// The volunteer's latest answer to each of the 5 Ws, by question.
     pub five_ws: BTreeMap<String, String>,
-    /// Times of status updates.
-    pub updates: Vec<i64>,
-    /// Status updates as posted: time and text.
-    pub update_texts: Vec<(i64, String)>,
+    /// When the latest answer to one of the 5 Ws was given.
+    pub five_ws_t: Option<i64>,
+    /// Status updates as posted, to every audience, in order.
+    pub updates: Vec<PostedUpdate>,
+    /// Who typed the latest command (in a hosted drill).
+    speaker: Option<String>,
+    /// What each responder did, by name (`you` in a solo drill).
+    pub people: BTreeMap<String, PersonRecord>,
+    /// Every free text the players wrote: time, what it was (`update`, `note`, `diagnosis`, `5w why`, `reply`,
+    /// `escalation`, `title`) and the text.
+    pub written: Vec<(i64, String, String)>,
     /// Notes taken, in order.
     pub notes: Vec<String>,
     /// Actions taken, in order.
@@ -164,6 +214,7 @@ impl Record {
     pub fn apply(&mut self, e: &DrillEvent) {
         let t = e.t;
         self.last_t = self.last_t.max(t);
+        self.attribute(e);
         match &e.kind {
             EventKind::Declared { severity, title } => {
                 let first_t = self.declared.as_ref().map_or(t, |d| d.first_t);
@@ -185,8 +236,11 @@ impl Record {
                 }
                 self.inbox.push(Received { t, from: from.clone(), channel: *channel, text: text.clone() });
             }
-            EventKind::AlertFired { name, service, .. } => {
+            EventKind::AlertFired { name, service, severity, .. } => {
                 self.firing.insert(name.clone(), t);
+                if *severity == crate::scenario::AlertSeverity::Page {
+                    self.pages.push((name.clone(), t));
+                }
                 if self.herring_alerts.contains(name) && !self.red_herrings.iter().any(|h| &h.alert == name) {
                     let herring = RedHerring { alert: name.clone(), service: service.clone(), fired: t, commands: 0 };
                     self.red_herrings.push(herring);
@@ -210,24 +264,27 @@ impl Record {
                 self.diagnosis_t = Some(t);
             }
             EventKind::AlertAcked { name } => {
-                self.acked.insert(name.clone(), t);
+                self.acked.entry(name.clone()).or_insert(t);
             }
             EventKind::AlertSilenced { name, until } => {
                 self.silenced.insert(name.clone(), *until);
+                self.silenced_at.entry(name.clone()).or_insert(t);
             }
             EventKind::Escalated { team, .. } => self.escalations.push((t, team.clone())),
             EventKind::Replied { to, text } => self.replies.push((t, to.clone(), text.clone())),
             EventKind::FiveW { question, answer } => {
+                self.five_ws_t = Some(t);
                 self.five_ws.insert(question.clone(), answer.clone());
             }
-            EventKind::StatusUpdate { text } => {
-                self.updates.push(t);
-                self.update_texts.push((t, text.clone()));
+            EventKind::StatusUpdate { text, to } => {
+                self.updates.push(PostedUpdate { t, to: to.clone(), text: text.clone() });
             }
             EventKind::Verdict { accepted, diagnosis } => self.verdict = Some((*accepted, diagnosis.clone())),
             EventKind::Note { text } => self.notes.push(text.clone()),
             EventKind::Action { action, target } => {
-                self.actions.push(ActionTaken { t, action: action.clone(), target: target.clone() })
+                let ol = self.roles.get(&Role::OperationsLead).cloned();
+                let by = self.speaker.clone();
+                self.actions.push(ActionTaken { t, by, ol, action: action.clone(), target: target.clone() })
             }
             EventKind::Command { target: Some(target), .. } => {
                 for h in self.red_herrings.iter_mut().filter(|h| t >= h.fired && &h.service == target) {
@@ -238,6 +295,66 @@ impl Record {
             EventKind::Ended { reason } => self.ended = Some((t, *reason)),
             _ => {}
         }
+    }
+
+    /// Credits the responder who typed the latest command with what this event records.
+    fn attribute(&mut self, e: &DrillEvent) {
+        let t = e.t;
+        if let EventKind::Command { by, line, .. } = &e.kind {
+            self.speaker = by.clone();
+            self.people.entry(person(by.as_deref())).or_default().commands.push((t, line.clone()));
+            return;
+        }
+        if let EventKind::RoleTaken { role, name } = &e.kind {
+            let holder = self.people.entry(person(Some(name))).or_default();
+            if !holder.roles.contains(role) {
+                holder.roles.push(*role);
+            }
+            return;
+        }
+        let what = match &e.kind {
+            EventKind::StatusUpdate { text, to: None } => Some(("update".to_string(), text)),
+            EventKind::StatusUpdate { text, to: Some(to) } => Some((format!("update to {to}"), text)),
+            EventKind::Note { text } => Some(("note".to_string(), text)),
+            EventKind::Diagnosis { text } => Some(("diagnosis".to_string(), text)),
+            EventKind::FiveW { question, answer } => Some((format!("5w {question}"), answer)),
+            EventKind::Replied { text, .. } => Some(("reply".to_string(), text)),
+            EventKind::Escalated { text, .. } if !text.is_empty() => Some(("escalation".to_string(), text)),
+            EventKind::Declared { title, .. } => Some(("title".to_string(), title)),
+            _ => None,
+        };
+        if let Some((what, text)) = what {
+            self.written.push((t, what, text.clone()));
+        }
+        let who = person(self.speaker.as_deref());
+        match &e.kind {
+            EventKind::EvidenceFound { id } if !self.evidence.contains(id) => {
+                self.people.entry(who).or_default().evidence.push(id.clone())
+            }
+            EventKind::StatusUpdate { text, to } => {
+                self.people.entry(who).or_default().updates.push(PostedUpdate { t, to: to.clone(), text: text.clone() })
+            }
+            EventKind::Action { action, target } => {
+                let label = format!("{action} {}", target.as_deref().unwrap_or("")).trim().to_string();
+                self.people.entry(who).or_default().actions.push((t, label))
+            }
+            _ => {}
+        }
+    }
+
+    /// Paging alerts that fired, each once, with when they first fired.
+    pub fn page_alerts(&self) -> impl Iterator<Item = (&str, i64)> {
+        self.pages.iter().map(|(n, t)| (n.as_str(), *t))
+    }
+
+    /// Whether several people typed commands (a hosted drill with more than one responder).
+    pub fn several_responders(&self) -> bool {
+        self.people.values().filter(|p| !p.commands.is_empty()).count() > 1
+    }
+
+    /// Updates posted to the incident channel (no `--to`).
+    pub fn channel_updates(&self) -> impl Iterator<Item = &PostedUpdate> {
+        self.updates.iter().filter(|u| u.to.is_none())
     }
 
     /// End of the drill (or the last event, if it has not ended).

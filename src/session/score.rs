@@ -2,10 +2,12 @@
 
 use super::claims::{Claims, Stance};
 use super::event::{DrillEvent, EndReason, Role};
+use super::record::PostedUpdate;
 use super::record::Record;
+use super::rubric_lines::{audience_line, audience_updates, five_ws_line, line, only_ol_line, responder_line};
 use super::text::{Doc, Line, Style, offset_label, table};
-use super::update_content::{NEEDS, judge};
-use crate::scenario::{Goal, Phase, Scenario, SimDuration};
+use super::update_content::judge;
+use crate::scenario::{Goal, Phase, Scenario};
 use serde::Serialize;
 
 /// One line of the score.
@@ -153,7 +155,7 @@ pub fn objective_met(scenario: &Scenario, f: &Record, objective: crate::scenario
             let m = diagnosis_match(scenario, d);
             m.right.len() == m.of() && m.wrong.is_empty()
         }),
-        Communicate => f.update_texts.iter().any(|(_, text)| judge(text).iter().all(|b| *b)),
+        Communicate => f.updates.iter().any(|u| judge(&u.text).iter().all(|b| *b)),
     }
 }
 
@@ -174,9 +176,6 @@ pub fn score(scenario: &Scenario, events: &[DrillEvent]) -> Scorecard {
 pub fn score_record(scenario: &Scenario, f: &Record) -> Scorecard {
     let r = &scenario.rubric;
     let mut lines = Vec::new();
-    let mut line = |item: &str, points: i64, max: i64, detail: String, at: Option<i64>| {
-        lines.push(ScoreLine { item: item.to_string(), points, max, detail, info: false, at })
-    };
 
     let expected: Vec<&str> = r.expected_severity.iter().map(|s| s.label()).collect();
     let (points, detail) = match f.declared.as_ref().map(|d| (d.first_t, d.severity)) {
@@ -192,7 +191,7 @@ pub fn score_record(scenario: &Scenario, f: &Record) -> Scorecard {
             (points, detail)
         }
     };
-    line("declare", points, r.declare.points as i64, detail, f.declared.as_ref().map(|d| d.first_t));
+    lines.push(line("declare", points, r.declare.points as i64, detail, f.declared.as_ref().map(|d| d.first_t)));
 
     let mut detail = match f.mitigated {
         Some(t) => format!("user impact stopped at {} (goal: within {})", offset_label(t), r.mitigate.within),
@@ -201,10 +200,10 @@ pub fn score_record(scenario: &Scenario, f: &Record) -> Scorecard {
     if matches!(f.ended, Some((_, EndReason::Resolved))) && f.phase == Some(Phase::Impact) {
         detail.push_str("; resolved while users were still affected");
     }
-    line("mitigate", goal_points(&r.mitigate, f.mitigated), r.mitigate.points as i64, detail, f.mitigated);
+    lines.push(line("mitigate", goal_points(&r.mitigate, f.mitigated), r.mitigate.points as i64, detail, f.mitigated));
 
     let (points, detail) = root_cause_line(scenario, f);
-    line("root cause", points, r.root_cause as i64, detail, f.diagnosis_t);
+    lines.push(line("root cause", points, r.root_cause as i64, detail, f.diagnosis_t));
 
     let found: Vec<&str> = r.evidence.iter().filter(|e| f.evidence.contains(&e.id)).map(|e| e.id.as_str()).collect();
     let points: i64 = r.evidence.iter().filter(|e| f.evidence.contains(&e.id)).map(|e| e.points as i64).sum();
@@ -214,13 +213,26 @@ pub fn score_record(scenario: &Scenario, f: &Record) -> Scorecard {
     } else {
         format!("found {} of {}: {}", found.len(), r.evidence.len(), found.join(", "))
     };
-    line("evidence", points, max, detail, None);
+    lines.push(line("evidence", points, max, detail, None));
 
-    let (points, detail, at) = updates(f, &r.updates);
-    line("updates", points, r.updates.points as i64, detail, at);
+    let channel: Vec<&PostedUpdate> = f.channel_updates().collect();
+    let (points, detail, at) = audience_updates(f, &channel, r.updates.every, r.updates.points, &[]);
+    lines.push(line("updates", points, r.updates.points as i64, detail, at));
+    for a in &r.audiences {
+        lines.push(audience_line(f, a));
+    }
 
     let (points, detail) = roles(f, r.roles as i64);
-    line("roles", points, r.roles as i64, detail, None);
+    lines.push(line("roles", points, r.roles as i64, detail, None));
+    if !r.five_ws.is_unscored() {
+        lines.push(five_ws_line(scenario, f));
+    }
+    for goal in &r.responders {
+        lines.push(responder_line(f, goal));
+    }
+    if r.only_ol_acts > 0 {
+        lines.push(only_ol_line(scenario, f));
+    }
 
     let taken = harmful_actions(scenario, f);
     let harm: i64 = taken.iter().map(|(h, _)| h.penalty as i64).sum();
@@ -232,10 +244,22 @@ pub fn score_record(scenario: &Scenario, f: &Record) -> Scorecard {
             scenario.rubric.harmful.iter().any(|h| h.action == a.action && (h.target.is_none() || h.target == a.target))
         })
         .map(|a| a.t);
-    line("harmful actions", -harm, 0, if harms.is_empty() { "none".into() } else { harms.join("; ") }, first_harm);
+    lines.push(line(
+        "harmful actions",
+        -harm,
+        0,
+        if harms.is_empty() { "none".into() } else { harms.join("; ") },
+        first_harm,
+    ));
 
     let hint_cost = f.hints as i64 * r.hint_penalty as i64;
-    line("hints", -hint_cost, 0, if f.hints == 0 { "none used".into() } else { format!("{} used", f.hints) }, None);
+    lines.push(line(
+        "hints",
+        -hint_cost,
+        0,
+        if f.hints == 0 { "none used".into() } else { format!("{} used", f.hints) },
+        None,
+    ));
 
     let info = |item: &str, detail: String| ScoreLine {
         item: item.to_string(),
@@ -304,56 +328,6 @@ fn roles(f: &Record, max: i64) -> (i64, String) {
         detail.push_str(&format!("; {} of {} roles filled", filled, all));
     }
     (points, detail)
-}
-
-/// Updates, judged by what they say (who is affected, what is being done, when the next update comes) and by
-/// cadence counting only updates that say something.
-fn updates(f: &Record, goal: &crate::scenario::Cadence) -> (i64, String, Option<i64>) {
-    let Some(declared) = f.declared.as_ref().map(|d| d.first_t) else {
-        return (
-            0,
-            format!("{} posted; no incident declared to update on", super::text::count(f.updates.len(), "update")),
-            None,
-        );
-    };
-    if f.update_texts.is_empty() {
-        return (0, format!("no updates (goal: every {})", goal.every), None);
-    }
-    let judged: Vec<(i64, [bool; 3])> = f.update_texts.iter().map(|(t, text)| (*t, judge(text))).collect();
-    let said = |u: &[bool; 3]| u.iter().filter(|b| **b).count();
-    let content: f64 = judged.iter().map(|(_, u)| said(u) as f64 / 3.0).sum::<f64>() / judged.len() as f64;
-    let mut marks = vec![declared];
-    marks.extend(judged.iter().filter(|(t, u)| *t >= declared && said(u) > 0).map(|(t, _)| *t));
-    marks.push(f.end_t());
-    let gap = marks.windows(2).map(|w| w[1] - w[0]).max().unwrap_or(0);
-    let every = goal.every.secs();
-    let cadence = if gap <= every {
-        1.0
-    } else if gap <= 2 * every {
-        0.5
-    } else {
-        0.0
-    };
-    let points = (goal.points as f64 * content * cadence).floor() as i64;
-    let never: Vec<&str> = (0..3).filter(|i| judged.iter().all(|(_, u)| !u[*i])).map(|i| NEEDS[i].what).collect();
-    let partly: Vec<&str> = (0..3)
-        .filter(|i| !never.contains(&NEEDS[*i].what) && judged.iter().any(|(_, u)| !u[*i]))
-        .map(|i| NEEDS[i].what)
-        .collect();
-    let mut detail = super::text::count(judged.len(), "update");
-    if never.is_empty() && partly.is_empty() {
-        detail.push_str(", each saying who is affected, what is being done and when the next update comes");
-    }
-    if !never.is_empty() {
-        detail.push_str(&format!("; none said {}", never.join(" or ")));
-    }
-    if !partly.is_empty() {
-        detail.push_str(&format!("; not every one said {}", partly.join(" or ")));
-    }
-    detail.push_str(&format!("; longest silence {} (goal: every {})", SimDuration(gap), goal.every));
-    // The moment: the first update that left something out, else the last one.
-    let at = judged.iter().find(|(_, u)| said(u) < 3).or(judged.last()).map(|(t, _)| *t);
-    (points, detail, at)
 }
 
 impl Scorecard {

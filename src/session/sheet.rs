@@ -112,7 +112,10 @@ fn rubric(doc: &mut Doc, s: &Scenario) {
         + r.root_cause
         + r.updates.points
         + r.roles
-        + r.evidence.iter().map(|e| e.points).sum::<u32>();
+        + r.evidence.iter().map(|e| e.points).sum::<u32>()
+        + r.audiences.iter().map(|a| a.points).sum::<u32>()
+        + r.five_ws.points
+        + r.responders.iter().map(|g| g.points()).sum::<u32>();
     heading(doc, &format!("Rubric ({max} points)"));
     let severities: Vec<&str> = r.expected_severity.iter().map(|x| x.label()).collect();
     let mut rows = vec![
@@ -127,7 +130,46 @@ fn rubric(doc: &mut Doc, s: &Scenario) {
     for e in &r.evidence {
         rows.push(row(&format!("evidence {}", e.id), format!("{} (seen: \"{}\")", e.description, e.seen), e.points));
     }
+    for a in &r.audiences {
+        let name = if a.name.is_empty() { &a.id } else { &a.name };
+        rows.push(row(
+            &format!("updates to {}", a.id),
+            format!("`update --to {}` ({name}) at least every {}", a.id, a.every),
+            a.points,
+        ));
+    }
+    if !r.five_ws.is_unscored() {
+        rows.push(row("5 Ws", "each `5w` answer against the truth".into(), r.five_ws.points));
+    }
+    for g in &r.responders {
+        let (what, how) = match g {
+            crate::scenario::ResponderGoal::Ack { within, .. } => {
+                ("ack".to_string(), format!("every paging alert acknowledged within {within}"))
+            }
+            crate::scenario::ResponderGoal::Silence { alert, .. } => {
+                ("silence".to_string(), format!("`silence {alert}`"))
+            }
+            crate::scenario::ResponderGoal::Escalate { team, within, .. } => (
+                format!("escalate {team}"),
+                format!(
+                    "`escalate {team}` or `page {team}`{}",
+                    within.map_or(String::new(), |w| format!(" within {w}"))
+                ),
+            ),
+            crate::scenario::ResponderGoal::Reply { to, within, .. } => (
+                format!("reply {to}"),
+                format!("`reply {to}`{}", within.map_or(String::new(), |w| format!(" within {w}"))),
+            ),
+        };
+        rows.push(row(&what, how, g.points()));
+    }
     doc.extend(table(rows));
+    if r.only_ol_acts > 0 {
+        doc.push(
+            Line::styled(Style::Bad, format!("  -{} ", r.only_ol_acts))
+                .push(Style::Plain, "per `mitigate` typed by someone not holding OL"),
+        );
+    }
     for h in &r.harmful {
         let target = h.target.as_deref().map_or(String::new(), |t| format!(" {t}"));
         doc.push(

@@ -135,6 +135,15 @@ pub fn text_doc(text: &str) -> Doc {
 /// The 5 Ws, in the order the debrief asks them.
 pub const FIVE_WS: [&str; 5] = ["what", "where", "why", "when", "who"];
 
+/// Each of the 5 Ws as the debrief and `resolve` ask it.
+pub const FIVE_W_QUESTIONS: [(&str, &str); 5] = [
+    ("what", "What was the system trying to do?"),
+    ("where", "Where did it fail?"),
+    ("why", "Why did it fail?"),
+    ("when", "When did it start?"),
+    ("who", "Who was affected?"),
+];
+
 /// "1 alert", "3 alerts".
 pub fn count(n: usize, noun: &str) -> String {
     if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }

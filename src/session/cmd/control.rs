@@ -86,7 +86,14 @@ pub fn wait(cx: &Context, duration: &str) -> Result<Outcome, CommandError> {
 /// `resolve`: ends the drill as resolved.
 pub fn resolve(cx: &Context) -> Outcome {
     let at = clock_label(cx.sim.page_time_of_day(), cx.sim.now());
-    let mut outcome = Outcome::show(Doc::line(Line::styled(Style::Good, format!("Incident resolved at {at}."))), 0);
+    let mut doc = Doc::line(Line::styled(Style::Good, format!("Incident resolved at {at}.")));
+    let missing: Vec<&str> =
+        crate::session::text::FIVE_WS.into_iter().filter(|w| !cx.record.five_ws.contains_key(*w)).collect();
+    if !missing.is_empty() {
+        let text = format!("Of the 5 Ws, not recorded (the debrief shows them unanswered): {}.", missing.join(", "));
+        doc.push(Line::styled(Style::Dim, text));
+    }
+    let mut outcome = Outcome::show(doc, 0);
     outcome.ends = Some(EndReason::Resolved);
     outcome
 }

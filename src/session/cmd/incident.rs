@@ -77,9 +77,23 @@ pub fn role(cx: &Context, role: &str, name: &str) -> Result<Outcome, CommandErro
     Ok(cx.show(Doc::line(Line::plain(format!("{verb} {}.", role.title())))).with(EventKind::RoleTaken { role, name }))
 }
 
-/// `update <text>`: a status update to stakeholders; refused until an incident is declared, since there is
-/// nothing yet for stakeholders to follow.
-pub fn update(cx: &Context, text: &str) -> Result<Outcome, CommandError> {
+/// `update [--to <audience>] <text>`: a status update to stakeholders (the incident channel, or one of the
+/// scenario's audiences); refused until an incident is declared, since there is nothing yet for stakeholders
+/// to follow.
+pub fn update(cx: &Context, to: Option<&str>, text: &str) -> Result<Outcome, CommandError> {
+    let audiences = &cx.scenario.rubric.audiences;
+    let audience = match to {
+        None | Some(CHANNEL) => None,
+        Some(id) => Some(audiences.iter().find(|a| a.id == id).ok_or_else(|| CommandError {
+            word: cx.spec.name.into(),
+            kind: CommandErrorKind::Unknown {
+                what: "audience",
+                name: id.to_string(),
+                candidates:
+                    std::iter::once(CHANNEL.to_string()).chain(audiences.iter().map(|a| a.id.clone())).collect(),
+            },
+        })?),
+    };
     if cx.record.declared.is_none() {
         return Err(CommandError {
             word: cx.spec.name.into(),
@@ -90,10 +104,20 @@ pub fn update(cx: &Context, text: &str) -> Result<Outcome, CommandError> {
             },
         });
     }
-    let n = cx.record.updates.len() + 1;
-    let posted = Line::styled(Style::Good, format!("Update #{n} posted to #incident and the status page."));
-    Ok(cx.show(Doc::line(posted)).with(EventKind::StatusUpdate { text: text.to_string() }))
+    let to = audience.map(|a| a.id.clone());
+    let n = cx.record.updates.iter().filter(|u| u.to == to).count() + 1;
+    let text_posted = match audience {
+        // Without audiences in the scenario, one update reaches everyone who follows the incident.
+        None if audiences.is_empty() => format!("Update #{n} posted to #incident and the status page."),
+        None => format!("Update #{n} posted to #incident."),
+        Some(a) => format!("Update #{n} to {} posted.", if a.name.is_empty() { &a.id } else { &a.name }),
+    };
+    let posted = Line::styled(Style::Good, text_posted);
+    Ok(cx.show(Doc::line(posted)).with(EventKind::StatusUpdate { text: text.to_string(), to }))
 }
+
+/// The incident channel's name for `update --to`.
+pub const CHANNEL: &str = "incident";
 
 /// `note <text>`: a note for the record.
 pub fn note(cx: &Context, text: &str) -> Outcome {

@@ -10,7 +10,7 @@ mod control;
 mod incident;
 mod telemetry;
 
-pub use incident::parse_severity;
+pub use incident::{CHANNEL, parse_severity};
 
 use super::command::{Command, CommandError};
 use super::event::{EndReason, EventKind};
@@ -106,7 +106,7 @@ pub(super) fn run(cx: &Context, command: &Command) -> Result<Outcome, CommandErr
         Tickets => Ok(telemetry::tickets(cx)),
         Declare { severity, title } => incident::declare(cx, severity, &title.join(" ")),
         Role { role, name } => incident::role(cx, role, &name.join(" ")),
-        Update { text } => incident::update(cx, &text.join(" ")),
+        Update { to, text } => incident::update(cx, to.as_deref(), &text.join(" ")),
         Note { text } => Ok(incident::note(cx, &text.join(" "))),
         // The question goes to the GM's queue, which the drill keeps: `Drill::ask` answers it.
         Ask { .. } => Ok(cx.show(Doc::new())),
