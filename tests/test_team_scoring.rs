@@ -274,7 +274,8 @@ fn blameful_phrasing_gets_a_gentle_note_in_the_debrief() {
         "#);
     // Neutral text draws no note.
     let env = TestEnvironment::new();
-    env.play(3, &["note the 13:38 deploy shipped a handler without marketing_opt_in", "quit"]);
+    let out = env.play(3, &["note the 13:38 deploy shipped a handler without marketing_opt_in", "quit"]);
+    assert_eq!(out.status, 0, "{out}");
     assert!(!env.debrief().contains("A note on language"));
 }
 
