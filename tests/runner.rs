@@ -9,6 +9,7 @@ mod test_differential;
 mod test_docs;
 mod test_fleet;
 mod test_fuzz;
+mod test_game_master;
 mod test_harness;
 mod test_help;
 mod test_hidden_truth;

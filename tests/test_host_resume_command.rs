@@ -291,6 +291,30 @@ fn a_hosted_drill_killed_and_resumed_ends_like_an_uninterrupted_one() {
         let name = format!("killed-{n}");
         let (got, resumed) = play(&env, &name, kill);
         assert!(resumed, "{kill:?}: never interrupted");
-        assert_eq!(got, expected, "{kill:?}");
+        assert_same(&got, &expected, &format!("{kill:?}"));
+    }
+}
+
+/// Equal outcomes, or a failure naming the first part and line that differ.
+fn assert_same(got: &Outcome, expected: &Outcome, what: &str) {
+    let parts = [
+        ("transcript", &got.transcript, &expected.transcript),
+        ("replay --check", &got.check, &expected.check),
+        ("markdown debrief", &got.markdown, &expected.markdown),
+        ("json debrief", &got.json, &expected.json),
+        ("score", &got.score, &expected.score),
+        ("observer's screen", &got.observer, &expected.observer),
+    ];
+    for (part, got, expected) in parts {
+        if got == expected {
+            continue;
+        }
+        let line = got.lines().zip(expected.lines()).position(|(a, b)| a != b).unwrap_or(0);
+        let context = |text: &str| text.lines().skip(line.saturating_sub(3)).take(8).collect::<Vec<_>>().join("\n");
+        panic!(
+            "{what}: the {part} differs at line {line}:\n--- got:\n{}\n--- expected:\n{}",
+            context(got),
+            context(expected)
+        );
     }
 }

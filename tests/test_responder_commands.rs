@@ -40,7 +40,7 @@ fn ack_silence_and_reply_are_recorded_and_bad_targets_get_candidates() {
 }
 
 #[test]
-fn escalate_and_page_are_answered_by_the_scenario_or_left_to_the_gm() {
+fn escalate_and_page_are_answered_by_the_scenario_or_by_nobody_in_a_solo_drill() {
     let env = TestEnvironment::new();
     let out = env.play(
         42,
@@ -52,7 +52,7 @@ fn escalate_and_page_are_answered_by_the_scenario_or_left_to_the_gm() {
         "Escalated to dba.",
         "Kim (DBA on call)",
         "I do see a lot of failed INSERTs into users",
-        "Paged auth-team. No answer yet; the Game Master answers for them.",
+        "Paged auth-team. Nobody from auth-team answers.",
     ] {
         assert!(out.stdout.contains(expected), "missing {expected:?} in {out}");
     }

@@ -141,8 +141,6 @@ pub fn host<D: FeedDrill + Send + 'static>(drill: D, options: HostOptions) -> Re
                 },
             }
         }
-        // Let participants read the end before the server stops.
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
         host.finish().await.ok_or(NetError::DrillStopped)
     })
 }

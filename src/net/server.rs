@@ -27,6 +27,8 @@ pub const MAX_CONNECTIONS: usize = 512;
 const QUEUE_PER_PARTICIPANT: usize = 4096;
 /// How long a new connection has to say `Hello`.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long stopping the host waits for open connections to get their last frames.
+const CLOSE_GRACE: Duration = Duration::from_secs(2);
 /// How often real-time mode moves the clock.
 const WALL_TICK: Duration = Duration::from_millis(250);
 
@@ -79,6 +81,8 @@ pub struct Host<D = Drill> {
     /// Every event the drill records, hidden ones included, for the GM console.
     pub feed: mpsc::UnboundedReceiver<DrillEvent>,
     server: tokio::task::JoinHandle<()>,
+    /// One permit per connection not open: all back means every connection has ended.
+    slots: Arc<Semaphore>,
 }
 
 impl<D: FeedDrill + Send + 'static> Host<D> {
@@ -96,11 +100,8 @@ impl<D: FeedDrill + Send + 'static> Host<D> {
         let prometheus = crate::http::Publisher::new(drill.drill().sim());
         let api = crate::http::Api::new(prometheus.live()).router();
         tokio::spawn(drive(drill, rx, feed_tx, prometheus));
-        let shared = Arc::new(Shared {
-            code: config.code,
-            requests: requests.clone(),
-            slots: Arc::new(Semaphore::new(MAX_CONNECTIONS)),
-        });
+        let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+        let shared = Arc::new(Shared { code: config.code, requests: requests.clone(), slots: slots.clone() });
         let app = axum::Router::new()
             .route(WS_PATH, get(upgrade))
             .route("/", get(|| async { "wom drill host: participants connect with `wom join`\n" }))
@@ -112,7 +113,7 @@ impl<D: FeedDrill + Send + 'static> Host<D> {
             }
         });
         tracing::info!(%addr, "hosting");
-        Ok(Host { addr, requests, feed, server })
+        Ok(Host { addr, requests, feed, server, slots })
     }
 
     /// The address participants connect to.
@@ -128,11 +129,17 @@ impl<D: FeedDrill + Send + 'static> Host<D> {
         }
     }
 
-    /// Stops serving and hands back the drill (for the score and the debrief).
+    /// Stops serving and hands back the drill (for the score and the debrief). Connections still open get
+    /// what was queued for them (the drill's end above all) and are closed, for at most [`CLOSE_GRACE`].
     pub async fn finish(self) -> Option<Stopped<D>> {
         let (reply, drill) = oneshot::channel();
         self.requests.send(Request::Finish { reply }).await.ok()?;
         let drill = drill.await.ok();
+        // The drill task has dropped every participant's queue: each connection sends what is left and ends.
+        let deadline = tokio::time::Instant::now() + CLOSE_GRACE;
+        while self.slots.available_permits() < MAX_CONNECTIONS && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
         self.server.abort();
         drill
     }

@@ -291,7 +291,7 @@ fn write_postmortem(md: &mut String, drill: &Drill, facts: &Record, card: &Score
                 format!("Alert {name} silenced until {}", day_clock_label(tod, *until))
             }
             EventKind::Replied { to, text } => format!("Reply to {to}: {text}"),
-            EventKind::Escalated { team, urgent, text } => {
+            EventKind::Escalated { team, urgent, text, .. } => {
                 format!(
                     "{} {team}{}",
                     if *urgent { "Paged" } else { "Escalated to" },

@@ -177,8 +177,13 @@ impl Drill {
         for kind in std::mem::take(&mut outcome.events) {
             self.push(now, kind);
         }
-        if let super::command::Command::Ask { question } = &invocation.command {
-            outcome.doc = self.ask(&question.join(" "));
+        match &invocation.command {
+            super::command::Command::Ask { question } => outcome.doc = self.ask(&question.join(" ")),
+            super::command::Command::Escalate { team, text } => {
+                outcome.doc = self.escalate(team, &text.join(" "), false)
+            }
+            super::command::Command::Page { team, text } => outcome.doc = self.escalate(team, &text.join(" "), true),
+            _ => {}
         }
         // A GM's override replaces what this run shows (and so what it can count as evidence).
         if let Some(doc) = self.take_override(name) {

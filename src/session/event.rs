@@ -155,7 +155,17 @@ pub enum EventKind {
     /// An alert was silenced until simulated time `until`.
     AlertSilenced { name: String, until: i64 },
     /// The volunteer asked another team for help (`urgent` when paged).
-    Escalated { team: String, urgent: bool, text: String },
+    Escalated {
+        /// The team's id.
+        team: String,
+        /// Paged rather than escalated to.
+        urgent: bool,
+        /// What was asked.
+        text: String,
+        /// In a hosted drill, its number in the GM's queue (`answer <n>` replies as the team).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        queued: Option<usize>,
+    },
     /// The volunteer replied to someone who wrote.
     Replied { to: String, text: String },
     /// The volunteer's answer to one of the 5 Ws (`what`, `where`, `why`, `when`, `who`).

@@ -36,10 +36,22 @@ pub struct GmDesk {
     pub deadline: Option<i64>,
     /// Responses to substitute for the next run of a command.
     overrides: BTreeMap<String, String>,
-    /// Questions asked: (number, who, question, answered).
-    questions: Vec<(usize, Option<String>, String, bool)>,
+    /// Questions asked (`ask`) and teams escalated to or paged, numbered in one queue.
+    questions: Vec<Question>,
     /// Solo mode: when the last hint was offered.
     offered_at: Option<i64>,
+}
+
+/// An entry of the GM's queue: a responder's `ask`, or an `escalate`/`page` the GM answers as the team.
+#[derive(Debug)]
+struct Question {
+    number: usize,
+    by: Option<String>,
+    /// The question, or what the team was asked.
+    text: String,
+    answered: bool,
+    /// For an escalation: who answers (the team's person), in the inbox.
+    answer_as: Option<String>,
 }
 
 /// A Game Master command, parsed. One clap multicall enum is the table, the parser and the help.
@@ -436,6 +448,9 @@ impl Drill {
             }
             InjectWhat::Alert { name, service, text } => {
                 service_named(&service)?;
+                if self.record.firing.contains_key(&name) {
+                    return Err(usage("inject", format!("the alert `{name}` is firing already")));
+                }
                 let summary = text.join(" ");
                 let severity = crate::scenario::AlertSeverity::Page;
                 self.push(now, EventKind::AlertFired { name: name.clone(), service, severity, summary });
@@ -470,12 +485,22 @@ impl Drill {
     }
 
     fn answer(&mut self, number: usize, text: &str, from: &str) -> Result<Doc, CommandError> {
-        let Some(q) = self.desk.questions.iter_mut().find(|q| q.0 == number) else {
-            let open: Vec<String> = self.desk.questions.iter().filter(|q| !q.3).map(|q| q.0.to_string()).collect();
+        let Some(q) = self.desk.questions.iter_mut().find(|q| q.number == number) else {
+            let open: Vec<String> =
+                self.desk.questions.iter().filter(|q| !q.answered).map(|q| q.number.to_string()).collect();
             return Err(unknown("answer", "question", &number.to_string(), open));
         };
-        q.3 = true;
+        if q.answered {
+            return Err(usage("answer", format!("question #{number} was answered already")));
+        }
+        q.answered = true;
+        let answer_as = q.answer_as.clone();
         let now = self.now();
+        if let Some(person) = answer_as {
+            // An escalation is answered by the team's person, in the inbox, where `reply` can answer back.
+            self.push(now, EventKind::Message { from: person.clone(), channel: Channel::Chat, text: text.to_string() });
+            return Ok(Doc::line(Line::plain(format!("Answered #{number} as {person}."))));
+        }
         self.push(now, EventKind::Answered { number, from: from.to_string(), text: text.to_string() });
         Ok(Doc::line(Line::plain(format!("Answered question #{number}."))))
     }
@@ -484,21 +509,63 @@ impl Drill {
     pub(super) fn ask(&mut self, question: &str) -> Doc {
         let number = self.desk.questions.len() + 1;
         let by = self.speaker.clone();
-        self.desk.questions.push((number, by.clone(), question.to_string(), false));
+        let text = question.to_string();
+        self.desk.questions.push(Question { number, by: by.clone(), text, answered: false, answer_as: None });
         self.push(self.now(), EventKind::Asked { number, by, question: question.to_string() });
         if self.desk.live {
             return Doc::line(Line::plain(format!("Question #{number} is with the GM.")));
         }
-        let lower = question.to_lowercase();
-        let scripted = self.scenario.gm.answers.iter().find(|a| {
-            a.keywords.iter().any(|k| lower.split(|c: char| !c.is_alphanumeric()).any(|w| w == k.to_lowercase()))
-        });
-        let (from, text) = match scripted {
+        let (from, text) = match self.scripted_answer(question) {
             Some(a) => (if a.from.is_empty() { "a teammate".to_string() } else { a.from.clone() }, a.text.clone()),
             None => ("nobody".to_string(), "Nobody answers.".to_string()),
         };
         let _ = self.answer(number, &text, &from);
         Doc::new()
+    }
+
+    /// The scenario's scripted answer whose keywords the text mentions (as a whole word), if any.
+    fn scripted_answer(&self, text: &str) -> Option<&crate::scenario::ScriptedAnswer> {
+        let lower = text.to_lowercase();
+        let words: Vec<&str> = lower.split(|c: char| !c.is_alphanumeric()).collect();
+        self.scenario.gm.answers.iter().find(|a| a.keywords.iter().any(|k| words.contains(&k.to_lowercase().as_str())))
+    }
+
+    /// A responder's `escalate`/`page` (the team is known): in a hosted drill it waits in the GM's queue,
+    /// and the GM answers as the team's person; in a solo drill the automatic GM answers from the scenario
+    /// (the team's own answer, else a scripted answer the text matches) or nobody answers.
+    pub(super) fn escalate(&mut self, team: &str, text: &str, urgent: bool) -> Doc {
+        let Some(found) = self.scenario.teams.iter().find(|t| t.id == team).cloned() else { return Doc::new() };
+        let verb = if urgent { "Paged" } else { "Escalated to" };
+        let now = self.now();
+        if self.desk.live {
+            let number = self.desk.questions.len() + 1;
+            let asked = if text.is_empty() {
+                format!("{} {team}", verb.to_lowercase())
+            } else {
+                format!("{} {team}: {text}", verb.to_lowercase())
+            };
+            let by = self.speaker.clone();
+            let answer_as = Some(found.from.clone());
+            self.desk.questions.push(Question { number, by, text: asked, answered: false, answer_as });
+            let event =
+                EventKind::Escalated { team: found.id.clone(), urgent, text: text.to_string(), queued: Some(number) };
+            self.push(now, event);
+            return Doc::line(Line::plain(format!("{verb} {team}; {} will answer in your inbox.", found.from)));
+        }
+        self.push(now, EventKind::Escalated { team: found.id.clone(), urgent, text: text.to_string(), queued: None });
+        let answer = if !found.answer.is_empty() {
+            Some((found.from.clone(), found.answer.clone()))
+        } else {
+            self.scripted_answer(text)
+                .map(|a| (if a.from.is_empty() { found.from.clone() } else { a.from.clone() }, a.text.clone()))
+        };
+        match answer {
+            Some((from, text)) => {
+                self.push(now, EventKind::Message { from, channel: Channel::Chat, text });
+                Doc::line(Line::plain(format!("{verb} {team}.")))
+            }
+            None => Doc::line(Line::plain(format!("{verb} {team}. Nobody from {team} answers."))),
+        }
     }
 
     /// The response the GM substituted for this command, if any (used once).
@@ -611,7 +678,12 @@ impl Drill {
             evidence: s.rubric.evidence.iter().map(|e| (e.id.clone(), found.contains(&e.id))).collect(),
             score: score(s, &self.events).render(),
             walkthrough,
-            questions: self.desk.questions.iter().map(|q| (q.0, q.1.clone(), q.2.clone(), q.3)).collect(),
+            questions: self
+                .desk
+                .questions
+                .iter()
+                .map(|q| (q.number, q.by.clone(), q.text.clone(), q.answered))
+                .collect(),
             clock: self.clock_mode(),
         }
     }
@@ -843,6 +915,17 @@ pub fn gm_feed(event: &super::event::DrillEvent, page_time_of_day: i64) -> Optio
         EventKind::GmOutput { doc } => doc.clone(),
         EventKind::Hint { number, .. } => {
             Doc::line(Line::styled(Style::Dim, format!("[{at}] (GM) hint {number} counted as used")))
+        }
+        EventKind::Escalated { team, urgent, text, queued } => {
+            let verb = if *urgent { "paged" } else { "escalated to" };
+            let mut line = Line::styled(Style::Warn, format!("[{at}] {verb} {team}"));
+            if !text.is_empty() {
+                line = line.push(Style::Plain, format!(": {text}"));
+            }
+            if let Some(n) = queued {
+                line = line.push(Style::Dim, format!(" (#{n}: `answer {n} <text>` replies as the team)"));
+            }
+            Doc::line(line)
         }
         EventKind::Diagnosis { text } => Doc::line(
             Line::styled(Style::Warn, format!("[{at}] (GM) diagnosis to judge (`accept`/`reject`): "))

@@ -2,10 +2,10 @@
 //! telemetry and public scenario data (services, changes, runbooks), never from states or the root cause.
 
 use super::command::{CommandError, CommandErrorKind};
-use super::record::{Received, ResolvedAlert};
+use super::record::{Received, Record, ResolvedAlert};
 use super::text::{Doc, Line, Style, clock_label, count, offset_label, sparkline, table};
 use crate::promql::QueryValue;
-use crate::scenario::{Channel, Level, Scenario, SimDuration, Unit};
+use crate::scenario::{AlertSeverity, Channel, Level, Scenario, SimDuration, Unit};
 use crate::sim::{DISPLAY_WINDOWS, Health, LogFilter, Sim, window_label};
 
 /// Formats a metric value for its unit.
@@ -70,7 +70,7 @@ pub fn duration_arg(word: &str, text: Option<&str>, default: i64) -> Result<i64,
 }
 
 /// `status`: the dashboard.
-pub fn status(sim: &Sim) -> Doc {
+pub fn status(sim: &Sim, record: &Record) -> Doc {
     let s = sim.scenario();
     let tod = sim.page_time_of_day();
     let mut doc = Doc::line(Line::styled(
@@ -113,7 +113,7 @@ pub fn status(sim: &Sim) -> Doc {
         }
         doc.push(line);
     }
-    let firing: Vec<&str> = firing_alerts(sim).map(|(rule, _)| rule.name.as_str()).collect();
+    let firing: Vec<String> = all_firing(sim, record).into_iter().map(|f| f.0).collect();
     doc.push(if firing.is_empty() {
         Line::styled(Style::Good, "No alerts firing.")
     } else {
@@ -128,21 +128,41 @@ fn firing_alerts(sim: &Sim) -> impl Iterator<Item = (&crate::sim::AlertPlan, i64
     book.rules.iter().zip(&book.status).filter_map(|(rule, st)| st.firing_since.map(|t| (rule, t)))
 }
 
+/// An alert firing now: (name, severity, service, since, summary). The simulation's rules first, then
+/// alerts the GM injected (`inject alert`), which no rule knows and only the event stream records.
+type Firing = (String, AlertSeverity, String, i64, String);
+
+fn all_firing(sim: &Sim, record: &Record) -> Vec<Firing> {
+    let mut firing: Vec<Firing> = firing_alerts(sim)
+        .map(|(rule, since)| (rule.name.clone(), rule.severity, rule.service.clone(), since, rule.summary.clone()))
+        .collect();
+    for (name, since) in &record.firing {
+        if firing.iter().any(|f| f.0 == *name) {
+            continue;
+        }
+        if let Some((service, severity, summary)) = record.fired_as.get(name) {
+            firing.push((name.clone(), *severity, service.clone(), *since, summary.clone()));
+        }
+    }
+    firing
+}
+
 /// `alerts`: firing alerts and those resolved in the last hour.
-pub fn alerts(sim: &Sim, resolved: &[ResolvedAlert]) -> Doc {
+pub fn alerts(sim: &Sim, record: &Record) -> Doc {
     let tod = sim.page_time_of_day();
     let now = sim.now();
     let mut rows = Vec::new();
-    for (rule, since) in firing_alerts(sim) {
+    for (name, severity, service, since, summary) in all_firing(sim, record) {
         rows.push(vec![
             (Style::Bad, "FIRING".to_string()),
-            (Style::Plain, rule.name.clone()),
-            (Style::Dim, rule.severity.label().to_string()),
-            (Style::Plain, rule.service.clone()),
+            (Style::Plain, name),
+            (Style::Dim, severity.label().to_string()),
+            (Style::Plain, service),
             (Style::Plain, format!("since {}", clock_label(tod, since))),
-            (Style::Plain, rule.summary.clone()),
+            (Style::Plain, summary),
         ]);
     }
+    let resolved = &record.resolved_alerts;
     for ResolvedAlert { name, fired, resolved: cleared } in resolved.iter().rev().filter(|a| now - a.resolved <= 3600) {
         let rule = sim.alerts().rules.iter().find(|r| &r.name == name);
         rows.push(vec![

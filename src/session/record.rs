@@ -6,7 +6,7 @@
 //! to work out a fact.
 
 use super::event::{BudgetLine, DrillEvent, EndReason, EventKind, Role};
-use crate::scenario::{Channel, Phase, Scenario, Severity};
+use crate::scenario::{AlertSeverity, Channel, Phase, Scenario, Severity};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The first declaration and the latest severity and title.
@@ -130,6 +130,9 @@ pub struct Record {
     pub inbox: Vec<Received>,
     /// Alerts firing now, with when they fired.
     pub firing: BTreeMap<String, i64>,
+    /// What each alert that fired said when it last fired: (service, severity, summary). The `alerts`
+    /// command shows an alert the GM injected from here, since no rule of the simulation knows it.
+    pub fired_as: BTreeMap<String, (String, AlertSeverity, String)>,
     /// Alerts that fired and resolved, in the order they resolved.
     pub resolved_alerts: Vec<ResolvedAlert>,
     /// When user impact began (first entry into an impact state of the incident track).
@@ -236,8 +239,9 @@ impl Record {
                 }
                 self.inbox.push(Received { t, from: from.clone(), channel: *channel, text: text.clone() });
             }
-            EventKind::AlertFired { name, service, severity, .. } => {
+            EventKind::AlertFired { name, service, severity, summary } => {
                 self.firing.insert(name.clone(), t);
+                self.fired_as.insert(name.clone(), (service.clone(), *severity, summary.clone()));
                 if *severity == crate::scenario::AlertSeverity::Page {
                     self.pages.push((name.clone(), t));
                 }

@@ -172,10 +172,10 @@ pub fn silence(cx: &Context, alert: &str, duration: &str) -> Result<Outcome, Com
     Ok(cx.show(Doc::line(Line::plain(text))).with(EventKind::AlertSilenced { name, until }))
 }
 
-/// `escalate <team> [<text>]` and `page <team> [<text>]`: asks another team; the scenario's answer arrives
-/// in the inbox, or the Game Master answers live.
-pub fn escalate(cx: &Context, team: &str, text: &str, urgent: bool) -> Result<Outcome, CommandError> {
-    let Some(found) = cx.scenario.teams.iter().find(|t| t.id == team) else {
+/// `escalate <team> [<text>]` and `page <team> [<text>]`: checks the team; the drill then asks it (the GM's
+/// queue in a hosted drill, the scenario's answer in a solo one: `Drill::escalate`).
+pub fn escalate(cx: &Context, team: &str) -> Result<Outcome, CommandError> {
+    if !cx.scenario.teams.iter().any(|t| t.id == team) {
         return Err(CommandError {
             word: cx.spec.name.into(),
             kind: CommandErrorKind::Unknown {
@@ -184,20 +184,8 @@ pub fn escalate(cx: &Context, team: &str, text: &str, urgent: bool) -> Result<Ou
                 candidates: cx.scenario.teams.iter().map(|t| t.id.clone()).collect(),
             },
         });
-    };
-    let verb = if urgent { "Paged" } else { "Escalated to" };
-    let waiting = if found.answer.is_empty() { " No answer yet; the Game Master answers for them." } else { "" };
-    let shown = Doc::line(Line::plain(format!("{verb} {}.{waiting}", found.id)));
-    let mut outcome =
-        cx.show(shown).with(EventKind::Escalated { team: found.id.clone(), urgent, text: text.to_string() });
-    if !found.answer.is_empty() {
-        outcome = outcome.with(EventKind::Message {
-            from: found.from.clone(),
-            channel: crate::scenario::Channel::Chat,
-            text: found.answer.clone(),
-        });
     }
-    Ok(outcome)
+    Ok(cx.show(Doc::new()))
 }
 
 /// `reply <person> <text>`: answers someone who wrote to the volunteer.

@@ -8,12 +8,12 @@ use crate::session::observe::{self, LogsArgs, duration_arg};
 
 /// `status`.
 pub fn status(cx: &Context) -> Outcome {
-    cx.show(observe::status(cx.sim))
+    cx.show(observe::status(cx.sim, cx.record))
 }
 
 /// `alerts`.
 pub fn alerts(cx: &Context) -> Outcome {
-    cx.show(observe::alerts(cx.sim, &cx.record.resolved_alerts))
+    cx.show(observe::alerts(cx.sim, cx.record))
 }
 
 /// `metrics <service> [<metric>] [--since] [--step]`.
