@@ -9,10 +9,13 @@ mod error;
 mod fleet;
 mod load;
 mod model;
+mod process;
 mod spans;
 mod synthetic;
 mod template;
+mod tools;
 mod validate;
+mod world;
 
 pub use builtin::{BUILTIN, DEFAULT_SCENARIO, builtin};
 pub use commands::{ArgKind, COMMANDS, CommandSpec, CostClass, Target, command_names, command_spec};
@@ -20,9 +23,11 @@ pub use duration::{DurationError, DurationErrorKind, MAX_SCENARIO_DURATION, SimD
 pub use error::{ScenarioError, ScenarioErrorKind};
 pub use load::{MAX_FILE, load_file, parse};
 pub use model::*;
+pub use process::{BinOp, Capacity, ControlMode, Controller, Derived, Expr, ExprError, Func, Processes, Recovery};
 pub use spans::{SpanIndex, ValuePath, line_col};
 pub use synthetic::{SyntheticShape, synthetic};
 pub use template::{REF_POOL, Template, TemplateError};
+pub use tools::{Tool, ToolCondition, ToolMode};
 pub use validate::{
     Located, MAX_COST, MAX_HISTORY, MAX_LOG_RATE, MAX_NAME, MAX_TOTAL_LOG_RATE, MAX_VALUE, MAX_WINDOW,
     dependency_order, validate, validation_rules,

@@ -70,6 +70,12 @@ pub struct Scenario {
     /// What the Game Master can inject, and how solo mode stands in for a GM.
     #[serde(default)]
     pub gm: GmSpec,
+    /// Derived metrics, controllers, capacities and capacity-limited recoveries.
+    #[serde(default)]
+    pub processes: super::Processes,
+    /// The responders' own tools and how states degrade them.
+    #[serde(default)]
+    pub tools: Vec<super::Tool>,
 }
 
 /// The Game Master's tools in a scenario: named injects, scripted answers and hint pacing for solo mode.
@@ -543,6 +549,10 @@ pub struct AlertRule {
     /// Marks noise that has nothing to do with the incident.
     #[serde(default)]
     pub red_herring: bool,
+    /// The tool (in `tools`) that evaluates the rule: while it is unavailable the rule is not evaluated
+    /// (no alert), while it is stale the rule's status is frozen, while it is slow the alert fires late.
+    #[serde(default)]
+    pub monitor: Option<String>,
 }
 
 /// Comparison operators.
@@ -788,6 +798,20 @@ pub enum Effect {
         flag: String,
         /// New value.
         value: String,
+    },
+    /// Sets a capacity's rate (a quota raised, restarts sped up).
+    SetCapacity {
+        /// Capacity id.
+        capacity: String,
+        /// New units per minute.
+        per_minute: f64,
+    },
+    /// Pauses, holds or resumes a controller.
+    Control {
+        /// Controller id.
+        controller: String,
+        /// What to do.
+        mode: super::ControlMode,
     },
 }
 

@@ -68,6 +68,7 @@ pub fn synthetic(shape: SyntheticShape) -> Scenario {
                 severity: AlertSeverity::Page,
                 summary: format!("svc-{i} errors above 5%"),
                 red_herring: false,
+                monitor: None,
             })
             .collect(),
         slos: vec![Slo {
@@ -164,6 +165,8 @@ pub fn synthetic(shape: SyntheticShape) -> Scenario {
         gm_notes: String::new(),
         teams: Vec::new(),
         gm: GmSpec::default(),
+        processes: Default::default(),
+        tools: Vec::new(),
     }
 }
 

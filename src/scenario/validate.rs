@@ -36,11 +36,11 @@ pub const MAX_VALUE: f64 = 1e15;
 /// Longest id or name, in characters.
 pub const MAX_NAME: usize = 64;
 
-fn at(path: &ValuePath, kind: ScenarioErrorKind) -> Located {
+pub(super) fn at(path: &ValuePath, kind: ScenarioErrorKind) -> Located {
     Located { at: path.clone(), kind }
 }
 
-fn invalid(path: &ValuePath, context: impl Into<String>, message: impl Into<String>) -> Located {
+pub(super) fn invalid(path: &ValuePath, context: impl Into<String>, message: impl Into<String>) -> Located {
     at(path, ScenarioErrorKind::Invalid { context: context.into(), message: message.into() })
 }
 
@@ -96,6 +96,7 @@ pub fn validation_rules() -> Vec<String> {
         "Every evidence has a non-empty `seen` or an `observe`; a `Metric` observation names an existing service \
          and one of its metrics, a `Log` observation an existing service; the text an observation looks for is \
          non-empty.",
+        "`processes` and `tools` name existing services, metrics, states, capacities, controllers and commands; a derived metric's `expr` parses and reads only metrics not derived, or derived earlier; a controller has `min <= max` and `target > 0`; a `Stale` tool answers only `metrics` and `logs`; an `Unavailable` mode says why; an alert's `monitor` names a tool.",
         "`walkthrough` is not empty.",
         "Every size stays within the limits below.",
     ]
@@ -122,6 +123,7 @@ pub fn validate(s: &Scenario) -> Check {
     check_tracks(s, &names)?;
     check_actions(s, &names)?;
     check_rubric(s, &names)?;
+    super::world::check(s)?;
     if s.walkthrough.is_empty() {
         return Err(invalid(
             &root.field("walkthrough"),
@@ -268,7 +270,7 @@ impl Names {
     }
 }
 
-fn known(
+pub(super) fn known(
     path: &ValuePath,
     what: &'static str,
     name: &str,
@@ -302,20 +304,20 @@ fn unique<'a>(what: &'static str, ids: impl Iterator<Item = (ValuePath, &'a Stri
 }
 
 /// A finite number within `range`, or a message naming the range.
-fn number(path: &ValuePath, context: impl Into<String>, value: f64, range: (f64, f64), what: &str) -> Check {
+pub(super) fn number(path: &ValuePath, context: impl Into<String>, value: f64, range: (f64, f64), what: &str) -> Check {
     if value.is_finite() && value >= range.0 && value <= range.1 {
         return Ok(());
     }
     Err(invalid(path, context, format!("{what} {value} is outside {}..={}", range.0, range.1)))
 }
 
-/// A duration within `lo..=hi`.
 /// A log template whose ranges, choices and identities read (see `scenario::Template`).
 fn template(path: &ValuePath, context: &str, text: &str) -> Check {
     Template::check(text).map_err(|e| invalid(path, context, format!("bad log template: {}", e.message)))
 }
 
-fn duration(path: &ValuePath, context: impl Into<String>, d: SimDuration, lo: i64, hi: i64) -> Check {
+/// A duration within `lo..=hi`.
+pub(super) fn duration(path: &ValuePath, context: impl Into<String>, d: SimDuration, lo: i64, hi: i64) -> Check {
     if (lo..=hi).contains(&d.secs()) {
         return Ok(());
     }
@@ -655,6 +657,8 @@ fn check_effect(path: &ValuePath, eff: &Effect, names: &Names, context: &str) ->
         | Effect::Version { service, .. }
         | Effect::SetConfig { service, .. } => names.service(&path.field("service"), service, || context.to_string()),
         Effect::SetFlag { flag, .. } => known(&path.field("flag"), "flag", flag, &names.flags, || context.to_string()),
+        // Checked with the processes they name (`world.rs`).
+        Effect::SetCapacity { .. } | Effect::Control { .. } => Ok(()),
     }
 }
 

@@ -162,7 +162,7 @@ impl Drill {
             spec: invocation.spec,
             speaker: self.speaker.as_deref(),
         };
-        cmd::run(&cx, &invocation.command)
+        cmd::run(&cx, &invocation.command, invocation.target.as_deref())
     }
 
     fn apply(&mut self, line: &str, invocation: &Invocation, mut outcome: Outcome) {
@@ -189,7 +189,7 @@ impl Drill {
         if let Some(doc) = self.take_override(name) {
             outcome.doc = doc;
         }
-        if invocation.spec.reads_telemetry {
+        if invocation.spec.reads_telemetry && !outcome.unanswered {
             self.spot_evidence(&invocation.command, &outcome.doc, usize::from(invocation.spec.echoes_input));
         }
         self.push(now, EventKind::Output { doc: outcome.doc });

@@ -187,12 +187,21 @@ pub fn metrics(
     metric: Option<&str>,
     since: i64,
     step: Option<i64>,
+    until: Option<i64>,
 ) -> Result<Doc, CommandError> {
     let s = sim.scenario();
     let index = service_index(s, "metrics", service)?;
     let svc = &s.services[index];
     let tod = sim.page_time_of_day();
-    let from = sim.now() - since;
+    let now = until.unwrap_or(sim.now());
+    let from = now - since;
+    // A stale tool's answer stops where its data does.
+    let series_until = |series: usize| {
+        let (t0, mut values) = sim.history().series(series, from);
+        let keep = ((now - t0).div_euclid(sim.history().step()) + 1).clamp(0, values.len() as i64);
+        values.truncate(keep as usize);
+        (t0, values)
+    };
     let span = |t0: i64, n: usize| {
         let last = t0 + (n as i64 - 1).max(0) * sim.history().step();
         format!("{}–{}", clock_label(tod, t0), clock_label(tod, last))
@@ -206,7 +215,7 @@ pub fn metrics(
             let Some(series) = sim.series_index(service, &m.name) else {
                 continue;
             };
-            let (t0, values) = sim.history().series(series, from);
+            let (t0, values) = series_until(series);
             window = span(t0, values.len());
             let (min, max) = min_max(&values);
             rows.push(vec![
@@ -232,7 +241,7 @@ pub fn metrics(
         });
     };
     let series = sim.series_index(service, metric).unwrap_or(0);
-    let (t0, values) = sim.history().series(series, from);
+    let (t0, values) = series_until(series);
     let (min, max) = min_max(&values);
     let unit = spec.unit;
     let mut doc = Doc::line(Line::styled(Style::Heading, format!("{service} {metric}, {}", span(t0, values.len()))));
@@ -304,6 +313,8 @@ pub struct LogsArgs<'a> {
     pub since: i64,
     /// Newest lines to show.
     pub tail: usize,
+    /// Last time shown (a stale tool's); now when absent.
+    pub until: Option<i64>,
 }
 
 /// Most lines one `logs` command shows.
@@ -321,8 +332,8 @@ pub fn logs(sim: &Sim, args: &LogsArgs) -> Result<Doc, CommandError> {
         min_level: args.level,
         grep: args.grep.map(str::to_string),
         regex: args.regex.clone(),
-        since: sim.now() - args.since,
-        until: sim.now(),
+        since: args.until.unwrap_or(sim.now()) - args.since,
+        until: args.until.unwrap_or(sim.now()),
         tail: args.tail,
     };
     let store = sim.logs();

@@ -3,7 +3,8 @@
 
 use super::event::{Outbox, SimEvent};
 use super::slo::SloBook;
-use crate::scenario::{AlertSeverity, Comparison};
+use super::tools::ToolStatus;
+use crate::scenario::{AlertSeverity, Comparison, ToolMode};
 use bevy_ecs::prelude::*;
 
 /// One alert rule with its metric resolved to a series.
@@ -21,6 +22,8 @@ pub struct AlertPlan {
     pub severity: AlertSeverity,
     /// Text.
     pub summary: String,
+    /// The tool that evaluates it (index in the scenario's `tools`), if its health matters.
+    pub monitor: Option<usize>,
 }
 
 /// What an alert watches.
@@ -64,8 +67,16 @@ pub struct AlertBook {
 
 impl AlertBook {
     /// Evaluates every rule against the frame of time `now` and the SLOs.
-    pub fn evaluate(&mut self, now: i64, frame: &[f32], slos: &SloBook, events: &mut Outbox) {
+    pub fn evaluate(&mut self, now: i64, frame: &[f32], slos: &SloBook, tools: &ToolStatus, events: &mut Outbox) {
         for (rule, status) in self.rules.iter().zip(self.status.iter_mut()) {
+            // A rule is only as good as the monitoring that evaluates it.
+            let mut sustained = rule.sustained;
+            match rule.monitor.map(|m| &tools.modes[m]) {
+                Some(ToolMode::Unavailable(_) | ToolMode::Stale) => continue,
+                Some(ToolMode::Partial(services)) if services.contains(&rule.service) => continue,
+                Some(ToolMode::Slow(d)) => sustained += d.secs(),
+                _ => {}
+            }
             let holds = match rule.condition {
                 AlertCondition::Threshold { series, op, threshold } => op.holds(frame[series] as f64, threshold as f64),
                 AlertCondition::Burn { slo, tier } => slos.slos[slo].tier_holds(&slos.tiers[tier]),
@@ -78,7 +89,7 @@ impl AlertBook {
                 continue;
             }
             let since = *status.pending_since.get_or_insert(now);
-            if status.firing_since.is_none() && now - since >= rule.sustained {
+            if status.firing_since.is_none() && now - since >= sustained {
                 status.firing_since = Some(now);
                 events.push(SimEvent::AlertFired {
                     t: now,

@@ -164,12 +164,17 @@ impl Sim {
             flags: s.flags.iter().map(|f| (f.id.clone(), f.value.clone())).collect(),
             changes: Vec::new(),
             config: BTreeMap::new(),
+            capacities: s.processes.capacities.iter().map(|c| (c.id.clone(), c.per_minute)).collect(),
+            controls: BTreeMap::new(),
         });
         let slos = SloBook::new(s, &series);
         world.insert_resource(alert_book(s, &series, &slos));
         world.insert_resource(slos);
         world.insert_resource(Incident::compile(s, &series, &names.index, &fleets, -history, seed));
         world.insert_resource(fleets);
+        world.insert_resource(super::tools::ToolStatus::new(s, &names));
+        let baselines: Vec<f32> = world.resource::<MetricModels>().0.iter().map(|m| m.baseline).collect();
+        world.insert_resource(super::process::ProcessRun::compile(s, &series, &baselines));
         world.insert_resource(names);
 
         Sim { world, schedule: tick_schedule(), scenario, series, catalog, entities, firsts }
@@ -191,6 +196,7 @@ fn alert_book(s: &Scenario, series: &BTreeMap<(String, String), usize>, slos: &S
             sustained: a.sustained.secs(),
             severity: a.severity,
             summary: a.summary.clone(),
+            monitor: a.monitor.as_ref().and_then(|m| s.tools.iter().position(|t| &t.id == m)),
         })
         .collect();
     for (i, slo) in slos.slos.iter().enumerate() {
@@ -203,6 +209,7 @@ fn alert_book(s: &Scenario, series: &BTreeMap<(String, String), usize>, slos: &S
                 condition: AlertCondition::Burn { slo: i, tier: k },
                 sustained: 0,
                 severity: if tier.page { AlertSeverity::Page } else { AlertSeverity::Ticket },
+                monitor: None,
                 summary: format!(
                     "{} {what} SLO ({:.2}%) burning {}: at least {:.0}% of the {} budget in the last {}{short}",
                     slo.service,

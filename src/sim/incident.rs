@@ -336,6 +336,10 @@ pub struct Inventory {
     pub changes: Vec<RecordedChange>,
     /// Configuration values set during the run, by (service, key).
     pub config: BTreeMap<(u32, String), String>,
+    /// Capacities' rates (units per minute), as declared or as set since.
+    pub capacities: BTreeMap<String, f64>,
+    /// Controllers an effect paused or holds.
+    pub controls: BTreeMap<String, crate::scenario::ControlMode>,
 }
 
 /// A change made during the run (a rollback, a flag flip).

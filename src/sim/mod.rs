@@ -15,11 +15,13 @@ mod fleet;
 mod history;
 mod incident;
 mod logs;
+mod process;
 mod schedule;
 mod slo;
 mod store;
 mod symptoms;
 mod systems;
+mod tools;
 
 pub use alerts::{AlertBook, AlertCondition, AlertPlan, AlertStatus};
 pub use components::Health;
@@ -32,6 +34,7 @@ pub use schedule::TickSet;
 pub use slo::{DISPLAY_WINDOWS, SloBook, SloRun, Tier, policy_tiers, window_label};
 pub use store::HistoryStore;
 pub use systems::LOG_HISTORY;
+pub use tools::ToolStatus;
 
 use crate::promql::{Answer, QueryError, QueryErrorKind};
 use crate::scenario::{Phase, Scenario};
@@ -153,6 +156,11 @@ impl Sim {
     /// SLOs, budgets and burn rates.
     pub fn slos(&self) -> &SloBook {
         self.world.resource::<SloBook>()
+    }
+
+    /// How the responders' tools behave now.
+    pub fn tools(&self) -> &ToolStatus {
+        self.world.resource::<ToolStatus>()
     }
 
     /// Versions, flags and changes made during the run.

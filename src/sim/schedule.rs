@@ -16,7 +16,7 @@ pub enum TickSet {
     Symptoms,
     /// Carry failure along dependencies.
     Propagate,
-    /// Judge health.
+    /// Judge health, and the tools'.
     Health,
     /// Measure SLIs, budgets and burn rates.
     Slo,
@@ -44,12 +44,15 @@ pub fn tick_schedule() -> Schedule {
             .chain()
             .in_set(Script),
         // Compute metric values from models and symptoms, then let saturation stretch latency.
-        // A fleet's aggregate series come from its members'.
-        (systems::compute_metrics, systems::apply_saturation, fleet::aggregate_fleets).chain().in_set(Symptoms),
+        // A fleet's aggregate series come from its members'; then processes (controllers, derived metrics,
+        // capacity-limited recoveries) run on the finished values, aggregates included.
+        (systems::compute_metrics, systems::apply_saturation, fleet::aggregate_fleets, super::process::run_processes)
+            .chain()
+            .in_set(Symptoms),
         // Carry failure from dependencies to dependents, then into each fleet's members.
         (systems::propagate_failures, fleet::spread_to_members).chain().in_set(Propagate),
-        // Judge health from the finished frame: services, then each fleet member.
-        (systems::judge_health, fleet::judge_members).chain().in_set(Health),
+        // Judge health from the finished frame: services, then each fleet member, then the responders' tools.
+        (systems::judge_health, fleet::judge_members, super::tools::judge_tools).chain().in_set(Health),
         // Record each SLO's bad minute and update its windows.
         systems::track_slos.in_set(Slo),
         // Fire and resolve alerts.

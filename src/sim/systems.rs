@@ -262,10 +262,11 @@ pub fn evaluate_alerts(
     clock: Res<SimClock>,
     frame: Res<Frame>,
     slos: Res<SloBook>,
+    tools: Res<super::ToolStatus>,
     mut book: ResMut<AlertBook>,
     mut outbox: ResMut<Outbox>,
 ) {
-    book.evaluate(clock.tick, &frame.0, &slos, &mut outbox);
+    book.evaluate(clock.tick, &frame.0, &slos, &tools, &mut outbox);
 }
 
 /// Appends this tick's frame to the history.
@@ -446,6 +447,12 @@ pub(super) fn apply_effect(
         Effect::Version { service, version } => inventory.versions[index(service) as usize] = version.clone(),
         Effect::SetFlag { flag, value } => {
             inventory.flags.insert(flag.clone(), value.clone());
+        }
+        Effect::SetCapacity { capacity, per_minute } => {
+            inventory.capacities.insert(capacity.clone(), *per_minute);
+        }
+        Effect::Control { controller, mode } => {
+            inventory.controls.insert(controller.clone(), *mode);
         }
     }
 }

@@ -9,6 +9,7 @@
 mod control;
 mod incident;
 mod telemetry;
+mod tools;
 
 pub use incident::{CHANNEL, parse_severity};
 
@@ -39,6 +40,11 @@ impl Context<'_> {
         self.scenario.costs.get(self.spec.name).map_or_else(|| self.spec.default_secs(), |d| d.secs())
     }
 
+    /// When the tool answering this command went stale, if it is stale: its answers stop there.
+    pub fn stale_since(&self) -> Option<i64> {
+        self.sim.tools().for_command(self.spec.name).and_then(|(_, _, since)| since)
+    }
+
     /// Shows `doc` at the command's cost.
     pub fn show(&self, doc: Doc) -> Outcome {
         Outcome::show(doc, self.cost())
@@ -59,12 +65,14 @@ pub(super) struct Outcome {
     pub ends: Option<EndReason>,
     /// What an action visibly does when it lands, on which service (see `session/routine.rs`).
     pub routine: Option<(String, Vec<crate::scenario::Effect>)>,
+    /// Set when a degraded tool did not answer: the command showed nothing it could count as evidence.
+    pub unanswered: bool,
 }
 
 impl Outcome {
     /// Output only.
     pub fn show(doc: Doc, cost: i64) -> Outcome {
-        Outcome { doc, events: Vec::new(), cost, input: None, ends: None, routine: None }
+        Outcome { doc, events: Vec::new(), cost, input: None, ends: None, routine: None, unanswered: false }
     }
 
     /// Also records `event`.
@@ -75,7 +83,11 @@ impl Outcome {
 }
 
 /// Runs one command against the drill as it stands.
-pub(super) fn run(cx: &Context, command: &Command) -> Result<Outcome, CommandError> {
+pub(super) fn run(cx: &Context, command: &Command, target: Option<&str>) -> Result<Outcome, CommandError> {
+    tools::through_tool(cx, target, || dispatch(cx, command))
+}
+
+fn dispatch(cx: &Context, command: &Command) -> Result<Outcome, CommandError> {
     use Command::*;
     match command {
         Help { command } => control::help(cx, command.as_deref()),

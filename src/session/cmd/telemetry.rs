@@ -26,7 +26,7 @@ pub fn metrics(
 ) -> Result<Outcome, CommandError> {
     let since = duration_arg(cx.spec.name, since, 3600)?;
     let step = step.map(|s| duration_arg(cx.spec.name, Some(s), 60)).transpose()?;
-    Ok(cx.show(observe::metrics(cx.sim, service, metric, since, step)?))
+    Ok(cx.show(observe::metrics(cx.sim, service, metric, since, step, cx.stale_since())?))
 }
 
 /// The arguments of `logs` as typed.
@@ -69,6 +69,7 @@ pub fn logs(cx: &Context, q: LogsQuery) -> Result<Outcome, CommandError> {
         level: q.level.map(observe::level_arg).transpose()?,
         since: duration_arg(word, q.since, 1800)?,
         tail: q.tail.unwrap_or(20).min(observe::MAX_TAIL),
+        until: cx.stale_since(),
     };
     Ok(cx.show(observe::logs(cx.sim, &args)?))
 }
