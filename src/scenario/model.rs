@@ -71,10 +71,11 @@ pub struct Scenario {
     #[serde(default)]
     pub gm: GmSpec,
     /// Derived metrics, controllers, capacities and capacity-limited recoveries.
-    #[serde(default)]
+    // Left out of the content hash when empty, so files written before processes keep their version.
+    #[serde(default, skip_serializing_if = "super::Processes::is_empty")]
     pub processes: super::Processes,
     /// The responders' own tools and how states degrade them.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tools: Vec<super::Tool>,
 }
 
@@ -551,7 +552,7 @@ pub struct AlertRule {
     pub red_herring: bool,
     /// The tool (in `tools`) that evaluates the rule: while it is unavailable the rule is not evaluated
     /// (no alert), while it is stale the rule's status is frozen, while it is slow the alert fires late.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub monitor: Option<String>,
 }
 

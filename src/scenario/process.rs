@@ -24,6 +24,16 @@ pub struct Processes {
     pub recoveries: Vec<Recovery>,
 }
 
+impl Processes {
+    /// Whether no process is declared.
+    pub fn is_empty(&self) -> bool {
+        self.derived.is_empty()
+            && self.controllers.is_empty()
+            && self.capacities.is_empty()
+            && self.recoveries.is_empty()
+    }
+}
+
 /// A metric whose value is an expression over other metrics.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
