@@ -1,5 +1,6 @@
 //! Processes at run time: derived metrics, controllers and capacity-limited recoveries (declared in the
-//! scenario's `processes`). One system, `run_processes`, runs them after the metric models each tick:
+//! scenario's `processes`). One system, `run_processes`, runs them after the metric models, saturation and
+//! fleet aggregates each tick:
 //! controllers first (they read the value their watched metric had at the end of the last tick), then
 //! derived metrics in declaration order, then recoveries sharing each capacity.
 
