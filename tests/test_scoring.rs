@@ -93,7 +93,7 @@ fn an_update_before_the_incident_is_declared_is_refused_with_the_reason() {
 fn one_person_in_every_role_earns_partial_credit_and_is_told_why() {
     let (out, _) = play("signup-outage", 3, &["declare sev2 signups", "role ic", "role ol", "role cl", "quit"]);
     let roles = line(&score_of(&out), "roles").to_string();
-    insta::assert_snapshot!(roles, @"  roles            2/5          IC you, OL you, CL you; one person held 3 roles, so partial credit");
+    insta::assert_snapshot!(roles, @"  roles            2/5    T+50s  IC you, OL you, CL you; one person held 3 roles, so partial credit");
     let (out, _) = play("signup-outage", 3, &["role ic me", "role ol alex", "role cl sam", "quit"]);
     assert!(line(&score_of(&out), "roles").contains("5/5"));
 }

@@ -338,3 +338,80 @@ fn resolve_at_a_terminal_asks_for_each_missing_w_and_records_the_answers() {
     // The answers went through the drill as `5w` lines, so the journal replays them.
     assert!(md.contains("`5w what signing up a new user`"), "{md}");
 }
+
+/// Reads a child's standard output on a thread, so the test can look at it while the child runs.
+fn collect(from: impl std::io::Read + Send + 'static) -> std::sync::Arc<std::sync::Mutex<String>> {
+    let buf = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let into = buf.clone();
+    std::thread::spawn(move || {
+        let mut from = from;
+        let mut chunk = [0u8; 4096];
+        while let Ok(n) = std::io::Read::read(&mut from, &mut chunk) {
+            if n == 0 {
+                break;
+            }
+            into.lock().expect("lock").push_str(&String::from_utf8_lossy(&chunk[..n]));
+        }
+    });
+    buf
+}
+
+fn wait_until(what: &str, buf: &std::sync::Mutex<String>, done: impl Fn(&str) -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !done(&buf.lock().expect("lock")) {
+        assert!(std::time::Instant::now() < deadline, "waited too long for {what}: {}", buf.lock().expect("lock"));
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn host_records_each_responder_in_the_wheel_history_and_writes_the_html_debrief() {
+    use std::io::Write;
+    let env = TestEnvironment::new();
+    let host_args =
+        ["host", "signup-outage", "--listen", "127.0.0.1:0", "--code", "wheel-code", "--seed", "9", "--debrief", "d"];
+    let mut host = env.command(&host_args, &[("WOM_PLAYER", "gus")]).spawn().expect("spawn host");
+    let mut gm = host.stdin.take().expect("stdin");
+    let console = collect(host.stdout.take().expect("stdout"));
+    wait_until("the banner", &console, |s| s.contains("--code wheel-code --name"));
+    let addr = {
+        let text = console.lock().expect("lock").clone();
+        let at = text.find("wom join ").expect("join line") + "wom join ".len();
+        text[at..].split_whitespace().next().expect("address").to_string()
+    };
+    let join = |name: &str, lines: &str| {
+        let mut child =
+            env.command(&["join", &addr, "--code", "wheel-code", "--name", name], &[]).spawn().expect("spawn join");
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin.write_all(lines.as_bytes()).expect("type");
+        (child, stdin)
+    };
+    let alex = join("alex", "role ic\ndeclare sev2 Signups failing\n");
+    wait_until("alex's lines", &console, |s| s.contains("alex> declare sev2"));
+    let sam = join("sam", "role ol\nmitigate disable-flag new_signup_handler\n");
+    wait_until("sam's lines", &console, |s| s.contains("sam> mitigate"));
+    gm.write_all(b"end\n").expect("end");
+    drop(gm);
+    let status = host.wait().expect("host ends");
+    wait_until("the tail", &console, |s| s.contains("Journal:"));
+    for (mut child, stdin) in [alex, sam] {
+        drop(stdin);
+        let _ = child.wait();
+    }
+    let out = console.lock().expect("lock").clone();
+    assert!(status.success(), "{out}");
+    assert!(out.contains("Recorded for alex, sam in wheel/history.ron"), "{out}");
+    let history = std::fs::read_to_string(env.path().join("wheel/history.ron")).expect("history");
+    // Every responder gets the team's score (real-time ticks make its value vary), with the GM named.
+    let score = regex::Regex::new(r"score:\d+,").expect("regex");
+    assert_eq!(
+        score.replace_all(&history, "score:N,"),
+        "(date:\"2026-11-25T18:00:00Z\",who:\"alex\",scenario:\"signup-outage\",seed:9,score:N,max:100,gm:Some(\"gus\"))\n\
+         (date:\"2026-11-25T18:00:00Z\",who:\"sam\",scenario:\"signup-outage\",seed:9,score:N,max:100,gm:Some(\"gus\"))\n"
+    );
+    for ext in ["md", "json", "html"] {
+        assert!(env.path().join(format!("d/signup-outage-seed9.{ext}")).exists(), "the .{ext} debrief is written");
+    }
+    let out = env.run(&["history", "alex"], "");
+    assert!(out.stdout.contains("signup-outage"), "{out}");
+}

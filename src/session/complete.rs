@@ -50,7 +50,14 @@ fn arguments(s: &Scenario, word: &str, rest: &[&str], prefix: &str) -> Vec<Strin
         }
     }
     if let Some(flag) = pending_flag {
-        return if flag == "level" { LEVELS.map(String::from).to_vec() } else { Vec::new() };
+        return match flag {
+            "level" => LEVELS.map(String::from).to_vec(),
+            // `update --to`: the incident channel and the scenario's audiences.
+            "to" => std::iter::once(super::cmd::CHANNEL.to_string())
+                .chain(s.rubric.audiences.iter().map(|a| a.id.clone()))
+                .collect(),
+            _ => Vec::new(),
+        };
     }
     if prefix.starts_with("--") {
         return sub.get_arguments().filter_map(|a| a.get_long()).map(|l| format!("--{l}")).collect();
@@ -120,5 +127,7 @@ mod tests {
         assert_eq!(complete("logs --level w"), ["warn"]);
         assert!(complete("logs --since ").is_empty(), "a duration, not a service");
         assert_eq!(complete("metrics --since 2h api "), ["error_rate", "latency_p99"]);
+        assert_eq!(complete("update --"), ["--to"]);
+        assert_eq!(complete("update --to "), ["incident"], "the fixture declares no audiences");
     }
 }

@@ -126,6 +126,12 @@ pub struct Record {
     pub hints_given: Vec<usize>,
     /// Evidence ids found.
     pub evidence: BTreeSet<String>,
+    /// When each piece of evidence was first found.
+    pub evidence_t: BTreeMap<String, i64>,
+    /// When the latest role was taken.
+    pub roles_t: Option<i64>,
+    /// When the first hint was given.
+    pub first_hint_t: Option<i64>,
     /// Messages received, in order.
     pub inbox: Vec<Received>,
     /// Alerts firing now, with when they fired.
@@ -224,13 +230,16 @@ impl Record {
                 self.declared = Some(Declaration { first_t, severity: *severity, title: title.clone() });
             }
             EventKind::RoleTaken { role, name } => {
+                self.roles_t = Some(t);
                 self.roles.insert(*role, name.clone());
             }
             EventKind::Hint { number, .. } => {
+                self.first_hint_t.get_or_insert(t);
                 self.hints += 1;
                 self.hints_given.push(*number);
             }
             EventKind::EvidenceFound { id } => {
+                self.evidence_t.entry(id.clone()).or_insert(t);
                 self.evidence.insert(id.clone());
             }
             EventKind::Message { from, channel, text } => {

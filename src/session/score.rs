@@ -213,7 +213,9 @@ pub fn score_record(scenario: &Scenario, f: &Record) -> Scorecard {
     } else {
         format!("found {} of {}: {}", found.len(), r.evidence.len(), found.join(", "))
     };
-    lines.push(line("evidence", points, max, detail, None));
+    // The moment: when the last piece found came on screen.
+    let found_t = found.iter().filter_map(|id| f.evidence_t.get(*id)).max().copied();
+    lines.push(line("evidence", points, max, detail, found_t));
 
     let channel: Vec<&PostedUpdate> = f.channel_updates().collect();
     let (points, detail, at) = audience_updates(f, &channel, r.updates.every, r.updates.points, &[]);
@@ -223,7 +225,7 @@ pub fn score_record(scenario: &Scenario, f: &Record) -> Scorecard {
     }
 
     let (points, detail) = roles(f, r.roles as i64);
-    lines.push(line("roles", points, r.roles as i64, detail, None));
+    lines.push(line("roles", points, r.roles as i64, detail, f.roles_t));
     if !r.five_ws.is_unscored() {
         lines.push(five_ws_line(scenario, f));
     }
@@ -236,7 +238,15 @@ pub fn score_record(scenario: &Scenario, f: &Record) -> Scorecard {
 
     let taken = harmful_actions(scenario, f);
     let harm: i64 = taken.iter().map(|(h, _)| h.penalty as i64).sum();
-    let harms: Vec<&str> = taken.iter().map(|(_, label)| label.as_str()).collect();
+    // Each harm once with the scenario's reason, repeats counted.
+    let mut harms: Vec<String> = Vec::new();
+    for (h, label) in &taken {
+        let times = taken.iter().filter(|(_, l)| l == label).count();
+        let said = if times > 1 { format!("{label} ×{times} ({})", h.why) } else { format!("{label} ({})", h.why) };
+        if !harms.contains(&said) {
+            harms.push(said);
+        }
+    }
     let first_harm = f
         .actions
         .iter()
@@ -258,7 +268,7 @@ pub fn score_record(scenario: &Scenario, f: &Record) -> Scorecard {
         -hint_cost,
         0,
         if f.hints == 0 { "none used".into() } else { format!("{} used", f.hints) },
-        None,
+        f.first_hint_t,
     ));
 
     let info = |item: &str, detail: String| ScoreLine {
