@@ -393,7 +393,7 @@ fn host_records_each_responder_in_the_wheel_history_and_writes_the_html_debrief(
     gm.write_all(b"end\n").expect("end");
     drop(gm);
     let status = host.wait().expect("host ends");
-    wait_until("the tail", &console, |s| s.contains("Journal:"));
+    wait_until("the tail", &console, |s| s.contains("Recorded for") && s.ends_with(".jsonl\n"));
     for (mut child, stdin) in [alex, sam] {
         drop(stdin);
         let _ = child.wait();
