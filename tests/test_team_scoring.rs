@@ -199,6 +199,12 @@ fn the_debrief_says_who_did_what_in_markdown_json_and_html() {
           - evidence first on their screen: constraint-violation
           - action at 14:07:50: disable-flag new_signup_handler
         ");
+    // docs/debrief.md quotes this section.
+    let doc = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/debrief.md"))
+        .expect("docs/debrief.md");
+    for line in section.lines().skip(2).take_while(|l| !l.is_empty()) {
+        assert!(doc.contains(&format!("  {line}\n")), "docs/debrief.md lacks {line:?}");
+    }
     let json: serde_json::Value = serde_json::from_str(&written.json).expect("json");
     let people = &json["people"];
     assert_eq!(people[0]["name"], "alex");
@@ -261,6 +267,11 @@ fn blameful_phrasing_gets_a_gentle_note_in_the_debrief() {
     assert_eq!(out.status, 0, "{out}");
     let md = env.debrief();
     let section = &md[md.find("### A note on language").expect("the note")..];
+    let doc = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/debrief.md"))
+        .expect("docs/debrief.md");
+    for line in section.lines().filter(|l| l.starts_with("- note at")) {
+        assert!(doc.contains(&format!("  {line}\n")), "docs/debrief.md lacks {line:?}");
+    }
     insta::assert_snapshot!(&section[..section.find("\n### ").unwrap_or(section.len())], @r#"
         ### A note on language
 
