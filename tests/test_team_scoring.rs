@@ -231,8 +231,26 @@ fn the_source_date_is_in_the_debrief_and_the_gm_sheet() {
         "{}",
         &md[..600]
     );
+    let json: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(env.path().join("debriefs/api-timeouts-seed1.json")).expect("json"),
+    )
+    .expect("valid json");
+    assert_eq!(
+        json["source"],
+        serde_json::json!({"url": "https://www.buildkitestatus.com/incidents/mx6m0whvqtcb", "date": "2021-09-20"})
+    );
     let out = env.run(&["show", "api-timeouts", "--gm"], "");
     assert!(out.stdout.contains("https://www.buildkitestatus.com/incidents/mx6m0whvqtcb (incident of 2021-09-20)"));
+    // The GM's sheet lists the team's rubric lines too.
+    for row in [
+        "updates to status-page",
+        "updates to execs",
+        "5 Ws",
+        "every paging alert acknowledged within 5m",
+        "reply Customer",
+    ] {
+        assert!(out.stdout.contains(row), "the GM sheet lacks {row:?}: {out}");
+    }
     // The briefing card a volunteer may see does not give the date (or the link) away.
     let out = env.run(&["show", "api-timeouts"], "");
     assert!(!out.stdout.contains("2021") && !out.stdout.contains("buildkite"), "{out}");

@@ -30,7 +30,7 @@ struct Machine<'a> {
     format: &'static str,
     scenario: &'a str,
     title: &'a str,
-    source: &'a crate::scenario::Source,
+    source: SourceJson<'a>,
     seed: u64,
     score: &'a Scorecard,
     /// Who did what, when several responders played.
@@ -43,6 +43,13 @@ struct Machine<'a> {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     language_notes: Vec<BlameNote>,
     events: &'a [super::DrillEvent],
+}
+
+/// The scenario's source, always as an object for machines.
+#[derive(Serialize)]
+struct SourceJson<'a> {
+    url: &'a str,
+    date: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -181,7 +188,7 @@ pub fn debrief(drill: &Drill) -> Debrief {
         format: "wom-debrief/1",
         scenario: &s.meta.id,
         title: &s.meta.title,
-        source: &s.meta.source,
+        source: SourceJson { url: &s.meta.source.url, date: s.meta.source.date.as_deref() },
         seed: drill.seed(),
         score: &card,
         people: people_json(facts),
