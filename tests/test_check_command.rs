@@ -14,7 +14,7 @@ fn check_proves_every_builtin_scenario_solvable() {
 #[test]
 fn check_fails_a_scenario_whose_walkthrough_does_not_mitigate() {
     let env = TestEnvironment::new();
-    let text = BUILTIN[0].2.replace("\"mitigate disable-flag new_signup_handler\",", "");
+    let text = BUILTIN[0].2.replace("\"mitigate set-rollout new_signup_handler 0%\",", "");
     env.write("unsolved.ron", &text);
     let out = env.run(&["check", "unsolved.ron"], "");
     assert_eq!(out.status, 1, "{out}");

@@ -48,7 +48,7 @@ fn html_debrief_is_one_self_contained_page_with_charts_marked_by_each_action() {
         html.split("<ol class=\"markers\">").nth(1).unwrap().split("</ol>").next().unwrap().matches("<li>").count(),
         8
     );
-    assert!(html.contains("disable-flag new_signup_handler"), "the mitigation is listed");
+    assert!(html.contains("set-rollout new_signup_handler 0%"), "the mitigation is listed");
     // Text from the drill is escaped, never markup.
     assert!(!html.contains("<pre><"), "output is escaped");
 }

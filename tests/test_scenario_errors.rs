@@ -9,9 +9,17 @@ fn default_text() -> &'static str {
 
 /// Applies one textual mutation to the default scenario and returns the loader's message.
 fn broken(find: &str, replace: &str) -> String {
-    let text = default_text();
-    assert!(text.contains(find), "mutation anchor `{find}` not in the default scenario");
-    match parse(&text.replacen(find, replace, 1), "scenarios/broken.ron") {
+    broken_many(&[(find, replace)])
+}
+
+/// The default scenario with each `(find, replace)` applied once, as loaded.
+fn broken_many(edits: &[(&str, &str)]) -> String {
+    let mut text = default_text().to_string();
+    for (find, replace) in edits {
+        assert!(text.contains(find), "mutation anchor `{find}` not in the default scenario");
+        text = text.replacen(find, replace, 1);
+    }
+    match parse(&text, "scenarios/broken.ron") {
         Ok(_) => "loaded without error".to_string(),
         Err(err) => err.to_string(),
     }
@@ -47,7 +55,14 @@ fn loader_error_messages() {
         ("duplicate service", broken("id: \"email\",", "id: \"auth\",")),
         (
             "unreachable state",
-            broken("(to: \"flag_off\", when: Action(action: \"disable-flag\", target: \"new_signup_handler\")),", ""),
+            broken_many(&[
+                ("(to: \"flag_off\", when: Action(action: \"disable-flag\", target: \"new_signup_handler\")),", ""),
+                (
+                    "(to: \"flag_off\", when: Action(action: \"set-rollout\", target: \"new_signup_handler\", \
+                     arg: Below(0.005))),",
+                    "",
+                ),
+            ]),
         ),
         ("no resolved state", broken("phase: Resolved,", "phase: Mitigated,")),
         ("bad duration", broken("within: \"10m\"", "within: \"10min\"")),

@@ -107,19 +107,19 @@ fn parallel_track_follows_a_reached_state() {
 fn all_trigger_needs_the_action_and_the_sustained_metric() {
     let mut sim = fixture();
     sim.input(Input::Gm("break".into()));
-    sim.input(Input::Action { action: "fix".into(), target: Some("db".into()) });
+    sim.input(Input::Action { action: "fix".into(), target: Some("db".into()), arg: None });
     sim.advance(60);
     assert_eq!(state(&sim, 0), "db_down");
     // An action taken before the state was entered does not count for its transitions.
     sim.advance(600);
     assert_eq!(state(&sim, 0), "db_down");
-    sim.input(Input::Action { action: "fix".into(), target: Some("db".into()) });
+    sim.input(Input::Action { action: "fix".into(), target: Some("db".into()), arg: None });
     sim.advance(60);
     assert_eq!(state(&sim, 0), "fixed", "the metric has held long enough by now");
     let mut sim = fixture();
     sim.input(Input::Gm("break".into()));
     sim.advance(60);
-    sim.input(Input::Action { action: "fix".into(), target: Some("db".into()) });
+    sim.input(Input::Action { action: "fix".into(), target: Some("db".into()), arg: None });
     sim.advance(60);
     assert_eq!(state(&sim, 0), "db_down", "the metric has not held for 2m yet");
     sim.advance(60);
@@ -134,7 +134,7 @@ fn wrong_target_does_not_trigger() {
     let mut sim = fixture();
     sim.input(Input::Gm("break".into()));
     sim.advance(60);
-    sim.input(Input::Action { action: "fix".into(), target: Some("cache".into()) });
+    sim.input(Input::Action { action: "fix".into(), target: Some("cache".into()), arg: None });
     sim.advance(600);
     assert_eq!(state(&sim, 0), "db_down");
 }
@@ -156,7 +156,7 @@ fn alerts_fire_after_holding_and_resolve() {
         })
         .collect();
     assert_eq!(fired, vec![240]);
-    sim.input(Input::Action { action: "fix".into(), target: Some("db".into()) });
+    sim.input(Input::Action { action: "fix".into(), target: Some("db".into()), arg: None });
     sim.advance(300);
     assert!(
         sim.take_events().iter().any(|e| matches!(e, SimEvent::AlertResolved { name, .. } if name == "FrontErrors"))
@@ -232,7 +232,7 @@ fn nothing_fires_early_from_zeroed_frames_or_nested_after() {
 #[test]
 fn an_action_lands_when_it_completes() {
     let mut sim = Sim::new(Arc::new(parse(WAITING, "waiting.ron").expect("loads")), 1);
-    sim.input_at(180, Input::Action { action: "fix".into(), target: None });
+    sim.input_at(180, Input::Action { action: "fix".into(), target: None, arg: None });
     sim.advance(120);
     assert_eq!(state(&sim, 0), "calm");
     sim.advance(60);
@@ -295,12 +295,12 @@ const TWO_STEPS: &str = r#"(
 #[test]
 fn one_action_landing_on_a_tick_moves_only_one_state() {
     let mut sim = Sim::new(Arc::new(parse(TWO_STEPS, "steps.ron").expect("loads")), 1);
-    sim.input_at(60, Input::Action { action: "fix".into(), target: None });
+    sim.input_at(60, Input::Action { action: "fix".into(), target: None, arg: None });
     sim.advance(60);
     assert_eq!(state(&sim, 0), "b");
     sim.advance(300);
     assert_eq!(state(&sim, 0), "b", "the same action must not also count for the state it led to");
-    sim.input(Input::Action { action: "fix".into(), target: None });
+    sim.input(Input::Action { action: "fix".into(), target: None, arg: None });
     sim.advance(60);
     assert_eq!(state(&sim, 0), "c");
 }

@@ -37,6 +37,8 @@ pub enum ArgKind {
     Action,
     /// One of the targets of the action named before it.
     ActionTarget,
+    /// The argument of the action named before it (a percent, count, duration or choice).
+    ActionArg,
     /// An incident role (`ic`, `ol`, `cl`).
     Role,
     /// A severity (`sev1` … `sev4`).
@@ -148,7 +150,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     spec("update", CostClass::Default(60)).args(&[Text]),
     spec("note", CostClass::Default(10)).args(&[Text]),
     spec("ask", CostClass::Default(60)).args(&[Text]),
-    spec("mitigate", CostClass::Default(120)).target(Arg("target")).args(&[Action, ActionTarget]),
+    spec("mitigate", CostClass::Default(120)).target(Arg("target")).args(&[Action, ActionTarget, ActionArg]),
     spec("diagnose", CostClass::Default(30)).args(&[Text]),
     spec("5w", CostClass::Default(20)).args(&[Question, Text]),
     // No completion for alerts and senders: the scenario's lists name alerts and people not seen yet.

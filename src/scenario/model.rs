@@ -43,6 +43,9 @@ pub struct Scenario {
     pub tracks: Vec<Track>,
     /// Mitigations and other actions a volunteer can take with `mitigate`.
     pub actions: Vec<Action>,
+    /// Numbers actions accumulate, which triggers can compare.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub counters: Vec<Counter>,
     /// The hidden truth, revealed in the debrief.
     pub root_cause: RootCause,
     /// Graded hints, mildest first.
@@ -834,13 +837,25 @@ pub enum Trigger {
     At(SimDuration),
     /// Time spent in the current state (for messages: since the page).
     After(SimDuration),
-    /// The volunteer ran `mitigate <action> [<target>]` (while in this state).
+    /// The volunteer ran `mitigate <action> [<target>] [<argument>]` (while in this state).
     Action {
         /// Action id.
         action: String,
         /// Target, if it matters.
         #[serde(default)]
         target: Option<String>,
+        /// What the action's argument must be, if it matters.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        arg: Option<ArgTest>,
+    },
+    /// A scenario counter compares with a value.
+    Counter {
+        /// Counter id.
+        counter: String,
+        /// Comparison.
+        op: Comparison,
+        /// Value.
+        value: f64,
     },
     /// The volunteer ran a command (e.g. looked at `logs users-db`).
     Command {
@@ -899,8 +914,82 @@ pub struct Action {
     /// Simulated time it takes.
     #[serde(default)]
     pub cost: Option<SimDuration>,
-    /// What the volunteer is told; `{target}` is replaced.
+    /// What the volunteer is told; `{target}` and `{arg}` are replaced.
     pub result: String,
+    /// The argument it takes after its target (`mitigate admit 30%`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arg: Option<ActionArg>,
+    /// A counter each landed action adds its argument to (1 without an argument).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub counts: Option<String>,
+}
+
+/// A typed, bounded argument of an action.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ActionArg {
+    /// Its name in `help mitigate`, e.g. `share`.
+    pub name: String,
+    /// What it is.
+    pub kind: ArgType,
+    /// Smallest value accepted (a percent as a fraction, a duration in seconds).
+    #[serde(default)]
+    pub min: Option<f64>,
+    /// Largest value accepted.
+    #[serde(default)]
+    pub max: Option<f64>,
+}
+
+/// The type of an action's argument.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+pub enum ArgType {
+    /// `30%`, compared as the fraction 0.3.
+    Percent,
+    /// A whole number, `12`.
+    Count,
+    /// A duration, `5m`, compared in seconds.
+    Duration,
+    /// One of these words, compared by `Is`.
+    Choice(Vec<String>),
+}
+
+/// A condition on an action's argument.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+pub enum ArgTest {
+    /// Less than (strict).
+    Below(f64),
+    /// Greater than (strict).
+    Above(f64),
+    /// Within the bounds, inclusive.
+    Between(f64, f64),
+    /// This choice.
+    Is(String),
+}
+
+impl ArgTest {
+    /// Whether an argument's value (`number`, or `text` for a choice) passes.
+    pub fn holds(&self, number: f64, text: &str) -> bool {
+        match self {
+            ArgTest::Below(x) => number < *x,
+            ArgTest::Above(x) => number > *x,
+            ArgTest::Between(lo, hi) => (*lo..=*hi).contains(&number),
+            ArgTest::Is(word) => text == word,
+        }
+    }
+}
+
+/// A number the scenario accumulates from actions (players admitted so far).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Counter {
+    /// Name used by `counts` and `Counter` triggers.
+    pub id: String,
+    /// Starting value.
+    #[serde(default)]
+    pub initial: f64,
+    /// What it counts, for the GM.
+    #[serde(default)]
+    pub description: String,
 }
 
 /// The hidden truth.
@@ -1370,4 +1459,28 @@ pub fn state_name(name: &str, exists: impl Fn(&str) -> bool) -> Option<&str> {
     }
     let (_, state) = name.split_once('.')?;
     exists(state).then_some(state)
+}
+
+impl Trigger {
+    /// Whether this trigger draws from the drill's chance stream (`Chance`, `AfterRandom`).
+    pub fn draws(&self) -> bool {
+        match self {
+            Trigger::Chance(_) | Trigger::AfterRandom(..) => true,
+            Trigger::All(inner) | Trigger::Any(inner) => inner.iter().any(Trigger::draws),
+            Trigger::Not(inner) => inner.draws(),
+            _ => false,
+        }
+    }
+}
+
+impl Scenario {
+    /// Whether anything in the scenario happens by chance, so the same walkthrough can end differently
+    /// with another seed.
+    pub fn has_chance(&self) -> bool {
+        let states = self.tracks.iter().flat_map(|t| &t.states);
+        let symptom_when =
+            |st: &State| st.symptoms.iter().any(|s| matches!(s, Symptom::Metric { when: Some(t), .. } if t.draws()));
+        self.messages.iter().any(|m| m.when.draws())
+            || states.clone().any(|st| st.transitions.iter().any(|t| t.when.draws()) || symptom_when(st))
+    }
 }

@@ -108,7 +108,7 @@ pub fn synthetic(shape: SyntheticShape) -> Scenario {
                     on_exit: Vec::new(),
                     transitions: vec![Transition {
                         to: "fixed".into(),
-                        when: Trigger::Action { action: "rollback".into(), target: Some(target.clone()) },
+                        when: Trigger::Action { action: "rollback".into(), target: Some(target.clone()), arg: None },
                     }],
                 },
                 State {
@@ -126,9 +126,12 @@ pub fn synthetic(shape: SyntheticShape) -> Scenario {
             id: "rollback".into(),
             summary: "roll back".into(),
             targets: vec![target],
+            arg: None,
+            counts: None,
             cost: None,
             result: "Rolled back `{target}`.".into(),
         }],
+        counters: Vec::new(),
         root_cause: RootCause {
             summary: "svc-1 v2 is broken.".into(),
             trigger: "the deploy of svc-1 v2".into(),

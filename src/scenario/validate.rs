@@ -58,7 +58,7 @@ pub fn validation_rules() -> Vec<String> {
          `.`, not starting with `.`.",
         "Every other id and name (services, metrics, tracks, states, actions, alerts, runbooks, flags, evidence) \
          is one word of 1 to 64 printable characters: no spaces, tabs or control characters.",
-        "Ids are unique: services, tracks, states (across all tracks), actions, alert names, runbooks, flags, \
+        "Ids are unique: services, tracks, states (across all tracks), actions, counters, alert names, runbooks, flags, \
          evidence ids, and metric names within a service.",
         "`clock.page_time` is `HH:MM` (two digits each, hour < 24, minute < 60).",
         "Every `depends_on.on` names a service other than itself; `weight` is within 0..=1; services do not \
@@ -80,7 +80,10 @@ pub fn validation_rules() -> Vec<String> {
          and `In` name a state in any track, as `state` or `track.state`; `At` is no earlier than the history; \
          `Chance` is within 0..=1; `AfterRandom`'s bounds are in order. `After` and `Gm` are not checked.",
         "Action `targets` are services or flags; a trigger's target may also name a member of a targeted \
-         fleet (`edge-0042`) or a range of members (`edge-0001..edge-0100`).",
+         fleet (`edge-0042`) or a range of members (`edge-0001..edge-0100`). An action's `arg` has a one-word \
+         `name`, `min` <= `max` and, for a `Choice`, distinct one-word choices; `counts` names a counter. An \
+         `Action` trigger's `arg` tests an action that takes one, with `Is` for a choice and `Below`, `Above` or \
+         `Between` otherwise; a `Counter` trigger names a counter.",
         "A `fleet` has 1 to 100000 members; its `names`, if given, are distinct words, one per member; its \
          `weights` are no more than its members and not negative. A symptom's `members` other than `All` \
          needs a fleet; a `Fraction` lies within 0..=1 and `Named` members exist.",
@@ -157,6 +160,8 @@ fn check_names(s: &Scenario) -> Check {
     unique("alert", s.alerts.iter().enumerate().map(|(i, x)| (alerts(i), &x.name)))?;
     let runbooks = each("runbooks", "id");
     unique("runbook", s.runbooks.iter().enumerate().map(|(i, x)| (runbooks(i), &x.id)))?;
+    let counters = each("counters", "id");
+    unique("counter", s.counters.iter().enumerate().map(|(i, x)| (counters(i), &x.id)))?;
     let flags = each("flags", "id");
     unique("flag", s.flags.iter().enumerate().map(|(i, x)| (flags(i), &x.id)))?;
     let evidence = root.field("rubric").field("evidence");
@@ -214,6 +219,8 @@ struct Names {
     commands: Vec<String>,
     action_targets: BTreeMap<String, Vec<String>>,
     track_states: BTreeMap<String, Vec<String>>,
+    counters: Vec<String>,
+    action_args: BTreeMap<String, Option<ActionArg>>,
     /// Seconds of history before the page.
     history: i64,
     fleets: BTreeMap<String, Fleet>,
@@ -249,6 +256,8 @@ impl Names {
                 .collect(),
             history: s.clock.history.secs(),
             fleets: s.services.iter().filter_map(|x| Some((x.id.clone(), x.fleet.clone()?))).collect(),
+            counters: sorted(&mut s.counters.iter().map(|c| &c.id)),
+            action_args: s.actions.iter().map(|a| (a.id.clone(), a.arg.clone())).collect(),
         }
     }
 
@@ -678,9 +687,23 @@ fn check_trigger(path: &ValuePath, t: &Trigger, names: &Names, context: &str) ->
             duration(&path.index(1), context, *hi, lo.secs(), MAX_WINDOW)
         }
         Trigger::In(state) => check_state_name(&path.index(0), state, names, &format!("an `In` trigger of {context}")),
-        Trigger::Action { action, target } => {
+        Trigger::Action { action, target, arg } => {
             known(&path.field("action"), "action", action, &names.actions, of)?;
-            check_action_target(&path.field("target"), action, target.as_deref(), names, &of())
+            check_action_target(&path.field("target"), action, target.as_deref(), names, &of())?;
+            match arg {
+                Some(test) => check_arg_test(&path.field("arg"), action, test, names, &of()),
+                None => Ok(()),
+            }
+        }
+        Trigger::Counter { counter, value, .. } => {
+            known(&path.field("counter"), "counter", counter, &names.counters, of)?;
+            number(
+                &path.field("value"),
+                format!("a `Counter` trigger of {context}"),
+                *value,
+                (-MAX_VALUE, MAX_VALUE),
+                "value",
+            )
         }
         Trigger::Command { command, .. } => known(&path.field("command"), "command", command, &names.commands, of),
         Trigger::Metric { service, metric, value, sustained, .. } => {
@@ -718,6 +741,29 @@ fn check_state_name(path: &ValuePath, name: &str, names: &Names, context: &str) 
     }
 }
 
+/// A test on an action's argument: the action takes one, and the test fits its type.
+fn check_arg_test(path: &ValuePath, action: &str, test: &ArgTest, names: &Names, context: &str) -> Check {
+    let Some(Some(spec)) = names.action_args.get(action) else {
+        return Err(invalid(path, context, format!("action `{}` takes no argument to test", shown(action))));
+    };
+    match (test, &spec.kind) {
+        (ArgTest::Is(word), ArgType::Choice(words)) => {
+            known(&path.index(0), "choice", word, words, || context.to_string())
+        }
+        (ArgTest::Is(_), _) => {
+            Err(invalid(path, context, "`Is` tests a choice; compare numbers with `Below`, `Above` or `Between`"))
+        }
+        (_, ArgType::Choice(_)) => Err(invalid(path, context, "a choice is tested with `Is(\"word\")`")),
+        (ArgTest::Below(x) | ArgTest::Above(x), _) => {
+            number(&path.index(0), context, *x, (-MAX_VALUE, MAX_VALUE), "value")
+        }
+        (ArgTest::Between(lo, hi), _) => {
+            number(&path.index(0), context, *lo, (-MAX_VALUE, MAX_VALUE), "value")?;
+            number(&path.index(1), context, *hi, (*lo, MAX_VALUE), "upper bound")
+        }
+    }
+}
+
 /// A target named with an action must be one the action accepts, or the trigger could never match.
 fn check_action_target(path: &ValuePath, action: &str, target: Option<&str>, names: &Names, context: &str) -> Check {
     let Some(target) = target else { return Ok(()) };
@@ -750,6 +796,22 @@ fn check_actions(s: &Scenario, names: &Names) -> Check {
         if let Some(cost) = a.cost {
             duration(&here.field("cost"), format!("action `{}`", shown(&a.id)), cost, 0, MAX_COST)?;
         }
+        if let Some(counter) = &a.counts {
+            known(&here.field("counts"), "counter", counter, &names.counters, || format!("action `{}`", shown(&a.id)))?;
+        }
+        if let Some(arg) = &a.arg {
+            check_action_arg(&here.field("arg"), &a.id, arg)?;
+        }
+    }
+    for (i, c) in s.counters.iter().enumerate() {
+        let here = root.field("counters").index(i);
+        number(
+            &here.field("initial"),
+            format!("counter `{}`", shown(&c.id)),
+            c.initial,
+            (-MAX_VALUE, MAX_VALUE),
+            "initial",
+        )?;
     }
     let costs = root.field("costs");
     for (command, cost) in &s.costs {
@@ -760,6 +822,30 @@ fn check_actions(s: &Scenario, names: &Names) -> Check {
             return Err(invalid(&costs.key(command), "`costs`", format!("`{command}` {why}; it cannot have a cost")));
         }
         duration(&costs.value(command), format!("the cost of `{command}`"), *cost, 0, MAX_COST)?;
+    }
+    Ok(())
+}
+
+/// An action's argument: a one-word name, bounds in order, and a choice of distinct one-word options.
+fn check_action_arg(path: &ValuePath, action: &str, arg: &ActionArg) -> Check {
+    let context = format!("the argument of action `{}`", shown(action));
+    check_word(&path.field("name"), "argument", &arg.name)?;
+    let lo = arg.min.unwrap_or(-MAX_VALUE);
+    if let Some(min) = arg.min {
+        number(&path.field("min"), context.clone(), min, (-MAX_VALUE, MAX_VALUE), "min")?;
+    }
+    if let Some(max) = arg.max {
+        number(&path.field("max"), context.clone(), max, (-MAX_VALUE, MAX_VALUE), "max")?;
+        if max < lo {
+            return Err(invalid(&path.field("max"), context, format!("max {max} is below min {lo}")));
+        }
+    }
+    if let ArgType::Choice(words) = &arg.kind {
+        if words.is_empty() {
+            return Err(invalid(&path.field("kind"), context, "a choice needs at least one word"));
+        }
+        let list = path.field("kind").index(0);
+        unique("choice", words.iter().enumerate().map(|(k, w)| (list.index(k), w)))?;
     }
     Ok(())
 }

@@ -15,11 +15,23 @@ pub struct Solved {
     pub total: i64,
     /// Points available.
     pub max: i64,
+    /// For a scenario with chance: the scores of the walkthrough over [`CHANCE_SEEDS`] seeds, in seed order.
+    pub spread: Vec<i64>,
 }
+
+/// How many seeds `wom check` plays a scenario with chance over (seeds 1 to this).
+pub const CHANCE_SEEDS: u64 = 20;
 
 impl fmt::Display for Solved {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "walkthrough leaves the incident {}, scoring {}/{}", phase_words(self.phase), self.total, self.max)
+        write!(f, "walkthrough leaves the incident {}, scoring {}/{}", phase_words(self.phase), self.total, self.max)?;
+        let mut sorted = self.spread.clone();
+        sorted.sort_unstable();
+        if let (Some(lo), Some(hi)) = (sorted.first(), sorted.last()) {
+            let median = sorted[sorted.len() / 2];
+            write!(f, "; by chance, {lo} to {hi} over seeds 1 to {} (median {median})", sorted.len())?;
+        }
+        Ok(())
     }
 }
 
@@ -37,6 +49,13 @@ pub enum Unsolved {
     },
     /// Every step ran, but the incident ended in this phase.
     EndsIn(Phase),
+    /// With this seed (a scenario with chance is played over several), the walkthrough fails.
+    OnSeed {
+        /// The seed.
+        seed: u64,
+        /// How.
+        why: Box<Unsolved>,
+    },
 }
 
 impl fmt::Display for Unsolved {
@@ -46,6 +65,7 @@ impl fmt::Display for Unsolved {
                 write!(f, "walkthrough step {step} `{line}` was refused: {error}")
             }
             Unsolved::EndsIn(phase) => write!(f, "the walkthrough leaves the incident {}", phase_words(*phase)),
+            Unsolved::OnSeed { seed, why } => write!(f, "with seed {seed}, {why}"),
         }
     }
 }
@@ -53,8 +73,23 @@ impl fmt::Display for Unsolved {
 impl std::error::Error for Unsolved {}
 
 /// Plays a scenario's walkthrough with seed 1; fails if a step is refused or users are still hurt at the end.
+/// A scenario with chance is also played with seeds 2 to [`CHANCE_SEEDS`], each of which must pass too, and
+/// the spread of its scores is reported.
 pub fn check_walkthrough(scenario: Arc<Scenario>) -> Result<Solved, Unsolved> {
-    let mut drill = Drill::start(scenario.clone(), 1);
+    let mut solved = play_walkthrough(scenario.clone(), 1)?;
+    if scenario.has_chance() {
+        solved.spread.push(solved.total);
+        for seed in 2..=CHANCE_SEEDS {
+            let other = play_walkthrough(scenario.clone(), seed)
+                .map_err(|why| Unsolved::OnSeed { seed, why: Box::new(why) })?;
+            solved.spread.push(other.total);
+        }
+    }
+    Ok(solved)
+}
+
+fn play_walkthrough(scenario: Arc<Scenario>, seed: u64) -> Result<Solved, Unsolved> {
+    let mut drill = Drill::start(scenario.clone(), seed);
     for (n, line) in scenario.walkthrough.iter().enumerate() {
         let range = drill.respond(line);
         let refused = drill.events()[range].iter().find_map(|e| match &e.kind {
@@ -71,7 +106,7 @@ pub fn check_walkthrough(scenario: Arc<Scenario>) -> Result<Solved, Unsolved> {
         return Err(Unsolved::EndsIn(phase));
     }
     let card = score_record(drill.scenario(), drill.record());
-    Ok(Solved { phase, total: card.total, max: card.max })
+    Ok(Solved { phase, total: card.total, max: card.max, spread: Vec::new() })
 }
 
 fn phase_words(phase: Phase) -> &'static str {

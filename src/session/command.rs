@@ -128,12 +128,14 @@ pub enum Command {
         #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
         question: Vec<String>,
     },
-    /// Take an action: `mitigate <action> [<target>]` (`help mitigate` lists this system's actions)
+    /// Take an action: `mitigate <action> [<target>] [<argument>]` (`help mitigate` lists this system's actions)
     Mitigate {
         /// Action.
         action: String,
-        /// Service or flag it acts on.
+        /// Service or flag it acts on (or, for an action without targets, its argument).
         target: Option<String>,
+        /// The action's argument, if it takes one: a percent, a count, a duration or a choice.
+        arg: Option<String>,
     },
     /// State what you believe the cause is
     Diagnose {

@@ -27,6 +27,14 @@ pub fn completions(s: &Scenario, before_cursor: &str) -> (usize, Vec<String>) {
     (start, pool)
 }
 
+/// The words an action's argument can be, when it is a choice.
+fn choices(a: &crate::scenario::Action) -> Vec<String> {
+    match a.arg.as_ref().map(|x| &x.kind) {
+        Some(crate::scenario::ArgType::Choice(words)) => words.clone(),
+        _ => Vec::new(),
+    }
+}
+
 /// Candidates for the next argument of `word`, given the words after it.
 fn arguments(s: &Scenario, word: &str, rest: &[&str], prefix: &str) -> Vec<String> {
     let root = Command::command();
@@ -78,8 +86,15 @@ fn arguments(s: &Scenario, word: &str, rest: &[&str], prefix: &str) -> Vec<Strin
             .unwrap_or_default(),
         ArgKind::Runbook => s.runbooks.iter().map(|r| r.id.clone()).collect(),
         ArgKind::Action => s.actions.iter().map(|a| a.id.clone()).collect(),
-        ArgKind::ActionTarget => {
-            s.actions.iter().find(|a| a.id == previous).map(|a| a.targets.clone()).unwrap_or_default()
+        // An action without targets takes its argument here instead.
+        ArgKind::ActionTarget => match s.actions.iter().find(|a| a.id == previous) {
+            Some(a) if a.targets.is_empty() => choices(a),
+            Some(a) => a.targets.clone(),
+            None => Vec::new(),
+        },
+        ArgKind::ActionArg => {
+            let action = positionals.first().copied().unwrap_or("");
+            s.actions.iter().find(|a| a.id == action && !a.targets.is_empty()).map(choices).unwrap_or_default()
         }
         ArgKind::Role => Role::ALL.iter().map(|r| r.short().to_string()).collect(),
         ArgKind::Severity => Severity::ALL.iter().map(|v| v.label().to_lowercase()).collect(),

@@ -285,8 +285,9 @@ fn write_postmortem(md: &mut String, drill: &Drill, facts: &Record, card: &Score
             EventKind::Declared { severity, title } => {
                 format!("Declared {} \"{title}\"", severity.label())
             }
-            EventKind::Action { action, target } => {
-                format!("Action: {action} {}", target.as_deref().unwrap_or(""))
+            EventKind::Action { action, target, arg } => {
+                let words = [Some(action.as_str()), target.as_deref(), arg.as_deref()];
+                format!("Action: {}", words.into_iter().flatten().collect::<Vec<_>>().join(" "))
             }
             EventKind::StatusUpdate { text, to } => match to {
                 Some(to) => format!("Status update to {to}: {text}"),

@@ -147,7 +147,13 @@ pub enum EventKind {
     /// A note for the record.
     Note { text: String },
     /// A mitigation or other action.
-    Action { action: String, target: Option<String> },
+    Action {
+        action: String,
+        target: Option<String>,
+        /// Its argument as read (`30%`), if it takes one.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        arg: Option<String>,
+    },
     /// The volunteer's statement of the cause.
     Diagnosis { text: String },
     /// A firing alert was acknowledged.

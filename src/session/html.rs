@@ -50,8 +50,9 @@ fn markers(events: &[DrillEvent]) -> Vec<Marker> {
         .filter_map(|e| {
             let label = match &e.kind {
                 EventKind::Declared { severity, title } => format!("declared {} \"{title}\"", severity.label()),
-                EventKind::Action { action, target } => {
-                    format!("{action} {}", target.as_deref().unwrap_or("")).trim().to_string()
+                EventKind::Action { action, target, arg } => {
+                    let words = [Some(action.as_str()), target.as_deref(), arg.as_deref()];
+                    words.into_iter().flatten().collect::<Vec<_>>().join(" ")
                 }
                 EventKind::Diagnosis { text } => format!("diagnosis: {text}"),
                 EventKind::StatusUpdate { text, to } => match to {

@@ -294,7 +294,7 @@ impl Record {
             }
             EventKind::Verdict { accepted, diagnosis } => self.verdict = Some((*accepted, diagnosis.clone())),
             EventKind::Note { text } => self.notes.push(text.clone()),
-            EventKind::Action { action, target } => {
+            EventKind::Action { action, target, .. } => {
                 let ol = self.roles.get(&Role::OperationsLead).cloned();
                 let by = self.speaker.clone();
                 self.actions.push(ActionTaken { t, by, ol, action: action.clone(), target: target.clone() })

@@ -12,10 +12,12 @@ pub fn routine_effects(
     s: &Scenario,
     action: &str,
     target: &str,
+    arg: Option<&str>,
     version: impl Fn(&str) -> String,
 ) -> Option<(String, Vec<Effect>)> {
     if let Some(flag) = s.flags.iter().find(|f| f.id == target) {
-        let value = off_value(&flag.value);
+        // An action with an argument sets the flag to it (`mitigate set-rollout new_handler 30%`).
+        let value = arg.map_or_else(|| off_value(&flag.value).to_string(), str::to_string);
         let effects = vec![
             Effect::SetFlag { flag: flag.id.clone(), value: value.to_string() },
             change(&flag.service, ChangeKind::Flag, format!("flag {} set to {value}", flag.id)),

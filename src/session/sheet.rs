@@ -5,7 +5,7 @@
 //! often name the cause); the GM sheet reads everything.
 
 use super::text::{Doc, Line, Style, table};
-use crate::scenario::{Scenario, SimDuration, Trigger};
+use crate::scenario::{ArgTest, Scenario, SimDuration, Trigger};
 
 /// What a volunteer may know before the drill: the briefing, the difficulty and the expected length.
 pub fn briefing_card(s: &Scenario) -> Doc {
@@ -195,8 +195,20 @@ pub fn describe_trigger(t: &Trigger) -> String {
     match t {
         Trigger::At(d) => format!("the clock reaches T+{d}"),
         Trigger::After(d) => format!("{d} in this state"),
-        Trigger::Action { action, target: Some(target) } => format!("`mitigate {action} {target}`"),
-        Trigger::Action { action, target: None } => format!("`mitigate {action}`"),
+        Trigger::Action { action, target, arg } => {
+            let target = target.as_deref().map_or(String::new(), |t| format!(" {t}"));
+            let arg = match arg {
+                None => String::new(),
+                Some(ArgTest::Below(x)) => format!(" with an argument below {x}"),
+                Some(ArgTest::Above(x)) => format!(" with an argument above {x}"),
+                Some(ArgTest::Between(lo, hi)) => format!(" with an argument from {lo} to {hi}"),
+                Some(ArgTest::Is(w)) => format!(" {w}"),
+            };
+            format!("`mitigate {action}{target}`{arg}")
+        }
+        Trigger::Counter { counter, op, value } => {
+            format!("counter {counter} {} {value}", format!("{op:?}").to_lowercase())
+        }
         Trigger::Command { command, target, contains } => {
             let target = target.as_deref().map_or(String::new(), |t| format!(" {t}"));
             let contains = contains.as_deref().map_or(String::new(), |c| format!(" containing \"{c}\""));

@@ -14,8 +14,10 @@ pub enum Condition {
     At(i64),
     /// Time in state (or since the page) reached.
     After(i64),
-    /// A `mitigate` input.
-    Action { action: String, target: Option<String> },
+    /// A `mitigate` input, with a test on its argument.
+    Action { action: String, target: Option<String>, arg: Option<crate::scenario::ArgTest> },
+    /// A counter comparison.
+    Counter { slot: usize, op: Comparison, value: f64 },
     /// A command input, optionally with text its line must contain.
     Command { command: String, target: Option<String>, contains: Option<String> },
     /// A metric comparison held for `sustained` seconds; `slot` indexes the held-since table.
@@ -54,12 +56,22 @@ pub struct Watch {
 /// Something the volunteer or GM did that triggers may react to.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Input {
-    /// `mitigate <action> [<target>]`.
-    Action { action: String, target: Option<String> },
+    /// `mitigate <action> [<target>] [<argument>]`.
+    Action { action: String, target: Option<String>, arg: Option<ArgValue> },
     /// Any volunteer command with its first argument and the whole line.
     Command { command: String, target: Option<String>, line: String },
     /// A GM trigger.
     Gm(String),
+}
+
+/// An action's argument as typed and as a number (a percent as a fraction, a duration in seconds, a
+/// choice as its position).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ArgValue {
+    /// The number compared by triggers and added to counters.
+    pub number: f64,
+    /// The word typed (normalised), which `Is` compares.
+    pub text: String,
 }
 
 /// A state with everything resolved.
@@ -115,6 +127,12 @@ pub struct Incident {
     pub delays: Vec<i64>,
     /// Bounds of each `AfterRandom` delay, in seconds.
     pub delay_bounds: Vec<(i64, i64)>,
+    /// Counter values, in the scenario's order.
+    pub counters: Vec<f64>,
+    /// Action id → the counter it adds to.
+    pub action_counters: BTreeMap<String, usize>,
+    /// Inputs before this index have been added to counters.
+    pub counted: usize,
     /// Inputs with their times.
     pub inputs: Vec<(i64, Input)>,
     /// Metric watches and since when each has held.
@@ -169,6 +187,8 @@ pub struct Compiler<'a> {
     pub chances: usize,
     /// Random delays allocated so far: (low, high) seconds.
     pub delays: Vec<(i64, i64)>,
+    /// Counter id → index.
+    pub counters: BTreeMap<String, usize>,
 }
 
 impl Compiler<'_> {
@@ -182,7 +202,12 @@ impl Compiler<'_> {
         match t {
             Trigger::At(d) => Condition::At(d.secs()),
             Trigger::After(d) => Condition::After(d.secs()),
-            Trigger::Action { action, target } => Condition::Action { action: action.clone(), target: target.clone() },
+            Trigger::Action { action, target, arg } => {
+                Condition::Action { action: action.clone(), target: target.clone(), arg: arg.clone() }
+            }
+            Trigger::Counter { counter, op, value } => {
+                Condition::Counter { slot: self.counters.get(counter).copied().unwrap_or(0), op: *op, value: *value }
+            }
             Trigger::Command { command, target, contains } => {
                 Condition::Command { command: command.clone(), target: target.clone(), contains: contains.clone() }
             }
@@ -232,6 +257,8 @@ pub struct Context<'a> {
     pub rolls: &'a [f64],
     /// The drawn delays, one per `AfterRandom`.
     pub delays: &'a [i64],
+    /// Counter values.
+    pub counters: &'a [f64],
 }
 
 impl Condition {
@@ -276,8 +303,11 @@ impl Condition {
         match self {
             Condition::At(t) => cx.now >= *t,
             Condition::After(d) => cx.now - cx.since >= *d,
-            Condition::Action { action, target } => recent()
-                .any(|i| matches!(i, Input::Action { action: a, target: t } if a == action && target_ok(target, t))),
+            Condition::Action { action, target, arg } => recent().any(|i| {
+                matches!(i, Input::Action { action: a, target: t, arg: v }
+                    if a == action && target_ok(target, t) && arg_ok(arg, v))
+            }),
+            Condition::Counter { slot, op, value } => cx.counters.get(*slot).is_some_and(|c| op.holds(*c, *value)),
             Condition::Command { command, target, contains } => recent().any(|i| {
                 matches!(i, Input::Command { command: c, target: t, line }
                     if c == command && target_ok(target, t) && contains.as_ref().is_none_or(|p| line.contains(p.as_str())))
@@ -302,8 +332,8 @@ impl Condition {
     pub fn uses(&self, input: &Input) -> bool {
         let target_ok = |want: &Option<String>, got: &Option<String>| want.is_none() || want == got;
         match (self, input) {
-            (Condition::Action { action, target }, Input::Action { action: a, target: t }) => {
-                a == action && target_ok(target, t)
+            (Condition::Action { action, target, arg }, Input::Action { action: a, target: t, arg: v }) => {
+                a == action && target_ok(target, t) && arg_ok(arg, v)
             }
             (Condition::Command { command, target, .. }, Input::Command { command: c, target: t, .. }) => {
                 c == command && target_ok(target, t)
@@ -322,6 +352,15 @@ impl Condition {
             Condition::Not(inner) => inner.random_slots(out),
             _ => {}
         }
+    }
+}
+
+/// Whether an action's argument passes a trigger's test (no test: any argument, or none).
+fn arg_ok(test: &Option<crate::scenario::ArgTest>, value: &Option<ArgValue>) -> bool {
+    match (test, value) {
+        (None, _) => true,
+        (Some(test), Some(v)) => test.holds(v.number, &v.text),
+        (Some(_), None) => false,
     }
 }
 
@@ -371,6 +410,7 @@ impl Incident {
             spent,
             rolls: &self.rolls,
             delays: &self.delays,
+            counters: &self.counters,
         }
     }
 
@@ -387,7 +427,13 @@ impl Incident {
         for (i, st) in s.tracks.iter().flat_map(|t| &t.states).enumerate() {
             state_index.insert(st.id.clone(), i);
         }
-        let mut compiler = Compiler {
+        let counters: BTreeMap<String, usize> = s.counters.iter().enumerate().map(|(i, c)| (c.id.clone(), i)).collect();
+        let action_counters = s
+            .actions
+            .iter()
+            .filter_map(|a| a.counts.as_ref().and_then(|c| counters.get(c)).map(|&i| (a.id.clone(), i)))
+            .collect();
+                let mut compiler = Compiler {
             scenario: s,
             series,
             services,
@@ -396,6 +442,7 @@ impl Incident {
             watches: Vec::new(),
             chances: 0,
             delays: Vec::new(),
+            counters,
         };
         let mut symptom_conditions = Vec::new();
         let mut reached = vec![false; compiler.states.len()];
@@ -446,6 +493,9 @@ impl Incident {
             rolls: vec![0.0; compiler.chances],
             delays,
             delay_bounds: compiler.delays,
+            counters: s.counters.iter().map(|c| c.initial).collect(),
+            action_counters,
+            counted: 0,
             inputs: Vec::new(),
             watches,
             messages,

@@ -28,7 +28,7 @@ pub use components::Health;
 pub use event::SimEvent;
 pub use fleet::{FleetRun, Fleets};
 pub use history::History;
-pub use incident::{Input, Inventory, RecordedChange};
+pub use incident::{ArgValue, Input, Inventory, RecordedChange};
 pub use logs::{LogFilter, LogLine, LogStore};
 pub use schedule::TickSet;
 pub use slo::{DISPLAY_WINDOWS, SloBook, SloRun, Tier, policy_tiers, window_label};
@@ -309,7 +309,7 @@ mod tests {
         let series = sim.series_index("api", "error_rate").expect("api has an error rate");
         assert!(sim.latest(series) > 0.2, "the broken state sets the error rate");
         // A rollback typed at 0:30 that takes two minutes lands at 2:30, between ticks.
-        sim.input_at(150, Input::Action { action: "rollback".into(), target: Some("api".into()) });
+        sim.input_at(150, Input::Action { action: "rollback".into(), target: Some("api".into()), arg: None });
         sim.advance(150);
         assert_eq!(sim.phase(), Phase::Impact, "the tick at 2:00 came before the action landed");
         sim.advance(30);

@@ -334,6 +334,7 @@ pub fn take_transitions(
     let now = clock.tick;
     update_watches(&mut incident, now, clock.step, &frame.0);
     let incident = &mut *incident;
+    count_actions(incident, now);
     for roll in &mut incident.rolls {
         *roll = incident.rng.random::<f64>();
     }
@@ -385,6 +386,19 @@ pub fn take_transitions(
     }
     incident.forced.clear();
     apply_routine(incident, now, &services, &mut inventory, &mut pending);
+}
+
+/// Adds every action that has landed since the last tick to its counter: its argument, or 1.
+fn count_actions(incident: &mut Incident, now: i64) {
+    let landed = incident.inputs.partition_point(|(t, _)| *t <= now);
+    for k in incident.counted..landed {
+        if let (_, super::Input::Action { action, arg, .. }) = &incident.inputs[k]
+            && let Some(&slot) = incident.action_counters.get(action)
+        {
+            incident.counters[slot] += arg.as_ref().map_or(1.0, |a| a.number);
+        }
+    }
+    incident.counted = incident.counted.max(landed);
 }
 
 /// Routine effects of actions that have landed: every action shows like it would on a real system, and an

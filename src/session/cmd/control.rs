@@ -32,7 +32,12 @@ pub fn help(cx: &Context, command: Option<&str>) -> Result<Outcome, CommandError
             .actions
             .iter()
             .map(|a| {
-                let targets = if a.targets.is_empty() { String::new() } else { format!("({})", a.targets.join(", ")) };
+                let mut targets =
+                    if a.targets.is_empty() { String::new() } else { format!("({})", a.targets.join(", ")) };
+                if let Some(arg) = &a.arg {
+                    let words = super::incident::arg_words(arg);
+                    targets = format!("{targets}{}<{}>: {words}", if targets.is_empty() { "" } else { " " }, arg.name);
+                }
                 vec![(Style::Plain, format!("  {}", a.id)), (Style::Plain, a.summary.clone()), (Style::Dim, targets)]
             })
             .collect();

@@ -1,6 +1,7 @@
 //! Incident-handling commands: declaring, roles, updates, notes, actions, the diagnosis, hints and runbooks.
 
 use super::{Context, Outcome};
+use crate::scenario::{ActionArg, ArgType, SimDuration};
 use crate::scenario::{Objective, Severity, member_owner};
 use crate::session::command::{CommandError, CommandErrorKind};
 use crate::session::event::{EventKind, Role};
@@ -8,7 +9,7 @@ use crate::session::observe;
 use crate::session::score::objective_met;
 use crate::session::text::FIVE_WS;
 use crate::session::text::{Doc, Line, Style, clock_label};
-use crate::sim::Input;
+use crate::sim::{ArgValue, Input};
 
 /// `runbook [<name>]`: the list, or one runbook.
 pub fn runbook(cx: &Context, name: Option<&str>) -> Result<Outcome, CommandError> {
@@ -227,8 +228,8 @@ pub fn five_w(cx: &Context, question: &str, answer: &str) -> Result<Outcome, Com
     Ok(cx.show(Doc::line(Line::plain(text))).with(EventKind::FiveW { question: q, answer: answer.to_string() }))
 }
 
-/// `mitigate <action> [<target>]`: takes an action; it lands in the simulation when it completes.
-pub fn mitigate(cx: &Context, action: &str, target: Option<&str>) -> Result<Outcome, CommandError> {
+/// `mitigate <action> [<target>] [<argument>]`: takes an action; it lands in the simulation when it completes.
+pub fn mitigate(cx: &Context, action: &str, target: Option<&str>, arg: Option<&str>) -> Result<Outcome, CommandError> {
     let s = cx.scenario;
     let error = |kind| CommandError { word: cx.spec.name.into(), kind };
     let spec = s.actions.iter().find(|a| a.id == action).ok_or_else(|| {
@@ -238,6 +239,32 @@ pub fn mitigate(cx: &Context, action: &str, target: Option<&str>) -> Result<Outc
             candidates: s.actions.iter().map(|a| a.id.clone()).collect(),
         })
     })?;
+    // An action without targets takes its argument first: `mitigate admit 30%`.
+    let (target, arg) = match (spec.targets.is_empty() && spec.arg.is_some(), target, arg) {
+        (true, Some(t), None) => (None, Some(t)),
+        (true, Some(_), Some(extra)) => {
+            return Err(error(CommandErrorKind::Usage {
+                message: format!("`{action}` takes one argument, not `{extra}` too"),
+            }));
+        }
+        _ => (target, arg),
+    };
+    let arg = match (&spec.arg, arg) {
+        (None, None) => None,
+        (None, Some(extra)) => {
+            return Err(error(CommandErrorKind::Usage {
+                message: format!("`{action}` takes no argument, not `{extra}`"),
+            }));
+        }
+        (Some(want), None) => {
+            return Err(error(CommandErrorKind::Usage {
+                message: format!("`{action}` needs its {}: `mitigate {}`", want.name, usage(spec)),
+            }));
+        }
+        (Some(want), Some(text)) => {
+            Some(action_arg(want, text).map_err(|message| error(CommandErrorKind::Usage { message }))?)
+        }
+    };
     let target = match (target, spec.targets.is_empty()) {
         (None, false) => {
             return Err(error(CommandErrorKind::MissingTarget {
@@ -259,9 +286,15 @@ pub fn mitigate(cx: &Context, action: &str, target: Option<&str>) -> Result<Outc
     };
     // An action's own cost wins over the scenario's `costs` and the default.
     let cost = spec.cost.map_or_else(|| cx.cost(), |d| d.secs());
-    let result = spec.result.replace("{target}", target.as_deref().unwrap_or(""));
-    let mut outcome = Outcome::show(Doc::line(Line::plain(result)), cost)
-        .with(EventKind::Action { action: action.to_string(), target: target.clone() });
+    let result = spec
+        .result
+        .replace("{target}", target.as_deref().unwrap_or(""))
+        .replace("{arg}", arg.as_ref().map_or("", |a: &ArgValue| a.text.as_str()));
+    let mut outcome = Outcome::show(Doc::line(Line::plain(result)), cost).with(EventKind::Action {
+        action: action.to_string(),
+        target: target.clone(),
+        arg: arg.as_ref().map(|a| a.text.clone()),
+    });
     outcome.routine = target.as_deref().and_then(|t| {
         let version = |service: &str| {
             let i = s.services.iter().position(|x| x.id == service).unwrap_or(0);
@@ -269,9 +302,9 @@ pub fn mitigate(cx: &Context, action: &str, target: Option<&str>) -> Result<Outc
         };
         // An action on fleet members shows on their service.
         let shown_on = member_owner(s, &spec.targets, t).unwrap_or(t);
-        crate::session::routine::routine_effects(s, action, shown_on, version)
+        crate::session::routine::routine_effects(s, action, shown_on, arg.as_ref().map(|a| a.text.as_str()), version)
     });
-    outcome.input = Some(Input::Action { action: action.to_string(), target });
+    outcome.input = Some(Input::Action { action: action.to_string(), target, arg });
     Ok(outcome)
 }
 
@@ -300,4 +333,61 @@ pub fn hint(cx: &Context) -> Outcome {
     let line =
         Line::styled(Style::Warn, format!("Hint {} of {}: ", n + 1, hints.len())).push(Style::Plain, hint.text.clone());
     cx.show(Doc::line(line)).with(EventKind::Hint { number: n + 1, text: hint.text.clone() })
+}
+
+/// How an action is typed: `admit <share>`, `scale <target> <count>`.
+pub fn usage(spec: &crate::scenario::Action) -> String {
+    let target = if spec.targets.is_empty() { String::new() } else { " <target>".to_string() };
+    let arg = spec.arg.as_ref().map_or(String::new(), |a| format!(" <{}>", a.name));
+    format!("{}{target}{arg}", spec.id)
+}
+
+/// What an action's argument may be, in words: `a percent from 0% to 50%`.
+pub fn arg_words(arg: &ActionArg) -> String {
+    let show = |x: f64| match arg.kind {
+        ArgType::Percent => format!("{}%", x * 100.0),
+        ArgType::Duration => SimDuration(x as i64).to_string(),
+        _ => format!("{x}"),
+    };
+    let bounds = match (arg.min, arg.max) {
+        (Some(lo), Some(hi)) => format!(" from {} to {}", show(lo), show(hi)),
+        (Some(lo), None) => format!(" of at least {}", show(lo)),
+        (None, Some(hi)) => format!(" of at most {}", show(hi)),
+        (None, None) => String::new(),
+    };
+    match &arg.kind {
+        ArgType::Percent => format!("a percent{bounds}, e.g. `30%`"),
+        ArgType::Count => format!("a whole number{bounds}"),
+        ArgType::Duration => format!("a duration{bounds}, e.g. `5m`"),
+        ArgType::Choice(words) => format!("one of {}", crate::scenario::backticked(words)),
+    }
+}
+
+/// Reads an action's argument as typed, or says what it should be.
+fn action_arg(spec: &ActionArg, text: &str) -> Result<ArgValue, String> {
+    let bad = || format!("`{}` is {}, not `{text}`", spec.name, arg_words(spec));
+    let (number, shown) = match &spec.kind {
+        ArgType::Percent => {
+            let n: f64 = text.strip_suffix('%').unwrap_or(text).parse().map_err(|_| bad())?;
+            (n / 100.0, format!("{n}%"))
+        }
+        ArgType::Count => {
+            let n: i64 = text.parse().map_err(|_| bad())?;
+            (n as f64, n.to_string())
+        }
+        ArgType::Duration => {
+            let d = SimDuration::parse(text).map_err(|_| bad())?;
+            (d.secs() as f64, d.to_string())
+        }
+        ArgType::Choice(words) => {
+            let lower = text.to_lowercase();
+            let k = words.iter().position(|w| w.to_lowercase() == lower).ok_or_else(bad)?;
+            (k as f64, words[k].clone())
+        }
+    };
+    let inside = number.is_finite() && spec.min.is_none_or(|lo| number >= lo) && spec.max.is_none_or(|hi| number <= hi);
+    if !inside {
+        return Err(bad());
+    }
+    Ok(ArgValue { number, text: shown })
 }

@@ -122,7 +122,7 @@ fn dispatch(cx: &Context, command: &Command) -> Result<Outcome, CommandError> {
         Note { text } => Ok(incident::note(cx, &text.join(" "))),
         // The question goes to the GM's queue, which the drill keeps: `Drill::ask` answers it.
         Ask { .. } => Ok(cx.show(Doc::new())),
-        Mitigate { action, target } => incident::mitigate(cx, action, target.as_deref()),
+        Mitigate { action, target, arg } => incident::mitigate(cx, action, target.as_deref(), arg.as_deref()),
         Diagnose { text } => Ok(incident::diagnose(cx, &text.join(" "))),
         Ack { alert } => incident::ack(cx, alert),
         Silence { alert, duration } => incident::silence(cx, alert, duration),
