@@ -433,7 +433,7 @@ impl Incident {
             .iter()
             .filter_map(|a| a.counts.as_ref().and_then(|c| counters.get(c)).map(|&i| (a.id.clone(), i)))
             .collect();
-                let mut compiler = Compiler {
+        let mut compiler = Compiler {
             scenario: s,
             series,
             services,
