@@ -347,7 +347,7 @@ impl Record {
             EventKind::StatusUpdate { text, to } => {
                 self.people.entry(who).or_default().updates.push(PostedUpdate { t, to: to.clone(), text: text.clone() })
             }
-            EventKind::Action { action, target } => {
+            EventKind::Action { action, target, .. } => {
                 let label = format!("{action} {}", target.as_deref().unwrap_or("")).trim().to_string();
                 self.people.entry(who).or_default().actions.push((t, label))
             }
