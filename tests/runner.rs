@@ -7,6 +7,7 @@ mod test_check_command;
 mod test_determinism;
 mod test_differential;
 mod test_docs;
+mod test_exporter_series;
 mod test_fleet;
 mod test_fuzz;
 mod test_game_master;

@@ -122,9 +122,12 @@ const QUERIES: &[&str] = &[
     "topk(1, rate(http_requests_total[5m]))",
     "rate(http_requests_total[5m]) > 0.5",
     "http_requests_total @ 1767277200",
-    "rate(http_requests_total[5m] @ 1767277200)",
+    // `@` and a subquery's steps land on whole minutes, where the exported drill's samples sit and where
+    // Prometheus 2's closed windows and Prometheus 3's left-open ones differ: these two read the hand-made
+    // series (samples at .25 s), whose samples are never on a window's edge.
+    "rate(http_requests_total{job=\"api\"}[5m] @ 1767277200)",
     "sum by (instance) (increase(http_requests_total[10m])) and on (instance) up == 1",
-    "max_over_time(rate(http_requests_total[2m])[10m:1m])",
+    "max_over_time(rate(http_requests_total{job=\"api\"}[2m])[10m:1m])",
 ];
 
 /// The hand-made exporter-style families, appended to the export (timestamps in seconds, off the whole

@@ -5,6 +5,7 @@ use super::alerts::{AlertBook, AlertCondition, AlertPlan, AlertStatus};
 use super::catalog::{Catalog, Source};
 use super::components::*;
 use super::event::Outbox;
+use super::exporter::{Exporters, ScenarioRef, catalog_series};
 use super::fleet::{Fleets, is_sum, member_baseline};
 use super::history::History;
 use super::incident::{Incident, Inventory};
@@ -51,10 +52,13 @@ impl Sim {
             let total: f64 = (0..members).map(weight).sum();
             for (position, m) in svc.metrics.iter().enumerate() {
                 series.insert((svc.id.clone(), m.name.clone()), next);
-                catalog.add(
-                    &[("__name__", m.name.as_str()), ("service", svc.id.as_str()), ("kind", svc.kind.label())],
-                    Source::Column(next as u32),
-                );
+                // A declared `up` shows as the exporters' `up`, per instance, not twice under one name.
+                if m.name != "up" {
+                    catalog.add(
+                        &[("__name__", m.name.as_str()), ("service", svc.id.as_str()), ("kind", svc.kind.label())],
+                        Source::Column(next as u32),
+                    );
+                }
                 // A fleet's own series aggregate its members': sums start from the members' total.
                 let baseline = match members {
                     0 => m.baseline,
@@ -171,6 +175,14 @@ impl Sim {
         world.insert_resource(alert_book(s, &series, &slos));
         world.insert_resource(slos);
         world.insert_resource(Incident::compile(s, &series, &names.index, &fleets, -history, seed));
+        let column = |service: usize, member: usize, position: usize| match fleets.of(service as u32) {
+            Some(run) => run.column(member, position),
+            None => firsts[service] + position,
+        };
+        let exporters = Exporters::new(s, -history, column);
+        catalog_series(&mut catalog, s, &exporters, column);
+        world.insert_resource(exporters);
+        world.insert_resource(ScenarioRef(scenario.clone()));
         world.insert_resource(fleets);
         world.insert_resource(super::tools::ToolStatus::new(s, &names));
         let baselines: Vec<f32> = world.resource::<MetricModels>().0.iter().map(|m| m.baseline).collect();

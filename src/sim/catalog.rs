@@ -2,6 +2,7 @@
 //! name so a selector naming a metric reads only that metric's series (an all-series scan over 100,000
 //! label sets costs seconds; the index makes it a lookup).
 
+use super::exporter::Derived;
 use crate::promql::Labels;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -11,6 +12,13 @@ use std::sync::Arc;
 pub enum Source {
     /// A column of the history, as recorded.
     Column(u32),
+    /// Derived from an instance's columns the way its exporter would show it (see `exporter.rs`).
+    Derived {
+        /// Instance index.
+        instance: u32,
+        /// Which series.
+        what: Derived,
+    },
 }
 
 /// Every visible series.

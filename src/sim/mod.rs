@@ -11,6 +11,7 @@ mod build;
 mod catalog;
 mod components;
 mod event;
+mod exporter;
 mod fleet;
 mod history;
 mod incident;
@@ -26,6 +27,7 @@ mod tools;
 pub use alerts::{AlertBook, AlertCondition, AlertPlan, AlertStatus};
 pub use components::Health;
 pub use event::SimEvent;
+pub use exporter::{BUCKETS, LogLogistic};
 pub use fleet::{FleetRun, Fleets};
 pub use history::History;
 pub use incident::{ArgValue, Input, Inventory, RecordedChange};
@@ -182,7 +184,11 @@ impl Sim {
 
     /// The history as a PromQL store.
     pub fn store(&self) -> HistoryStore<'_> {
-        HistoryStore { history: self.history(), catalog: &self.catalog }
+        HistoryStore {
+            history: self.history(),
+            catalog: &self.catalog,
+            exporters: self.world.resource::<exporter::Exporters>(),
+        }
     }
 
     /// Evaluates a PromQL query at the newest tick.

@@ -1,7 +1,7 @@
 //! The schedule: the recipe of one tick, declared once. Named sets run in a chain on a single-threaded
 //! executor with ambiguity detection on, so the order is declared, never implied.
 
-use super::{fleet, systems};
+use super::{exporter, fleet, systems};
 use bevy_ecs::prelude::*;
 use bevy_ecs::schedule::{ScheduleBuildSettings, SingleThreadedExecutor};
 
@@ -57,8 +57,8 @@ pub fn tick_schedule() -> Schedule {
         systems::track_slos.in_set(Slo),
         // Fire and resolve alerts.
         systems::evaluate_alerts.in_set(Alerts),
-        // Store the frame, then the log lines.
-        (systems::record_history, systems::emit_logs).chain().in_set(Record),
+        // Store the frame, then the log lines, then note which processes restarted (exporter counters).
+        (systems::record_history, systems::emit_logs, exporter::record_restarts).chain().in_set(Record),
     ));
     schedule
 }

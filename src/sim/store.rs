@@ -3,6 +3,7 @@
 
 use super::History;
 use super::catalog::{Catalog, Source};
+use super::exporter::Exporters;
 use crate::promql::{Labels, Storage, required_name};
 use promql_parser::label::Matchers;
 
@@ -12,6 +13,8 @@ pub struct HistoryStore<'a> {
     pub history: &'a History,
     /// The visible series.
     pub catalog: &'a Catalog,
+    /// Instances whose exporter series derive from the frames.
+    pub exporters: &'a Exporters,
 }
 
 impl Storage for HistoryStore<'_> {
@@ -49,17 +52,26 @@ impl Storage for HistoryStore<'_> {
             return out;
         }
         let to = (((maxt - first_ms) / step_ms) + 1).min(h.len() as i64);
-        let columns: Vec<usize> = ids
-            .iter()
-            .map(|&id| match self.catalog.source(id) {
-                Source::Column(c) => c as usize,
-            })
-            .collect();
-        for k in from.max(0)..to {
-            let frame = h.frame(k as usize);
-            let t = first_ms + k * step_ms;
-            for (o, &c) in out.iter_mut().zip(&columns) {
-                o.push((t, f64::from(frame[c])));
+        let (from, to) = (from.max(0) as usize, to.max(0) as usize);
+        let mut columns = Vec::new();
+        let mut derived = Vec::new();
+        for (k, &id) in ids.iter().enumerate() {
+            match self.catalog.source(id) {
+                Source::Column(c) => columns.push((k, c as usize)),
+                Source::Derived { instance, what } => derived.push((k, (instance as usize, what))),
+            }
+        }
+        for f in from..to {
+            let frame = h.frame(f);
+            let t = first_ms + f as i64 * step_ms;
+            for &(k, c) in &columns {
+                out[k].push((t, f64::from(frame[c])));
+            }
+        }
+        if !derived.is_empty() {
+            let wanted: Vec<_> = derived.iter().map(|&(_, w)| w).collect();
+            for ((k, _), samples) in derived.iter().zip(self.exporters.samples(h, &wanted, from, to)) {
+                out[*k] = samples;
             }
         }
         out

@@ -1,0 +1,123 @@
+//! Exporter-shaped series derived from the domain model (`docs/queries.md`, "Series"), on the noiseless
+//! fleet fixture so values are exact: request counters split by code, the latency histogram fitted to the
+//! modelled p50 and p99, `up`, no samples while an instance is down, and counters that reset when a process
+//! restarts.
+
+use std::sync::Arc;
+use wom::promql::QueryValue;
+use wom::scenario::parse;
+use wom::session::Drill;
+use wom::sim::Sim;
+
+const FLEET: &str = include_str!("fixtures/fleet.ron");
+
+fn drill() -> Drill {
+    Drill::start(Arc::new(parse(FLEET, "fleet.ron").expect("fixture loads")), 7)
+}
+
+/// An instant query's samples as (label set without the name, value), sorted.
+fn query(sim: &Sim, q: &str) -> Vec<(String, f64)> {
+    let answer = sim.query(q).unwrap_or_else(|e| panic!("{q}: {e}"));
+    let QueryValue::Vector(samples) = answer.value else { panic!("{q}: not a vector") };
+    let mut out: Vec<(String, f64)> = samples
+        .into_iter()
+        .map(|s| {
+            let labels: Vec<String> =
+                s.labels.iter().filter(|(n, _)| n != "__name__").map(|(n, v)| format!("{n}={v}")).collect();
+            (labels.join(","), s.value)
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+fn one(sim: &Sim, q: &str) -> f64 {
+    let got = query(sim, q);
+    assert_eq!(got.len(), 1, "{q}: {got:?}");
+    got[0].1
+}
+
+#[test]
+fn request_counters_are_the_integral_of_the_modelled_rate_split_by_code() {
+    let d = drill();
+    let sim = d.sim();
+    // Seven of ten hosts are up, each serving 10 requests a second, 0.1% of them failing.
+    assert_eq!(query(sim, "sum by (job) (rate(http_requests_total[5m]))"), [("job=edge".to_string(), 70.0)]);
+    let errors = "sum(rate(http_requests_total{code=~\"5..\"}[5m])) / sum(rate(http_requests_total[5m]))";
+    assert!((one(sim, errors) - 0.001).abs() < 1e-9);
+    assert!((one(sim, "increase(http_requests_total{instance=\"edge-02\",code=\"500\"}[10m])") - 6.0).abs() < 1e-5);
+    // A counter has been counting since its process started, days before the history.
+    assert!(one(sim, "http_requests_total{instance=\"edge-02\",code=\"200\"}") > 10.0 * 86_400.0 * 3.0);
+    assert_eq!(query(sim, "count by (code, method, route) (http_requests_total)").len(), 2);
+}
+
+#[test]
+fn the_histogram_has_the_modelled_quantiles() {
+    let d = drill();
+    let sim = d.sim();
+    // p99 is modelled at 100 ms, the bound of the `le="0.1"` bucket: 99% of requests fall in it.
+    let share = "rate(http_request_duration_seconds_bucket{instance=\"edge-04\",le=\"0.1\"}[5m]) \
+                 / ignoring (le) rate(http_request_duration_seconds_count{instance=\"edge-04\"}[5m])";
+    assert!((one(sim, share) - 0.99).abs() < 1e-9, "{}", one(sim, share));
+    let buckets = query(sim, "http_request_duration_seconds_bucket{instance=\"edge-04\"}");
+    assert_eq!(buckets.len(), 12);
+    assert!(buckets.iter().any(|(l, _)| l.contains("le=+Inf")));
+    let inf = one(sim, "http_request_duration_seconds_bucket{instance=\"edge-04\",le=\"+Inf\"}");
+    assert_eq!(inf, one(sim, "http_request_duration_seconds_count{instance=\"edge-04\"}"));
+    // Two hosts are slowed to a 900 ms p99: the fleet's p99 from the buckets lies well above 100 ms.
+    let p99 = "histogram_quantile(0.99, sum by (le, job) (rate(http_request_duration_seconds_bucket[5m])))";
+    let fleet_p99 = one(sim, p99);
+    assert!(fleet_p99 > 0.1 && fleet_p99 < 1.0, "{fleet_p99}");
+    // Requests in flight: rate × mean latency, a little above 10/s × 20 ms.
+    let in_flight = one(sim, "http_requests_in_flight{instance=\"edge-04\"}");
+    assert!(in_flight > 0.2 && in_flight < 0.4, "{in_flight}");
+}
+
+#[test]
+fn a_down_instance_reports_up_0_and_nothing_else() {
+    let d = drill();
+    let sim = d.sim();
+    let down = query(sim, "up == 0");
+    let names: Vec<&str> = down.iter().map(|(l, _)| l.as_str()).collect();
+    assert_eq!(names, ["instance=edge-01,job=edge", "instance=edge-03,job=edge", "instance=edge-06,job=edge"]);
+    assert_eq!(query(sim, "http_requests_total{instance=\"edge-01\"}"), []);
+    assert_eq!(one(sim, "up{job=\"db\"}"), 1.0);
+    assert_eq!(one(sim, "sum(up{job=\"edge\"})"), 7.0);
+}
+
+#[test]
+fn counters_reset_when_processes_restart() {
+    let mut d = drill();
+    d.respond("mitigate restart edge-02");
+    d.respond("wait 4m");
+    let sim = d.sim();
+    // The restart landed at 10:01; by 10:05 the counter holds five minutes of 9.99 ok requests a second.
+    assert_eq!(one(sim, "resets(http_requests_total{instance=\"edge-02\",code=\"200\"}[10m])"), 1.0);
+    assert_eq!(one(sim, "resets(http_requests_total{instance=\"edge-04\",code=\"200\"}[10m])"), 0.0);
+    let value = one(sim, "http_requests_total{instance=\"edge-02\",code=\"200\"}");
+    assert!((value - 5.0 * 60.0 * 9.99).abs() < 1e-6, "{value}");
+    // A host that was down comes back with a fresh counter once the fleet restarts.
+    d.respond("mitigate restart edge");
+    d.respond("wait 3m");
+    let sim = d.sim();
+    assert_eq!(query(sim, "up == 0"), []);
+    let back = one(sim, "http_requests_total{instance=\"edge-01\",code=\"200\"}");
+    assert!(back < 10.0 * 60.0 * 5.0, "{back}");
+}
+
+#[test]
+fn exporter_labels_carry_nothing_but_names_a_volunteer_sees() {
+    let d = drill();
+    let sim = d.sim();
+    let all = query(sim, "{__name__=~\"up|http_.*\"}");
+    assert!(all.len() > 100);
+    for (labels, _) in &all {
+        for pair in labels.split(',') {
+            let name = pair.split('=').next().unwrap_or_default();
+            assert!(["job", "instance", "code", "method", "route", "le"].contains(&name), "{labels}");
+        }
+        for hidden in ["broken", "fixed", "healthy", "incident", "rule set"] {
+            assert!(!labels.contains(hidden), "{labels}");
+        }
+    }
+}
