@@ -79,7 +79,14 @@ fn a_down_instance_reports_up_0_and_nothing_else() {
     let sim = d.sim();
     let down = query(sim, "up == 0");
     let names: Vec<&str> = down.iter().map(|(l, _)| l.as_str()).collect();
-    assert_eq!(names, ["instance=edge-01,job=edge", "instance=edge-03,job=edge", "instance=edge-06,job=edge"]);
+    assert_eq!(
+        names,
+        [
+            "instance=edge-01,job=edge,service=edge",
+            "instance=edge-03,job=edge,service=edge",
+            "instance=edge-06,job=edge,service=edge"
+        ]
+    );
     assert_eq!(query(sim, "http_requests_total{instance=\"edge-01\"}"), []);
     assert_eq!(one(sim, "up{job=\"db\"}"), 1.0);
     assert_eq!(one(sim, "sum(up{job=\"edge\"})"), 7.0);
@@ -114,7 +121,7 @@ fn exporter_labels_carry_nothing_but_names_a_volunteer_sees() {
     for (labels, _) in &all {
         for pair in labels.split(',') {
             let name = pair.split('=').next().unwrap_or_default();
-            assert!(["job", "instance", "code", "method", "route", "le"].contains(&name), "{labels}");
+            assert!(["job", "instance", "service", "code", "method", "route", "le"].contains(&name), "{labels}");
         }
         for hidden in ["broken", "fixed", "healthy", "incident", "rule set"] {
             assert!(!labels.contains(hidden), "{labels}");

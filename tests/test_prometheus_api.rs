@@ -295,7 +295,12 @@ fn series_labels_and_values_honour_match_start_end_and_limit() {
     let (_, body) = api.get("/api/v1/series?match[]=error_rate&start=0&end=1000");
     assert_eq!(body["data"], serde_json::json!([]), "{body}");
     let (_, body) = api.get("/api/v1/labels");
-    assert_eq!(body["data"], serde_json::json!(["__name__", "kind", "service"]));
+    // The drill's own series label `service` and `kind`; the exporter-shaped ones `job`, `instance`,
+    // `code`, `method`, `route` and `le` too.
+    assert_eq!(
+        body["data"],
+        serde_json::json!(["__name__", "code", "instance", "job", "kind", "le", "method", "route", "service"])
+    );
     let (_, body) = api.get("/api/v1/label/service/values?match[]=error_rate{kind=\"edge\"}");
     assert_eq!(body["data"], serde_json::json!(["web"]));
     let (_, body) = api.get("/api/v1/label/__name__/values?limit=3");

@@ -53,7 +53,11 @@ fn selectors_and_matchers() {
         ["__name__=requests,kind=service,service=a 100", "__name__=requests,kind=database,service=b 50"]
     );
     assert_eq!(run(&sim, r#"error_rate{kind!="database",service=~"a|c"}"#).len(), 2);
-    assert_eq!(run(&sim, r#"{service="c"}"#), ["__name__=error_rate,kind=service,service=c 0.03"]);
+    // Every service also has its exporter's `up`.
+    assert_eq!(
+        run(&sim, r#"{service="c"}"#),
+        ["__name__=error_rate,kind=service,service=c 0.03", "__name__=up,instance=c,job=c,service=c 1"]
+    );
 }
 
 #[test]

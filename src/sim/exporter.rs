@@ -12,7 +12,8 @@
 //! checkpoints kept every [`CHECKPOINT`] frames (filled the first time a query needs them), in f64. A
 //! counter resets to 0 when its process restarts: when the instance comes back after being down (`up` 0,
 //! during which nothing is scraped and its series have no samples) and when a restart-like action lands on
-//! it. Labels carry only what a volunteer may see: service and member names.
+//! it. Labels carry only what a volunteer may see: service and member names (`job` and `service` are both the
+//! service, `instance` the member).
 
 use super::History;
 use super::components::SimClock;
@@ -386,7 +387,8 @@ pub fn catalog_series(
         };
         let job = svc.id.as_str();
         let derived = |what| Source::Derived { instance: k as u32, what };
-        let base = [("job", job), ("instance", instance.as_str())];
+        // `service` as on the drill's own series, so `sum by (service)` reads both alike.
+        let base = [("job", job), ("instance", instance.as_str()), ("service", job)];
         let with = |name: &'static str, extra: &[(&'static str, &'static str)]| {
             let mut pairs: Vec<(&str, &str)> = vec![("__name__", name)];
             pairs.extend(base);
