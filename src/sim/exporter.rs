@@ -340,7 +340,7 @@ pub fn record_restarts(
     exporters.landed = landed;
     let s = &*scenario.0;
     for (_, input) in &incident.inputs[from..landed] {
-        let Input::Action { action, target: Some(target) } = input else { continue };
+        let Input::Action { action, target: Some(target), .. } = input else { continue };
         if !restarts_processes(action) {
             continue;
         }
