@@ -18,8 +18,12 @@ fn source(id: &str) -> &'static str {
 
 /// The default scenario with the team rubric items added: an audience, the 5 Ws, every habit, only-OL.
 fn team_scenario() -> Arc<Scenario> {
+    Arc::new(wom::scenario::parse(&team_scenario_text(), "team.ron").expect("the variant loads"))
+}
+
+fn team_scenario_text() -> String {
     let text = source("signup-outage");
-    let text = text.replacen(
+    text.replacen(
         "        hint_penalty: 3,\n",
         r#"        hint_penalty: 3,
         audiences: [(id: "status-page", name: "the public status page", every: "20m", points: 4)],
@@ -34,8 +38,7 @@ fn team_scenario() -> Arc<Scenario> {
         only_ol_acts: 5,
 "#,
         1,
-    );
-    Arc::new(wom::scenario::parse(&text, "team.ron").expect("the variant loads"))
+    )
 }
 
 fn line_of(card: &wom::session::Scorecard, item: &str) -> String {
@@ -265,6 +268,9 @@ fn a_bad_source_date_is_refused_where_it_is_written() {
         1,
     );
     let err = wom::scenario::parse(&text, "bad.ron").expect_err("refused");
+    let empty = team_scenario_text().replacen("who: [[\"new\", \"signup\"]]", "who: [[\"new\", \" \"]]", 1);
+    let empty = wom::scenario::parse(&empty, "team.ron").expect_err("an empty keyword is refused");
+    assert!(empty.to_string().contains("rubric.five_ws.who: each group needs at least one word"), "{empty}");
     insta::assert_snapshot!(err.to_string(), @r#"bad.ron:10:67: `source.date` is `2019-02-30`; expected the incident's date as YYYY-MM-DD, e.g. "2019-07-02""#);
 }
 

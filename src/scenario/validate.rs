@@ -94,7 +94,8 @@ pub fn validation_rules() -> Vec<String> {
         "`rubric.harmful` names existing actions, and its `target`, if given, is one of that action's \
          `targets`.",
         "`rubric.audiences` ids are unique, one word and not `incident` (the channel `rubric.updates` scores), \
-         each `every` at least 1m; `rubric.responders` name existing alerts (`Silence`) and teams (`Escalate`).",
+         each `every` at least 1m; `rubric.five_ws` keyword groups each have at least one non-empty word; \
+         `rubric.responders` name existing alerts (`Silence`) and teams (`Escalate`).",
         "`root_cause.keywords` has at least one group, each with at least one word.",
         "Every evidence has a non-empty `seen` or an `observe`; a `Metric` observation names an existing service \
          and one of its metrics, a `Log` observation an existing service; the text an observation looks for is \
@@ -919,6 +920,18 @@ fn check_audiences_and_habits(s: &Scenario) -> Check {
             ));
         }
         duration(&here.field("every"), format!("audience `{}`", shown(&a.id)), a.every, 60, MAX_WINDOW)?;
+    }
+    let five_ws = rubric.field("five_ws");
+    for w in ["what", "where", "why", "when", "who"] {
+        for (k, group) in s.rubric.five_ws.keywords(w).iter().enumerate() {
+            if group.is_empty() || group.iter().any(|word| word.trim().is_empty()) {
+                return Err(invalid(
+                    &five_ws.field(w).index(k),
+                    format!("rubric.five_ws.{w}"),
+                    "each group needs at least one word, and no word can be empty",
+                ));
+            }
+        }
     }
     let alerts: Vec<String> = s.alerts.iter().map(|a| a.name.clone()).collect();
     let teams: Vec<String> = s.teams.iter().map(|t| t.id.clone()).collect();
