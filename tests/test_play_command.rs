@@ -59,12 +59,12 @@ fn a_second_drill_with_the_same_seed_does_not_overwrite_the_first_debrief() {
 fn unknown_scenario_names_the_built_ins() {
     let env = TestEnvironment::new();
     let out = env.run(&["play", "signup-outag"], "");
-    insta::assert_snapshot!(out, @r"
+    insta::assert_snapshot!(out, @r#"
     ------- stderr -------
-    error: no scenario `signup-outag`; did you mean `signup-outage`? built-in: signup-outage, api-timeouts; or give a path to a .ron file
+    error: no scenario `signup-outag`; did you mean `signup-outage`? built-in: signup-outage, api-timeouts, cloudflare-waf-2019, aws-s3-2017; or give a path to a .ron file
     [EOF]
     [exit status: 2]
-    ");
+    "#);
 }
 
 #[test]

@@ -84,12 +84,12 @@ fn show_ron_prints_source_that_loads_again() {
 fn show_errors_name_the_candidates() {
     let env = TestEnvironment::new();
     let out = env.run(&["show", "signup-outgae"], "");
-    insta::assert_snapshot!(out, @r"
+    insta::assert_snapshot!(out, @r#"
     ------- stderr -------
-    error: no scenario `signup-outgae`; did you mean `signup-outage`? built-in: signup-outage, api-timeouts; or give a path to a .ron file
+    error: no scenario `signup-outgae`; did you mean `signup-outage`? built-in: signup-outage, api-timeouts, cloudflare-waf-2019, aws-s3-2017; or give a path to a .ron file
     [EOF]
     [exit status: 2]
-    ");
+    "#);
     let out = env.run(&["show", "signup-outage", "--gm", "--ron"], "");
     assert_eq!(out.status, 2, "{out}");
     assert!(out.stderr.contains("cannot be used with"), "{out}");

@@ -79,12 +79,13 @@ fn spin_level_and_tag_steer_the_wheel_and_bad_values_are_explained() {
     insta::assert_snapshot!("spin_bad_tag", out);
     let out = env.run(&["spin", "--for", "adaa"], "");
     insta::assert_snapshot!("spin_unknown_person", out);
-    // Over many seeds, both scenarios come up for someone who has played neither.
+    // Over many seeds, several scenarios come up for someone who has played none (the easiest is rare for
+    // an incident commander).
     let picks: std::collections::BTreeSet<String> = (0..12)
         .map(|seed| env.run(&["spin", "--for", "grace", "--seed", &seed.to_string()], "").stdout)
         .filter_map(|s| s.split_whitespace().nth(4).map(str::to_string))
         .collect();
-    assert_eq!(picks.len(), 2, "{picks:?}");
+    assert!(picks.len() >= 3, "{picks:?}");
 }
 
 #[test]

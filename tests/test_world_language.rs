@@ -321,3 +321,27 @@ fn broken_processes_and_tools_are_refused_with_where_and_what() {
         "FAIL s.ron:54:65: unknown state `brokn` in tool `kibana`; did you mean `broken`? (known: `broken`, `fixed`, `worse`)\n"
     );
 }
+
+#[test]
+fn the_new_scenarios_degrade_their_tools_and_pace_their_recovery() {
+    let env = TestEnvironment::new();
+    let out = env.run(&["play", "cloudflare-waf-2019", "--seed", "2"], "metrics edge\nquery cpu\nstatus\n");
+    assert!(
+        out.stdout.contains(
+            "the internal dashboards is unavailable: 502 Bad Gateway (the dashboards are served through our own edge)\n"
+        ),
+        "{out}"
+    );
+    assert!(out.stdout.contains("edge: 200/200 machines unhealthy"), "{out}");
+    let s3 = env.run(
+        &["play", "aws-s3-2017", "--seed", "2"],
+        "declare sev1 s3 down\nupdate --to status-page S3 errors for customers; restarting; next update in 1h\nmitigate restart index\nwait 1h\nmetrics index servers_active --since 20m --step 10m\n",
+    );
+    assert!(s3.stdout.contains("the SHD admin console is unavailable: no response (connection timed out)\n"), "{s3}");
+    // Six servers a minute from 120: the restart began when the action landed.
+    let rows: Vec<&str> =
+        s3.stdout.lines().filter(|l| l.starts_with("10:") && l.split_whitespace().count() == 2).collect();
+    assert_eq!(rows.len(), 2, "{s3}");
+    let values: Vec<f64> = rows.iter().map(|r| r.split_whitespace().nth(1).unwrap().parse().unwrap()).collect();
+    assert_eq!(values, vec![420.0, 480.0], "ten minutes at six a minute: {rows:?}");
+}

@@ -9,6 +9,12 @@ pub const DEFAULT_SCENARIO: &str = "signup-outage";
 pub const BUILTIN: &[(&str, &str, &str)] = &[
     ("signup-outage", "scenarios/signup-outage.ron", include_str!("../../scenarios/signup-outage.ron")),
     ("api-timeouts", "scenarios/api-timeouts.ron", include_str!("../../scenarios/api-timeouts.ron")),
+    (
+        "cloudflare-waf-2019",
+        "scenarios/cloudflare-waf-2019.ron",
+        include_str!("../../scenarios/cloudflare-waf-2019.ron"),
+    ),
+    ("aws-s3-2017", "scenarios/aws-s3-2017.ron", include_str!("../../scenarios/aws-s3-2017.ron")),
 ];
 
 /// Loads a built-in scenario by id.

@@ -17,6 +17,10 @@ pub struct Tool {
     /// otherwise).
     #[serde(default)]
     pub served_by: Option<String>,
+    /// With `commands: ["update"]`: the audience (`update --to <audience>`) it posts to, e.g. a status page
+    /// whose admin console can fail; without it the tool answers every `update`.
+    #[serde(default)]
+    pub audience: Option<String>,
     /// How it behaves in given states; the first entry whose `during` holds a current state wins.
     #[serde(default)]
     pub when: Vec<ToolCondition>,

@@ -184,6 +184,9 @@ fn check_tools(s: &Scenario, lookup: &Lookup) -> Check {
         for (k, c) in tool.commands.iter().enumerate() {
             known(&here.field("commands").index(k), "command", c, &commands, || context.clone())?;
         }
+        if tool.audience.is_some() && tool.commands.iter().any(|c| c != "update") {
+            return Err(invalid(&here.field("audience"), &context, "a tool with an `audience` answers only `update`"));
+        }
         if let Some(service) = &tool.served_by {
             known(&here.field("served_by"), "service", service, &lookup.services, || context.clone())?;
         }

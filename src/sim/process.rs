@@ -2,7 +2,7 @@
 //! scenario's `processes`). One system, `run_processes`, runs them after the metric models, saturation and
 //! fleet aggregates each tick:
 //! controllers first (they read the value their watched metric had at the end of the last tick), then
-//! derived metrics in declaration order, then recoveries sharing each capacity.
+//! recoveries sharing each capacity, then derived metrics in declaration order.
 
 use super::components::{Frame, SimClock};
 use super::incident::{Incident, Inventory};
@@ -105,7 +105,7 @@ impl ProcessRun {
     }
 }
 
-/// Runs controllers, derived metrics and recoveries on the frame the metric models just computed.
+/// Runs controllers, recoveries and derived metrics on the frame the metric models just computed.
 pub fn run_processes(
     clock: Res<SimClock>,
     incident: Res<Incident>,
@@ -123,6 +123,9 @@ pub fn run_processes(
         control(c, now, inventory.controls.get(&c.id).copied());
         frame[c.adjust] = c.value as f32;
     }
+    // Recoveries first, so a metric derived from a recovering one reads where the recovery stands.
+    let current: Vec<&str> = incident.tracks.iter().map(|t| t.states[t.current].id.as_str()).collect();
+    recover(&mut run.recoveries, &current, &inventory.capacities, clock.step, frame);
     for (series, expr) in &run.derived {
         let value = expr.eval(&|service, metric| {
             run.series.get(&(service.to_string(), metric.to_string())).map_or(0.0, |&i| frame[i] as f64)
@@ -132,8 +135,6 @@ pub fn run_processes(
     for c in &mut run.controllers {
         c.last_watch = Some(frame[c.watch] as f64);
     }
-    let current: Vec<&str> = incident.tracks.iter().map(|t| t.states[t.current].id.as_str()).collect();
-    recover(&mut run.recoveries, &current, &inventory.capacities, clock.step, frame);
 }
 
 /// One controller's tick: obey an operator's pause or hold, land a decision that is due, or decide anew.

@@ -33,9 +33,11 @@ impl ToolStatus {
         }
     }
 
-    /// The tool answering `command` and how it behaves, if a tool answers it.
-    pub fn for_command(&self, command: &str) -> Option<(&str, &ToolMode, Option<i64>)> {
-        let i = self.tools.iter().position(|t| t.commands.iter().any(|c| c == command))?;
+    /// The tool answering `command` (for `update`, to `audience`) and how it behaves, if a tool answers it.
+    pub fn for_command(&self, command: &str, audience: Option<&str>) -> Option<(&str, &ToolMode, Option<i64>)> {
+        let i = self.tools.iter().position(|t| {
+            t.commands.iter().any(|c| c == command) && t.audience.as_deref().is_none_or(|a| Some(a) == audience)
+        })?;
         Some((&self.tools[i].id, &self.modes[i], self.stale_since[i]))
     }
 

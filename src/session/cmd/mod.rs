@@ -42,7 +42,7 @@ impl Context<'_> {
 
     /// When the tool answering this command went stale, if it is stale: its answers stop there.
     pub fn stale_since(&self) -> Option<i64> {
-        self.sim.tools().for_command(self.spec.name).and_then(|(_, _, since)| since)
+        self.sim.tools().for_command(self.spec.name, None).and_then(|(_, _, since)| since)
     }
 
     /// Shows `doc` at the command's cost.
@@ -84,7 +84,11 @@ impl Outcome {
 
 /// Runs one command against the drill as it stands.
 pub(super) fn run(cx: &Context, command: &Command, target: Option<&str>) -> Result<Outcome, CommandError> {
-    tools::through_tool(cx, target, || dispatch(cx, command))
+    let audience = match command {
+        Command::Update { to, .. } => to.as_deref(),
+        _ => None,
+    };
+    tools::through_tool(cx, target, audience, || dispatch(cx, command))
 }
 
 fn dispatch(cx: &Context, command: &Command) -> Result<Outcome, CommandError> {

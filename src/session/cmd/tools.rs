@@ -11,9 +11,10 @@ use crate::session::text::{Doc, Line, Style, clock_label};
 pub(super) fn through_tool(
     cx: &Context,
     target: Option<&str>,
+    audience: Option<&str>,
     run: impl FnOnce() -> Result<Outcome, CommandError>,
 ) -> Result<Outcome, CommandError> {
-    let Some((tool, mode, stale_since)) = cx.sim.tools().for_command(cx.spec.name) else { return run() };
+    let Some((tool, mode, stale_since)) = cx.sim.tools().for_command(cx.spec.name, audience) else { return run() };
     let notice = |text: String| Doc::line(Line::styled(Style::Warn, text));
     match mode {
         ToolMode::Working => run(),
