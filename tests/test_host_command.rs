@@ -226,7 +226,12 @@ async fn faults_close_one_connection_and_the_drill_goes_on() {
     let mut again = Seat::join(&host, "again", false).await;
     again
         .connection
-        .send(&ClientFrame::Hello { protocol: 1, code: CODE.into(), name: "again".into(), observe: false })
+        .send(&ClientFrame::Hello {
+            protocol: wom::net::PROTOCOL_VERSION,
+            code: CODE.into(),
+            name: "again".into(),
+            observe: false,
+        })
         .await
         .unwrap();
     assert_eq!(refused(&mut again.connection).await, "already joined");
@@ -347,4 +352,27 @@ async fn no_frame_carries_hidden_truth() {
         }
         host.finish().await;
     }
+}
+
+/// Tab in `wom join`: the host completes a responder's partial line as the solo REPL would; an observer,
+/// who types no commands, is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_host_completes_what_a_responder_types() {
+    let host = host("signup-outage").await;
+    let mut alex = Seat::join(&host, "alex", false).await;
+    let ask = |line: &str| ClientFrame::Complete { line: line.to_string() };
+    for (line, start, expected) in [
+        ("lo", 0, vec!["logs"]),
+        ("logs a", 5, vec!["auth"]),
+        ("logs auth --l", 10, vec!["--level"]),
+        ("escalate ", 9, vec!["auth-team", "dba"]),
+    ] {
+        alex.connection.send(&ask(line)).await.unwrap();
+        let answer = alex.connection.next().await.expect("an answer").expect("a frame");
+        let candidates = expected.into_iter().map(String::from).collect();
+        assert_eq!(answer, ServerFrame::Completions { start, candidates }, "{line}");
+    }
+    let mut watcher = Seat::join(&host, "watcher", true).await;
+    watcher.connection.send(&ask("lo")).await.unwrap();
+    assert_eq!(refused(&mut watcher.connection).await, "observers cannot send commands");
 }

@@ -115,7 +115,7 @@ pub fn render_frame(frame: &ServerFrame, page_time_of_day: i64) -> Doc {
             }
         }
         ServerFrame::Item(item) => doc.extend(render_item(item, page_time_of_day)),
-        ServerFrame::Ready { .. } => {}
+        ServerFrame::Ready { .. } | ServerFrame::Completions { .. } => {}
         ServerFrame::Over { reason } => doc.push(Line::styled(Style::Heading, format!("The host says: {reason}."))),
         ServerFrame::Refused { reason, .. } => doc.push(Line::styled(Style::Bad, format!("error: {reason}"))),
     }
@@ -166,12 +166,21 @@ pub fn join(options: JoinOptions, input: JoinInput, color: bool) -> Result<JoinE
     let clock = Arc::new(AtomicI64::new(0));
     let tod = Arc::new(AtomicI64::new(0));
     let (lines_tx, lines) = mpsc::unbounded_channel::<Option<String>>();
+    let (ask_tx, asks) = mpsc::unbounded_channel::<CompletionAsk>();
     let terminal = matches!(input, JoinInput::Terminal);
     // The prompt shows the drill's clock, which is known once the host has welcomed us.
     let (welcomed, wait_welcome) = std::sync::mpsc::channel::<()>();
     let print: Box<dyn FnMut(String) + Send> = match input {
         JoinInput::Terminal => {
-            let mut editor = rustyline::DefaultEditor::new().map_err(NetError::Terminal)?;
+            let config = rustyline::Config::builder()
+                .completion_type(rustyline::CompletionType::List)
+                .history_ignore_dups(true)
+                .map_err(NetError::Terminal)?
+                .history_ignore_space(true)
+                .build();
+            let mut editor: rustyline::Editor<JoinHelper, rustyline::history::DefaultHistory> =
+                rustyline::Editor::with_config(config).map_err(NetError::Terminal)?;
+            editor.set_helper(Some(JoinHelper { ask: ask_tx.clone(), observe: options.observe }));
             let mut printer = editor.create_external_printer().map_err(NetError::Terminal)?;
             let (clock, tod) = (clock.clone(), tod.clone());
             let tx = lines_tx.clone();
@@ -233,8 +242,38 @@ pub fn join(options: JoinOptions, input: JoinInput, color: bool) -> Result<JoinE
         }
     };
     drop(lines_tx);
+    drop(ask_tx);
     let prompt = Prompt { clock, tod, welcomed };
-    runtime.block_on(play(options, lines, print, color, terminal, prompt))
+    runtime.block_on(play(options, (lines, asks), print, color, terminal, prompt))
+}
+
+/// A line to complete and where its completions go: from the editor's thread to the connection's task.
+type CompletionAsk = (String, std::sync::mpsc::Sender<(usize, Vec<String>)>);
+
+/// How long Tab waits for the host's completions before giving up (nothing is completed).
+const COMPLETION_WAIT: Duration = Duration::from_millis(500);
+
+/// Completion for `wom join` at a terminal: the host completes the line as the solo REPL would (command
+/// words, flags, the scenario's services, metrics, runbooks, actions…); an observer types no commands.
+#[derive(rustyline::Helper, rustyline::Hinter, rustyline::Highlighter, rustyline::Validator)]
+struct JoinHelper {
+    ask: mpsc::UnboundedSender<CompletionAsk>,
+    observe: bool,
+}
+
+impl rustyline::completion::Completer for JoinHelper {
+    type Candidate = String;
+
+    fn complete(&self, line: &str, pos: usize, _: &rustyline::Context<'_>) -> rustyline::Result<(usize, Vec<String>)> {
+        if self.observe {
+            return Ok((pos, Vec::new()));
+        }
+        let (reply, answer) = std::sync::mpsc::channel();
+        if self.ask.send((line[..pos].to_string(), reply)).is_err() {
+            return Ok((pos, Vec::new()));
+        }
+        Ok(answer.recv_timeout(COMPLETION_WAIT).unwrap_or((pos, Vec::new())))
+    }
 }
 
 /// How long a participant keeps trying to rejoin a host that vanished (killed, crashed, restarting with
@@ -260,6 +299,10 @@ struct Seat {
     terminal: bool,
     prompt: Prompt,
     lines: mpsc::UnboundedReceiver<Option<String>>,
+    /// Tab pressed at the terminal: lines to complete, with where the answer goes.
+    asks: mpsc::UnboundedReceiver<CompletionAsk>,
+    /// Completions asked of the host and not answered yet, in order.
+    asked: VecDeque<std::sync::mpsc::Sender<(usize, Vec<String>)>>,
     /// Lines typed and not yet sent.
     queue: VecDeque<String>,
     /// The line sent and not yet handled, with the last item seen when it was sent.
@@ -277,7 +320,7 @@ struct Seat {
 
 async fn play(
     options: JoinOptions,
-    lines: mpsc::UnboundedReceiver<Option<String>>,
+    (lines, asks): (mpsc::UnboundedReceiver<Option<String>>, mpsc::UnboundedReceiver<CompletionAsk>),
     print: Box<dyn FnMut(String) + Send>,
     color: bool,
     terminal: bool,
@@ -291,6 +334,8 @@ async fn play(
         terminal,
         prompt,
         lines,
+        asks,
+        asked: VecDeque::new(),
         queue: VecDeque::new(),
         in_flight: None,
         last_seq: None,
@@ -304,6 +349,8 @@ async fn play(
             Stop::End(end) => return Ok(end),
             Stop::Fail(e) => return Err(e),
             Stop::Lost(why) => {
+                // Completions asked of the old connection will not come: the editor stops waiting.
+                seat.asked.clear();
                 // Nothing goes out on the new connection before its welcome says what the host has.
                 seat.ready = false;
                 seat.note(format!("Lost the host ({why}); rejoining as {}…", seat.options.name));
@@ -390,6 +437,13 @@ impl Seat {
                         }
                     }
                 },
+                ask = self.asks.recv() => {
+                    let Some((line, reply)) = ask else { continue };
+                    // Only the host knows the scenario's names; it completes as the solo REPL does.
+                    if connection.send(&ClientFrame::Complete { line }).await.is_ok() {
+                        self.asked.push_back(reply);
+                    }
+                },
                 frame = connection.next() => {
                     let frame = match frame {
                         None => return Stop::Lost("it closed the connection".into()),
@@ -432,6 +486,12 @@ impl Seat {
             }
             // A rejoin refused only for now (our old connection still holds the name): try again.
             ServerFrame::Refused { reason, retry: true } if self.joined => return Some(Stop::Lost(reason.clone())),
+            ServerFrame::Completions { start, candidates } => {
+                if let Some(reply) = self.asked.pop_front() {
+                    let _ = reply.send((*start, candidates.clone()));
+                }
+                Doc::new()
+            }
             ServerFrame::Over { .. } | ServerFrame::Refused { .. } => render_frame(&frame, tod.load(Ordering::Relaxed)),
         };
         if let ServerFrame::Welcome { history, .. } = &frame {

@@ -9,7 +9,7 @@ use crate::session::Doc;
 use serde::{Deserialize, Serialize};
 
 /// The protocol version this build speaks.
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// Largest frame either side accepts, in bytes; a bigger one closes the connection.
 pub const MAX_FRAME_BYTES: usize = 64 * 1024;
@@ -38,6 +38,11 @@ pub enum ClientFrame {
         /// The line as typed.
         text: String,
     },
+    /// Tab pressed: what could complete the line typed so far (a responder only).
+    Complete {
+        /// The line up to the cursor.
+        line: String,
+    },
     /// The participant leaves.
     Leave,
 }
@@ -65,6 +70,13 @@ pub enum ServerFrame {
     Ready {
         /// Simulated seconds from the page.
         t: i64,
+    },
+    /// The answer to `complete`: where the word being completed starts, and what could complete it.
+    Completions {
+        /// Byte offset in the line where the word being completed starts.
+        start: usize,
+        /// Candidates, sorted.
+        candidates: Vec<String>,
     },
     /// The drill is over; the server closes the connection after this.
     Over {
@@ -141,8 +153,8 @@ mod tests {
 
     #[test]
     fn frames_round_trip_and_read_as_documented() {
-        let hello = ClientFrame::Hello { protocol: 1, code: "abc".into(), name: "alex".into(), observe: false };
-        assert_eq!(hello.encode(), r#"{"type":"hello","protocol":1,"code":"abc","name":"alex","observe":false}"#);
+        let hello = ClientFrame::Hello { protocol: 2, code: "abc".into(), name: "alex".into(), observe: false };
+        assert_eq!(hello.encode(), r#"{"type":"hello","protocol":2,"code":"abc","name":"alex","observe":false}"#);
         assert_eq!(ClientFrame::decode(&hello.encode()).unwrap(), hello);
         assert_eq!(
             ClientFrame::decode(r#"{"type":"line","text":"status"}"#).unwrap(),

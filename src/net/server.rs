@@ -96,12 +96,13 @@ impl<D: FeedDrill + Send + 'static> Host<D> {
         for event in drill.drill().events().iter().skip(config.shown) {
             let _ = feed_tx.send(event.clone());
         }
+        let scenario = Arc::new(drill.drill().scenario().clone());
         // Prometheus's HTTP API on the same port, over the series the drill task publishes after each input.
         let prometheus = crate::http::Publisher::new(drill.drill().sim());
         let api = crate::http::Api::new(prometheus.live()).router();
         tokio::spawn(drive(drill, rx, feed_tx, prometheus));
         let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
-        let shared = Arc::new(Shared { code: config.code, requests: requests.clone(), slots: slots.clone() });
+        let shared = Arc::new(Shared { code: config.code, scenario, requests: requests.clone(), slots: slots.clone() });
         let app = axum::Router::new()
             .route(WS_PATH, get(upgrade))
             .route("/", get(|| async { "wom drill host: participants connect with `wom join`\n" }))
@@ -147,6 +148,8 @@ impl<D: FeedDrill + Send + 'static> Host<D> {
 
 struct Shared<D> {
     code: String,
+    /// For completing what responders type (the same completion as the solo REPL's).
+    scenario: Arc<crate::scenario::Scenario>,
     requests: mpsc::Sender<Request<D>>,
     slots: Arc<Semaphore>,
 }
@@ -471,6 +474,15 @@ async fn converse<D>(
                         Ok(ClientFrame::Line { text }) => {
                             if shared.requests.send(Request::Line { id, text }).await.is_err() {
                                 return "the drill has stopped".into();
+                            }
+                            continue;
+                        }
+                        Ok(ClientFrame::Complete { .. }) if observer => "observers cannot send commands".into(),
+                        Ok(ClientFrame::Complete { line }) => {
+                            let (start, candidates) = crate::session::completions(&shared.scenario, &line);
+                            let answer = ServerFrame::Completions { start, candidates };
+                            if sink.send(Message::Text(answer.encode().into())).await.is_err() {
+                                return "vanished".into();
                             }
                             continue;
                         }

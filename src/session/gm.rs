@@ -768,8 +768,12 @@ fn text_doc(text: &str) -> Doc {
 
 /// Completion candidates for a partly typed GM console line.
 pub fn gm_completions(s: &crate::scenario::Scenario, before_cursor: &str) -> (usize, Vec<String>) {
-    let start =
-        before_cursor.char_indices().rev().find(|(_, c)| c.is_whitespace()).map_or(0, |(i, c)| i + c.len_utf8());
+    // A word inside an open quote (`say "Priya (Cu`) runs from the quote, spaces and all.
+    let open_quote = before_cursor.match_indices('"').map(|(i, _)| i).collect::<Vec<_>>();
+    let start = match open_quote.len() % 2 {
+        1 => open_quote[open_quote.len() - 1],
+        _ => before_cursor.char_indices().rev().find(|(_, c)| c.is_whitespace()).map_or(0, |(i, c)| i + c.len_utf8()),
+    };
     let prefix = &before_cursor[start..];
     let done: Vec<&str> = before_cursor[..start].split_whitespace().collect();
     let services = || s.services.iter().map(|x| x.id.clone()).collect::<Vec<_>>();
@@ -799,7 +803,10 @@ pub fn gm_completions(s: &crate::scenario::Scenario, before_cursor: &str) -> (us
         ["hint"] => (1..=s.hints.len()).map(|n| n.to_string()).collect(),
         ["override"] => super::command::command_summaries().into_iter().map(|(n, _)| n).collect(),
         ["say"] => {
+            // Everyone the scenario lets speak: senders of messages, the teams' people, scripted answerers.
             let mut people: Vec<String> = s.messages.iter().map(|m| format!("\"{}\"", m.from)).collect();
+            people.extend(s.teams.iter().map(|t| format!("\"{}\"", t.from)));
+            people.extend(s.gm.answers.iter().filter(|a| !a.from.is_empty()).map(|a| format!("\"{}\"", a.from)));
             people.push("\"Game Master\"".into());
             people
         }
@@ -935,4 +942,20 @@ pub fn gm_feed(event: &super::event::DrillEvent, page_time_of_day: i64) -> Optio
         _ => return None,
     };
     Some(doc)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gm_completion_completes_names_with_spaces_inside_an_open_quote() {
+        let s = crate::scenario::builtin("signup-outage").expect("built-in").expect("valid");
+        let (start, found) = gm_completions(&s, "say \"Priya (Cu");
+        assert_eq!((start, found), (4, vec!["\"Priya (Customer Support)\"".to_string()]));
+        // The teams' people speak too.
+        let (_, found) = gm_completions(&s, "say \"Kim");
+        assert_eq!(found, ["\"Kim (DBA on call)\"", "\"Kim (auth team)\""]);
+        assert_eq!(gm_completions(&s, "goto incident ro"), (14, vec!["rolled_back".to_string()]));
+    }
 }
