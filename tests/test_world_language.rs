@@ -345,3 +345,31 @@ fn the_new_scenarios_degrade_their_tools_and_pace_their_recovery() {
     let values: Vec<f64> = rows.iter().map(|r| r.split_whitespace().nth(1).unwrap().parse().unwrap()).collect();
     assert_eq!(values, vec![420.0, 480.0], "ten minutes at six a minute: {rows:?}");
 }
+
+#[test]
+fn the_page_has_a_date_weekday_and_zone_and_the_day_turns_at_midnight() {
+    let env = TestEnvironment::new();
+    let out = env.run(&["play", "cloudflare-waf-2019", "--seed", "2"], "time\nwait 6h\nwait 5h\ntime\n");
+    let times: Vec<&str> = out.stdout.lines().filter(|l| l.starts_with("It is ")).collect();
+    assert_eq!(
+        times,
+        vec![
+            "It is 13:45:00 UTC on Tuesday 2019-07-02 (T+0s); the page came at 13:45:00 UTC.",
+            "It is 00:45:00 UTC on Wednesday 2019-07-03 (T+11h); the page came at 13:45:00 UTC.",
+        ],
+        "{out}"
+    );
+    let env = TestEnvironment::new();
+    env.write(
+        "s.ron",
+        &fixture_with(&[(
+            "clock: (page_time: \"10:00\", history: \"30m\")",
+            "clock: (page_time: \"10:00\", history: \"30m\", date: \"2019-02-29\")",
+        )]),
+    );
+    let out = env.run(&["check", "s.ron"], "");
+    assert_eq!(
+        out.stdout, "FAIL s.ron:13:55: clock.date: `2019-02-29` is not a date; expected `YYYY-MM-DD`\n",
+        "{out}"
+    );
+}

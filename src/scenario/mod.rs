@@ -3,6 +3,7 @@
 //! Pure: nothing here simulates, prints or reads a terminal.
 
 mod builtin;
+mod calendar;
 mod commands;
 mod duration;
 mod error;
@@ -18,6 +19,7 @@ mod validate;
 mod world;
 
 pub use builtin::{BUILTIN, DEFAULT_SCENARIO, builtin};
+pub use calendar::Date;
 pub use commands::{ArgKind, COMMANDS, CommandSpec, CostClass, Target, command_names, command_spec};
 pub use duration::{DurationError, DurationErrorKind, MAX_SCENARIO_DURATION, SimDuration};
 pub use error::{ScenarioError, ScenarioErrorKind};

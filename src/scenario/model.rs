@@ -296,6 +296,12 @@ pub struct ClockSpec {
     /// How much history exists before the page.
     #[serde(default = "default_history")]
     pub history: SimDuration,
+    /// The page's date, `YYYY-MM-DD`; `time` shows it with its weekday.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
+    /// The time zone the clock reads in, as people say it (`UTC`, `PST`); shown by `time`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zone: Option<String>,
 }
 
 fn default_page_time() -> String {
@@ -320,7 +326,7 @@ impl ClockSpec {
 
 impl Default for ClockSpec {
     fn default() -> Self {
-        ClockSpec { page_time: default_page_time(), history: default_history() }
+        ClockSpec { page_time: default_page_time(), history: default_history(), date: None, zone: None }
     }
 }
 

@@ -47,7 +47,7 @@ pub fn synthetic(shape: SyntheticShape) -> Scenario {
             objectives: Vec::new(),
             length: None,
         },
-        clock: ClockSpec { page_time: "12:00".into(), history: shape.history },
+        clock: ClockSpec { page_time: "12:00".into(), history: shape.history, date: None, zone: None },
         services,
         changes: vec![Change {
             at: SimDuration::minutes(-31),

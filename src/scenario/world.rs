@@ -14,6 +14,27 @@ pub const STALE_COMMANDS: [&str; 2] = ["metrics", "logs"];
 
 /// Checks processes and tools against the rest of the scenario.
 pub fn check(s: &Scenario) -> Check {
+    let clock = ValuePath::root().field("clock");
+    if let Some(date) = &s.clock.date
+        && super::Date::parse(date).is_none()
+    {
+        return Err(invalid(
+            &clock.field("date"),
+            "clock.date",
+            format!("`{date}` is not a date; expected `YYYY-MM-DD`"),
+        ));
+    }
+    if let Some(zone) = &s.clock.zone
+        && (zone.is_empty()
+            || zone.len() > 16
+            || !zone.chars().all(|c| c.is_ascii_alphanumeric() || "+-:/_".contains(c)))
+    {
+        return Err(invalid(
+            &clock.field("zone"),
+            "clock.zone",
+            format!("`{zone}` is not a zone name; expected a word like `UTC` or `PST`"),
+        ));
+    }
     let lookup = Lookup::of(s);
     check_processes(s, &lookup)?;
     check_effects(s, &lookup)?;

@@ -63,8 +63,18 @@ pub fn help(cx: &Context, command: Option<&str>) -> Result<Outcome, CommandError
 /// `time`: the simulated clock. Free.
 pub fn time(cx: &Context) -> Outcome {
     let (tod, now) = (cx.sim.page_time_of_day(), cx.sim.now());
-    let text =
-        format!("It is {} ({}); the page came at {}.", clock_label(tod, now), offset_label(now), clock_label(tod, 0));
+    let clock = &cx.scenario.clock;
+    let zone = clock.zone.as_ref().map_or(String::new(), |z| format!(" {z}"));
+    let day = clock.date.as_deref().and_then(crate::scenario::Date::parse).map_or(String::new(), |d| {
+        let d = d.plus_days((tod + now).div_euclid(86_400));
+        format!(" on {} {}", d.weekday(), d.iso())
+    });
+    let text = format!(
+        "It is {}{zone}{day} ({}); the page came at {}{zone}.",
+        clock_label(tod, now),
+        offset_label(now),
+        clock_label(tod, 0)
+    );
     cx.show(Doc::line(Line::plain(text)))
 }
 
