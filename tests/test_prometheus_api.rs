@@ -591,7 +591,7 @@ fn dashboard_queries() -> Vec<(String, String)> {
     let mut out = Vec::new();
     for panel in dashboard["panels"].as_array().unwrap() {
         for target in panel["targets"].as_array().unwrap() {
-            let expr = target["expr"].as_str().unwrap().replace("$service", ".+").replace("$__rate_interval", "4m");
+            let expr = target["expr"].as_str().unwrap().replace("$job", ".+").replace("$__rate_interval", "4m");
             out.push((panel["title"].as_str().unwrap().to_string(), expr));
         }
     }

@@ -363,3 +363,43 @@ fn exemplars(params: &Params) -> Result<Success, ApiError> {
     promql::parse(params.get("query")).map_err(|e| ApiError::BadData(e.to_string()))?;
     Ok(Success::new(json!([])))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::Publisher;
+    use crate::sim::Sim;
+
+    fn params(query: &str) -> Params {
+        Params::new(Some(query), None, b"")
+    }
+
+    #[test]
+    fn the_present_sits_just_before_the_wall_clock_now() {
+        let mut sim = Sim::new(Arc::new(crate::scenario::fixture()), 1);
+        sim.advance(600);
+        let snapshot = Publisher::new(&sim).live().snapshot();
+        let now = 1_800_000_000_000;
+        let answer =
+            Api::answer(&Endpoint::Query, &params("query=max(timestamp(error_rate))"), &snapshot, now).unwrap();
+        assert_eq!(answer.data["result"][0]["value"], json!([1_800_000_000, "1799999998"]));
+        // One minute back is one simulated minute back; an hour ahead holds nothing newer.
+        let back = format!("query=max(timestamp(error_rate))&time={}", (now - 60_000) / 1000);
+        let answer = Api::answer(&Endpoint::Query, &params(&back), &snapshot, now).unwrap();
+        assert_eq!(answer.data["result"][0]["value"][1], "1799999938");
+        let ahead = format!("query=count(error_rate)&time={}", (now + 3_600_000) / 1000);
+        let answer = Api::answer(&Endpoint::Query, &params(&ahead), &snapshot, now).unwrap();
+        assert_eq!(answer.data["result"], json!([]));
+    }
+
+    #[test]
+    fn limits_truncate_with_prometheus_warning() {
+        let sim = Sim::new(Arc::new(crate::scenario::fixture()), 1);
+        let snapshot = Publisher::new(&sim).live().snapshot();
+        let answer = Api::answer(&Endpoint::Query, &params("query=error_rate&limit=1"), &snapshot, 0).unwrap();
+        assert_eq!(answer.data["result"].as_array().map(Vec::len), Some(1));
+        assert_eq!(answer.body()["warnings"], json!(["results truncated due to limit"]));
+        let all = Api::answer(&Endpoint::Query, &params("query=error_rate"), &snapshot, 0).unwrap();
+        assert!(all.data["result"].as_array().unwrap().len() > 1 && all.body().get("warnings").is_none());
+    }
+}
