@@ -70,17 +70,15 @@ fn percentiles(mut samples: Vec<Duration>) -> (f64, f64, f64) {
     (at(0.5), at(0.99), at(1.0))
 }
 
-/// A hosted drill where one responder runs `commands` commands, one every 50 ms, while `viewers` viewers
-/// each refresh 20 panels every 5 seconds (the 20 requests at once, as a browser sends them); the
-/// responder's round trips (command sent to `Ready` back) and the panels answered.
-fn responder_under_viewers(viewers: usize, commands: usize) -> (Vec<Duration>, usize) {
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let config = HostConfig { listen: "127.0.0.1:0".parse().unwrap(), code: "bench".into(), shown: 0 };
-    let host = runtime.block_on(Host::start(Drill::host(scenario(), 3), config)).unwrap();
-    let addr = host.addr();
-    let stop = Arc::new(AtomicBool::new(false));
-    let panels = Arc::new(AtomicUsize::new(0));
-    let watchers: Vec<_> = (0..viewers)
+/// `viewers` viewers, each refreshing 20 panels every 5 seconds against `addr` (the 20 requests at once, as
+/// a browser sends them), until `stop`; they count the panels answered.
+fn start_viewers(
+    addr: SocketAddr,
+    viewers: usize,
+    stop: &Arc<AtomicBool>,
+    panels: &Arc<AtomicUsize>,
+) -> Vec<std::thread::JoinHandle<()>> {
+    (0..viewers)
         .map(|v| {
             let (stop, panels) = (stop.clone(), panels.clone());
             std::thread::spawn(move || {
@@ -105,9 +103,44 @@ fn responder_under_viewers(viewers: usize, commands: usize) -> (Vec<Duration>, u
                 }
             })
         })
-        .collect();
+        .collect()
+}
+
+/// A solo drill (`wom play --prometheus`): the responder's thread runs `commands` commands, one every 50 ms,
+/// each followed by its publication, while `viewers` watch; each command's time on that thread.
+fn solo_under_viewers(viewers: usize, commands: usize) -> (Vec<Duration>, usize) {
+    let (mut drill, mut publisher) = drill();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let server = ApiServer::start(listener, publisher.live()).unwrap();
+    let (stop, panels) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicUsize::new(0)));
+    let watchers = start_viewers(server.addr(), viewers, &stop, &panels);
+    let mut latencies = Vec::with_capacity(commands);
+    let mut next = Instant::now();
+    for n in 0..commands {
+        next += Duration::from_millis(50);
+        std::thread::sleep(next.saturating_duration_since(Instant::now()));
+        let started = Instant::now();
+        drill.respond(CYCLE[n % CYCLE.len()]);
+        publisher.publish(drill.sim());
+        latencies.push(started.elapsed());
+    }
+    stop.store(true, Ordering::Relaxed);
+    for w in watchers {
+        w.join().expect("viewer");
+    }
+    (latencies, panels.load(Ordering::Relaxed))
+}
+
+/// A hosted drill where one responder runs `commands` commands, one every 50 ms, while `viewers` watch on the
+/// host's port; the responder's round trips (command sent to `Ready` back).
+fn hosted_under_viewers(viewers: usize, commands: usize) -> (Vec<Duration>, usize) {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let config = HostConfig { listen: "127.0.0.1:0".parse().unwrap(), code: "bench".into(), shown: 0 };
+    let host = runtime.block_on(Host::start(Drill::host(scenario(), 3), config)).unwrap();
+    let (stop, panels) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicUsize::new(0)));
+    let watchers = start_viewers(host.addr(), viewers, &stop, &panels);
     let options =
-        JoinOptions { addr: addr.to_string(), code: "bench".into(), name: "responder".into(), observe: false };
+        JoinOptions { addr: host.addr().to_string(), code: "bench".into(), name: "responder".into(), observe: false };
     let latencies = runtime.block_on(async {
         let mut seat = Connection::open(&options).await.expect("joins");
         seat.until_ready().await;
@@ -129,24 +162,48 @@ fn responder_under_viewers(viewers: usize, commands: usize) -> (Vec<Duration>, u
     (latencies, panels.load(Ordering::Relaxed))
 }
 
+/// Runs `setup` idle and watched by 5 viewers, alternately, twice each (so drift in the machine's load falls
+/// on both alike), and prints the responder's percentiles.
+fn compare(name: &str, setup: fn(usize, usize) -> (Vec<Duration>, usize)) {
+    let (mut idle, mut watched, mut panels) = (Vec::new(), Vec::new(), 0);
+    for _ in 0..2 {
+        idle.extend(setup(0, 600).0);
+        let (l, p) = setup(5, 600);
+        watched.extend(l);
+        panels += p;
+    }
+    let (i50, i99, imax) = percentiles(idle);
+    let (w50, w99, wmax) = percentiles(watched);
+    eprintln!(
+        "{name}, idle:                  p50 {i50:.3} ms  p99 {i99:.3} ms  max {imax:.3} ms\n\
+         {name}, 5 viewers x 20 panels: p50 {w50:.3} ms  p99 {w99:.3} ms  max {wmax:.3} ms  \
+         ({panels} panels answered; p99 {:+.1}% of idle)",
+        (w99 / i99 - 1.0) * 100.0
+    );
+}
+
 fn main() {
-    if std::env::args().any(|a| a == "--bench") && std::env::var_os("WOM_BENCH_SKIP_LOAD").is_none() {
-        // Alternate idle and watched runs so drift in the machine's load falls on both alike.
-        let (mut idle, mut watched, mut panels) = (Vec::new(), Vec::new(), 0);
-        for _ in 0..2 {
-            idle.extend(responder_under_viewers(0, 600).0);
-            let (l, p) = responder_under_viewers(5, 600);
-            watched.extend(l);
-            panels += p;
-        }
-        let (i50, i99, imax) = percentiles(idle);
-        let (w50, w99, wmax) = percentiles(watched);
-        eprintln!(
-            "responder commands, idle server:            p50 {i50:.2} ms  p99 {i99:.2} ms  max {imax:.2} ms\n\
-             responder commands, 5 viewers x 20 panels: p50 {w50:.2} ms  p99 {w99:.2} ms  max {wmax:.2} ms  \
-             ({panels} panels answered; p99 {:+.1}% of idle)",
-            (w99 / i99 - 1.0) * 100.0
+    {
+        let drill = Drill::start(
+            Arc::new(wom::scenario::builtin(wom::scenario::DEFAULT_SCENARIO).expect("built in").expect("loads")),
+            3,
         );
+        let snapshot = Publisher::new(drill.sim()).live().snapshot();
+        eprintln!(
+            "the default scenario's snapshot: {} series, {} samples, {:.1} MB",
+            wom::promql::Storage::len(&*snapshot),
+            snapshot.sample_count(),
+            (snapshot.sample_count() * 16) as f64 / 1e6
+        );
+    }
+    if std::env::args().any(|a| a == "--bench") && std::env::var_os("WOM_BENCH_SKIP_LOAD").is_none() {
+        let only = std::env::var("WOM_BENCH_LOAD").unwrap_or_default();
+        if only != "hosted" {
+            compare("solo drill, the responder's command on its thread", solo_under_viewers);
+        }
+        if only != "solo" {
+            compare("hosted drill, the responder's round trip", hosted_under_viewers);
+        }
     }
     divan::main();
 }
@@ -191,4 +248,14 @@ fn publish_after_a_command(bencher: divan::Bencher) {
         drill.respond("wait 1m");
         publisher.publish(drill.sim());
     });
+}
+
+/// The first publication, when the API starts: the whole history of the default scenario copied.
+#[divan::bench]
+fn first_publication(bencher: divan::Bencher) {
+    let drill = Drill::start(
+        Arc::new(wom::scenario::builtin(wom::scenario::DEFAULT_SCENARIO).expect("built in").expect("loads")),
+        3,
+    );
+    bencher.bench_local(|| Publisher::new(drill.sim()));
 }

@@ -294,6 +294,7 @@ fn series_labels_and_values_honour_match_start_end_and_limit() {
     // A window before the drill's history holds no series.
     let (_, body) = api.get("/api/v1/series?match[]=error_rate&start=0&end=1000");
     assert_eq!(body["data"], serde_json::json!([]), "{body}");
+    // Label names are those of the series, sorted.
     let (_, body) = api.get("/api/v1/labels");
     // The drill's own series label `service` and `kind`; the exporter-shaped ones `job`, `instance`,
     // `code`, `method`, `route` and `le` too.
@@ -301,6 +302,13 @@ fn series_labels_and_values_honour_match_start_end_and_limit() {
         body["data"],
         serde_json::json!(["__name__", "code", "instance", "job", "kind", "le", "method", "route", "service"])
     );
+    let (_, every) = api.get("/api/v1/series?match[]={__name__=~\".%2B\"}");
+    let names: BTreeSet<String> =
+        every["data"].as_array().unwrap().iter().flat_map(|m| m.as_object().unwrap().keys().cloned()).collect();
+    assert_eq!(body["data"], serde_json::json!(names));
+    assert!(names.contains("service") && names.contains("kind") && names.contains("__name__"), "{names:?}");
+    let (_, body) = api.get("/api/v1/labels?match[]=error_rate");
+    assert_eq!(body["data"], serde_json::json!(["__name__", "kind", "service"]));
     let (_, body) = api.get("/api/v1/label/service/values?match[]=error_rate{kind=\"edge\"}");
     assert_eq!(body["data"], serde_json::json!(["web"]));
     let (_, body) = api.get("/api/v1/label/__name__/values?limit=3");

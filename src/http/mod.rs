@@ -44,6 +44,9 @@ impl ApiServer {
                     Err(e) => return tracing::error!(error = %e, "the Prometheus API cannot listen"),
                 };
                 let app = Api::new(live).router();
+                let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+                    let _ = tcp.set_nodelay(true);
+                });
                 let served = axum::serve(listener, app).with_graceful_shutdown(async {
                     let _ = stop.await;
                 });

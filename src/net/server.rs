@@ -109,6 +109,11 @@ impl<D: FeedDrill + Send + 'static> Host<D> {
             .with_state(shared)
             .merge(api);
         let server = tokio::spawn(async move {
+            // No Nagle delay: a command's answer goes out as several small frames, and waiting for the peer's
+            // delayed ACK between them added ~40 ms to every round trip.
+            let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+                let _ = tcp.set_nodelay(true);
+            });
             if let Err(e) = axum::serve(listener, app).await {
                 tracing::error!(error = %e, "server stopped");
             }
