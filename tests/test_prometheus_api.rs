@@ -642,5 +642,7 @@ fn every_panel_of_the_example_dashboard_parses_and_answers_from_a_live_drill() {
             }
         }
     }
-    assert!(answered.contains("Drill summary metrics: error rate and p99 latency"), "{answered:?}");
+    // Every panel shows data on at least one shipped scenario.
+    let titles: BTreeSet<String> = queries.into_iter().map(|(title, _)| title).collect();
+    assert_eq!(answered, titles);
 }
