@@ -274,3 +274,20 @@ fn check_reports_the_spread_of_scores_over_seeds() {
          to 20 (median 5)\n"
     );
 }
+
+#[test]
+fn a_state_overrides_a_dependency_edge_while_it_holds() {
+    let scenario = Arc::new(parse(include_str!("fixtures/couplings.ron"), "couplings.ron").expect("loads"));
+    let mut sim = Sim::new(scenario.clone(), 1);
+    assert_eq!(value(&sim, "web", "error_rate"), 0.5, "a hard edge of weight 1 passes every error on");
+    act(&mut sim, "maintenance");
+    sim.advance(60);
+    assert_eq!(value(&sim, "web", "error_rate"), 0.0, "the maintenance page passes no backend error on");
+    act(&mut sim, "maintenance");
+    sim.advance(60);
+    assert_eq!(value(&sim, "web", "error_rate"), 0.5, "back to the declared edge when the state is left");
+    let mut sim = Sim::new(scenario, 1);
+    act(&mut sim, "fallback");
+    sim.advance(60);
+    assert_eq!(value(&sim, "web", "error_rate"), 0.025, "a soft edge passes 5% of the errors on");
+}

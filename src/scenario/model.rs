@@ -454,8 +454,41 @@ pub enum Unit {
     PerSecond,
     /// Per minute.
     PerMinute,
-    /// Bytes.
+    /// Bytes, shown with binary prefixes (`1.5GiB`).
     Bytes,
+    /// Kilobytes (1000 bytes), values written and shown in kB.
+    KB,
+    /// Megabytes (10^6 bytes).
+    MB,
+    /// Gigabytes (10^9 bytes).
+    GB,
+    /// Terabytes (10^12 bytes).
+    TB,
+    /// Kibibytes (1024 bytes), values written and shown in KiB.
+    KiB,
+    /// Mebibytes (2^20 bytes).
+    MiB,
+    /// Gibibytes (2^30 bytes).
+    GiB,
+    /// Tebibytes (2^40 bytes).
+    TiB,
+}
+
+impl Unit {
+    /// The symbol a value in a declared byte unit is shown with (`GB`, `GiB`), if it is one.
+    pub fn byte_symbol(self) -> Option<&'static str> {
+        Some(match self {
+            Unit::KB => "kB",
+            Unit::MB => "MB",
+            Unit::GB => "GB",
+            Unit::TB => "TB",
+            Unit::KiB => "KiB",
+            Unit::MiB => "MiB",
+            Unit::GiB => "GiB",
+            Unit::TiB => "TiB",
+            _ => return None,
+        })
+    }
 }
 
 /// A background log line template.
@@ -692,6 +725,26 @@ pub struct State {
     /// Ways out, checked in order; the first whose trigger holds wins.
     #[serde(default)]
     pub transitions: Vec<Transition>,
+    /// Dependency edges whose coupling or weight differ while the state is current.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub couplings: Vec<CouplingOverride>,
+}
+
+/// A dependency edge's coupling or weight while a state holds (a service that tolerates a failing dependency
+/// until it marks itself unhealthy; a maintenance page that stops passing backend errors on).
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CouplingOverride {
+    /// The dependent service.
+    pub service: String,
+    /// The service it depends on (one of its `depends_on`).
+    pub on: String,
+    /// The coupling in force instead of the declared one.
+    #[serde(default)]
+    pub coupling: Option<Coupling>,
+    /// The weight in force instead of the declared one.
+    #[serde(default)]
+    pub weight: Option<f64>,
 }
 
 /// Where the incident stands.

@@ -90,6 +90,7 @@ pub fn synthetic(shape: SyntheticShape) -> Scenario {
                     on_enter: Vec::new(),
                     on_exit: Vec::new(),
                     transitions: vec![Transition { to: "broken".into(), when: Trigger::At(SimDuration::minutes(-30)) }],
+                    couplings: Vec::new(),
                 },
                 State {
                     id: "broken".into(),
@@ -110,6 +111,7 @@ pub fn synthetic(shape: SyntheticShape) -> Scenario {
                         to: "fixed".into(),
                         when: Trigger::Action { action: "rollback".into(), target: Some(target.clone()), arg: None },
                     }],
+                    couplings: Vec::new(),
                 },
                 State {
                     id: "fixed".into(),
@@ -119,6 +121,7 @@ pub fn synthetic(shape: SyntheticShape) -> Scenario {
                     on_enter: Vec::new(),
                     on_exit: Vec::new(),
                     transitions: Vec::new(),
+                    couplings: Vec::new(),
                 },
             ],
         }],

@@ -71,6 +71,7 @@ pub fn validation_rules() -> Vec<String> {
         "There is at least one track. Each track's `initial` is one of its own states; every transition's \
          `to` is in the same track; every state is reachable from `initial`. The first track has a state \
          with `phase: Resolved`.",
+        "A state's `couplings` name a service and one of its `depends_on`, with a `weight` within 0..=1.",
         "Symptoms name existing services and metrics; a `Scale` factor is 0 or more; effects name existing \
          services and flags. Log templates' `{n:lo..hi}` (lo <= hi), `{one_of:[..]}` (no empty choice) and \
          `{ref:name}` placeholders are well formed.",
@@ -523,6 +524,9 @@ fn check_tracks(s: &Scenario, names: &Names) -> Check {
                     check_effect(&state.field(list).index(k), eff, names, &context)?;
                 }
             }
+            for (k, o) in st.couplings.iter().enumerate() {
+                check_coupling(&state.field("couplings").index(k), o, s, names, &context)?;
+            }
             for (k, tr) in st.transitions.iter().enumerate() {
                 let transition = state.field("transitions").index(k);
                 known(&transition.field("to"), "state", &tr.to, &own, || {
@@ -545,6 +549,22 @@ fn check_tracks(s: &Scenario, names: &Names) -> Check {
         ));
     }
     Ok(())
+}
+
+/// A coupling override names a service and one of its dependencies, with a weight within 0..=1.
+fn check_coupling(path: &ValuePath, o: &CouplingOverride, s: &Scenario, names: &Names, context: &str) -> Check {
+    names.service(&path.field("service"), &o.service, || context.to_string())?;
+    let deps: Vec<String> = s
+        .services
+        .iter()
+        .find(|x| x.id == o.service)
+        .map(|x| x.depends_on.iter().map(|d| d.on.clone()).collect())
+        .unwrap_or_default();
+    known(&path.field("on"), "dependency", &o.on, &deps, || format!("{context} (service `{}`)", shown(&o.service)))?;
+    match o.weight {
+        Some(w) => number(&path.field("weight"), context, w, (0.0, 1.0), "weight"),
+        None => Ok(()),
+    }
 }
 
 /// Indexes of the states no transition reaches from the initial state.

@@ -20,6 +20,10 @@ pub fn format_value(v: f32, unit: Unit) -> String {
         Unit::Bytes if v >= 1_073_741_824.0 => format!("{:.1}GiB", v / 1_073_741_824.0),
         Unit::Bytes if v >= 1_048_576.0 => format!("{:.1}MiB", v / 1_048_576.0),
         Unit::Bytes => format!("{v:.0}B"),
+        // Decimal and binary byte units are shown as the scenario declares them, never converted.
+        Unit::KB | Unit::MB | Unit::GB | Unit::TB | Unit::KiB | Unit::MiB | Unit::GiB | Unit::TiB => {
+            format!("{v:.1}{}", unit.byte_symbol().unwrap_or(""))
+        }
         Unit::Count if v.abs() >= 100.0 => format!("{v:.0}"),
         Unit::Count => format!("{v:.1}"),
     }
@@ -705,4 +709,19 @@ pub fn topology(sim: &Sim) -> Doc {
         })
         .collect();
     table(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn byte_units_are_shown_as_declared() {
+        assert_eq!(format_value(12.5, Unit::GB), "12.5GB");
+        assert_eq!(format_value(12.5, Unit::GiB), "12.5GiB");
+        assert_eq!(format_value(1500.0, Unit::MB), "1500.0MB", "a declared unit is never converted");
+        assert_eq!(format_value(0.5, Unit::TiB), "0.5TiB");
+        assert_eq!(format_value(3.0, Unit::KB), "3.0kB");
+        assert_eq!(format_value(1_610_612_736.0, Unit::Bytes), "1.5GiB", "plain bytes get binary prefixes");
+    }
 }

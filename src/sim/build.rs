@@ -126,6 +126,7 @@ impl Sim {
                     coupling: d.coupling,
                     weight: d.weight as f32,
                     backlog: 0.0,
+                    declared: (d.coupling, d.weight as f32),
                 })
                 .collect();
             entities[i] = world

@@ -64,6 +64,8 @@ pub struct Edge {
     pub weight: f32,
     /// Work waiting in the dependency's queue because it fails (async coupling).
     pub backlog: f32,
+    /// The coupling and weight the scenario declares, which states' `couplings` override while they hold.
+    pub declared: (Coupling, f32),
 }
 
 /// Position in dependency order (dependencies first); entities are spawned in this order.

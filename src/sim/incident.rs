@@ -93,6 +93,21 @@ pub struct StatePlan {
     pub transitions: Vec<(usize, Condition)>,
     /// `AfterRandom` slots of its transitions, drawn again on entry.
     pub random_slots: Vec<usize>,
+    /// Dependency edges it overrides while current.
+    pub couplings: Vec<EdgeOverride>,
+}
+
+/// A state's override of one dependency edge, resolved.
+#[derive(Clone, Copy, Debug)]
+pub struct EdgeOverride {
+    /// The dependent service's index.
+    pub service: u32,
+    /// Position of the edge in its `depends_on`.
+    pub edge: usize,
+    /// Coupling in force, if overridden.
+    pub coupling: Option<crate::scenario::Coupling>,
+    /// Weight in force, if overridden.
+    pub weight: Option<f32>,
 }
 
 /// A message with its resolved trigger.
@@ -141,6 +156,8 @@ pub struct Incident {
     pub messages: Vec<(MessagePlan, bool)>,
     /// Set when any track changed state this tick, so symptoms are rebuilt.
     pub changed: bool,
+    /// Set when any track changed state, so dependency edges are set again.
+    pub edges_changed: bool,
     /// What any action visibly does (a deploy entry, a log line, a version), by landing time and service;
     /// applied unless the scenario's own effects already touched that service on that tick.
     pub routine: Vec<(i64, String, Vec<Effect>)>,
@@ -500,6 +517,7 @@ impl Incident {
             watches,
             messages,
             changed: true,
+            edges_changed: true,
             routine: Vec::new(),
             injected: Vec::new(),
             forced: Vec::new(),
@@ -554,8 +572,18 @@ fn plan_state(
         st.transitions.iter().map(|t| (local[t.to.as_str()], c.condition(&t.when))).collect();
     let mut random_slots = Vec::new();
     transitions.iter().for_each(|(_, c)| c.random_slots(&mut random_slots));
+    let couplings = st
+        .couplings
+        .iter()
+        .filter_map(|o| {
+            let service = c.services[&o.service];
+            let edge = c.scenario.services[service as usize].depends_on.iter().position(|d| d.on == o.on)?;
+            Some(EdgeOverride { service, edge, coupling: o.coupling, weight: o.weight.map(|w| w as f32) })
+        })
+        .collect();
     StatePlan {
         id: st.id.clone(),
+        couplings,
         random_slots,
         phase: st.phase,
         metric_symptoms,

@@ -40,7 +40,13 @@ pub fn tick_schedule() -> Schedule {
         // Move the clock and the daily cycle.
         systems::advance_clock.in_set(Clock),
         // Take transitions, then rebuild symptoms, judge their conditions, then deliver messages.
-        (systems::take_transitions, systems::rebuild_symptoms, systems::gate_symptoms, systems::deliver_messages)
+        (
+            systems::take_transitions,
+            systems::override_couplings,
+            systems::rebuild_symptoms,
+            systems::gate_symptoms,
+            systems::deliver_messages,
+        )
             .chain()
             .in_set(Script),
         // Compute metric values from models and symptoms, then let saturation stretch latency.

@@ -55,6 +55,28 @@ pub fn rebuild_symptoms(clock: Res<SimClock>, mut incident: ResMut<Incident>, mu
     active.replace_metrics(metrics, clock.tick);
 }
 
+/// Sets every dependency edge's coupling and weight: as declared, unless a current state overrides it.
+pub fn override_couplings(
+    mut incident: ResMut<Incident>,
+    mut services: Query<(&super::components::ServiceIndex, &mut Dependencies)>,
+) {
+    if !incident.edges_changed {
+        return;
+    }
+    incident.edges_changed = false;
+    let overrides: Vec<_> =
+        incident.tracks.iter().flat_map(|t| t.states[t.current].couplings.iter().copied()).collect();
+    for (index, mut deps) in &mut services {
+        for (k, edge) in deps.0.iter_mut().enumerate() {
+            (edge.coupling, edge.weight) = edge.declared;
+            for o in overrides.iter().filter(|o| o.service == index.0 && o.edge == k) {
+                edge.coupling = o.coupling.unwrap_or(edge.coupling);
+                edge.weight = o.weight.unwrap_or(edge.weight);
+            }
+        }
+    }
+}
+
 /// Judges the `when` of every conditional symptom: one holds from the tick its condition starts holding.
 pub fn gate_symptoms(clock: Res<SimClock>, incident: Res<Incident>, mut active: ResMut<ActiveSymptoms>) {
     let now = clock.tick;
@@ -373,6 +395,7 @@ pub fn take_transitions(
         incident.current[offset + to] = true;
         incident.reached[offset + to] = true;
         incident.changed = true;
+        incident.edges_changed = true;
         let entered = &track.states[to];
         for effect in &entered.on_enter {
             apply_effect(effect, now, &services, &mut inventory, &mut pending);
