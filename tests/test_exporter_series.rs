@@ -128,3 +128,17 @@ fn exporter_labels_carry_nothing_but_names_a_volunteer_sees() {
         }
     }
 }
+
+#[test]
+fn query_precise_prints_every_digit_and_the_default_stays_readable() {
+    let env = crate::common::TestEnvironment::new();
+    let path = env.write("fleet.ron", FLEET);
+    let q = r#"sum by (job) (rate(http_requests_total{code="500"}[5m]))"#;
+    let out = env.run(&["play", path.to_str().expect("utf-8"), "--seed", "7"], &format!("query --precise {q}\nquery {q}\n"));
+    let rows: Vec<&str> = out.stdout.lines().filter(|l| l.starts_with("{job=\"edge\"}")).collect();
+    assert_eq!(rows.len(), 2, "{}", out.stdout);
+    // 7 hosts × 10 requests/s × an error ratio of 0.001 kept as a 32-bit sample.
+    assert_eq!(rows[0], "{job=\"edge\"}  0.07000000332482159");
+    assert_eq!(rows[1], "{job=\"edge\"}  0.07");
+    assert!(out.stdout.contains(&format!("{q} at 10:00:00")), "the echo leaves out the flag: {}", out.stdout);
+}

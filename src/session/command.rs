@@ -69,9 +69,13 @@ pub enum Command {
         /// Service (all SLOs when omitted).
         service: Option<String>,
     },
-    /// PromQL over the metrics: `query max by (service) (error_rate)`; series are per-minute gauges
+    /// PromQL over the series: `query sum(rate(http_requests_total[5m]))`; `--precise` prints every digit
     Query {
-        /// The expression; series are metrics with labels `service` and `kind`.
+        /// Print values in full (shortest round-trip form) instead of four decimals.
+        #[arg(long)]
+        precise: bool,
+        /// The expression: the drill's per-minute series (`error_rate{service,kind}`) and exporter-shaped
+        /// ones (`http_requests_total{job,instance,code}`, `http_request_duration_seconds_bucket`, `up`).
         #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
         expr: Vec<String>,
     },
@@ -388,7 +392,8 @@ fn keep_raw_text(command: Command, line: &str) -> Command {
             Command::Escalate { team, text: vec![rest_after(line, 2)] }
         }
         Command::Page { team, text } if !text.is_empty() => Command::Page { team, text: vec![rest_after(line, 2)] },
-        Command::Query { .. } => Command::Query { expr: vec![rest_after(line, 1)] },
+        // `--precise` comes before the expression, whose text is kept as typed.
+        Command::Query { precise, .. } => Command::Query { precise, expr: vec![rest_after(line, 1 + usize::from(precise))] },
         Command::Declare { severity, title } if !title.is_empty() => {
             Command::Declare { severity, title: vec![rest_after(line, 2)] }
         }

@@ -26,10 +26,19 @@ pub fn covers(scenario: &Scenario, observation: &Observation, command: &Command,
                 && scenario.slos.iter().any(|slo| &slo.service == service)
                 && matches!(metric.as_str(), "error_rate" | "latency_p99")
         }
-        (Observation::Metric { service, metric }, Command::Query { expr }) => {
+        (Observation::Metric { service, metric }, Command::Query { expr, .. }) => {
             let expr = expr.join(" ");
-            // A query names the metric; a `service` matcher, if any, must select this service.
-            expr.contains(metric.as_str()) && (!expr.contains("service") || expr.contains(service.as_str()))
+            // A query names the metric, or the exporter series derived from it; a `service`, `job` or
+            // `instance` matcher, if any, must select this service.
+            let exporter = match metric.as_str() {
+                "requests" | "error_rate" => Some("http_requests_total"),
+                m if m.starts_with("latency") => Some("http_request_duration_seconds"),
+                "up" => Some("up"),
+                _ => None,
+            };
+            let named = expr.contains(metric.as_str()) || exporter.is_some_and(|e| expr.contains(e));
+            let scoped = ["service", "job", "instance"].iter().any(|l| expr.contains(l));
+            named && (!scoped || expr.contains(service.as_str()))
         }
         (Observation::Log { service, contains }, Command::Logs { service: s, .. }) => {
             s.as_ref().is_none_or(|s| s == service) && shown(contains)

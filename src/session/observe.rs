@@ -617,8 +617,10 @@ pub fn slo(sim: &Sim, service: Option<&str>) -> Result<Doc, CommandError> {
 /// Most rows `query` prints.
 const QUERY_ROWS: usize = 50;
 
-/// `query <expr>`: evaluates a PromQL expression at the newest sample.
-pub fn query(sim: &Sim, expr: &str) -> Result<Doc, CommandError> {
+/// `query [--precise] <expr>`: evaluates a PromQL expression at the newest sample; `precise` prints every
+/// digit of each value as Prometheus does, else at most four decimals.
+pub fn query(sim: &Sim, expr: &str, precise: bool) -> Result<Doc, CommandError> {
+    let number = |v: f64| if precise { crate::promql::go_float(v) } else { number(v) };
     let answer = sim.query(expr).map_err(|e| CommandError {
         word: "query".into(),
         kind: CommandErrorKind::Usage { message: e.to_string().lines().next().unwrap_or("").to_string() },

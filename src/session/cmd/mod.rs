@@ -114,7 +114,7 @@ fn dispatch(cx: &Context, command: &Command) -> Result<Outcome, CommandError> {
         Deps { service } => telemetry::deps(cx, service.as_deref()),
         Changes { since } => telemetry::changes(cx, since.as_deref()),
         Slo { service } => telemetry::slo(cx, service.as_deref()),
-        Query { expr } => telemetry::query(cx, &expr.join(" ")),
+        Query { precise, expr } => telemetry::query(cx, &expr.join(" "), *precise),
         Flags => Ok(telemetry::flags(cx)),
         Config { service } => telemetry::config(cx, service),
         Runbook { name } => incident::runbook(cx, name.as_deref()),

@@ -94,8 +94,8 @@ pub fn slo(cx: &Context, service: Option<&str>) -> Result<Outcome, CommandError>
 }
 
 /// `query <expr>`.
-pub fn query(cx: &Context, expr: &str) -> Result<Outcome, CommandError> {
-    Ok(cx.show(observe::query(cx.sim, expr)?))
+pub fn query(cx: &Context, expr: &str, precise: bool) -> Result<Outcome, CommandError> {
+    Ok(cx.show(observe::query(cx.sim, expr, precise)?))
 }
 
 /// `flags`.
