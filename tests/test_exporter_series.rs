@@ -134,7 +134,8 @@ fn query_precise_prints_every_digit_and_the_default_stays_readable() {
     let env = crate::common::TestEnvironment::new();
     let path = env.write("fleet.ron", FLEET);
     let q = r#"sum by (job) (rate(http_requests_total{code="500"}[5m]))"#;
-    let out = env.run(&["play", path.to_str().expect("utf-8"), "--seed", "7"], &format!("query --precise {q}\nquery {q}\n"));
+    let out =
+        env.run(&["play", path.to_str().expect("utf-8"), "--seed", "7"], &format!("query --precise {q}\nquery {q}\n"));
     let rows: Vec<&str> = out.stdout.lines().filter(|l| l.starts_with("{job=\"edge\"}")).collect();
     assert_eq!(rows.len(), 2, "{}", out.stdout);
     // 7 hosts × 10 requests/s × an error ratio of 0.001 kept as a 32-bit sample.

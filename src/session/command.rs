@@ -393,7 +393,9 @@ fn keep_raw_text(command: Command, line: &str) -> Command {
         }
         Command::Page { team, text } if !text.is_empty() => Command::Page { team, text: vec![rest_after(line, 2)] },
         // `--precise` comes before the expression, whose text is kept as typed.
-        Command::Query { precise, .. } => Command::Query { precise, expr: vec![rest_after(line, 1 + usize::from(precise))] },
+        Command::Query { precise, .. } => {
+            Command::Query { precise, expr: vec![rest_after(line, 1 + usize::from(precise))] }
+        }
         Command::Declare { severity, title } if !title.is_empty() => {
             Command::Declare { severity, title: vec![rest_after(line, 2)] }
         }
