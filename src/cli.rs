@@ -4,7 +4,7 @@
 use crate::journal::{JournalError, JournaledDrill, Participant, default_path, wall_clock};
 use crate::repl::{self, Display, Feed, LineSource};
 use crate::scenario::{BUILTIN, DEFAULT_SCENARIO, Scenario, ScenarioError, builtin, load_file};
-use crate::session::{Drill, briefing_card, check_walkthrough, debrief, gm_sheet};
+use crate::session::{Drill, briefing_card, check_walkthrough, debrief, gm_only_states, gm_sheet};
 use clap::{Parser, Subcommand};
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -562,7 +562,11 @@ fn check(names: &[String]) -> Result<ExitCode, CliError> {
     let mut out = io::stdout().lock();
     let mut failed = false;
     for name in &names {
-        let verdict = resolve_scenario(name).map(|s| check_walkthrough(Arc::new(s)).map(|ok| ok.to_string()));
+        let mut warnings = Vec::new();
+        let verdict = resolve_scenario(name).map(|s| {
+            warnings = gm_only_states(&s);
+            check_walkthrough(Arc::new(s)).map(|ok| ok.to_string())
+        });
         let line = match verdict {
             Err(err) => {
                 failed = true;
@@ -575,6 +579,9 @@ fn check(names: &[String]) -> Result<ExitCode, CliError> {
             Ok(Ok(summary)) => format!("ok   {name}: {summary}"),
         };
         let _ = writeln!(out, "{line}");
+        for warning in &warnings {
+            let _ = writeln!(out, "warn {name}: {warning}");
+        }
     }
     Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }

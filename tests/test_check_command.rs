@@ -39,3 +39,24 @@ fn check_reports_a_broken_file_with_its_position() {
     assert_eq!(out.status, 1, "{out}");
     assert!(out.stdout.starts_with("FAIL bad.ron:1:"), "{out}");
 }
+
+#[test]
+fn check_warns_about_a_state_only_a_live_gm_can_reach() {
+    let env = TestEnvironment::new();
+    let text = BUILTIN[0]
+        .2
+        .replace("a distraction unrelated to signups\", auto: \"45m\")", "a distraction unrelated to signups\")");
+    assert_ne!(text, BUILTIN[0].2, "the fixture edit must apply");
+    env.write("gm-only.ron", &text);
+    let out = env.run(&["check", "gm-only.ron"], "");
+    assert_eq!(out.status, 0, "a warning does not fail the check: {out}");
+    assert!(
+        out.stdout.contains(
+            "warn gm-only.ron: state `mail.mail_relay_slow` is reached only through GM trigger `mail-backlog` \
+             with no `auto` time: only a live GM can bring it about"
+        ),
+        "{out}"
+    );
+    let builtin = env.run(&["check"], "");
+    assert!(!builtin.stdout.contains("warn "), "shipped scenarios have no GM-only state: {builtin}");
+}

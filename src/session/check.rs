@@ -117,3 +117,75 @@ fn phase_words(phase: Phase) -> &'static str {
         Phase::Resolved => "resolved",
     }
 }
+
+/// A state that only a live GM can bring about: every way into it waits for a `Gm("...")` trigger that has
+/// no `auto` time, so in solo play it never happens.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GmOnly {
+    /// The track.
+    pub track: String,
+    /// The state.
+    pub state: String,
+    /// The GM triggers on the transitions into it.
+    pub triggers: Vec<String>,
+}
+
+impl fmt::Display for GmOnly {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<String> = self.triggers.iter().map(|t| format!("`{t}`")).collect();
+        write!(
+            f,
+            "state `{}.{}` is reached only through GM trigger {} with no `auto` time: only a live GM can bring it about",
+            self.track,
+            self.state,
+            names.join(" or ")
+        )
+    }
+}
+
+/// The states of `scenario` that only a live GM can reach (reachability over the transitions that can fire
+/// without one: the volunteer's actions, time, metrics, and GM triggers with an `auto` time).
+pub fn gm_only_states(scenario: &Scenario) -> Vec<GmOnly> {
+    use crate::scenario::Trigger;
+    use std::collections::{BTreeSet, VecDeque};
+    let auto: BTreeSet<&str> =
+        scenario.gm.injects.iter().filter(|i| i.auto.is_some()).map(|i| i.name.as_str()).collect();
+    fn needs_gm(t: &Trigger, auto: &BTreeSet<&str>) -> bool {
+        match t {
+            Trigger::Gm(name) => !auto.contains(name.as_str()),
+            Trigger::All(inner) => inner.iter().any(|t| needs_gm(t, auto)),
+            Trigger::Any(inner) => !inner.is_empty() && inner.iter().all(|t| needs_gm(t, auto)),
+            _ => false,
+        }
+    }
+    fn gm_names(t: &Trigger, out: &mut Vec<String>) {
+        match t {
+            Trigger::Gm(name) if !out.contains(name) => out.push(name.clone()),
+            Trigger::All(inner) | Trigger::Any(inner) => inner.iter().for_each(|t| gm_names(t, out)),
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    for track in &scenario.tracks {
+        let mut seen = BTreeSet::from([track.initial.as_str()]);
+        let mut queue = VecDeque::from([track.initial.as_str()]);
+        while let Some(id) = queue.pop_front() {
+            let Some(state) = track.states.iter().find(|s| s.id == id) else { continue };
+            for tr in state.transitions.iter().filter(|tr| !needs_gm(&tr.when, &auto)) {
+                if seen.insert(tr.to.as_str()) {
+                    queue.push_back(tr.to.as_str());
+                }
+            }
+        }
+        for state in track.states.iter().filter(|s| !seen.contains(s.id.as_str())) {
+            let mut triggers = Vec::new();
+            for tr in track.states.iter().flat_map(|s| &s.transitions).filter(|tr| tr.to == state.id) {
+                gm_names(&tr.when, &mut triggers);
+            }
+            if !triggers.is_empty() {
+                found.push(GmOnly { track: track.id.clone(), state: state.id.clone(), triggers });
+            }
+        }
+    }
+    found
+}

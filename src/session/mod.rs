@@ -24,7 +24,7 @@ mod sheet;
 mod text;
 mod update_content;
 
-pub use check::{Solved, Unsolved, check_walkthrough};
+pub use check::{GmOnly, Solved, Unsolved, check_walkthrough, gm_only_states};
 pub use cmd::parse_severity;
 pub use command::{
     Command, CommandError, CommandErrorKind, Invocation, Parsed, command_help, command_summaries, command_table, parse,
