@@ -9,7 +9,7 @@
 //! roughly geometric), so a snapshot holds O(log n) segments and publishing copies only new samples, amortised.
 
 use crate::journal::{FeedDrill, JournalError};
-use crate::promql::{Labels, Storage, required_name};
+use crate::promql::{Labels, Storage, select_indexed};
 use crate::session::{Drill, DrillInput};
 use crate::sim::Sim;
 use promql_parser::label::Matchers;
@@ -111,14 +111,7 @@ impl Storage for Snapshot {
     }
 
     fn select(&self, matchers: &Matchers) -> Vec<usize> {
-        let candidates: Vec<usize> = match required_name(matchers) {
-            Some(name) => self.by_name.get(name).cloned().unwrap_or_default(),
-            None => (0..self.labels.len()).collect(),
-        };
-        candidates
-            .into_iter()
-            .filter(|&id| matchers.matchers.iter().all(|m| m.is_match(self.labels[id].get(&m.name))))
-            .collect()
+        select_indexed(&self.labels, &self.by_name, matchers)
     }
 
     fn metric_names(&self) -> Vec<String> {

@@ -21,7 +21,7 @@ pub use depth::MAX_DEPTH;
 pub use engine::{LOOKBACK_MS, instant_query, range_query};
 pub use error::{QueryError, QueryErrorKind};
 pub use functions::{AGGREGATIONS, FUNCTIONS, Function, FunctionKind, KEYWORDS, lookup};
-pub use storage::{MemStorage, Storage, required_name};
+pub use storage::{MemStorage, Storage, required_name, select_indexed};
 pub use value::{Answer, Labels, QueryValue, Sample, Series, escape, format_float, go_float, is_stale, stale_nan};
 
 use promql_parser::parser::Expr;

@@ -44,6 +44,21 @@ pub fn required_name(matchers: &Matchers) -> Option<&str> {
         .map(|m| m.value.as_str())
 }
 
+/// The ids of `labels` that `matchers` select, ascending, reading only the named metric's series (`by_name`)
+/// when the selector names one: the one select both in-memory stores share.
+pub fn select_indexed(labels: &[Labels], by_name: &BTreeMap<String, Vec<usize>>, matchers: &Matchers) -> Vec<usize> {
+    let candidates: Vec<usize> = match required_name(matchers) {
+        Some(name) => by_name.get(name).cloned().unwrap_or_default(),
+        None => (0..labels.len()).collect(),
+    };
+    let mut out: Vec<usize> = candidates
+        .into_iter()
+        .filter(|&id| matchers.matchers.iter().all(|m| m.is_match(labels[id].get(&m.name))))
+        .collect();
+    out.sort_unstable();
+    out
+}
+
 /// Series held in memory, each with its samples sorted by time.
 #[derive(Clone, Debug, Default)]
 pub struct MemStorage {
@@ -110,16 +125,7 @@ impl Storage for MemStorage {
     }
 
     fn select(&self, matchers: &Matchers) -> Vec<usize> {
-        let candidates: Vec<usize> = match required_name(matchers) {
-            Some(name) => self.by_name.get(name).cloned().unwrap_or_default(),
-            None => (0..self.labels.len()).collect(),
-        };
-        let mut out: Vec<usize> = candidates
-            .into_iter()
-            .filter(|&id| matchers.matchers.iter().all(|m| m.is_match(self.labels[id].get(&m.name))))
-            .collect();
-        out.sort_unstable();
-        out
+        select_indexed(&self.labels, &self.by_name, matchers)
     }
 
     fn metric_names(&self) -> Vec<String> {
