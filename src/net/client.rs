@@ -518,10 +518,7 @@ impl Seat {
         let new: Vec<&Item> = history.iter().filter(|item| Some(item.seq) > seen).collect();
         if let Some((_, before)) = &self.in_flight {
             let before = *before;
-            let handled = new.iter().any(|item| {
-                Some(item.seq) > before && matches!(&item.view, View::Typed { by, .. } if *by == self.options.name)
-            });
-            self.resend = !handled;
+            self.resend = !handled_since(history, before, &self.options.name);
         }
         let tod = self.prompt.tod.load(Ordering::Relaxed);
         let mut doc = Doc::new();
@@ -531,5 +528,32 @@ impl Seat {
             }
         }
         doc
+    }
+}
+
+/// Whether `name`'s line sent after item `before` is in the host's history. The whole history counts, not
+/// only what is new to the participant: the host may have sent the line back before it vanished (so it was
+/// already seen) without the `Ready` that would have retired it, and sending it again would run it twice.
+fn handled_since(history: &[Item], before: Option<u64>, name: &str) -> bool {
+    history.iter().any(|item| Some(item.seq) > before && matches!(&item.view, View::Typed { by, .. } if by == name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn typed(seq: u64, by: &str) -> Item {
+        Item { seq, t: 0, view: View::Typed { by: by.into(), line: "declare sev2".into() } }
+    }
+
+    #[test]
+    fn a_line_already_echoed_before_the_host_vanished_is_not_sent_again() {
+        let history = [typed(3, "sam"), typed(4, "alex")];
+        // Sent after item 3; the host journaled it as item 4 (whether or not we saw item 4 arrive).
+        assert!(handled_since(&history, Some(3), "alex"));
+        // Someone else's line does not count, nor our own from before the send.
+        assert!(!handled_since(&history, Some(3), "sam"));
+        assert!(!handled_since(&history, Some(4), "alex"));
+        assert!(handled_since(&history, None, "alex"));
     }
 }
