@@ -94,14 +94,12 @@ pub struct Api {
 /// One answer to compute on the evaluator thread.
 type Job = Box<dyn FnOnce() + Send>;
 
-/// Niceness of the evaluator thread: the drill's thread wins the CPU whenever both want it.
-const EVALUATOR_NICE: i32 = 10;
-
-/// Starts the thread that computes every answer, one at a time. A job that panics ends only its request.
+/// Starts the thread that computes every answer, one at a time, at the API's lower priority. A job that
+/// panics ends only its request.
 fn evaluator() -> std::sync::mpsc::Sender<Job> {
     let (jobs, queue) = std::sync::mpsc::channel::<Job>();
     let spawned = std::thread::Builder::new().name("prometheus-eval".into()).spawn(move || {
-        lower_priority();
+        super::serve::lower_priority();
         for job in queue {
             let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
         }
@@ -110,15 +108,6 @@ fn evaluator() -> std::sync::mpsc::Sender<Job> {
         tracing::error!(error = %e, "the Prometheus API cannot start its evaluator");
     }
     jobs
-}
-
-/// Lowers this thread's scheduling priority (Linux schedules threads, so this leaves the drill's alone).
-fn lower_priority() {
-    #[cfg(target_os = "linux")]
-    // SAFETY: setpriority with `who` 0 changes only the calling thread's nice value; no memory is touched.
-    unsafe {
-        let _ = libc::setpriority(libc::PRIO_PROCESS as _, 0, EVALUATOR_NICE);
-    }
 }
 
 /// The wall clock, Unix milliseconds.
@@ -130,6 +119,11 @@ impl Api {
     /// The API over `live`.
     pub fn new(live: Arc<LiveSeries>) -> Api {
         Api { live, jobs: evaluator() }
+    }
+
+    /// The series it serves.
+    pub fn live(&self) -> Arc<LiveSeries> {
+        self.live.clone()
     }
 
     /// The routes, to serve alone or merge into another router (the host's).
@@ -156,8 +150,7 @@ impl Api {
         let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
         let params = Params::new(query.as_deref(), content_type, body);
         match self.answer_in_time(endpoint, params).await {
-            // Serialised on the evaluator thread already: the server's threads (the host's drill task among
-            // them) only copy bytes to the socket.
+            // Serialised on the evaluator thread already: the API's own thread only copies bytes to the socket.
             Ok(body) => ([(header::CONTENT_TYPE, "application/json")], body).into_response(),
             Err(e) => e.into_response(),
         }

@@ -99,6 +99,27 @@ impl Snapshot {
     pub fn segment_count(&self) -> usize {
         self.segments.len()
     }
+
+    /// Bytes this snapshot holds on the heap (samples, label tables, index, metadata), counting what it shares
+    /// with older snapshots once: what serving the API costs in memory.
+    pub fn heap_bytes(&self) -> usize {
+        let vec = std::mem::size_of::<Vec<u8>>();
+        let samples: usize = self
+            .segments
+            .iter()
+            .map(|s| s.series.capacity() * vec + s.series.iter().map(|v| v.capacity() * 16).sum::<usize>())
+            .sum();
+        let pair = std::mem::size_of::<(Arc<str>, Arc<str>)>();
+        // Label strings are `Arc<str>`: count each text with its two reference counts, as if unshared.
+        let labels: usize = self
+            .labels
+            .iter()
+            .map(|l| vec + l.pairs().iter().map(|(n, v)| pair + n.len() + v.len() + 32).sum::<usize>())
+            .sum();
+        let index: usize = self.by_name.iter().map(|(n, ids)| n.len() + vec + ids.capacity() * 8 + 48).sum();
+        let metadata: usize = self.metadata.iter().map(|(n, m)| n.len() + m.help.len() + 96).sum();
+        samples + labels + index + metadata
+    }
 }
 
 impl Storage for Snapshot {

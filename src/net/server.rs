@@ -83,6 +83,8 @@ pub struct Host<D = Drill> {
     server: tokio::task::JoinHandle<()>,
     /// One permit per connection not open: all back means every connection has ended.
     slots: Arc<Semaphore>,
+    /// Prometheus's HTTP API over the drill's series, on its own thread.
+    api: crate::http::ApiServer,
 }
 
 impl<D: FeedDrill + Send + 'static> Host<D> {
@@ -97,9 +99,11 @@ impl<D: FeedDrill + Send + 'static> Host<D> {
             let _ = feed_tx.send(event.clone());
         }
         let scenario = Arc::new(drill.drill().scenario().clone());
-        // Prometheus's HTTP API on the same port, over the series the drill task publishes after each input.
+        // Prometheus's HTTP API on the same port, over the series the drill task publishes after each input,
+        // served on its own thread: connections asking for `/api/` are handed to it as they arrive.
         let prometheus = crate::http::Publisher::new(drill.drill().sim());
-        let api = crate::http::Api::new(prometheus.live()).router();
+        let api = crate::http::ApiServer::new(prometheus.live())?;
+        let listener = api.share(listener)?;
         tokio::spawn(drive(drill, rx, feed_tx, prometheus));
         let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
         let shared = Arc::new(Shared { code: config.code, scenario, requests: requests.clone(), slots: slots.clone() });
@@ -107,24 +111,25 @@ impl<D: FeedDrill + Send + 'static> Host<D> {
             .route(WS_PATH, get(upgrade))
             .route("/", get(|| async { "wom drill host: participants connect with `wom join`\n" }))
             .with_state(shared)
-            .merge(api);
+            .merge(api.router());
         let server = tokio::spawn(async move {
-            // No Nagle delay: a command's answer goes out as several small frames, and waiting for the peer's
-            // delayed ACK between them added ~40 ms to every round trip.
-            let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-                let _ = tcp.set_nodelay(true);
-            });
             if let Err(e) = axum::serve(listener, app).await {
                 tracing::error!(error = %e, "server stopped");
             }
         });
         tracing::info!(%addr, "hosting");
-        Ok(Host { addr, requests, feed, server, slots })
+        Ok(Host { addr, requests, feed, server, slots, api })
     }
 
     /// The address participants connect to.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The Prometheus API serving the drill's series on the host's port; [`crate::http::ApiServer::listen`]
+    /// serves it on another port too.
+    pub fn prometheus(&mut self) -> &mut crate::http::ApiServer {
+        &mut self.api
     }
 
     /// Runs a GM console line; its events arrive on [`Host::feed`] before this returns.
