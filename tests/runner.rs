@@ -18,6 +18,7 @@ mod test_host_command;
 mod test_host_resume_command;
 mod test_html_debrief;
 mod test_journal;
+mod test_lint;
 mod test_no_input_loses_a_drill;
 mod test_play_command;
 mod test_pool_scenario;

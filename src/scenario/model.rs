@@ -438,15 +438,27 @@ pub struct MetricSpec {
     /// One line of help.
     #[serde(default)]
     pub help: String,
+    /// Another metric of the same service this one never exceeds (in-use connections <= `db_pool_size`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bounded_by: Option<String>,
+    /// A fixed upper bound (e.g. 8 cores), beyond what the unit already bounds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+    /// For a latency in `Millis`: the client's timeout. Values are capped at it; on `latency_p99` the
+    /// requests slower than it become errors of the service's `error_rate`, as a real client would show.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<SimDuration>,
 }
 
-/// Units for display.
+/// Units for display, and the bounds the simulation keeps each metric within (see `sim::bounds`).
 #[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
 pub enum Unit {
-    /// A plain number.
+    /// A plain number, never negative.
     #[default]
     Count,
-    /// A fraction 0..=1, shown as a percentage.
+    /// A whole number of things (connections, instances, queue items): rounded each tick, never negative.
+    Items,
+    /// A fraction 0..=1, shown as a percentage: kept within 0..=1 after noise and symptoms.
     Ratio,
     /// Milliseconds.
     Millis,

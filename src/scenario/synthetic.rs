@@ -186,6 +186,9 @@ fn service(i: usize, n: usize, shape: SyntheticShape) -> Service {
             noise: 0.05,
             seasonality: 0.2,
             help: String::new(),
+            bounded_by: None,
+            max: None,
+            timeout: None,
         })
         .collect();
     for k in WELL_KNOWN.len()..shape.metrics {
@@ -196,6 +199,9 @@ fn service(i: usize, n: usize, shape: SyntheticShape) -> Service {
             noise: 0.1,
             seasonality: 0.1,
             help: String::new(),
+            bounded_by: None,
+            max: None,
+            timeout: None,
         });
     }
     let depends_on = [i + 1, 2 * i + 1]

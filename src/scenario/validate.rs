@@ -63,6 +63,8 @@ pub fn validation_rules() -> Vec<String> {
         "`clock.page_time` is `HH:MM` (two digits each, hour < 24, minute < 60).",
         "Every `depends_on.on` names a service other than itself; `weight` is within 0..=1; services do not \
          depend on each other in a circle (`services depend on each other in a circle: web -> auth -> web`).",
+        "A metric's `bounded_by` names another metric of the same service; its `max` is finite and not \
+         negative; a `timeout` is given only on a `Millis` metric and is at least 1s.",
         "`changes` and `flags` name existing services; `alerts` name an existing service and one of its \
          metrics.",
         "Each SLO's service has `error_rate` (`Availability`) or `latency_p99` (`Latency`), and `target` lies \
@@ -373,6 +375,7 @@ fn check_services(s: &Scenario, names: &Names) -> Check {
             number(&metric.field("baseline"), context(), m.baseline, (-MAX_VALUE, MAX_VALUE), "baseline")?;
             number(&metric.field("noise"), context(), m.noise, (0.0, 1.0), "noise")?;
             number(&metric.field("seasonality"), context(), m.seasonality, (0.0, 1.0), "seasonality")?;
+            check_metric_bounds(&metric, svc, m)?;
         }
         for (k, log) in svc.logs.iter().enumerate() {
             let rate = here.field("logs").index(k).field("rate");
@@ -394,6 +397,30 @@ fn check_services(s: &Scenario, names: &Names) -> Check {
     dependency_edges(s).map(|_| ()).map_err(|(i, k, kind)| {
         at(&ValuePath::root().field("services").index(i).field("depends_on").index(k).field("on"), kind)
     })
+}
+
+/// A metric's declared bounds: `bounded_by` another metric of its service, a finite `max`, a `timeout`
+/// on a latency.
+fn check_metric_bounds(path: &ValuePath, svc: &Service, m: &MetricSpec) -> Check {
+    let context = || format!("metric `{}` of service `{}`", shown(&m.name), shown(&svc.id));
+    if let Some(other) = &m.bounded_by {
+        let others: Vec<String> = svc.metrics.iter().filter(|x| x.name != m.name).map(|x| x.name.clone()).collect();
+        known(&path.field("bounded_by"), "metric", other, &others, || format!("`bounded_by` of {}", context()))?;
+    }
+    if let Some(max) = m.max {
+        number(&path.field("max"), context(), max, (0.0, MAX_VALUE), "max")?;
+    }
+    if let Some(t) = m.timeout {
+        if m.unit != Unit::Millis {
+            return Err(invalid(
+                &path.field("timeout"),
+                context(),
+                "a `timeout` caps a latency; give it on a metric with `unit: Millis`",
+            ));
+        }
+        duration(&path.field("timeout"), context(), t, 1, MAX_WINDOW)?;
+    }
+    Ok(())
 }
 
 /// Services ordered so that every dependency comes before its dependents.

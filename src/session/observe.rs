@@ -24,6 +24,7 @@ pub fn format_value(v: f32, unit: Unit) -> String {
         Unit::KB | Unit::MB | Unit::GB | Unit::TB | Unit::KiB | Unit::MiB | Unit::GiB | Unit::TiB => {
             format!("{v:.1}{}", unit.byte_symbol().unwrap_or(""))
         }
+        Unit::Items => format!("{v:.0}"),
         Unit::Count if v.abs() >= 100.0 => format!("{v:.0}"),
         Unit::Count => format!("{v:.1}"),
     }

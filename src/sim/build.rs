@@ -184,6 +184,7 @@ impl Sim {
         catalog_series(&mut catalog, s, &exporters, column);
         world.insert_resource(exporters);
         world.insert_resource(ScenarioRef(scenario.clone()));
+        world.insert_resource(super::bounds::Bounds::compile(s, &firsts, &fleets));
         world.insert_resource(fleets);
         world.insert_resource(super::tools::ToolStatus::new(s, &names));
         let baselines: Vec<f32> = world.resource::<MetricModels>().0.iter().map(|m| m.baseline).collect();

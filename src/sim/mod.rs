@@ -7,6 +7,7 @@
 //! Nothing here prints or reads the wall clock.
 
 mod alerts;
+mod bounds;
 mod build;
 mod catalog;
 mod components;
@@ -25,6 +26,7 @@ mod systems;
 mod tools;
 
 pub use alerts::{AlertBook, AlertCondition, AlertPlan, AlertStatus};
+pub use bounds::share_slower_than;
 pub use components::Health;
 pub use event::SimEvent;
 pub use exporter::{BUCKETS, LogLogistic};

@@ -1,7 +1,7 @@
 //! The schedule: the recipe of one tick, declared once. Named sets run in a chain on a single-threaded
 //! executor with ambiguity detection on, so the order is declared, never implied.
 
-use super::{exporter, fleet, systems};
+use super::{bounds, exporter, fleet, systems};
 use bevy_ecs::prelude::*;
 use bevy_ecs::schedule::{ScheduleBuildSettings, SingleThreadedExecutor};
 
@@ -49,14 +49,22 @@ pub fn tick_schedule() -> Schedule {
         )
             .chain()
             .in_set(Script),
-        // Compute metric values from models and symptoms, then let saturation stretch latency.
+        // Compute metric values from models and symptoms, then let saturation stretch latency, then keep
+        // every value physical (ratios within 0..=1, whole items, bounds, timeouts turning into errors).
         // A fleet's aggregate series come from its members'; then processes (controllers, derived metrics,
-        // capacity-limited recoveries) run on the finished values, aggregates included.
-        (systems::compute_metrics, systems::apply_saturation, fleet::aggregate_fleets, super::process::run_processes)
+        // capacity-limited recoveries) run on the finished values, aggregates included, and bounds again.
+        (
+            systems::compute_metrics,
+            systems::apply_saturation,
+            bounds::bound_symptoms,
+            fleet::aggregate_fleets,
+            super::process::run_processes,
+            bounds::rebound,
+        )
             .chain()
             .in_set(Symptoms),
-        // Carry failure from dependencies to dependents, then into each fleet's members.
-        (systems::propagate_failures, fleet::spread_to_members).chain().in_set(Propagate),
+        // Carry failure from dependencies to dependents, then into each fleet's members; bounds again.
+        (systems::propagate_failures, fleet::spread_to_members, bounds::rebound).chain().in_set(Propagate),
         // Judge health from the finished frame: services, then each fleet member, then the responders' tools.
         (systems::judge_health, fleet::judge_members, super::tools::judge_tools).chain().in_set(Health),
         // Record each SLO's bad minute and update its windows.
