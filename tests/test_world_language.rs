@@ -204,7 +204,7 @@ fn an_autoscaler_chases_its_target_after_its_delay_and_an_action_holds_it() {
     instances{kind="service",service="api"}  3
     10:07:00 wom> query cpu
     cpu at 10:07:00
-    cpu{kind="service",service="api"}  2
+    cpu{kind="service",service="api"}  1
     Drill over at 10:08:00 (end of input).
     "#);
 }
