@@ -27,7 +27,7 @@ fn html_debrief_is_one_self_contained_page_with_charts_marked_by_each_action() {
     for needle in ["<script", "<link", "<img", "<iframe", "src=", "url(", "@import"] {
         assert!(!html.contains(needle), "found {needle}");
     }
-    assert!(html.contains("<h2>Score: 100/100</h2>"));
+    assert!(html.contains("<h2>Score: 97/100</h2>"));
     for section in ["score", "charts", "truth", "timeline", "postmortem"] {
         assert!(html.contains(&format!("<section id=\"{section}\">")), "no {section} section");
     }

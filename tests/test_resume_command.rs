@@ -59,7 +59,7 @@ fn outcome(env: &TestEnvironment, journal: &str, debrief_dir: &str, finished: &C
 fn uninterrupted(env: &TestEnvironment) -> Outcome {
     let out = env.run(&["play", "--seed", SEED, "--journal", "full.jsonl", "--debrief", "full"], &stdin_of(&script()));
     assert_eq!(out.status, 0, "{out}");
-    assert!(out.stdout.contains("Score: 100/100"), "{out}");
+    assert!(out.stdout.contains("Score: 97/100"), "{out}");
     outcome(env, "full.jsonl", "full", &out)
 }
 

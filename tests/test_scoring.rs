@@ -94,8 +94,10 @@ fn one_person_in_every_role_earns_partial_credit_and_is_told_why() {
     let (out, _) = play("signup-outage", 3, &["declare sev2 signups", "role ic", "role ol", "role cl", "quit"]);
     let roles = line(&score_of(&out), "roles").to_string();
     insta::assert_snapshot!(roles, @"  roles            2/5    T+50s  IC you, OL you, CL you; one person held 3 roles, so partial credit");
+    // Naming teammates who are not in the drill is no more than holding the roles oneself.
     let (out, _) = play("signup-outage", 3, &["role ic me", "role ol alex", "role cl sam", "quit"]);
-    assert!(line(&score_of(&out), "roles").contains("5/5"));
+    let roles = line(&score_of(&out), "roles").to_string();
+    insta::assert_snapshot!(roles, @"  roles            2/5   T+20s  IC you, OL alex, CL sam; alex and sam are not playing (no command typed), so no credit as another person; 1 person for 3 roles");
 }
 
 #[test]
@@ -189,6 +191,25 @@ fn the_examples_in_docs_debrief_are_real_scores() {
     let pool: Vec<&str> = pool.iter().map(String::as_str).collect();
     let (out, _) = play("api-timeouts", 17, &pool);
     assert!(doc.contains(&format!("```text\n{}```", score_of(&out))), "docs/debrief.md pool run is stale");
+    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/rubric.ron");
+    let relapse = [
+        "mitigate rollback api",
+        "wait 5m",
+        "mitigate pause pusher",
+        "mitigate rollback api",
+        "wait 3m",
+        "mitigate deploy-fix api-canary",
+        "mitigate deploy-fix api",
+        "wait 2m",
+    ];
+    let (out, _) = play(fixture, 1, &relapse);
+    assert!(doc.contains(&format!("```text\n{}```", score_of(&out))), "docs/debrief.md relapse run is stale");
+    let rubric = std::fs::read_to_string(fixture).expect("the fixture");
+    let quoted = &doc[doc.find("```ron\nharmful: [").expect("the quoted rubric") + 7..];
+    let quoted = &quoted[..quoted.find("```").expect("its end")];
+    for line in quoted.lines() {
+        assert!(rubric.contains(line.trim()), "docs/debrief.md quotes a rubric line the fixture lacks: {line}");
+    }
     for item in [
         "declare",
         "mitigate",
@@ -203,6 +224,7 @@ fn the_examples_in_docs_debrief_are_real_scores() {
         "escalate `<team>`",
         "reply `<person>`",
         "only the OL acts",
+        "good: `<action>`",
         "harmful actions",
         "hints",
     ] {

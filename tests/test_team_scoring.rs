@@ -178,6 +178,27 @@ fn roles_held_by_one_of_several_responders_earn_partial_credit_and_say_so() {
 }
 
 #[test]
+fn a_role_given_to_someone_who_never_played_earns_no_credit_as_another_person() {
+    let s = scenario("signup-outage");
+    let mut drill = Drill::host(s.clone(), 5);
+    drill.respond_as("alex", "role ic");
+    drill.respond_as("alex", "role ol bob");
+    drill.respond_as("sam", "role cl me");
+    drill.finish(EndReason::GameMaster);
+    let card = score_record(&s, drill.record());
+    insta::assert_snapshot!(line_of(&card, "roles"), @"3/5 IC alex, OL bob, CL sam; bob is not playing (no command typed), so no credit as another person; 2 people for 3 roles");
+    // Once bob types a command, he is in the drill and counts.
+    let mut drill = Drill::host(s.clone(), 5);
+    drill.respond_as("alex", "role ic");
+    drill.respond_as("alex", "role ol bob");
+    drill.respond_as("sam", "role cl me");
+    drill.respond_as("bob", "status");
+    drill.finish(EndReason::GameMaster);
+    let card = score_record(&s, drill.record());
+    insta::assert_snapshot!(line_of(&card, "roles"), @"5/5 IC alex, OL bob, CL sam");
+}
+
+#[test]
 fn the_debrief_says_who_did_what_in_markdown_json_and_html() {
     let s = scenario("signup-outage");
     let mut drill = Drill::host(s.clone(), 5);
@@ -260,10 +281,38 @@ fn the_source_date_is_in_the_debrief_and_the_gm_sheet() {
 }
 
 #[test]
+fn an_invented_scenario_says_so_in_the_debrief_and_the_gm_sheet() {
+    let env = TestEnvironment::new();
+    let out = env.play(1, &["quit"]);
+    assert_eq!(out.status, 0, "{out}");
+    let md = env.debrief();
+    assert!(
+        md.contains(
+            "Source: invented example, not a real incident (the seed guide's own Wheel of Misfortune example, \
+             written 2026-11-25)."
+        ),
+        "{}",
+        &md[..600]
+    );
+    let json: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(env.path().join("debriefs/signup-outage-seed1.json")).expect("json"),
+    )
+    .expect("valid json");
+    assert_eq!(
+        json["source"],
+        serde_json::json!({"url": "the seed guide's own Wheel of Misfortune example", "date": "2026-11-25", "invented": true})
+    );
+    let html = std::fs::read_to_string(env.path().join("debriefs/signup-outage-seed1.html")).expect("html");
+    assert!(html.contains("invented example, not a real incident"), "the HTML page says so too");
+    let out = env.run(&["show", "signup-outage", "--gm"], "");
+    assert!(out.stdout.contains("invented example, not a real incident"), "{out}");
+}
+
+#[test]
 fn a_bad_source_date_is_refused_where_it_is_written() {
     let text = source("signup-outage");
     let text = text.replacen(
-        r#"source: "seed example (the guide's own Wheel of Misfortune example)","#,
+        r#"source: (url: "the seed guide's own Wheel of Misfortune example", date: "2026-11-25", invented: true),"#,
         r#"source: (url: "https://example.com/pm", date: "2019-02-30"),"#,
         1,
     );

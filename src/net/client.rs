@@ -5,7 +5,9 @@
 //! sends its next line only once the host has handled the last one.
 
 use super::error::NetError;
-use super::protocol::{ClientFrame, Item, MAX_FRAME_BYTES, PROTOCOL_VERSION, ServerFrame, View, WS_PATH};
+use super::protocol::{
+    ClientFrame, FiveWQuestion, Item, MAX_FRAME_BYTES, PROTOCOL_VERSION, ServerFrame, View, WS_PATH,
+};
 use crate::repl::paint;
 use crate::session::{Doc, Line, Style, clock_label};
 use futures_util::{SinkExt, StreamExt};
@@ -115,7 +117,7 @@ pub fn render_frame(frame: &ServerFrame, page_time_of_day: i64) -> Doc {
             }
         }
         ServerFrame::Item(item) => doc.extend(render_item(item, page_time_of_day)),
-        ServerFrame::Ready { .. } | ServerFrame::Completions { .. } => {}
+        ServerFrame::Ready { .. } | ServerFrame::Completions { .. } | ServerFrame::FiveWs { .. } => {}
         ServerFrame::Over { reason } => doc.push(Line::styled(Style::Heading, format!("The host says: {reason}."))),
         ServerFrame::Refused { reason, .. } => doc.push(Line::styled(Style::Bad, format!("error: {reason}"))),
     }
@@ -138,6 +140,25 @@ pub enum JoinInput {
     Terminal,
     /// A pipe or a file, read line by line.
     Lines(Box<dyn BufRead + Send>),
+}
+
+/// What the participant's input hands the connection.
+enum Typed {
+    /// A line to send.
+    Line(String),
+    /// `resolve` typed at a terminal: ask the host which of the 5 Ws are not recorded yet and hand them back,
+    /// so the terminal can ask for each before the `resolve` line goes.
+    AskFiveWs(std::sync::mpsc::Sender<Vec<FiveWQuestion>>),
+    /// Input ended.
+    End,
+}
+
+/// A request waiting to go to the host, in the order it was typed.
+enum Queued {
+    /// A line.
+    Line(String),
+    /// The 5 Ws still unanswered, wanted by the terminal.
+    AskFiveWs(std::sync::mpsc::Sender<Vec<FiveWQuestion>>),
 }
 
 /// What the terminal prompt needs from the connection: the drill's clock, and word that the host welcomed us.
@@ -165,7 +186,7 @@ pub fn join(options: JoinOptions, input: JoinInput, color: bool) -> Result<JoinE
         .map_err(NetError::Runtime)?;
     let clock = Arc::new(AtomicI64::new(0));
     let tod = Arc::new(AtomicI64::new(0));
-    let (lines_tx, lines) = mpsc::unbounded_channel::<Option<String>>();
+    let (lines_tx, lines) = mpsc::unbounded_channel::<Typed>();
     let (ask_tx, asks) = mpsc::unbounded_channel::<CompletionAsk>();
     let terminal = matches!(input, JoinInput::Terminal);
     // The prompt shows the drill's clock, which is known once the host has welcomed us.
@@ -184,6 +205,7 @@ pub fn join(options: JoinOptions, input: JoinInput, color: bool) -> Result<JoinE
             let mut printer = editor.create_external_printer().map_err(NetError::Terminal)?;
             let (clock, tod) = (clock.clone(), tod.clone());
             let tx = lines_tx.clone();
+            let responder = !options.observe;
             std::thread::spawn(move || {
                 if wait_welcome.recv().is_err() {
                     return;
@@ -194,13 +216,20 @@ pub fn join(options: JoinOptions, input: JoinInput, color: bool) -> Result<JoinE
                     match editor.readline(&prompt) {
                         Ok(line) => {
                             let _ = editor.add_history_entry(line.as_str());
-                            if tx.send(Some(line)).is_err() {
+                            if responder && line.trim() == "resolve" {
+                                match ask_five_ws(&mut editor, &tx) {
+                                    Asked::Resolve => {}
+                                    Asked::Cancelled => continue,
+                                    Asked::End => break,
+                                }
+                            }
+                            if tx.send(Typed::Line(line)).is_err() {
                                 break;
                             }
                         }
                         Err(rustyline::error::ReadlineError::Interrupted) => continue,
                         Err(_) => {
-                            let _ = tx.send(None);
+                            let _ = tx.send(Typed::End);
                             break;
                         }
                     }
@@ -219,7 +248,7 @@ pub fn join(options: JoinOptions, input: JoinInput, color: bool) -> Result<JoinE
                     line.clear();
                     match reader.read_line(&mut line) {
                         Ok(0) | Err(_) => {
-                            let _ = tx.send(None);
+                            let _ = tx.send(Typed::End);
                             break;
                         }
                         Ok(_) => {
@@ -227,7 +256,7 @@ pub fn join(options: JoinOptions, input: JoinInput, color: bool) -> Result<JoinE
                             if text.trim().is_empty() || text.trim_start().starts_with('#') {
                                 continue;
                             }
-                            if tx.send(Some(text)).is_err() {
+                            if tx.send(Typed::Line(text)).is_err() {
                                 break;
                             }
                         }
@@ -245,6 +274,53 @@ pub fn join(options: JoinOptions, input: JoinInput, color: bool) -> Result<JoinE
     drop(ask_tx);
     let prompt = Prompt { clock, tod, welcomed };
     runtime.block_on(play(options, (lines, asks), print, color, terminal, prompt))
+}
+
+/// What asking for the 5 Ws before `resolve` came to.
+enum Asked {
+    /// Go on and send `resolve`.
+    Resolve,
+    /// Ctrl-C: back to the prompt without resolving.
+    Cancelled,
+    /// Input ended, or the connection's side is gone.
+    End,
+}
+
+/// At a terminal, `resolve` first asks for each of the 5 Ws the host says are not recorded yet, as the solo
+/// REPL does: the host answers which (the client knows no rules), each answer goes as the line
+/// `5w <question> <answer>`, and Enter skips a question.
+fn ask_five_ws(
+    editor: &mut rustyline::Editor<JoinHelper, rustyline::history::DefaultHistory>,
+    tx: &mpsc::UnboundedSender<Typed>,
+) -> Asked {
+    let (reply, answer) = std::sync::mpsc::channel();
+    if tx.send(Typed::AskFiveWs(reply)).is_err() {
+        return Asked::End;
+    }
+    let Ok(unanswered) = answer.recv() else { return Asked::End };
+    if unanswered.is_empty() {
+        return Asked::Resolve;
+    }
+    println!("{}", crate::session::five_ws_preamble(unanswered.len()));
+    for q in unanswered {
+        match editor.readline(&format!("  {}: {} ", q.w, q.question)) {
+            Ok(answer) if answer.trim().is_empty() => {}
+            Ok(answer) => {
+                if tx.send(Typed::Line(format!("5w {} {}", q.w, answer.trim()))).is_err() {
+                    return Asked::End;
+                }
+            }
+            Err(rustyline::error::ReadlineError::Interrupted) => {
+                println!("(resolve cancelled; the drill goes on)");
+                return Asked::Cancelled;
+            }
+            Err(_) => {
+                let _ = tx.send(Typed::End);
+                return Asked::End;
+            }
+        }
+    }
+    Asked::Resolve
 }
 
 /// A line to complete and where its completions go: from the editor's thread to the connection's task.
@@ -298,13 +374,15 @@ struct Seat {
     color: bool,
     terminal: bool,
     prompt: Prompt,
-    lines: mpsc::UnboundedReceiver<Option<String>>,
+    lines: mpsc::UnboundedReceiver<Typed>,
     /// Tab pressed at the terminal: lines to complete, with where the answer goes.
     asks: mpsc::UnboundedReceiver<CompletionAsk>,
     /// Completions asked of the host and not answered yet, in order.
     asked: VecDeque<std::sync::mpsc::Sender<(usize, Vec<String>)>>,
-    /// Lines typed and not yet sent.
-    queue: VecDeque<String>,
+    /// Lines typed (and questions asked) not yet sent.
+    queue: VecDeque<Queued>,
+    /// The terminal waiting for the host's answer to `five_ws`.
+    asking: Option<std::sync::mpsc::Sender<Vec<FiveWQuestion>>>,
     /// The line sent and not yet handled, with the last item seen when it was sent.
     in_flight: Option<(String, Option<u64>)>,
     /// The last item printed: a rejoin prints only what came after it.
@@ -320,7 +398,7 @@ struct Seat {
 
 async fn play(
     options: JoinOptions,
-    (lines, asks): (mpsc::UnboundedReceiver<Option<String>>, mpsc::UnboundedReceiver<CompletionAsk>),
+    (lines, asks): (mpsc::UnboundedReceiver<Typed>, mpsc::UnboundedReceiver<CompletionAsk>),
     print: Box<dyn FnMut(String) + Send>,
     color: bool,
     terminal: bool,
@@ -337,6 +415,7 @@ async fn play(
         asks,
         asked: VecDeque::new(),
         queue: VecDeque::new(),
+        asking: None,
         in_flight: None,
         last_seq: None,
         ready: false,
@@ -353,6 +432,10 @@ async fn play(
                 seat.asked.clear();
                 // Nothing goes out on the new connection before its welcome says what the host has.
                 seat.ready = false;
+                // A question the old connection never answered goes again, first.
+                if let Some(reply) = seat.asking.take() {
+                    seat.queue.push_front(Queued::AskFiveWs(reply));
+                }
                 seat.note(format!("Lost the host ({why}); rejoining as {}…", seat.options.name));
                 connection = seat.rejoin().await?;
                 seat.note(format!("Rejoined as {}.", seat.options.name));
@@ -400,7 +483,15 @@ impl Seat {
             // Echoed when first sent.
             Some((line, _)) if self.resend => line,
             _ => {
-                let Some(line) = self.queue.pop_front() else { return Ok(()) };
+                let line = match self.queue.pop_front() {
+                    None => return Ok(()),
+                    Some(Queued::Line(line)) => line,
+                    Some(Queued::AskFiveWs(reply)) => {
+                        self.asking = Some(reply);
+                        self.ready = false;
+                        return connection.send(&ClientFrame::FiveWs).await.map_err(|e| e.to_string());
+                    }
+                };
                 if !self.terminal {
                     let (tod, clock) = (&self.prompt.tod, &self.prompt.clock);
                     let label = clock_label(tod.load(Ordering::Relaxed), clock.load(Ordering::Relaxed));
@@ -427,8 +518,9 @@ impl Seat {
             }
             tokio::select! {
                 line = self.lines.recv(), if !self.input_done => match line {
-                    Some(Some(line)) => self.queue.push_back(line),
-                    Some(None) | None => {
+                    Some(Typed::Line(line)) => self.queue.push_back(Queued::Line(line)),
+                    Some(Typed::AskFiveWs(reply)) => self.queue.push_back(Queued::AskFiveWs(reply)),
+                    Some(Typed::End) | None => {
                         self.input_done = true;
                         // An observer at a terminal leaves with Ctrl-D; a piped observer stays to the end.
                         if self.terminal && self.options.observe {
@@ -486,6 +578,13 @@ impl Seat {
             }
             // A rejoin refused only for now (our old connection still holds the name): try again.
             ServerFrame::Refused { reason, retry: true } if self.joined => return Some(Stop::Lost(reason.clone())),
+            ServerFrame::FiveWs { unanswered } => {
+                if let Some(reply) = self.asking.take() {
+                    let _ = reply.send(unanswered.clone());
+                }
+                self.ready = true;
+                Doc::new()
+            }
             ServerFrame::Completions { start, candidates } => {
                 if let Some(reply) = self.asked.pop_front() {
                     let _ = reply.send((*start, candidates.clone()));

@@ -15,5 +15,5 @@ pub mod server;
 pub use client::{Connection, JoinEnd, JoinInput, JoinOptions, join, render_frame};
 pub use console::{HostOptions, host};
 pub use error::NetError;
-pub use protocol::{ClientFrame, Item, MAX_FRAME_BYTES, PROTOCOL_VERSION, ServerFrame, View};
+pub use protocol::{ClientFrame, FiveWQuestion, Item, MAX_FRAME_BYTES, PROTOCOL_VERSION, ServerFrame, View};
 pub use server::{Host, HostConfig, Stopped, new_join_code};

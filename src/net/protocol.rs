@@ -9,7 +9,7 @@ use crate::session::Doc;
 use serde::{Deserialize, Serialize};
 
 /// The protocol version this build speaks.
-pub const PROTOCOL_VERSION: u32 = 2;
+pub const PROTOCOL_VERSION: u32 = 3;
 
 /// Largest frame either side accepts, in bytes; a bigger one closes the connection.
 pub const MAX_FRAME_BYTES: usize = 64 * 1024;
@@ -43,6 +43,9 @@ pub enum ClientFrame {
         /// The line up to the cursor.
         line: String,
     },
+    /// Before `resolve` at a terminal: which of the 5 Ws are not recorded yet (a responder only)? The server
+    /// answers `five_ws`; the client asks its user for each and sends the answers as `5w` lines.
+    FiveWs,
     /// The participant leaves.
     Leave,
 }
@@ -78,6 +81,11 @@ pub enum ServerFrame {
         /// Candidates, sorted.
         candidates: Vec<String>,
     },
+    /// The answer to `five_ws`: the questions of the 5 Ws not recorded yet, in order.
+    FiveWs {
+        /// Each W not yet answered, with its question.
+        unanswered: Vec<FiveWQuestion>,
+    },
     /// The drill is over; the server closes the connection after this.
     Over {
         /// Why, in words.
@@ -92,6 +100,16 @@ pub enum ServerFrame {
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         retry: bool,
     },
+}
+
+/// One of the 5 Ws and its question, as `resolve` asks it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FiveWQuestion {
+    /// The word `5w` takes: `what`, `where`, `why`, `when`, `who`.
+    pub w: String,
+    /// The question, e.g. "What was the system trying to do?".
+    pub question: String,
 }
 
 /// One visible entry of the drill's stream.
@@ -153,8 +171,14 @@ mod tests {
 
     #[test]
     fn frames_round_trip_and_read_as_documented() {
-        let hello = ClientFrame::Hello { protocol: 2, code: "abc".into(), name: "alex".into(), observe: false };
-        assert_eq!(hello.encode(), r#"{"type":"hello","protocol":2,"code":"abc","name":"alex","observe":false}"#);
+        let hello = ClientFrame::Hello { protocol: 3, code: "abc".into(), name: "alex".into(), observe: false };
+        assert_eq!(hello.encode(), r#"{"type":"hello","protocol":3,"code":"abc","name":"alex","observe":false}"#);
+        assert_eq!(ClientFrame::decode(r#"{"type":"five_ws"}"#).unwrap(), ClientFrame::FiveWs);
+        let asked = ServerFrame::FiveWs {
+            unanswered: vec![FiveWQuestion { w: "why".into(), question: "Why did it fail?".into() }],
+        };
+        assert_eq!(asked.encode(), r#"{"type":"five_ws","unanswered":[{"w":"why","question":"Why did it fail?"}]}"#);
+        assert_eq!(ServerFrame::decode(&asked.encode()).unwrap(), asked);
         assert_eq!(ClientFrame::decode(&hello.encode()).unwrap(), hello);
         assert_eq!(
             ClientFrame::decode(r#"{"type":"line","text":"status"}"#).unwrap(),

@@ -5,7 +5,9 @@
 //! command, a client too slow to keep up, a client that vanished) is logged and ends that connection only;
 //! the drill and everyone else go on, and nothing recorded is lost.
 
-use super::protocol::{ClientFrame, Item, MAX_FRAME_BYTES, PROTOCOL_VERSION, ServerFrame, View, WS_PATH};
+use super::protocol::{
+    ClientFrame, FiveWQuestion, Item, MAX_FRAME_BYTES, PROTOCOL_VERSION, ServerFrame, View, WS_PATH,
+};
 use crate::journal::{FeedDrill, JournalError};
 use crate::session::{Drill, DrillEvent, DrillInput, EventKind, volunteer_view};
 use axum::extract::State;
@@ -52,11 +54,30 @@ pub fn new_join_code() -> String {
 
 /// A request to the task that owns the drill.
 enum Request<D> {
-    Join { name: String, observer: bool, reply: oneshot::Sender<Result<Joined, Refusal>> },
-    Line { id: u64, text: String },
-    Leave { id: u64, reason: String },
-    Gm { line: String, reply: oneshot::Sender<()> },
-    Finish { reply: oneshot::Sender<Stopped<D>> },
+    Join {
+        name: String,
+        observer: bool,
+        reply: oneshot::Sender<Result<Joined, Refusal>>,
+    },
+    Line {
+        id: u64,
+        text: String,
+    },
+    /// Which of the 5 Ws are not recorded yet: answered on the participant's own queue.
+    FiveWs {
+        id: u64,
+    },
+    Leave {
+        id: u64,
+        reason: String,
+    },
+    Gm {
+        line: String,
+        reply: oneshot::Sender<()>,
+    },
+    Finish {
+        reply: oneshot::Sender<Stopped<D>>,
+    },
 }
 
 /// A hosted drill handed back when the host stops.
@@ -200,6 +221,16 @@ async fn drive<D: FeedDrill>(
                         Some(p) if !p.observer => Some((DrillInput::line(&p.name, &text), Some(id), None)),
                         _ => continue,
                     },
+                    Request::FiveWs { id } => {
+                        if let Some(p) = people.get(&id) {
+                            let unanswered = drill.drill().record().unanswered_five_ws()
+                                .into_iter()
+                                .map(|(w, question)| FiveWQuestion { w: w.to_string(), question: question.to_string() })
+                                .collect();
+                            let _ = p.frames.try_send(ServerFrame::FiveWs { unanswered });
+                        }
+                        continue;
+                    }
                     Request::Leave { id, reason } => {
                         if let Some(p) = people.remove(&id) {
                             tracing::info!(name = %p.name, %reason, "left");
@@ -483,6 +514,13 @@ async fn converse<D>(
                         Ok(ClientFrame::Line { .. }) if observer => "observers cannot send commands".into(),
                         Ok(ClientFrame::Line { text }) => {
                             if shared.requests.send(Request::Line { id, text }).await.is_err() {
+                                return "the drill has stopped".into();
+                            }
+                            continue;
+                        }
+                        Ok(ClientFrame::FiveWs) if observer => "observers cannot send commands".into(),
+                        Ok(ClientFrame::FiveWs) => {
+                            if shared.requests.send(Request::FiveWs { id }).await.is_err() {
                                 return "the drill has stopped".into();
                             }
                             continue;

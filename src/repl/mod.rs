@@ -285,17 +285,11 @@ fn ask_five_ws(
     screen: &mut Screen<'_>,
     display: Display,
 ) -> Asked {
-    let missing: Vec<(&str, &str)> = crate::session::FIVE_W_QUESTIONS
-        .into_iter()
-        .filter(|(w, _)| !drill.drill().record().five_ws.contains_key(*w))
-        .collect();
+    let missing = drill.drill().record().unanswered_five_ws();
     if missing.is_empty() || drill.drill().is_over() {
         return Asked::Resolve;
     }
-    screen.write(&format!(
-        "Before resolving: {} of the 5 Ws not recorded yet. Answer each for the debrief, or press Enter to skip it.\n",
-        missing.len()
-    ));
+    screen.write(&format!("{}\n", crate::session::five_ws_preamble(missing.len())));
     for (w, question) in missing {
         let prompt = format!("  {w}: {question} ");
         let answer = match feed.next(&prompt) {

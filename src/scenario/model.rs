@@ -175,27 +175,33 @@ pub struct Meta {
     pub length: Option<SimDuration>,
 }
 
-/// Where a scenario comes from: the public postmortem (or "seed example") and the day the incident happened.
+/// Where a scenario comes from: the public postmortem and the day the incident happened, or, for an
+/// invented training example, what it is and the day it was written.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Source {
-    /// Link to the public postmortem, or a phrase such as "seed example".
+    /// Link to the public postmortem, or a phrase such as "the seed guide's own example".
     pub url: String,
-    /// The incident's date, `YYYY-MM-DD`, when it really happened.
+    /// `YYYY-MM-DD`: the day the real incident happened, or the day an invented example was written.
     pub date: Option<String>,
+    /// An invented (composite) training example, not a real incident: the debrief says so rather than
+    /// implying a real postmortem.
+    pub invented: bool,
 }
 
 impl std::fmt::Display for Source {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.date {
-            Some(date) => write!(f, "{} (incident of {date})", self.url),
-            None => f.write_str(&self.url),
+        match (&self.date, self.invented) {
+            (Some(date), true) => write!(f, "invented example, not a real incident ({}, written {date})", self.url),
+            (None, true) => write!(f, "invented example, not a real incident ({})", self.url),
+            (Some(date), false) => write!(f, "{} (incident of {date})", self.url),
+            (None, false) => f.write_str(&self.url),
         }
     }
 }
 
 impl From<&str> for Source {
     fn from(url: &str) -> Source {
-        Source { url: url.to_string(), date: None }
+        Source { url: url.to_string(), date: None, invented: false }
     }
 }
 
@@ -203,15 +209,19 @@ impl Serialize for Source {
     // Without a date, a plain string as before, so older scenarios keep their content hash.
     fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        match &self.date {
-            None => ser.serialize_str(&self.url),
-            Some(date) => {
-                let mut st = ser.serialize_struct("Source", 2)?;
-                st.serialize_field("url", &self.url)?;
-                st.serialize_field("date", date)?;
-                st.end()
-            }
+        if self.date.is_none() && !self.invented {
+            return ser.serialize_str(&self.url);
         }
+        let fields = 1 + usize::from(self.date.is_some()) + usize::from(self.invented);
+        let mut st = ser.serialize_struct("Source", fields)?;
+        st.serialize_field("url", &self.url)?;
+        if let Some(date) = &self.date {
+            st.serialize_field("date", date)?;
+        }
+        if self.invented {
+            st.serialize_field("invented", &true)?;
+        }
+        st.end()
     }
 }
 
@@ -227,16 +237,16 @@ impl<'de> serde::de::Visitor<'de> for SourceVisitor {
     type Value = Source;
 
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("a string or `(url: \"…\", date: \"YYYY-MM-DD\")`")
+        f.write_str("a string or `(url: \"…\", date: \"YYYY-MM-DD\", invented: true)`")
     }
 
     fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Source, E> {
-        Ok(Source { url: v.to_string(), date: None })
+        Ok(Source::from(v))
     }
 
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Source, A::Error> {
         use serde::de::Error;
-        let (mut url, mut date) = (None, None);
+        let (mut url, mut date, mut invented) = (None, None, false);
         while let Some(key) = map.next_key::<String>()? {
             match key.as_str() {
                 "url" => url = Some(map.next_value::<String>()?),
@@ -249,11 +259,12 @@ impl<'de> serde::de::Visitor<'de> for SourceVisitor {
                     }
                     date = Some(d);
                 }
-                other => return Err(A::Error::unknown_field(other, &["url", "date"])),
+                "invented" => invented = map.next_value::<bool>()?,
+                other => return Err(A::Error::unknown_field(other, &["url", "date", "invented"])),
             }
         }
         let url = url.ok_or_else(|| A::Error::missing_field("url"))?;
-        Ok(Source { url, date })
+        Ok(Source { url, date, invented })
     }
 }
 
@@ -1205,6 +1216,10 @@ pub struct Rubric {
     /// Actions that make things worse.
     #[serde(default)]
     pub harmful: Vec<Harm>,
+    /// Actions that help, each worth points once when taken at the right moment (pausing the automation that
+    /// fights you, canarying a fix in one place first).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub good: Vec<Reward>,
     /// Points lost per hint.
     #[serde(default)]
     pub hint_penalty: u32,
@@ -1449,10 +1464,56 @@ pub struct Harm {
     /// Target, if it matters.
     #[serde(default)]
     pub target: Option<String>,
+    /// Only when taken at such a moment (every condition holds); empty: whenever it is taken.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub when: Vec<ActionMoment>,
     /// Why it hurts, for the debrief.
     pub why: String,
     /// Points lost.
     pub penalty: u32,
+}
+
+/// An action that helps: the first time it is taken at the right moment earns its points.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reward {
+    /// Action id.
+    pub action: String,
+    /// Target, if it matters.
+    #[serde(default)]
+    pub target: Option<String>,
+    /// When it must be taken to count (every condition holds); empty: whenever it is taken.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub when: Vec<ActionMoment>,
+    /// Why it helps, for the score and the debrief.
+    pub why: String,
+    /// Points.
+    pub points: u32,
+}
+
+/// A condition on the moment a rubric's action was taken, read from the drill's record.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+pub enum ActionMoment {
+    /// This state (`"state"` or `"track.state"`) was its track's current state when the action was typed.
+    In(String),
+    /// Typed before the first time this other action was (it holds if that one never was).
+    Before {
+        /// Action id.
+        action: String,
+        /// Target, if it matters.
+        #[serde(default)]
+        target: Option<String>,
+    },
+    /// Typed after this other action had been.
+    After {
+        /// Action id.
+        action: String,
+        /// Target, if it matters.
+        #[serde(default)]
+        target: Option<String>,
+    },
+    /// Typed within this long of the page.
+    Within(SimDuration),
 }
 
 /// Incident severity as declared.

@@ -161,6 +161,7 @@ pub fn synthetic(shape: SyntheticShape) -> Scenario {
             updates: Cadence { every: SimDuration::minutes(15), points: 10 },
             roles: 0,
             harmful: Vec::new(),
+            good: Vec::new(),
             hint_penalty: 0,
             audiences: Vec::new(),
             five_ws: Default::default(),

@@ -94,8 +94,8 @@ pub fn validation_rules() -> Vec<String> {
             "`costs` keys are volunteer command names other than {untimed}, which take no time or the time \
              they are given."
         ),
-        "`rubric.harmful` names existing actions, and its `target`, if given, is one of that action's \
-         `targets`.",
+        "`rubric.harmful` and `rubric.good` name existing actions, and a `target`, if given, is one of that \
+         action's `targets`; their `when` names existing states (`In`) and actions (`Before`, `After`).",
         "`rubric.audiences` ids are unique, one word and not `incident` (the channel `rubric.updates` scores), \
          each `every` at least 1m; `rubric.five_ws` keyword groups each have at least one non-empty word; \
          `rubric.responders` name existing alerts (`Silence`) and teams (`Escalate`).",
@@ -898,6 +898,25 @@ fn check_action_arg(path: &ValuePath, action: &str, arg: &ActionArg) -> Check {
     Ok(())
 }
 
+/// A rubric action's `when`: states that exist, actions and targets that exist.
+fn check_moments(path: &ValuePath, when: &[crate::scenario::ActionMoment], names: &Names, context: &str) -> Check {
+    use crate::scenario::ActionMoment;
+    for (k, m) in when.iter().enumerate() {
+        let here = path.index(k);
+        match m {
+            ActionMoment::In(state) => {
+                check_state_name(&here.index(0), state, names, &format!("an `In` of {context}"))?
+            }
+            ActionMoment::Before { action, target } | ActionMoment::After { action, target } => {
+                known(&here.field("action"), "action", action, &names.actions, || context.to_string())?;
+                check_action_target(&here.field("target"), action, target.as_deref(), names, context)?;
+            }
+            ActionMoment::Within(_) => {}
+        }
+    }
+    Ok(())
+}
+
 fn check_rubric(s: &Scenario, names: &Names) -> Check {
     let root = ValuePath::root();
     let rubric = root.field("rubric");
@@ -905,6 +924,13 @@ fn check_rubric(s: &Scenario, names: &Names) -> Check {
         let here = rubric.field("harmful").index(i);
         known(&here.field("action"), "action", &h.action, &names.actions, || "`rubric.harmful`".to_string())?;
         check_action_target(&here.field("target"), &h.action, h.target.as_deref(), names, "`rubric.harmful`")?;
+        check_moments(&here.field("when"), &h.when, names, "`rubric.harmful`")?;
+    }
+    for (i, g) in s.rubric.good.iter().enumerate() {
+        let here = rubric.field("good").index(i);
+        known(&here.field("action"), "action", &g.action, &names.actions, || "`rubric.good`".to_string())?;
+        check_action_target(&here.field("target"), &g.action, g.target.as_deref(), names, "`rubric.good`")?;
+        check_moments(&here.field("when"), &g.when, names, "`rubric.good`")?;
     }
     let keywords = root.field("root_cause").field("keywords");
     if s.root_cause.keywords.is_empty() {

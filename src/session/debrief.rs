@@ -2,12 +2,13 @@
 //! as Markdown for people and JSON for machines.
 
 use super::Drill;
+use super::action_lines::{harmful_actions, impact_time};
 use super::blameless::{self, BlameNote};
 use super::cmd::CHANNEL;
 use super::event::{EventKind, Visibility};
 use super::record::Record;
 use super::render::volunteer_view;
-use super::score::{Scorecard, harmful_actions, root_cause_match, score_record};
+use super::score::{Scorecard, root_cause_match, score_record};
 use super::text::{FIVE_W_QUESTIONS, clock_label, count, day_clock_label, offset_label};
 use crate::scenario::SimDuration;
 use serde::Serialize;
@@ -50,6 +51,9 @@ struct Machine<'a> {
 struct SourceJson<'a> {
     url: &'a str,
     date: Option<&'a str>,
+    /// An invented training example, not a real incident.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    invented: bool,
 }
 
 #[derive(Serialize)]
@@ -188,7 +192,11 @@ pub fn debrief(drill: &Drill) -> Debrief {
         format: "wom-debrief/1",
         scenario: &s.meta.id,
         title: &s.meta.title,
-        source: SourceJson { url: &s.meta.source.url, date: s.meta.source.date.as_deref() },
+        source: SourceJson {
+            url: &s.meta.source.url,
+            date: s.meta.source.date.as_deref(),
+            invented: s.meta.source.invented,
+        },
         seed: drill.seed(),
         score: &card,
         people: people_json(facts),
@@ -243,6 +251,21 @@ fn write_postmortem(md: &mut String, drill: &Drill, facts: &Record, card: &Score
         Some(start) => {
             let ongoing = if facts.mitigated.is_none() { " (still ongoing when the drill ended)" } else { "" };
             let _ = writeln!(md, "- Duration: {} to {}, {}{ongoing}", at(start), at(end), SimDuration(end - start));
+            let relapses: Vec<String> = facts
+                .mitigations
+                .iter()
+                .filter_map(|m| {
+                    m.relapsed.map(|back| format!("stopped at {} and came back at {}", at(m.start), at(back)))
+                })
+                .collect();
+            if !relapses.is_empty() {
+                let affected = impact_time(facts);
+                let _ = writeln!(
+                    md,
+                    "- Relapses: impact {}; users affected for {affected} in all",
+                    relapses.join(", then ")
+                );
+            }
         }
         None => {
             let _ = writeln!(md, "- Duration: unknown");
@@ -311,8 +334,11 @@ fn write_postmortem(md: &mut String, drill: &Drill, facts: &Record, card: &Score
         };
         key.push((e.t, what.trim().to_string()));
     }
-    if let Some(t) = facts.mitigated {
-        key.push((t, "User impact stops".to_string()));
+    for m in &facts.mitigations {
+        key.push((m.start, "User impact stops".to_string()));
+        if let Some(back) = m.relapsed {
+            key.push((back, "User impact returns (relapse)".to_string()));
+        }
     }
     key.sort_by_key(|(t, _)| *t);
     for (t, what) in key {
@@ -345,7 +371,7 @@ fn write_postmortem(md: &mut String, drill: &Drill, facts: &Record, card: &Score
         let _ = writeln!(md, "- {}: {}", l.item, l.detail);
     }
     let mut explained = Vec::new();
-    for (h, label) in harmful_actions(s, facts) {
+    for (h, label, _) in harmful_actions(s, facts) {
         if !explained.contains(&label) {
             let _ = writeln!(md, "- `{label}`: {}", h.why);
             explained.push(label);

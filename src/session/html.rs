@@ -244,8 +244,7 @@ impl Chart<'_> {
         let mut svg = String::new();
         let _ = writeln!(svg, "<svg viewBox=\"0 0 {WIDTH} {HEIGHT}\" role=\"img\" class=\"plot\">");
         let (plot_l, plot_r) = (LEFT, WIDTH - RIGHT);
-        if let Some(from) = facts.impact_start {
-            let to = facts.mitigated.unwrap_or(self.end);
+        for (from, to) in super::action_lines::impact_spans(facts) {
             let (a, b) = (self.x(from.max(self.start)), self.x(to.min(self.end)));
             if b > a {
                 let _ = writeln!(

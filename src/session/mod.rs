@@ -1,5 +1,6 @@
 //! A drill: volunteer commands in, events out; scoring and the debrief. No terminal I/O here.
 
+mod action_lines;
 mod blameless;
 mod check;
 mod claims;
@@ -38,8 +39,10 @@ pub use gm::{
 };
 pub use input::DrillInput;
 pub use limits::{MAX_LINE, MAX_TEXT, MAX_TITLE, escape_controls, line_too_long};
-pub use record::{ActionTaken, Declaration, Received, Record, RedHerring, ResolvedAlert};
+pub use record::{ActionTaken, Declaration, Mitigation, Received, Record, RedHerring, ResolvedAlert};
 pub use render::volunteer_view;
 pub use score::{ScoreLine, Scorecard, score, score_record};
 pub use sheet::{briefing_card, describe_trigger, expected_length, gm_sheet};
-pub use text::{Doc, FIVE_W_QUESTIONS, Line, Span, Style, clock_label, count, offset_label, sparkline, table};
+pub use text::{
+    Doc, FIVE_W_QUESTIONS, Line, Span, Style, clock_label, count, five_ws_preamble, offset_label, sparkline, table,
+};

@@ -57,6 +57,20 @@ pub struct ActionTaken {
     pub action: String,
     /// Its target, if any.
     pub target: Option<String>,
+    /// Its argument as read (`30%`), if any.
+    pub arg: Option<String>,
+    /// Every track's state when it was typed, as `track.state`, in track order.
+    pub states: Vec<String>,
+}
+
+/// A stretch of the incident with user impact stopped: from entering a mitigated or resolved phase until
+/// impact came back (a relapse), if it did.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Mitigation {
+    /// When user impact stopped.
+    pub start: i64,
+    /// When it came back, if it did.
+    pub relapsed: Option<i64>,
 }
 
 /// A status update as posted.
@@ -143,8 +157,13 @@ pub struct Record {
     pub resolved_alerts: Vec<ResolvedAlert>,
     /// When user impact began (first entry into an impact state of the incident track).
     pub impact_start: Option<i64>,
-    /// When the incident track first reached a mitigated or resolved phase after the page.
+    /// When the mitigation that holds now began: the incident track's entry into a mitigated or resolved
+    /// phase after the page, unless user impact came back since (then none until it stops again).
     pub mitigated: Option<i64>,
+    /// Every stretch with user impact stopped after the page, in order; all but the last relapsed.
+    pub mitigations: Vec<Mitigation>,
+    /// Each track's current state, in track order: (track, state).
+    states: Vec<(String, String)>,
     /// Phase of the incident track now.
     pub phase: Option<Phase>,
     /// Latest diagnosis.
@@ -197,8 +216,15 @@ pub struct Record {
 impl Record {
     /// An empty record for a drill of `scenario`.
     pub fn new(scenario: &Scenario) -> Record {
+        // The incident track's first state holds from the start of the simulated history.
+        let first = scenario.tracks.first().and_then(|t| t.states.iter().find(|s| s.id == t.initial));
+        let phase = first.map(|s| s.phase);
+        let impact_start = (phase == Some(Phase::Impact)).then(|| -scenario.clock.history.secs());
         Record {
+            phase,
+            impact_start,
             main_track: scenario.tracks.first().map(|t| t.id.clone()).unwrap_or_default(),
+            states: scenario.tracks.iter().map(|t| (t.id.clone(), t.initial.clone())).collect(),
             herring_alerts: scenario.alerts.iter().filter(|a| a.red_herring).map(|a| a.name.clone()).collect(),
             herring_messages: scenario
                 .messages
@@ -263,13 +289,12 @@ impl Record {
                 let fired = self.firing.remove(name).unwrap_or(t);
                 self.resolved_alerts.push(ResolvedAlert { name: name.clone(), fired, resolved: t });
             }
-            EventKind::StateEntered { track, phase, .. } if *track == self.main_track => {
-                self.phase = Some(*phase);
-                if *phase == Phase::Impact && self.impact_start.is_none() {
-                    self.impact_start = Some(t);
+            EventKind::StateEntered { track, state, phase } => {
+                if let Some(current) = self.states.iter_mut().find(|(id, _)| id == track) {
+                    current.1 = state.clone();
                 }
-                if matches!(phase, Phase::Mitigated | Phase::Resolved) && self.mitigated.is_none() && t >= 0 {
-                    self.mitigated = Some(t);
+                if *track == self.main_track {
+                    self.enter_phase(t, *phase);
                 }
             }
             EventKind::Diagnosis { text } => {
@@ -294,10 +319,12 @@ impl Record {
             }
             EventKind::Verdict { accepted, diagnosis } => self.verdict = Some((*accepted, diagnosis.clone())),
             EventKind::Note { text } => self.notes.push(text.clone()),
-            EventKind::Action { action, target, .. } => {
+            EventKind::Action { action, target, arg } => {
                 let ol = self.roles.get(&Role::OperationsLead).cloned();
                 let by = self.speaker.clone();
-                self.actions.push(ActionTaken { t, by, ol, action: action.clone(), target: target.clone() })
+                let states = self.states.iter().map(|(track, state)| format!("{track}.{state}")).collect();
+                let (action, target, arg) = (action.clone(), target.clone(), arg.clone());
+                self.actions.push(ActionTaken { t, by, ol, action, target, arg, states })
             }
             EventKind::Command { target: Some(target), .. } => {
                 for h in self.red_herrings.iter_mut().filter(|h| t >= h.fired && &h.service == target) {
@@ -306,6 +333,26 @@ impl Record {
             }
             EventKind::BudgetReport { slos } => self.budget = slos.clone(),
             EventKind::Ended { reason } => self.ended = Some((t, *reason)),
+            _ => {}
+        }
+    }
+
+    /// The incident track entered a state of `phase` at `t`: impact starts, stops (a mitigation, counted
+    /// from the page on) or comes back (a relapse of the mitigation that held).
+    fn enter_phase(&mut self, t: i64, phase: Phase) {
+        self.phase = Some(phase);
+        match phase {
+            Phase::Impact => {
+                self.impact_start.get_or_insert(t);
+                if let Some(held) = self.mitigations.last_mut().filter(|m| m.relapsed.is_none()) {
+                    held.relapsed = Some(t);
+                }
+                self.mitigated = None;
+            }
+            Phase::Mitigated | Phase::Resolved if t >= 0 && self.mitigated.is_none() => {
+                self.mitigated = Some(t);
+                self.mitigations.push(Mitigation { start: t, relapsed: None });
+            }
             _ => {}
         }
     }
@@ -373,6 +420,11 @@ impl Record {
     /// End of the drill (or the last event, if it has not ended).
     pub fn end_t(&self) -> i64 {
         self.ended.map_or(self.last_t, |(t, _)| t)
+    }
+
+    /// The 5 Ws not answered yet, each with its question, in the order `resolve` asks them.
+    pub fn unanswered_five_ws(&self) -> Vec<(&'static str, &'static str)> {
+        super::text::FIVE_W_QUESTIONS.into_iter().filter(|(w, _)| !self.five_ws.contains_key(*w)).collect()
     }
 
     /// Whether the drill has ended.

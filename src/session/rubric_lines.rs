@@ -55,7 +55,7 @@ fn needs(must_say: &[UpdateContent]) -> Vec<Need<'_>> {
 }
 
 /// "a, b and c".
-fn and_list(items: &[String]) -> String {
+pub(super) fn and_list(items: &[String]) -> String {
     match items {
         [] => String::new(),
         [one] => one.clone(),

@@ -1,9 +1,10 @@
 //! Scoring a drill from its event stream and the scenario's rubric, line by line.
 
+use super::action_lines::{harmful_line, mitigate_line, reward_line};
 use super::claims::{Claims, Stance};
 use super::event::{DrillEvent, EndReason, Role};
 use super::record::PostedUpdate;
-use super::record::Record;
+use super::record::{Record, person};
 use super::rubric_lines::{audience_line, audience_updates, five_ws_line, line, only_ol_line, responder_line};
 use super::text::{Doc, Line, Style, offset_label, table};
 use super::update_content::judge;
@@ -36,23 +37,6 @@ pub struct Scorecard {
     pub total: i64,
     /// Points available.
     pub max: i64,
-}
-
-/// Every harmful action taken, with the rubric entry it matched and a label such as `restart users-db`;
-/// repeating one counts again.
-pub fn harmful_actions<'a>(scenario: &'a Scenario, r: &Record) -> Vec<(&'a crate::scenario::Harm, String)> {
-    let mut out = Vec::new();
-    for taken in &r.actions {
-        for h in scenario
-            .rubric
-            .harmful
-            .iter()
-            .filter(|h| h.action == taken.action && (h.target.is_none() || h.target == taken.target))
-        {
-            out.push((h, format!("{} {}", taken.action, taken.target.as_deref().unwrap_or("")).trim().to_string()));
-        }
-    }
-    out
 }
 
 /// How a diagnosis stands against the scenario's candidate causes: which key facts of the real one it
@@ -193,14 +177,8 @@ pub fn score_record(scenario: &Scenario, f: &Record) -> Scorecard {
     };
     lines.push(line("declare", points, r.declare.points as i64, detail, f.declared.as_ref().map(|d| d.first_t)));
 
-    let mut detail = match f.mitigated {
-        Some(t) => format!("user impact stopped at {} (goal: within {})", offset_label(t), r.mitigate.within),
-        None => format!("user impact never stopped (goal: within {})", r.mitigate.within),
-    };
-    if matches!(f.ended, Some((_, EndReason::Resolved))) && f.phase == Some(Phase::Impact) {
-        detail.push_str("; resolved while users were still affected");
-    }
-    lines.push(line("mitigate", goal_points(&r.mitigate, f.mitigated), r.mitigate.points as i64, detail, f.mitigated));
+    let resolved_in_impact = matches!(f.ended, Some((_, EndReason::Resolved))) && f.phase == Some(Phase::Impact);
+    lines.push(mitigate_line(&r.mitigate, f, resolved_in_impact));
 
     let (points, detail) = root_cause_line(scenario, f);
     lines.push(line("root cause", points, r.root_cause as i64, detail, f.diagnosis_t));
@@ -236,31 +214,10 @@ pub fn score_record(scenario: &Scenario, f: &Record) -> Scorecard {
         lines.push(only_ol_line(scenario, f));
     }
 
-    let taken = harmful_actions(scenario, f);
-    let harm: i64 = taken.iter().map(|(h, _)| h.penalty as i64).sum();
-    // Each harm once with the scenario's reason, repeats counted.
-    let mut harms: Vec<String> = Vec::new();
-    for (h, label) in &taken {
-        let times = taken.iter().filter(|(_, l)| l == label).count();
-        let said = if times > 1 { format!("{label} ×{times} ({})", h.why) } else { format!("{label} ({})", h.why) };
-        if !harms.contains(&said) {
-            harms.push(said);
-        }
+    for reward in &r.good {
+        lines.push(reward_line(f, reward));
     }
-    let first_harm = f
-        .actions
-        .iter()
-        .find(|a| {
-            scenario.rubric.harmful.iter().any(|h| h.action == a.action && (h.target.is_none() || h.target == a.target))
-        })
-        .map(|a| a.t);
-    lines.push(line(
-        "harmful actions",
-        -harm,
-        0,
-        if harms.is_empty() { "none".into() } else { harms.join("; ") },
-        first_harm,
-    ));
+    lines.push(harmful_line(scenario, f));
 
     let hint_cost = f.hints as i64 * r.hint_penalty as i64;
     lines.push(line(
@@ -310,15 +267,18 @@ pub fn score_record(scenario: &Scenario, f: &Record) -> Scorecard {
 
 /// Roles: full marks when distinct people hold IC, OL and CL; one person holding several is allowed (small
 /// teams do it) and earns partial credit, since nobody is then free to coordinate while another has hands on
-/// the keyboard.
+/// the keyboard. Only people who played (typed a command in the drill) count as distinct: a role given to a
+/// name nobody played is filled on paper, not by another pair of hands.
 fn roles(f: &Record, max: i64) -> (i64, String) {
     if f.roles.is_empty() {
         return (0, "no roles taken".to_string());
     }
-    let person = |name: &str| if matches!(name, "me" | "you") { "you".to_string() } else { name.to_string() };
-    let mut people: Vec<String> = f.roles.values().map(|n| person(n)).collect();
-    people.sort();
-    people.dedup();
+    let person = |name: &str| person(Some(name));
+    let played = |name: &str| f.people.get(name).is_some_and(|p| !p.commands.is_empty());
+    let mut holders: Vec<String> = f.roles.values().map(|n| person(n)).collect();
+    holders.sort();
+    holders.dedup();
+    let (people, absent): (Vec<String>, Vec<String>) = holders.into_iter().partition(|n| played(n));
     let filled = f.roles.len() as i64;
     let all = Role::ALL.len() as i64;
     // Filled share, scaled by how spread the roles are: (1 + people) / (1 + roles) is 1 when each role has
@@ -329,10 +289,18 @@ fn roles(f: &Record, max: i64) -> (i64, String) {
         .filter_map(|r| f.roles.get(r).map(|n| format!("{} {}", r.short().to_uppercase(), person(n))))
         .collect();
     let mut detail = held.join(", ");
-    if people.len() == 1 && filled > 1 {
+    if !absent.is_empty() {
+        let verb = if absent.len() == 1 { "is" } else { "are" };
+        detail.push_str(&format!(
+            "; {} {verb} not playing (no command typed), so no credit as another person",
+            super::rubric_lines::and_list(&absent)
+        ));
+    }
+    if people.len() == 1 && filled > 1 && absent.is_empty() {
         detail.push_str(&format!("; one person held {} roles, so partial credit", filled));
     } else if (people.len() as i64) < filled {
-        detail.push_str(&format!("; {} people for {} roles", people.len(), filled));
+        let who = if people.len() == 1 { "1 person".to_string() } else { format!("{} people", people.len()) };
+        detail.push_str(&format!("; {who} for {filled} roles"));
     }
     if filled < all {
         detail.push_str(&format!("; {} of {} roles filled", filled, all));

@@ -144,6 +144,13 @@ pub const FIVE_W_QUESTIONS: [(&str, &str); 5] = [
     ("who", "Who was affected?"),
 ];
 
+/// What a terminal says before asking for the `n` Ws not recorded yet at `resolve`.
+pub fn five_ws_preamble(n: usize) -> String {
+    format!(
+        "Before resolving: {n} of the 5 Ws not recorded yet. Answer each for the debrief, or press Enter to skip it."
+    )
+}
+
 /// "1 alert", "3 alerts".
 pub fn count(n: usize, noun: &str) -> String {
     if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }

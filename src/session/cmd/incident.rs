@@ -68,11 +68,11 @@ pub fn role(cx: &Context, role: &str, name: &str) -> Result<Outcome, CommandErro
             });
         }
     };
-    // In a hosted drill `role ol` claims the role for whoever typed it.
-    let name = match (name.is_empty(), cx.speaker) {
-        (false, _) => name.to_string(),
-        (true, Some(speaker)) => speaker.to_string(),
-        (true, None) => "you".to_string(),
+    // In a hosted drill `role ol` and `role ol me` claim the role for whoever typed it.
+    let name = match (name, cx.speaker) {
+        ("" | "me", Some(speaker)) => speaker.to_string(),
+        ("", None) => "you".to_string(),
+        (name, _) => name.to_string(),
     };
     let verb = if name == "you" || name == "me" { "You are".to_string() } else { format!("{name} is") };
     Ok(cx.show(Doc::line(Line::plain(format!("{verb} {}.", role.title())))).with(EventKind::RoleTaken { role, name }))
