@@ -155,6 +155,21 @@ fn the_debrief_shows_each_relapse_in_the_impact_and_the_timeline() {
 }
 
 #[test]
+fn the_html_charts_shade_each_stretch_with_users_affected() {
+    let relapsed =
+        play(&["mitigate rollback api", "wait 5m", "mitigate pause pusher", "mitigate rollback api", "wait 10m"]);
+    let html = debrief(&relapsed).html;
+    let chart = &html[html.find("data-series=\"api/error_rate\"").expect("a chart of the alert's metric")..];
+    let chart = &chart[..chart.find("</figure>").expect("the chart's end")];
+    assert_eq!(chart.matches("<rect class=\"impact\"").count(), 2, "before the first stop, and the relapse: {chart}");
+    let held = play(&["mitigate pause pusher", "mitigate rollback api", "wait 10m"]);
+    let html = debrief(&held).html;
+    let chart = &html[html.find("data-series=\"api/error_rate\"").expect("the chart")..];
+    let chart = &chart[..chart.find("</figure>").expect("the chart's end")];
+    assert_eq!(chart.matches("<rect class=\"impact\"").count(), 1, "{chart}");
+}
+
+#[test]
 fn wom_check_plays_the_fixture_and_rejects_a_good_action_naming_no_action() {
     let env = TestEnvironment::new();
     env.write("rubric.ron", FIXTURE);
@@ -167,4 +182,24 @@ fn wom_check_plays_the_fixture_and_rejects_a_good_action_naming_no_action() {
     let out = env.run(&["check", "bad.ron"], "");
     assert_ne!(out.status, 0, "{out}");
     assert!(out.to_string().contains("did you mean `rollback`?"), "{out}");
+}
+
+#[test]
+fn the_gm_sheet_lists_the_good_actions_and_the_moments() {
+    let env = TestEnvironment::new();
+    env.write("rubric.ron", FIXTURE);
+    let out = env.run(&["show", "rubric.ron", "--gm"], "");
+    assert_eq!(out.status, 0, "{out}");
+    let rubric =
+        &out.stdout[out.stdout.find("Rubric").expect("the rubric")..out.stdout.find("\nSource").expect("the source")];
+    insta::assert_snapshot!(rubric, @r"
+    Rubric (60 points)
+       10  declare                      within 5m
+       20  mitigate                     user impact stops within 10m and stays stopped
+       10  root cause                   a `diagnose` that names it
+       10  updates                      a status update at least every 5m
+        5  good: pause pusher           `mitigate pause pusher`, before `rollback api`: the pusher would put the bad config back: pause the automation that fights you first
+        5  good: deploy-fix api-canary  `mitigate deploy-fix api-canary`, before `deploy-fix api`, while `incident.rolled_back`: trying the fix in one place first, with users already safe, shows it works before it goes everywhere
+      -5 mitigate deploy-fix api, before `deploy-fix api-canary`: a fix shipped everywhere untried can break everything at once
+    ");
 }

@@ -61,6 +61,13 @@ fn spin_for_a_person_prefers_unplayed_scenarios_near_their_level_and_explains() 
     insta::assert_snapshot!("spin_for_ada", out);
     // Same seed, same files: same pick.
     assert_eq!(env.run(&["spin", "--for", "ada", "--seed", "7"], "").stdout, out.stdout);
+    // Someone in the history but off the roster has no level: the wheel says how to give one.
+    assert_eq!(env.run(&["roster", "remove", "ada"], "").status, 0);
+    let out = env.run(&["spin", "--for", "ada", "--seed", "7"], "");
+    assert!(
+        out.stdout.contains("Level: any (ada is not on the roster; `wom roster add ada --level <level>` or --level)."),
+        "{out}"
+    );
 }
 
 #[test]

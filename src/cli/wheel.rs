@@ -152,7 +152,12 @@ fn render_pick(pick: &Pick) -> String {
     }
     match &pick.level {
         Some((level, from)) => s.push_str(&format!("\nLevel: {} ({from}).\n", level.label())),
-        None => s.push_str("\nLevel: any (no one on the roster; use --for or --level).\n"),
+        None => match pick.person.as_deref() {
+            Some(p) => s.push_str(&format!(
+                "\nLevel: any ({p} is not on the roster; `wom roster add {p} --level <level>` or --level).\n"
+            )),
+            None => s.push_str("\nLevel: any (no one on the roster; use --for or --level).\n"),
+        },
     }
     s.push_str("\nScenario (unplayed first, difficulty near the level, long-unplayed and new topics weigh more):\n");
     s.push_str(&slices(&pick.scenarios, &pick.scenario));

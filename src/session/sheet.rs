@@ -115,12 +115,13 @@ fn rubric(doc: &mut Doc, s: &Scenario) {
         + r.evidence.iter().map(|e| e.points).sum::<u32>()
         + r.audiences.iter().map(|a| a.points).sum::<u32>()
         + r.five_ws.points
-        + r.responders.iter().map(|g| g.points()).sum::<u32>();
+        + r.responders.iter().map(|g| g.points()).sum::<u32>()
+        + r.good.iter().map(|g| g.points).sum::<u32>();
     heading(doc, &format!("Rubric ({max} points)"));
     let severities: Vec<&str> = r.expected_severity.iter().map(|x| x.label()).collect();
     let mut rows = vec![
         row("declare", format!("within {}{}", r.declare.within, sev_list(&severities)), r.declare.points),
-        row("mitigate", format!("user impact stops within {}", r.mitigate.within), r.mitigate.points),
+        row("mitigate", format!("user impact stops within {} and stays stopped", r.mitigate.within), r.mitigate.points),
         row("root cause", "a `diagnose` that names it".into(), r.root_cause),
         row("updates", format!("a status update at least every {}", r.updates.every), r.updates.points),
     ];
@@ -163,6 +164,14 @@ fn rubric(doc: &mut Doc, s: &Scenario) {
         };
         rows.push(row(&what, how, g.points()));
     }
+    for g in &r.good {
+        let label = super::action_lines::action_label(&g.action, g.target.as_deref());
+        rows.push(row(
+            &format!("good: {label}"),
+            format!("`mitigate {label}`{}: {}", moments(&g.when), g.why),
+            g.points,
+        ));
+    }
     doc.extend(table(rows));
     if r.only_ol_acts > 0 {
         doc.push(
@@ -174,12 +183,17 @@ fn rubric(doc: &mut Doc, s: &Scenario) {
         let target = h.target.as_deref().map_or(String::new(), |t| format!(" {t}"));
         doc.push(
             Line::styled(Style::Bad, format!("  -{} ", h.penalty))
-                .push(Style::Plain, format!("mitigate {}{target}: {}", h.action, h.why)),
+                .push(Style::Plain, format!("mitigate {}{target}{}: {}", h.action, moments(&h.when), h.why)),
         );
     }
     if r.hint_penalty > 0 {
         doc.push(Line::styled(Style::Bad, format!("  -{} ", r.hint_penalty)).push(Style::Plain, "per hint used"));
     }
+}
+
+/// A rubric action's moments in words, after a comma: ", before `rollback api`".
+fn moments(when: &[crate::scenario::ActionMoment]) -> String {
+    when.iter().map(|m| format!(", {}", super::action_lines::moment_words(m))).collect()
 }
 
 fn row(what: &str, how: String, points: u32) -> Vec<(Style, String)> {
