@@ -11,6 +11,7 @@ mod test_exporter_series;
 mod test_fleet;
 mod test_fuzz;
 mod test_game_master;
+mod test_grafana_requests;
 mod test_harness;
 mod test_help;
 mod test_hidden_truth;

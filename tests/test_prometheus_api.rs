@@ -589,9 +589,8 @@ fn agree(server: &str, mut run: impl FnMut(&str) -> String) {
     assert_eq!(served, shown, "labels service");
 }
 
-/// The example dashboard in docs/grafana.md: every panel's query, with Grafana's variables filled in as
-/// Grafana fills them.
-fn dashboard_queries() -> Vec<(String, String)> {
+/// The example dashboard in docs/grafana.md: every panel's title and query, with Grafana's variables still in.
+pub(crate) fn dashboard_targets() -> Vec<(String, String)> {
     let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/grafana.md")).unwrap();
     let from = doc.find("<!-- grafana dashboard -->\n```json\n").expect("the dashboard block") + 34;
     let to = from + doc[from..].find("\n```").unwrap();
@@ -599,11 +598,19 @@ fn dashboard_queries() -> Vec<(String, String)> {
     let mut out = Vec::new();
     for panel in dashboard["panels"].as_array().unwrap() {
         for target in panel["targets"].as_array().unwrap() {
-            let expr = target["expr"].as_str().unwrap().replace("$job", ".+").replace("$__rate_interval", "4m");
-            out.push((panel["title"].as_str().unwrap().to_string(), expr));
+            out.push((panel["title"].as_str().unwrap().to_string(), target["expr"].as_str().unwrap().to_string()));
         }
     }
     out
+}
+
+/// The example dashboard's queries with Grafana's variables filled in as Grafana fills them (every job, a
+/// 15 s scrape interval).
+fn dashboard_queries() -> Vec<(String, String)> {
+    dashboard_targets()
+        .into_iter()
+        .map(|(title, expr)| (title, expr.replace("$job", ".+").replace("$__rate_interval", "4m")))
+        .collect()
 }
 
 #[test]

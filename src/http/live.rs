@@ -40,12 +40,26 @@ impl Segment {
         let width = older.series.len().max(newer.series.len());
         let series = (0..width)
             .map(|id| {
-                let mut s = older.series.get(id).cloned().unwrap_or_default();
-                s.extend_from_slice(newer.series.get(id).map_or(&[][..], Vec::as_slice));
+                let (a, b) = (older.part(id), newer.part(id));
+                let mut s = Vec::with_capacity(a.len() + b.len());
+                s.extend_from_slice(a);
+                s.extend_from_slice(b);
                 s
             })
             .collect();
         Segment { from: older.from, to: newer.to, series, count: older.count + newer.count }
+    }
+
+    /// Series `id`'s samples here.
+    fn part(&self, id: usize) -> &[(i64, f64)] {
+        self.series.get(id).map_or(&[][..], Vec::as_slice)
+    }
+
+    /// The samples at `from` or later, one segment (none when nothing is left).
+    fn since(&self, from: i64) -> Option<Segment> {
+        let series =
+            self.series.iter().map(|s| s[s.partition_point(|&(t, _)| t < from)..].to_vec()).collect::<Vec<_>>();
+        Segment::new(series)
     }
 }
 
@@ -67,12 +81,20 @@ pub struct Snapshot {
     segments: Vec<Arc<Segment>>,
     /// The drill's simulated present, milliseconds from the page.
     now: i64,
+    /// The oldest time still held when older samples were dropped to keep within the budget.
+    retained_from: Option<i64>,
 }
 
 impl Snapshot {
     /// The drill's simulated present when this snapshot was published, milliseconds from the page.
     pub fn now(&self) -> i64 {
         self.now
+    }
+
+    /// Where the samples held begin, milliseconds from the page, when older ones were dropped to keep within
+    /// [`MAX_SNAPSHOT_SAMPLES`] (as Prometheus's size-based retention drops its oldest blocks).
+    pub fn retained_from(&self) -> Option<i64> {
+        self.retained_from
     }
 
     /// Metadata of each metric family, by family name.
@@ -227,6 +249,12 @@ impl LiveSeries {
     }
 }
 
+/// Most samples a snapshot holds (16 bytes each: 384 MB). A drill with more telemetry than that (the
+/// 10,000-service synthetic topology, whose 24 hours of history would take 8.6 GB) is served its newest
+/// samples only, as Prometheus's size-based retention keeps its newest blocks: the last hour and a half of
+/// 10,000 services' exporter series. Every shipped scenario fits whole, with room to spare.
+pub const MAX_SNAPSHOT_SAMPLES: usize = 24_000_000;
+
 /// The writer: lives with the drill, publishes what the drill has recorded since the last time.
 #[derive(Debug)]
 pub struct Publisher {
@@ -235,24 +263,42 @@ pub struct Publisher {
     head: Snapshot,
     /// Newest sample time copied so far.
     copied_to: i64,
+    /// Most samples the snapshot holds.
+    budget: usize,
 }
 
 impl Publisher {
     /// Publishes the drill's series as they stand: the series the drill's own `query` reads
-    /// ([`Sim::store`], its volunteer-visible telemetry) and the metric metadata its scenario gives.
+    /// ([`Sim::store`], its volunteer-visible telemetry) and the metric metadata its scenario gives; at most
+    /// [`MAX_SNAPSHOT_SAMPLES`] of them, the newest.
     pub fn new(sim: &Sim) -> Publisher {
+        Publisher::with_budget(sim, MAX_SNAPSHOT_SAMPLES)
+    }
+
+    /// [`Publisher::new`] holding at most `budget` samples.
+    pub fn with_budget(sim: &Sim, budget: usize) -> Publisher {
         let store = sim.store();
         let labels: Vec<Labels> = (0..store.len()).map(|id| store.labels(id)).collect();
         let metadata = metadata(sim, &labels);
+        let now = sim.now() * 1000;
+        // Copy no more of the history than the budget holds at one sample a minute per series (the finest step
+        // the drill records), so a huge drill is never copied whole before being cut down.
+        let minutes = (budget / labels.len().max(1)).max(1) as i64;
+        let from = now.saturating_sub(minutes.saturating_mul(60_000));
+        // Whether anything older exists, asked of a few series (all share the history), not of all of them.
+        let few: Vec<usize> = (0..store.len().min(16)).collect();
+        let retained_from = store.samples(&few, i64::MIN / 4, from - 1).iter().any(|s| !s.is_empty()).then_some(from);
         let head = Snapshot {
             by_name: Arc::new(index(&labels)),
             labels: Arc::new(labels),
             metadata: Arc::new(metadata),
             segments: Vec::new(),
-            now: sim.now() * 1000,
+            now,
+            retained_from,
         };
         let live = Arc::new(LiveSeries { current: Mutex::new(Arc::new(head.clone())) });
-        let mut publisher = Publisher { live, head, copied_to: i64::MIN / 4 };
+        let copied_to = retained_from.map_or(i64::MIN / 4, |from| from - 1);
+        let mut publisher = Publisher { live, head, copied_to, budget };
         publisher.publish(sim);
         publisher
     }
@@ -278,6 +324,7 @@ impl Publisher {
             self.copied_to = segment.to;
             self.head.segments.push(Arc::new(segment));
             self.compact();
+            self.retain();
         }
         self.head.now = sim.now() * 1000;
         self.live.replace(self.head.clone());
@@ -289,6 +336,35 @@ impl Publisher {
         while segments.len() >= 2 && segments[segments.len() - 2].count <= segments[segments.len() - 1].count {
             let (Some(newer), Some(older)) = (segments.pop(), segments.pop()) else { break };
             segments.push(Arc::new(Segment::merge(&older, &newer)));
+        }
+    }
+
+    /// Past the budget, drops the oldest samples down to three quarters of it (so the cost of cutting is
+    /// spread over many publications), estimating the cut from the oldest segment's span.
+    fn retain(&mut self) {
+        let total = self.head.sample_count();
+        if total <= self.budget {
+            return;
+        }
+        let mut excess = total - self.budget / 4 * 3;
+        let segments = &mut self.head.segments;
+        while let Some(oldest) = segments.first().cloned() {
+            if oldest.count <= excess {
+                excess -= oldest.count;
+                segments.remove(0);
+                self.head.retained_from = Some(oldest.to + 1);
+                continue;
+            }
+            let span = (oldest.to - oldest.from).max(1) as f64;
+            let cut = oldest.from + (span * excess as f64 / oldest.count as f64).ceil() as i64;
+            match oldest.since(cut) {
+                Some(kept) => segments[0] = Arc::new(kept),
+                None => {
+                    segments.remove(0);
+                }
+            }
+            self.head.retained_from = Some(cut);
+            break;
         }
     }
 }
@@ -384,6 +460,30 @@ mod tests {
     }
 
     #[test]
+    fn a_snapshot_keeps_the_newest_samples_within_its_budget() {
+        let mut sim = Sim::new(Arc::new(crate::scenario::fixture()), 3);
+        let whole = Publisher::new(&sim).live().snapshot();
+        assert_eq!(whole.retained_from(), None);
+        let budget = whole.sample_count() / 2;
+        let mut publisher = Publisher::with_budget(&sim, budget);
+        let first = publisher.live().snapshot();
+        assert!(first.sample_count() <= budget && first.retained_from().is_some());
+        for _ in 0..300 {
+            sim.advance(60);
+            publisher.publish(&sim);
+            assert!(publisher.live().snapshot().sample_count() <= budget);
+        }
+        let snap = publisher.live().snapshot();
+        assert!(snap.sample_count() >= budget / 2, "{} of {budget}", snap.sample_count());
+        // What is held is exactly the drill's samples from where it begins.
+        let from = snap.retained_from().unwrap();
+        assert!(from > first.retained_from().unwrap());
+        let store = sim.store();
+        let ids: Vec<usize> = (0..store.len()).collect();
+        assert_eq!(snap.samples(&ids, i64::MIN / 4, i64::MAX / 4), store.samples(&ids, from, i64::MAX / 4));
+    }
+
+    #[test]
     fn the_wall_clock_view_moves_times_both_ways() {
         let mut mem = MemStorage::new();
         let labels = Labels::new([("__name__", "up")]);
@@ -396,6 +496,7 @@ mod tests {
             metadata: Arc::default(),
             segments: vec![Arc::new(segment)],
             now: 0,
+            retained_from: None,
         };
         let view = WallClockView { snapshot: &snapshot, offset: 1_000_000 };
         assert_eq!(view.samples(&[0], 940_000, 1_000_000), vec![vec![(940_000, 1.0), (1_000_000, 2.0)]]);

@@ -18,6 +18,6 @@ pub mod params;
 mod serve;
 
 pub use api::{Api, Endpoint, PROMETHEUS_VERSION, Success, wall_now};
-pub use live::{LiveSeries, MetricMetadata, Published, Publisher, Snapshot, WallClockView};
+pub use live::{LiveSeries, MAX_SNAPSHOT_SAMPLES, MetricMetadata, Published, Publisher, Snapshot, WallClockView};
 pub use params::{ApiError, Params};
 pub use serve::{ApiServer, MAX_API_CONNECTIONS, SharedPort};
