@@ -298,10 +298,7 @@ fn play(args: PlayArgs) -> Result<ExitCode, CliError> {
     std::fs::create_dir_all(&args.debrief)
         .map_err(|source| CliError::DebriefDir { path: args.debrief.clone(), source })?;
     // Listen before the drill starts, so an address in use leaves no journal of a drill never played.
-    let listener = match args.prometheus {
-        Some(addr) => Some(std::net::TcpListener::bind(addr).map_err(|source| CliError::Listen { addr, source })?),
-        None => None,
-    };
+    let prometheus = bind_prometheus(args.prometheus)?;
     let journal = args.journal.unwrap_or_else(|| default_path(&args.debrief, &scenario.meta.id, seed, &wall_clock()));
     let participants = vec![Participant { name: player.clone(), role: "volunteer".into() }];
     tracing::info!(seed, "drill starting");
@@ -314,8 +311,30 @@ fn play(args: PlayArgs) -> Result<ExitCode, CliError> {
         );
     }
     let ending = Ending { debrief_dir: &args.debrief, player: &player, wheel: &args.wheel };
-    let (Some(listener), Some(addr)) = (listener, args.prometheus) else {
-        return play_out(&mut drill, 0, source, &ending);
+    play_out_serving(&mut drill, 0, source, &ending, prometheus)
+}
+
+/// Binds the `--prometheus` address, if one was given (before a drill starts or resumes, so a busy address
+/// changes nothing).
+fn bind_prometheus(
+    addr: Option<std::net::SocketAddr>,
+) -> Result<Option<(std::net::SocketAddr, std::net::TcpListener)>, CliError> {
+    addr.map(|addr| {
+        std::net::TcpListener::bind(addr).map(|l| (addr, l)).map_err(|source| CliError::Listen { addr, source })
+    })
+    .transpose()
+}
+
+/// [`play_out`], serving Prometheus's HTTP API over the drill's series on `prometheus` meanwhile, if given.
+fn play_out_serving(
+    drill: &mut JournaledDrill,
+    shown: usize,
+    source: LineSource,
+    ending: &Ending<'_>,
+    prometheus: Option<(std::net::SocketAddr, std::net::TcpListener)>,
+) -> Result<ExitCode, CliError> {
+    let Some((addr, listener)) = prometheus else {
+        return play_out(drill, shown, source, ending);
     };
     let mut publisher = crate::http::Publisher::new(drill.drill().sim());
     let server = crate::http::ApiServer::start(listener, publisher.live())
@@ -325,8 +344,8 @@ fn play(args: PlayArgs) -> Result<ExitCode, CliError> {
         "Prometheus API: http://{} (promtool, Grafana: the drill's present is the wall clock's now)",
         server.addr()
     );
-    let mut published = crate::http::Published { drill: &mut drill, publisher: &mut publisher };
-    play_out(&mut published, 0, source, &ending)
+    let mut published = crate::http::Published { drill, publisher: &mut publisher };
+    play_out(&mut published, shown, source, ending)
 }
 
 /// Where a drill's lines come from: a script, the terminal's editor, or standard input.

@@ -121,9 +121,12 @@ fn align(t: f64, step: f64) -> f64 {
     (t / step).floor() * step
 }
 
+/// A series as Grafana's converter reads it: labels, and (time, value) points.
+type Series = (Value, Vec<(f64, f64)>);
+
 /// Grafana's converter on a query answer: `status`, then `data` with a `resultType` it knows, every value a
 /// `[float, "string"]` pair whose string Go's `ParseFloat` reads; `warnings`/`infos` arrays of strings.
-fn read_like_grafana(body: &Value) -> (&str, Vec<(Value, Vec<(f64, f64)>)>) {
+fn read_like_grafana(body: &Value) -> (&str, Vec<Series>) {
     assert_eq!(body["status"], "success", "{body}");
     for notes in ["warnings", "infos"] {
         if let Some(list) = body.get(notes) {

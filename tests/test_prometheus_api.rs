@@ -423,47 +423,39 @@ fn query_rows(output: &str, expr: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// `wom play --prometheus 127.0.0.1:0` with its standard input held open.
+/// A solo drill serving the API (`wom play --prometheus 127.0.0.1:0`, or `wom resume` of its journal) with its
+/// standard input held open.
 #[allow(dead_code)]
 struct Played {
     child: Child,
     stdin: ChildStdin,
     stdout: Arc<Mutex<String>>,
     addr: String,
-    _env: TestEnvironment,
 }
 
 #[allow(dead_code)]
 impl Played {
-    fn start(scenario: &str) -> Played {
-        let env = TestEnvironment::new();
-        let mut child = env
-            .command(&["play", scenario, "--seed", "5", "--prometheus", "127.0.0.1:0"], &[])
-            .spawn()
-            .expect("spawn wom play");
+    fn start(env: &TestEnvironment, scenario: &str) -> Played {
+        Played::spawn(
+            env,
+            &["play", scenario, "--seed", "5", "--journal", "drill.journal", "--prometheus", "127.0.0.1:0"],
+        )
+    }
+
+    fn spawn(env: &TestEnvironment, args: &[&str]) -> Played {
+        let mut child = env.command(args, &[]).spawn().expect("spawn wom");
         let stdin = child.stdin.take().unwrap();
         let mut stderr = BufReader::new(child.stderr.take().unwrap());
         let mut line = String::new();
         let addr = loop {
             line.clear();
-            assert!(stderr.read_line(&mut line).unwrap() > 0, "wom play ended before serving");
+            assert!(stderr.read_line(&mut line).unwrap() > 0, "wom {args:?} ended before serving");
             if let Some(rest) = line.strip_prefix("Prometheus API: http://") {
                 break rest.split_whitespace().next().unwrap().to_string();
             }
         };
-        let stdout = Arc::new(Mutex::new(String::new()));
-        let sink = stdout.clone();
-        let mut out = child.stdout.take().unwrap();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 8192];
-            while let Ok(n) = out.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                sink.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
-            }
-        });
-        Played { child, stdin, stdout, addr: format!("http://{addr}"), _env: env }
+        let stdout = collect(child.stdout.take().unwrap());
+        Played { child, stdin, stdout, addr: format!("http://{addr}") }
     }
 
     /// Types `line`, then the free `time`, and waits until `time` is echoed: `line`'s output is complete.
@@ -483,6 +475,12 @@ impl Played {
             std::thread::sleep(Duration::from_millis(20));
         }
     }
+
+    /// Ends it as a power cut would: SIGKILL, whatever it was doing.
+    fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
 }
 
 impl Drop for Played {
@@ -492,14 +490,50 @@ impl Drop for Played {
     }
 }
 
+/// Everything `from` writes, collected by a thread as it comes.
+fn collect(mut from: impl Read + Send + 'static) -> Arc<Mutex<String>> {
+    let text = Arc::new(Mutex::new(String::new()));
+    let sink = text.clone();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 8192];
+        while let Ok(n) = from.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            sink.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
+    text
+}
+
 #[test]
 #[cfg_attr(not(wom_promtool), ignore = "needs Debian's prometheus (promtool); scripts/test installs it")]
 fn promtool_queries_a_live_solo_drill_and_agrees_with_its_query() {
     #[cfg(wom_promtool)]
     {
-        let mut drill = Played::start("signup-outage");
+        let env = TestEnvironment::new();
+        let mut drill = Played::start(&env, "signup-outage");
         drill.run("wait 7m");
         agree(&drill.addr.clone(), |line| drill.run(line));
+    }
+}
+
+#[test]
+#[cfg_attr(not(wom_promtool), ignore = "needs Debian's prometheus (promtool); scripts/test installs it")]
+fn a_resumed_solo_drill_serves_the_api_like_the_original() {
+    #[cfg(wom_promtool)]
+    {
+        let env = TestEnvironment::new();
+        let mut first = Played::start(&env, "signup-outage");
+        first.run("wait 7m");
+        let before = promtool(&["instant", "-o", "json", &first.addr.clone(), "error_rate offset 10m"]);
+        first.kill();
+        let mut resumed = Played::spawn(&env, &["resume", "drill.journal", "--prometheus", "127.0.0.1:0"]);
+        // The history before the interruption is served again: ten minutes back from the same present.
+        let again = promtool(&["instant", "-o", "json", &resumed.addr.clone(), "error_rate offset 10m"]);
+        assert_eq!(by_series(&again), by_series(&before));
+        resumed.run("wait 3m");
+        agree(&resumed.addr.clone(), |line| resumed.run(line));
     }
 }
 
@@ -531,6 +565,95 @@ fn promtool_queries_a_hosted_drill_on_the_host_port_and_agrees_with_its_query() 
         run("wait 4m");
         agree(&format!("http://{}", host.addr()), run);
         runtime.block_on(host.finish());
+    }
+}
+
+/// `wom host` or `wom resume` of a hosted journal, its GM console on a pipe held open.
+#[cfg(wom_promtool)]
+struct Hosting {
+    child: Child,
+    _gm: ChildStdin,
+    /// Where responders join.
+    addr: String,
+    /// Where its banner says the API is served: the host's port, then any other.
+    apis: Vec<String>,
+}
+
+#[cfg(wom_promtool)]
+impl Hosting {
+    fn spawn(env: &TestEnvironment, args: &[&str]) -> Hosting {
+        let mut child = env.command(args, &[]).spawn().expect("spawn wom");
+        let gm = child.stdin.take().unwrap();
+        let stdout = collect(child.stdout.take().unwrap());
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let banner = loop {
+            let out = stdout.lock().unwrap().clone();
+            if let Some(at) = out.find("Prometheus's HTTP API at ")
+                && out[at..].contains('\n')
+            {
+                break out;
+            }
+            assert!(Instant::now() < deadline, "no banner from wom {args:?}: {out}");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let after = |mark: &str| banner.split_once(mark).unwrap().1.lines().next().unwrap().to_string();
+        let addr = after("responders: wom join ").split_whitespace().next().unwrap().to_string();
+        let apis = after("Prometheus's HTTP API at ");
+        let apis = apis.split(" (").next().unwrap().split(" and ").map(|a| a.trim_start_matches("http://").to_string());
+        Hosting { child, _gm: gm, addr, apis: apis.collect() }
+    }
+
+    /// A responder's seat, joined in this process.
+    fn join(&self, runtime: &tokio::runtime::Runtime, code: &str) -> wom::net::Connection {
+        let options =
+            wom::net::JoinOptions { addr: self.addr.clone(), code: code.into(), name: "alex".into(), observe: false };
+        runtime.block_on(async {
+            let mut seat = wom::net::Connection::open(&options).await.unwrap();
+            seat.until_ready().await;
+            seat
+        })
+    }
+
+    fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+#[test]
+#[cfg_attr(not(wom_promtool), ignore = "needs Debian's prometheus (promtool); scripts/test installs it")]
+fn a_resumed_hosted_drill_serves_the_api_on_its_port_and_on_prometheus() {
+    #[cfg(wom_promtool)]
+    {
+        let env = TestEnvironment::new();
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let code = "resume-code";
+        let args = ["host", "api-timeouts", "--seed", "5", "--listen", "127.0.0.1:0", "--code", code];
+        let host = Hosting::spawn(&env, &[&args[..], &["--journal", "hosted.journal"]].concat());
+        assert_eq!(host.apis, std::slice::from_ref(&host.addr), "the host serves the API on its own port");
+        let mut seat = host.join(&runtime, code);
+        runtime.block_on(seat.command("wait 4m")).unwrap();
+        let before = promtool(&["instant", "-o", "json", &format!("http://{}", host.addr), "error_rate offset 10m"]);
+        drop(seat);
+        host.kill();
+        let resume = ["resume", "hosted.journal", "--listen", "127.0.0.1:0", "--prometheus", "127.0.0.1:0"];
+        let host = Hosting::spawn(&env, &resume);
+        assert_eq!(host.apis.len(), 2, "{:?}", host.apis);
+        assert_eq!(host.apis[0], host.addr);
+        let mut seat = host.join(&runtime, code);
+        let mut run = |line: &str| {
+            let frames = runtime.block_on(seat.command(line)).unwrap();
+            frames.iter().map(|f| wom::net::render_frame(f, 0).plain_text()).collect::<String>()
+        };
+        for api in &host.apis {
+            let again = promtool(&["instant", "-o", "json", &format!("http://{api}"), "error_rate offset 10m"]);
+            assert_eq!(by_series(&again), by_series(&before), "{api}: the history before the interruption");
+        }
+        run("wait 2m");
+        for api in &host.apis {
+            agree(&format!("http://{api}"), &mut run);
+        }
+        host.kill();
     }
 }
 

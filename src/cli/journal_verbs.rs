@@ -1,6 +1,6 @@
 //! `wom resume`, `wom replay` and `wom debrief`: the verbs that read a drill's journal.
 
-use super::{CliError, Ending, play_out, wheel};
+use super::{CliError, Ending, bind_prometheus, play_out_serving, wheel};
 use crate::journal::{
     self, JournalError, JournalErrorKind, JournalFile, JournaledDrill, Rebuilt, ReplayOptions, load_scenario,
     scenario_hash,
@@ -28,6 +28,11 @@ pub struct ResumeArgs {
     /// at the same address).
     #[arg(long)]
     listen: Option<std::net::SocketAddr>,
+    /// Serve Prometheus's HTTP API on this address (e.g. 127.0.0.1:9090) for promtool and Grafana, as `wom play
+    /// --prometheus` does, over the whole drill's series, those before the interruption included. A hosted drill
+    /// serves it on its own port anyway; this serves it here as well.
+    #[arg(long, value_name = "ADDR")]
+    prometheus: Option<std::net::SocketAddr>,
     #[command(flatten)]
     wheel: wheel::WheelDir,
 }
@@ -72,6 +77,8 @@ pub fn resume(args: ResumeArgs) -> Result<ExitCode, CliError> {
         .as_deref()
         .map(|path| std::fs::File::open(path).map_err(|source| CliError::Script { path: path.to_path_buf(), source }))
         .transpose()?;
+    // So is an address that cannot be listened on.
+    let prometheus = bind_prometheus(args.prometheus)?;
     let resumed = JournaledDrill::resume(&args.journal)?;
     if let Some(torn) = &resumed.torn {
         let _ = writeln!(
@@ -82,7 +89,7 @@ pub fn resume(args: ResumeArgs) -> Result<ExitCode, CliError> {
         );
     }
     if let Some(hosted) = resumed.header.hosted.clone() {
-        return resume_hosted(&args, resumed, hosted, script);
+        return resume_hosted(&args, resumed, hosted, script, prometheus.map(|(_, listener)| listener));
     }
     let mut drill = resumed.drill;
     let scenario = Arc::new(drill.drill().scenario().clone());
@@ -113,7 +120,7 @@ pub fn resume(args: ResumeArgs) -> Result<ExitCode, CliError> {
     let player = participants.iter().find(|p| p.role == "volunteer").map_or("volunteer", |p| p.name.as_str());
     let shown = d.events().len();
     let ending = Ending { debrief_dir: &debrief_dir, player, wheel: &args.wheel };
-    play_out(&mut drill, shown, source, &ending)
+    play_out_serving(&mut drill, shown, source, &ending, prometheus)
 }
 
 /// Serves a hosted drill again where it was (or at `--listen`), with the same join code: participants
@@ -123,6 +130,7 @@ fn resume_hosted(
     resumed: journal::Resumed,
     hosted: journal::Hosted,
     script: Option<std::fs::File>,
+    prometheus: Option<std::net::TcpListener>,
 ) -> Result<ExitCode, CliError> {
     let listen = match args.listen {
         Some(listen) => listen,
@@ -142,7 +150,15 @@ fn resume_hosted(
     );
     let shown = d.events().len();
     let script = script.map(|file| Box::new(io::BufReader::new(file)) as Box<dyn io::BufRead + Send>);
-    let served = super::net_verbs::Served { listen, code: hosted.code, shown, note, script, wheel: args.wheel.clone() };
+    let served = super::net_verbs::Served {
+        listen,
+        code: hosted.code,
+        shown,
+        note,
+        script,
+        wheel: args.wheel.clone(),
+        prometheus,
+    };
     let debrief_dir = args.debrief.clone().unwrap_or_else(|| journal_dir(&args.journal));
     super::net_verbs::serve(resumed.drill, served, &debrief_dir)
 }

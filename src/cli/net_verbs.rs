@@ -68,7 +68,8 @@ pub fn host(args: HostArgs) -> Result<ExitCode, CliError> {
     let hosted = Hosted { listen: args.listen.to_string(), code: code.clone() };
     let drill = JournaledDrill::host(scenario, scenario_path.as_deref(), seed, participants, hosted, &journal)?;
     let note = format!("Journal: {} (`wom resume` continues the drill if the host stops)\n", journal.display());
-    let served = Served { listen: args.listen, code, shown: 0, note, script: None, wheel: args.wheel };
+    let served =
+        Served { listen: args.listen, code, shown: 0, note, script: None, wheel: args.wheel, prometheus: None };
     serve(drill, served, &args.debrief)
 }
 
@@ -86,6 +87,8 @@ pub(super) struct Served {
     pub script: Option<Box<dyn BufRead + Send>>,
     /// The wheel whose history records each responder.
     pub wheel: super::wheel::WheelDir,
+    /// A port to serve Prometheus's HTTP API on besides the host's own.
+    pub prometheus: Option<std::net::TcpListener>,
 }
 
 /// Serves a journaled hosted drill until it ends, then writes its debrief and closes its journal.
@@ -96,8 +99,15 @@ pub(super) fn serve(drill: JournaledDrill, served: Served, debrief_dir: &Path) -
         None if io::stdin().is_terminal() => None,
         None => Some(Box::new(io::BufReader::new(io::stdin())) as Box<dyn BufRead + Send>),
     };
-    let options =
-        HostOptions { listen: served.listen, code: served.code, color, input, shown: served.shown, note: served.note };
+    let options = HostOptions {
+        listen: served.listen,
+        code: served.code,
+        color,
+        input,
+        shown: served.shown,
+        note: served.note,
+        prometheus: served.prometheus,
+    };
     let stopped = crate::net::host(drill, options).map_err(CliError::Net)?;
     let mut drill = stopped.drill;
     if let Some(e) = stopped.journal_failed {

@@ -28,6 +28,8 @@ pub struct HostOptions {
     pub shown: usize,
     /// Printed under the banner (where the journal is; for a resumed drill, where it stands).
     pub note: String,
+    /// A port to serve Prometheus's HTTP API on besides the host's own (`wom resume --prometheus`).
+    pub prometheus: Option<std::net::TcpListener>,
 }
 
 /// Completion for the GM console.
@@ -58,8 +60,16 @@ pub fn host<D: FeedDrill + Send + 'static>(drill: D, options: HostOptions) -> Re
         .block_on(Host::start(drill, config))
         .map_err(|source| NetError::Listen { addr: options.listen, source })?;
     let addr = host.addr();
+    let also = match options.prometheus {
+        Some(listener) => {
+            let at = listener.local_addr().unwrap_or(addr);
+            let at = host.prometheus().listen(listener).map_err(|source| NetError::Listen { addr: at, source })?;
+            format!(" and http://{at}")
+        }
+        None => String::new(),
+    };
     let banner = format!(
-        "wom host: GM console for `{}`\nJoin code: {}\n  responders: wom join {addr} --code {} --name <name>\n  observers:  wom join {addr} --code {} --observe\n  promtool, Grafana: Prometheus's HTTP API at http://{addr} (docs/grafana.md)\nType `help` for the GM commands; `state` shows what only you can see.\n{}",
+        "wom host: GM console for `{}`\nJoin code: {}\n  responders: wom join {addr} --code {} --name <name>\n  observers:  wom join {addr} --code {} --observe\n  promtool, Grafana: Prometheus's HTTP API at http://{addr}{also} (docs/grafana.md)\nType `help` for the GM commands; `state` shows what only you can see.\n{}",
         scenario.meta.id, options.code, options.code, options.code, options.note
     );
     let (lines_tx, mut lines) = mpsc::unbounded_channel::<Option<String>>();
