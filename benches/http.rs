@@ -182,19 +182,43 @@ fn compare(name: &str, setup: fn(usize, usize) -> (Vec<Duration>, usize)) {
     );
 }
 
-fn main() {
-    {
-        let drill = Drill::start(
-            Arc::new(wom::scenario::builtin(wom::scenario::DEFAULT_SCENARIO).expect("built in").expect("loads")),
-            3,
-        );
+/// The snapshot's memory for every shipped scenario just after the page, and for the 10,000-service synthetic
+/// topology with 24 hours of history (held to [`wom::http::MAX_SNAPSHOT_SAMPLES`]).
+fn memory() {
+    let report = |name: &str, drill: &Drill| {
+        let started = Instant::now();
         let snapshot = Publisher::new(drill.sim()).live().snapshot();
+        let took = started.elapsed();
+        let kept = snapshot
+            .retained_from()
+            .map_or("all of it".to_string(), |from| format!("the last {} min", (snapshot.now() - from) / 60_000));
         eprintln!(
-            "the default scenario's snapshot: {} series, {} samples, {:.1} MB",
+            "snapshot of {name}: {} series, {} samples ({kept}), {:.1} MB, first publication {:.0} ms",
             wom::promql::Storage::len(&*snapshot),
             snapshot.sample_count(),
-            (snapshot.sample_count() * 16) as f64 / 1e6
+            snapshot.heap_bytes() as f64 / 1e6,
+            took.as_secs_f64() * 1000.0
         );
+    };
+    for (id, _, _) in wom::scenario::BUILTIN {
+        let scenario = wom::scenario::builtin(id).expect("built in").expect("loads");
+        report(id, &Drill::start(Arc::new(scenario), 3));
+    }
+    if std::env::var_os("WOM_BENCH_SKIP_10K").is_none() {
+        let shape = SyntheticShape {
+            services: 10_000,
+            metrics: 8,
+            history: SimDuration(24 * 3600),
+            logging_services: 4,
+            log_rate: 20.0,
+        };
+        report("the 10,000-service synthetic topology (24 h of history)", &Drill::start(Arc::new(synthetic(shape)), 3));
+    }
+}
+
+fn main() {
+    if std::env::var_os("WOM_BENCH_SKIP_MEMORY").is_none() {
+        memory();
     }
     if std::env::args().any(|a| a == "--bench") && std::env::var_os("WOM_BENCH_SKIP_LOAD").is_none() {
         let only = std::env::var("WOM_BENCH_LOAD").unwrap_or_default();
