@@ -17,6 +17,11 @@ fn pool_walkthrough_resolves_with_a_strong_score() {
     assert_eq!(out.status, 0, "{out}");
     assert!(out.stdout.contains("Score: 117/120"), "{out}");
     insta::assert_snapshot!("pool_walkthrough_transcript", out.to_string());
+    let debrief = env.debrief();
+    insta::assert_snapshot!(
+        "pool_walkthrough_postmortem",
+        &debrief[debrief.find("## Postmortem (draft)").expect("a postmortem")..]
+    );
 }
 
 #[test]

@@ -117,17 +117,23 @@ fn hints_follow_progress_and_help_states_the_cost_first() {
 fn weak_run_with_hints_and_a_harmful_action_on_the_default_scenario() {
     let (out, debrief) = play("signup-outage", 11, WEAK_RUN);
     insta::assert_snapshot!("weak_run_default_score", score_of(&out));
-    assert!(debrief.contains("## Postmortem (draft)"));
+    insta::assert_snapshot!("weak_run_default_postmortem", postmortem(&debrief));
+}
+
+/// The postmortem draft of a debrief, from its heading to the end.
+fn postmortem(debrief: &str) -> &str {
+    &debrief[debrief.find("## Postmortem (draft)").expect("a postmortem")..]
 }
 
 #[test]
-fn weak_run_on_the_pool_scenario() {
-    let (out, _) = play(
+fn weak_run_with_hints_and_a_harmful_action_on_the_pool_scenario() {
+    let (out, debrief) = play(
         "api-timeouts",
         11,
         &[
             "status",
             "hint",
+            "mitigate restart api",
             "declare sev3 api slow",
             "update .",
             "diagnose the reporting-replica is lagging behind the primary, not the pool",
@@ -137,6 +143,7 @@ fn weak_run_on_the_pool_scenario() {
         ],
     );
     insta::assert_snapshot!("weak_run_pool_score", score_of(&out));
+    insta::assert_snapshot!("weak_run_pool_postmortem", postmortem(&debrief));
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! as Markdown for people and JSON for machines.
 
 use super::Drill;
-use super::action_lines::{harmful_actions, impact_time};
+use super::action_lines::impact_time;
 use super::blameless::{self, BlameNote};
 use super::cmd::CHANNEL;
 use super::event::{EventKind, Visibility};
@@ -370,13 +370,7 @@ fn write_postmortem(md: &mut String, drill: &Drill, facts: &Record, card: &Score
     for l in weak {
         let _ = writeln!(md, "- {}: {}", l.item, l.detail);
     }
-    let mut explained = Vec::new();
-    for (h, label, _) in harmful_actions(s, facts) {
-        if !explained.contains(&label) {
-            let _ = writeln!(md, "- `{label}`: {}", h.why);
-            explained.push(label);
-        }
-    }
+    // Each harmful action taken is on the `harmful actions` line above, with its reason.
     for e in s.rubric.evidence.iter().filter(|e| !facts.evidence.contains(&e.id)) {
         let _ = writeln!(md, "- missed evidence: {}", e.description);
     }
