@@ -3,6 +3,8 @@
 mod common;
 mod fuzz;
 
+mod test_action_outcomes;
+mod test_alert_rules;
 mod test_check_command;
 mod test_determinism;
 mod test_differential;

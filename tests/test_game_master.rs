@@ -109,6 +109,7 @@ fn an_injected_alert_is_firing_in_alerts_and_status_with_its_time() {
     insta::assert_snapshot!(shown(&drill, range), @"
     FIRING  SignupsLow  page  web       since 14:05:00  web signups_per_min below 2 for 25 minutes
     FIRING  DiskFull    page  users-db  since 14:07:00  disk 95% full
+    19 rules: 1 firing, 0 pending, 18 inactive (`alerts --all` lists them)
     ");
     let range = drill.respond_as("alex", "status");
     let out = shown(&drill, range);

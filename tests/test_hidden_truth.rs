@@ -21,6 +21,14 @@ fn everything(drill: &Drill) -> Vec<String> {
     for r in &s.runbooks {
         lines.push(format!("runbook {}", r.id));
     }
+    // Every diagnostic against every target, and every action, so each outcome's reply shows up somewhere.
+    for d in &s.diagnostics {
+        if d.targets.is_empty() {
+            lines.push(format!("run {}", d.id));
+        }
+        lines.extend(d.targets.iter().map(|t| format!("run {} {t}", d.id)));
+    }
+    lines.push("alerts --all".into());
     lines.extend(
         ["status", "alerts", "changes --since 3d", "flags", "inbox", "tickets", "runbook", "time", "logs"]
             .map(String::from),
@@ -44,6 +52,16 @@ fn no_command_shows_hidden_truth_in(id: &str) {
     }
     let tod = drill.sim().page_time_of_day();
     let seen: String = drill.events().iter().filter_map(|e| volunteer_view(e, tod)).map(|d| d.plain_text()).collect();
+    for secret in secrets(&scenario) {
+        assert!(!seen.contains(secret.as_str()), "{id}: the volunteer saw hidden text: {secret}");
+    }
+    // The stream did record hidden events, so the check above is not vacuous.
+    assert!(drill.events().iter().any(|e| matches!(e.kind, EventKind::StateEntered { .. })));
+    assert!(seen.len() > 10_000, "the commands produced output to check");
+}
+
+/// Every piece of hidden text in a scenario that is worth looking for in what the volunteer saw.
+fn secrets(scenario: &wom::scenario::Scenario) -> Vec<String> {
     let mut secrets = vec![
         scenario.meta.title.clone(),
         scenario.meta.gm_summary.clone(),
@@ -68,12 +86,43 @@ fn no_command_shows_hidden_truth_in(id: &str) {
     for e in &scenario.rubric.evidence {
         secrets.push(e.id.clone());
     }
-    for secret in secrets.iter().filter(|s| !s.is_empty()) {
-        assert!(!seen.contains(secret.as_str()), "{id}: the volunteer saw hidden text: {secret}");
+    secrets.retain(|s| !s.is_empty());
+    secrets
+}
+
+/// Whatever state the drill is in when an action is typed or a diagnostic runs, the volunteer sees one of
+/// these texts: so none of them may carry hidden truth, whether or not a walkthrough reaches it.
+#[test]
+fn no_action_reply_stage_report_or_diagnostic_output_carries_hidden_truth() {
+    let mut checked = 0;
+    for (id, _, _) in wom::scenario::BUILTIN {
+        let scenario = builtin(id).unwrap().unwrap();
+        let mut shown: Vec<&str> = Vec::new();
+        for a in &scenario.actions {
+            shown.push(&a.result);
+            shown.extend(a.stages.iter().map(|s| s.report.as_str()));
+            for o in &a.outcomes {
+                shown.push(&o.reply);
+                shown.extend(o.stages.iter().map(|s| s.report.as_str()));
+            }
+        }
+        for d in &scenario.diagnostics {
+            shown.push(&d.summary);
+            shown.extend(d.outputs.iter().map(|o| o.text.as_str()));
+        }
+        let states: Vec<&str> = scenario.tracks.iter().flat_map(|t| &t.states).map(|s| s.id.as_str()).collect();
+        for text in shown {
+            for secret in secrets(&scenario) {
+                assert!(!text.contains(secret.as_str()), "{id}: `{text}` shows hidden text: {secret}");
+            }
+            // Compound state ids (`cpu-exhausted`) read as names of states; validation refuses them too.
+            for state in states.iter().filter(|s| s.contains(['-', '_', '.'])) {
+                assert!(!text.contains(state), "{id}: `{text}` names state {state}");
+            }
+            checked += 1;
+        }
     }
-    // The stream did record hidden events, so the check above is not vacuous.
-    assert!(drill.events().iter().any(|e| matches!(e.kind, EventKind::StateEntered { .. })));
-    assert!(seen.len() > 10_000, "the commands produced output to check");
+    assert!(checked > 20, "{checked} texts checked");
 }
 
 #[test]

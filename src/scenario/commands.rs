@@ -39,6 +39,10 @@ pub enum ArgKind {
     ActionTarget,
     /// The argument of the action named before it (a percent, count, duration or choice).
     ActionArg,
+    /// A scenario diagnostic id.
+    Diagnostic,
+    /// One of the targets of the diagnostic named before it.
+    DiagnosticTarget,
     /// An incident role (`ic`, `ol`, `cl`).
     Role,
     /// A severity (`sev1` … `sev4`).
@@ -145,6 +149,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     spec("runbook", CostClass::Default(60)).target(Arg("name")).args(&[Runbook]),
     telemetry("inbox", 20),
     telemetry("tickets", 20),
+    telemetry("run", 60).target(Arg("diagnostic")).args(&[Diagnostic, DiagnosticTarget]),
     spec("declare", CostClass::Default(30)).args(&[Severity, Text]),
     spec("role", CostClass::Default(10)).target(Folded("role")).args(&[Role, Text]),
     spec("update", CostClass::Default(60)).args(&[Text]),

@@ -10,6 +10,8 @@ mod error;
 mod fleet;
 mod load;
 mod model;
+mod outcome;
+mod outcome_check;
 mod process;
 mod spans;
 mod synthetic;
@@ -25,6 +27,7 @@ pub use duration::{DurationError, DurationErrorKind, MAX_SCENARIO_DURATION, SimD
 pub use error::{ScenarioError, ScenarioErrorKind};
 pub use load::{MAX_FILE, load_file, parse};
 pub use model::*;
+pub use outcome::{ActionOutcome, ActionResult, Diagnostic, DiagnosticOutput, Stage};
 pub use process::{BinOp, Capacity, ControlMode, Controller, Derived, Expr, ExprError, Func, Processes, Recovery};
 pub use spans::{SpanIndex, ValuePath, line_col};
 pub use synthetic::{SyntheticShape, synthetic};

@@ -80,6 +80,9 @@ pub struct Scenario {
     /// The responders' own tools and how states degrade them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tools: Vec<super::Tool>,
+    /// On-demand diagnostics the volunteer runs with `run` (a profiler, `EXPLAIN`, a heap dump).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub diagnostics: Vec<super::Diagnostic>,
 }
 
 /// The Game Master's tools in a scenario: named injects, scripted answers and hint pacing for solo mode.
@@ -929,6 +932,10 @@ pub enum Trigger {
         /// What the action's argument must be, if it matters.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         arg: Option<ArgTest>,
+        /// How much of a staged or partial action must be done (`Above(0.0)`: its first stage); without it
+        /// the trigger waits for the action to be complete.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        done: Option<ArgTest>,
     },
     /// A scenario counter compares with a value.
     Counter {
@@ -1004,6 +1011,12 @@ pub struct Action {
     /// A counter each landed action adds its argument to (1 without an argument).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub counts: Option<String>,
+    /// Results that depend on the state: the first whose `when` holds when the action is typed decides.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub outcomes: Vec<super::ActionOutcome>,
+    /// The stages a success lands in (default: all at once when it completes).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stages: Vec<super::Stage>,
 }
 
 /// A typed, bounded argument of an action.
@@ -1443,6 +1456,8 @@ pub enum Observation {
     Change { contains: String },
     /// A message from this person: covered by `inbox` or `tickets` showing it.
     Message { from: String },
+    /// A diagnostic's output containing this text: covered by `run <diagnostic>` showing it.
+    Diagnostic { diagnostic: String, contains: String },
 }
 
 /// Communication cadence.

@@ -109,7 +109,12 @@ pub fn synthetic(shape: SyntheticShape) -> Scenario {
                     on_exit: Vec::new(),
                     transitions: vec![Transition {
                         to: "fixed".into(),
-                        when: Trigger::Action { action: "rollback".into(), target: Some(target.clone()), arg: None },
+                        when: Trigger::Action {
+                            action: "rollback".into(),
+                            target: Some(target.clone()),
+                            arg: None,
+                            done: None,
+                        },
                     }],
                     couplings: Vec::new(),
                 },
@@ -131,6 +136,8 @@ pub fn synthetic(shape: SyntheticShape) -> Scenario {
             targets: vec![target],
             arg: None,
             counts: None,
+            outcomes: Vec::new(),
+            stages: Vec::new(),
             cost: None,
             result: "Rolled back `{target}`.".into(),
         }],
@@ -174,6 +181,7 @@ pub fn synthetic(shape: SyntheticShape) -> Scenario {
         gm: GmSpec::default(),
         processes: Default::default(),
         tools: Vec::new(),
+        diagnostics: Vec::new(),
     }
 }
 

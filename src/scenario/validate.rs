@@ -104,6 +104,13 @@ pub fn validation_rules() -> Vec<String> {
          and one of its metrics, a `Log` observation an existing service; the text an observation looks for is \
          non-empty.",
         "`processes` and `tools` name existing services, metrics, states, capacities, controllers and commands; a derived metric's `expr` parses and reads only metrics not derived, or derived earlier; a controller has `min <= max` and `target > 0`; a `Stale` tool answers only `metrics` and `logs`; an `Unavailable` mode says why; an alert's `monitor` names a tool.",
+"Action `outcomes` have a trigger `when`, a `Partial` share within 0..=1, and, when they fail or are \
+         refused, a `reply` and no stages; `stages` come in time order with `done` rising to 1 (to the share, \
+         for a partial result); replies, stage reports and diagnostic outputs use no placeholder but `{target}` \
+         and `{arg}` (only `{target}` in a diagnostic) and name no state whose id has a `-`, `_` or `.`; an \
+         `Action` trigger's `done` is `Below`, `Above` or `Between` within 0..=1. `diagnostics` have unique \
+         one-word ids, service `targets` and at least one output, whose `target` is one of the diagnostic's; a \
+         `Diagnostic` observation names a diagnostic.",
         "`walkthrough` is not empty.",
         "Every size stays within the limits below.",
     ]
@@ -735,9 +742,12 @@ fn check_trigger(path: &ValuePath, t: &Trigger, names: &Names, context: &str) ->
             duration(&path.index(1), context, *hi, lo.secs(), MAX_WINDOW)
         }
         Trigger::In(state) => check_state_name(&path.index(0), state, names, &format!("an `In` trigger of {context}")),
-        Trigger::Action { action, target, arg } => {
+        Trigger::Action { action, target, arg, done } => {
             known(&path.field("action"), "action", action, &names.actions, of)?;
             check_action_target(&path.field("target"), action, target.as_deref(), names, &of())?;
+            if let Some(done) = done {
+                super::outcome_check::check_done(&path.field("done"), done, &of())?;
+            }
             match arg {
                 Some(test) => check_arg_test(&path.field("arg"), action, test, names, &of()),
                 None => Ok(()),
@@ -850,7 +860,11 @@ fn check_actions(s: &Scenario, names: &Names) -> Check {
         if let Some(arg) = &a.arg {
             check_action_arg(&here.field("arg"), &a.id, arg)?;
         }
+        let trigger = |path: &ValuePath, t: &Trigger, context: &str| check_trigger(path, t, names, context);
+        super::outcome_check::check_action(s, &here, a, &trigger)?;
     }
+    let trigger = |path: &ValuePath, t: &Trigger, context: &str| check_trigger(path, t, names, context);
+    super::outcome_check::check_diagnostics(s, &trigger)?;
     for (i, c) in s.counters.iter().enumerate() {
         let here = root.field("counters").index(i);
         number(
@@ -964,6 +978,11 @@ fn check_rubric(s: &Scenario, names: &Names) -> Check {
                 }
                 Observation::Change { contains } => ("contains", contains),
                 Observation::Message { from } => ("from", from),
+                Observation::Diagnostic { diagnostic, contains } => {
+                    let ids: Vec<String> = s.diagnostics.iter().map(|d| d.id.clone()).collect();
+                    known(&at, "diagnostic", diagnostic, &ids, context)?;
+                    ("contains", contains)
+                }
             };
             if text.trim().is_empty() {
                 return Err(invalid(&at, context(), format!("`{what}` cannot be empty")));

@@ -8,16 +8,17 @@ use super::record::{ActionTaken, Mitigation, Record};
 use super::rubric_lines::line;
 use super::score::ScoreLine;
 use super::text::offset_label;
-use crate::scenario::{ActionMoment, Goal, Harm, Reward, Scenario, SimDuration};
+use crate::scenario::{ActionMoment, ActionResult, Goal, Harm, Reward, Scenario, SimDuration};
 
 /// `action target` as typed after `mitigate`.
 pub fn action_label(action: &str, target: Option<&str>) -> String {
     format!("{action} {}", target.unwrap_or("")).trim().to_string()
 }
 
-/// Whether an action taken is this action (on this target, when one is named).
+/// Whether an action taken is this action (on this target, when one is named). A refused action never ran,
+/// so it is not one: it neither hurts nor earns.
 fn is(a: &ActionTaken, action: &str, target: Option<&str>) -> bool {
-    a.action == action && target.is_none_or(|t| a.target.as_deref() == Some(t))
+    a.action == action && target.is_none_or(|t| a.target.as_deref() == Some(t)) && a.result != ActionResult::Refused
 }
 
 /// Whether the record's `i`th action was taken at moment `m`.
@@ -87,8 +88,10 @@ pub fn reward_line(f: &Record, r: &Reward) -> ScoreLine {
     let item = format!("good: {label}");
     let max = r.points as i64;
     let why = if r.why.is_empty() { String::new() } else { format!(" ({})", r.why) };
-    let tries: Vec<usize> =
-        (0..f.actions.len()).filter(|i| is(&f.actions[*i], &r.action, r.target.as_deref())).collect();
+    // A failed action ran but did nothing: it is no good action either.
+    let tries: Vec<usize> = (0..f.actions.len())
+        .filter(|i| is(&f.actions[*i], &r.action, r.target.as_deref()) && f.actions[*i].result != ActionResult::Fails)
+        .collect();
     let moment = |t: i64| {
         let words: Vec<String> = r.when.iter().map(moment_words).collect();
         if words.is_empty() {

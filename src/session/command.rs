@@ -18,8 +18,12 @@ pub enum Command {
     },
     /// Dashboard: health, traffic, errors and latency of every service
     Status,
-    /// Alerts that are firing or fired recently
-    Alerts,
+    /// Alerts that are firing or fired recently; `--all` lists every rule with its state
+    Alerts {
+        /// List every alert rule, firing, pending or inactive, grouped by service.
+        #[arg(long)]
+        all: bool,
+    },
     /// A service's metrics with sparklines: `metrics web signups_per_min --since 2h`
     Metrics {
         /// Service.
@@ -95,6 +99,13 @@ pub enum Command {
     Inbox,
     /// Support tickets only
     Tickets,
+    /// Run a diagnostic: `run profile edge` (`help run` lists this system's profilers, `EXPLAIN`s, dumps…)
+    Run {
+        /// The diagnostic.
+        diagnostic: String,
+        /// The service to run it against, if it takes one.
+        target: Option<String>,
+    },
     /// Declare an incident: `declare sev2 Signups failing`
     Declare {
         /// Severity: sev1 (critical) to sev4 (low).

@@ -96,6 +96,10 @@ fn arguments(s: &Scenario, word: &str, rest: &[&str], prefix: &str) -> Vec<Strin
             let action = positionals.first().copied().unwrap_or("");
             s.actions.iter().find(|a| a.id == action && !a.targets.is_empty()).map(choices).unwrap_or_default()
         }
+        ArgKind::Diagnostic => s.diagnostics.iter().map(|d| d.id.clone()).collect(),
+        ArgKind::DiagnosticTarget => {
+            s.diagnostics.iter().find(|d| d.id == previous).map(|d| d.targets.clone()).unwrap_or_default()
+        }
         ArgKind::Role => Role::ALL.iter().map(|r| r.short().to_string()).collect(),
         ArgKind::Severity => Severity::ALL.iter().map(|v| v.label().to_lowercase()).collect(),
         ArgKind::Expression => {

@@ -308,10 +308,15 @@ fn write_postmortem(md: &mut String, drill: &Drill, facts: &Record, card: &Score
             EventKind::Declared { severity, title } => {
                 format!("Declared {} \"{title}\"", severity.label())
             }
-            EventKind::Action { action, target, arg } => {
+            EventKind::Action { action, target, arg, result, reply } => {
                 let words = [Some(action.as_str()), target.as_deref(), arg.as_deref()];
-                format!("Action: {}", words.into_iter().flatten().collect::<Vec<_>>().join(" "))
+                let label = words.into_iter().flatten().collect::<Vec<_>>().join(" ");
+                match result {
+                    r if r.is_success() => format!("Action: {label}"),
+                    r => format!("Action: {label} ({}: {reply})", r.label()),
+                }
             }
+            EventKind::ActionReport { action, text, .. } => format!("{action}: {text}"),
             EventKind::StatusUpdate { text, to } => match to {
                 Some(to) => format!("Status update to {to}: {text}"),
                 None => format!("Status update: {text}"),

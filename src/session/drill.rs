@@ -22,6 +22,8 @@ pub struct Drill {
     pub(super) desk: super::gm::GmDesk,
     /// Who typed the line being handled, in a hosted drill.
     pub(super) speaker: Option<String>,
+    /// What the tools will report as actions' stages land, by time.
+    reports: Vec<(i64, EventKind)>,
 }
 
 impl Drill {
@@ -37,8 +39,16 @@ impl Drill {
     pub(super) fn start_quietly(scenario: Arc<Scenario>, seed: u64) -> Drill {
         let sim = Sim::new(scenario.clone(), seed);
         let record = Record::new(&scenario);
-        let mut drill =
-            Drill { scenario, sim, seed, events: Vec::new(), record, desk: Default::default(), speaker: None };
+        let mut drill = Drill {
+            scenario,
+            sim,
+            seed,
+            events: Vec::new(),
+            record,
+            desk: Default::default(),
+            speaker: None,
+            reports: Vec::new(),
+        };
         let briefing = drill.scenario.meta.briefing.clone();
         drill.push(0, EventKind::Started { seed, briefing });
         drill.collect_sim_events();
@@ -194,9 +204,13 @@ impl Drill {
         }
         self.push(now, EventKind::Output { doc: outcome.doc });
         self.sim.input(Input::Command { command: name.to_string(), target, line: line.to_string() });
-        if let Some(input) = outcome.input {
-            // An action lands when it completes, not when it is typed.
-            self.sim.input_at(now + outcome.cost, input);
+        for landing in outcome.landings {
+            // An action lands when it completes (each stage later still), not when it is typed.
+            self.sim.input_at(now + landing.after, landing.input);
+            if let Some(report) = landing.report {
+                let at = self.reports.partition_point(|(t, _)| *t <= now + landing.after);
+                self.reports.insert(at, (now + landing.after, report));
+            }
         }
         if let Some((service, effects)) = outcome.routine {
             self.sim.routine_at(now + outcome.cost, &service, effects);
@@ -233,12 +247,13 @@ impl Drill {
     }
 
     pub(super) fn collect_sim_events(&mut self) {
+        let mut produced = Vec::new();
         for event in self.sim.take_events() {
             // State changes are hidden truth: diagnostics during play name only what the volunteer sees.
             if !matches!(event, SimEvent::StateEntered { .. }) {
                 tracing::trace!(?event, "simulation event");
             }
-            let (t, kind) = match event {
+            produced.push(match event {
                 SimEvent::StateEntered { t, track, state, phase } => {
                     (t, EventKind::StateEntered { track, state, phase })
                 }
@@ -247,7 +262,21 @@ impl Drill {
                 }
                 SimEvent::AlertResolved { t, name } => (t, EventKind::AlertResolved { name }),
                 SimEvent::MessageArrived { t, from, channel, text } => (t, EventKind::Message { from, channel, text }),
-            };
+            });
+        }
+        // Stage reports that are due go in time order with what the simulation produced, each before the
+        // simulation's events of the same moment: the tool reports, then the system reacts.
+        let due = self.reports.partition_point(|(t, _)| *t <= self.now());
+        let mut reports = self.reports.drain(..due).collect::<Vec<_>>().into_iter().peekable();
+        let mut merged = Vec::new();
+        for (t, kind) in produced {
+            while let Some(report) = reports.next_if(|(r, _)| *r <= t) {
+                merged.push(report);
+            }
+            merged.push((t, kind));
+        }
+        merged.extend(reports);
+        for (t, kind) in merged {
             self.push(t, kind);
         }
     }

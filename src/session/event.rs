@@ -2,7 +2,7 @@
 //! replays it, and (later) a journal or a socket carries it.
 
 use super::text::Doc;
-use crate::scenario::{AlertSeverity, Channel, Phase, Severity};
+use crate::scenario::{ActionResult, AlertSeverity, Channel, Phase, Severity};
 use serde::{Deserialize, Serialize};
 
 /// One event with its place in the stream and its simulated time.
@@ -153,7 +153,15 @@ pub enum EventKind {
         /// Its argument as read (`30%`), if it takes one.
         #[serde(skip_serializing_if = "Option::is_none")]
         arg: Option<String>,
+        /// How it ended, when it did not simply succeed (partial, failed, refused).
+        #[serde(skip_serializing_if = "ActionResult::is_success")]
+        result: ActionResult,
+        /// What the tool said, when it did not simply succeed (the reason it failed or was refused).
+        #[serde(skip_serializing_if = "String::is_empty")]
+        reply: String,
     },
+    /// A stage of an action landed; the tool reports it as it would (`rollback reached 6 of 10 regions`).
+    ActionReport { action: String, target: Option<String>, text: String },
     /// The volunteer's statement of the cause.
     Diagnosis { text: String },
     /// A firing alert was acknowledged.

@@ -50,9 +50,10 @@ fn markers(events: &[DrillEvent]) -> Vec<Marker> {
         .filter_map(|e| {
             let label = match &e.kind {
                 EventKind::Declared { severity, title } => format!("declared {} \"{title}\"", severity.label()),
-                EventKind::Action { action, target, arg } => {
+                EventKind::Action { action, target, arg, result, .. } => {
                     let words = [Some(action.as_str()), target.as_deref(), arg.as_deref()];
-                    words.into_iter().flatten().collect::<Vec<_>>().join(" ")
+                    let label = words.into_iter().flatten().collect::<Vec<_>>().join(" ");
+                    if result.is_success() { label } else { format!("{label} ({})", result.label()) }
                 }
                 EventKind::Diagnosis { text } => format!("diagnosis: {text}"),
                 EventKind::StatusUpdate { text, to } => match to {

@@ -1,6 +1,7 @@
 //! A drill: volunteer commands in, events out; scoring and the debrief. No terminal I/O here.
 
 mod action_lines;
+mod alert_rules;
 mod blameless;
 mod check;
 mod claims;

@@ -45,6 +45,9 @@ pub fn covers(scenario: &Scenario, observation: &Observation, command: &Command,
         }
         (Observation::Change { contains }, Command::Changes { .. }) => shown(contains),
         (Observation::Message { from }, Command::Inbox | Command::Tickets) => shown(from),
+        (Observation::Diagnostic { diagnostic, contains }, Command::Run { diagnostic: d, .. }) => {
+            d == diagnostic && shown(contains)
+        }
         _ => false,
     }
 }

@@ -179,10 +179,16 @@ pub fn alerts(sim: &Sim, record: &Record) -> Doc {
             (Style::Plain, rule.map_or(String::new(), |r| r.summary.clone())),
         ]);
     }
-    if rows.is_empty() {
-        return Doc::line(Line::styled(Style::Good, "No alerts firing or resolved in the last hour."));
+    let mut doc = if rows.is_empty() {
+        Doc::line(Line::styled(Style::Good, "No alerts firing or resolved in the last hour."))
+    } else {
+        table(rows)
+    };
+    // The quiet rules are there too: "nothing fired" is something to find out, not to assume.
+    if !sim.alerts().rules.is_empty() {
+        doc.push(super::alert_rules::summary(sim));
     }
-    table(rows)
+    doc
 }
 
 /// `metrics <service> [<metric>]`.

@@ -61,6 +61,8 @@ pub struct ActionTaken {
     pub arg: Option<String>,
     /// Every track's state when it was typed, as `track.state`, in track order.
     pub states: Vec<String>,
+    /// How it ended: succeeded, partial, failed or refused.
+    pub result: crate::scenario::ActionResult,
 }
 
 /// A stretch of the incident with user impact stopped: from entering a mitigated or resolved phase until
@@ -319,12 +321,12 @@ impl Record {
             }
             EventKind::Verdict { accepted, diagnosis } => self.verdict = Some((*accepted, diagnosis.clone())),
             EventKind::Note { text } => self.notes.push(text.clone()),
-            EventKind::Action { action, target, arg } => {
+            EventKind::Action { action, target, arg, result, .. } => {
                 let ol = self.roles.get(&Role::OperationsLead).cloned();
                 let by = self.speaker.clone();
                 let states = self.states.iter().map(|(track, state)| format!("{track}.{state}")).collect();
-                let (action, target, arg) = (action.clone(), target.clone(), arg.clone());
-                self.actions.push(ActionTaken { t, by, ol, action, target, arg, states })
+                let (action, target, arg, result) = (action.clone(), target.clone(), arg.clone(), *result);
+                self.actions.push(ActionTaken { t, by, ol, action, target, arg, states, result })
             }
             EventKind::Command { target: Some(target), .. } => {
                 for h in self.red_herrings.iter_mut().filter(|h| t >= h.fired && &h.service == target) {

@@ -32,6 +32,9 @@ pub fn volunteer_view(event: &DrillEvent, page_time_of_day: i64) -> Option<Doc> 
             Line::styled(Style::Warn, format!("[{at}] new {} from {from}: ", channel_word(*channel)))
                 .push(Style::Plain, text.clone()),
         ),
+        EventKind::ActionReport { action, text, .. } => {
+            Doc::line(Line::styled(Style::Warn, format!("[{at}] {action}: ")).push(Style::Plain, text.clone()))
+        }
         EventKind::Ended { reason } => {
             Doc::line(Line::styled(Style::Heading, format!("Drill over at {at} ({reason}).")))
         }

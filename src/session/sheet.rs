@@ -209,8 +209,15 @@ pub fn describe_trigger(t: &Trigger) -> String {
     match t {
         Trigger::At(d) => format!("the clock reaches T+{d}"),
         Trigger::After(d) => format!("{d} in this state"),
-        Trigger::Action { action, target, arg } => {
+        Trigger::Action { action, target, arg, done } => {
             let target = target.as_deref().map_or(String::new(), |t| format!(" {t}"));
+            let done = match done {
+                None => String::new(),
+                Some(ArgTest::Below(x)) => format!(", less than {:.0}% done", x * 100.0),
+                Some(ArgTest::Above(x)) => format!(", more than {:.0}% done", x * 100.0),
+                Some(ArgTest::Between(lo, hi)) => format!(", {:.0}% to {:.0}% done", lo * 100.0, hi * 100.0),
+                Some(ArgTest::Is(w)) => format!(", {w} done"),
+            };
             let arg = match arg {
                 None => String::new(),
                 Some(ArgTest::Below(x)) => format!(" with an argument below {x}"),
@@ -218,7 +225,7 @@ pub fn describe_trigger(t: &Trigger) -> String {
                 Some(ArgTest::Between(lo, hi)) => format!(" with an argument from {lo} to {hi}"),
                 Some(ArgTest::Is(w)) => format!(" {w}"),
             };
-            format!("`mitigate {action}{target}`{arg}")
+            format!("`mitigate {action}{target}`{arg}{done}")
         }
         Trigger::Counter { counter, op, value } => {
             format!("counter {counter} {} {value}", format!("{op:?}").to_lowercase())

@@ -14,8 +14,13 @@ pub enum Condition {
     At(i64),
     /// Time in state (or since the page) reached.
     After(i64),
-    /// A `mitigate` input, with a test on its argument.
-    Action { action: String, target: Option<String>, arg: Option<crate::scenario::ArgTest> },
+    /// A `mitigate` input, with a test on its argument and on how much of it is done (none: complete).
+    Action {
+        action: String,
+        target: Option<String>,
+        arg: Option<crate::scenario::ArgTest>,
+        done: Option<crate::scenario::ArgTest>,
+    },
     /// A counter comparison.
     Counter { slot: usize, op: Comparison, value: f64 },
     /// A command input, optionally with text its line must contain.
@@ -56,8 +61,10 @@ pub struct Watch {
 /// Something the volunteer or GM did that triggers may react to.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Input {
-    /// `mitigate <action> [<target>] [<argument>]`.
+    /// `mitigate <action> [<target>] [<argument>]`, landed whole.
     Action { action: String, target: Option<String>, arg: Option<ArgValue> },
+    /// One landing of a staged or partial action: `done` of it so far, `part` of it in this landing.
+    Stage { action: String, target: Option<String>, arg: Option<ArgValue>, done: f64, part: f64 },
     /// Any volunteer command with its first argument and the whole line.
     Command { command: String, target: Option<String>, line: String },
     /// A GM trigger.
@@ -165,7 +172,15 @@ pub struct Incident {
     pub injected: Vec<super::symptoms::ActiveMetricSymptom>,
     /// States the GM sent tracks to with `goto`, taken on the next tick: (track index, state index).
     pub forced: Vec<(usize, usize)>,
+    /// Each action's outcome conditions, in order, judged when the action is typed.
+    pub outcomes: BTreeMap<String, Vec<Condition>>,
+    /// Each diagnostic's outputs, judged when it runs.
+    pub diagnostics: BTreeMap<String, Vec<OutputCondition>>,
 }
+
+/// When a diagnostic's output applies: for this target (any, when none) while this condition holds (always,
+/// when none).
+pub type OutputCondition = (Option<String>, Option<Condition>);
 
 /// One running track.
 #[derive(Debug)]
@@ -219,9 +234,12 @@ impl Compiler<'_> {
         match t {
             Trigger::At(d) => Condition::At(d.secs()),
             Trigger::After(d) => Condition::After(d.secs()),
-            Trigger::Action { action, target, arg } => {
-                Condition::Action { action: action.clone(), target: target.clone(), arg: arg.clone() }
-            }
+            Trigger::Action { action, target, arg, done } => Condition::Action {
+                action: action.clone(),
+                target: target.clone(),
+                arg: arg.clone(),
+                done: done.clone(),
+            },
             Trigger::Counter { counter, op, value } => {
                 Condition::Counter { slot: self.counters.get(counter).copied().unwrap_or(0), op: *op, value: *value }
             }
@@ -320,10 +338,7 @@ impl Condition {
         match self {
             Condition::At(t) => cx.now >= *t,
             Condition::After(d) => cx.now - cx.since >= *d,
-            Condition::Action { action, target, arg } => recent().any(|i| {
-                matches!(i, Input::Action { action: a, target: t, arg: v }
-                    if a == action && target_ok(target, t) && arg_ok(arg, v))
-            }),
+            Condition::Action { .. } => recent().any(|i| self.uses(i)),
             Condition::Counter { slot, op, value } => cx.counters.get(*slot).is_some_and(|c| op.holds(*c, *value)),
             Condition::Command { command, target, contains } => recent().any(|i| {
                 matches!(i, Input::Command { command: c, target: t, line }
@@ -349,9 +364,13 @@ impl Condition {
     pub fn uses(&self, input: &Input) -> bool {
         let target_ok = |want: &Option<String>, got: &Option<String>| want.is_none() || want == got;
         match (self, input) {
-            (Condition::Action { action, target, arg }, Input::Action { action: a, target: t, arg: v }) => {
-                a == action && target_ok(target, t) && arg_ok(arg, v)
+            (Condition::Action { action, target, arg, done }, Input::Action { action: a, target: t, arg: v }) => {
+                a == action && target_ok(target, t) && arg_ok(arg, v) && done_ok(done, 1.0)
             }
+            (
+                Condition::Action { action, target, arg, done },
+                Input::Stage { action: a, target: t, arg: v, done: d, .. },
+            ) => a == action && target_ok(target, t) && arg_ok(arg, v) && done_ok(done, *d),
             (Condition::Command { command, target, .. }, Input::Command { command: c, target: t, .. }) => {
                 c == command && target_ok(target, t)
             }
@@ -369,6 +388,14 @@ impl Condition {
             Condition::Not(inner) => inner.random_slots(out),
             _ => {}
         }
+    }
+}
+
+/// Whether the share of an action done so far passes a trigger's test (no test: the action is complete).
+fn done_ok(test: &Option<crate::scenario::ArgTest>, done: f64) -> bool {
+    match test {
+        None => done >= 1.0 - 1e-9,
+        Some(test) => test.holds(done, ""),
     }
 }
 
@@ -414,6 +441,21 @@ pub struct RecordedChange {
 }
 
 impl Incident {
+    /// The first of `action`'s outcomes whose condition holds at `now` (as for a message: `After` counts from
+    /// the page, every input so far counts), if any.
+    pub fn action_outcome(&self, action: &str, now: i64) -> Option<usize> {
+        let cx = self.context(now, 0, 0, &[]);
+        self.outcomes.get(action)?.iter().position(|c| c.holds(&cx))
+    }
+
+    /// The first of `diagnostic`'s outputs for `target` whose condition holds at `now`, if any.
+    pub fn diagnostic_output(&self, diagnostic: &str, target: Option<&str>, now: i64) -> Option<usize> {
+        let cx = self.context(now, 0, 0, &[]);
+        self.diagnostics.get(diagnostic)?.iter().position(|(t, c)| {
+            t.as_deref().is_none_or(|t| Some(t) == target) && c.as_ref().is_none_or(|c| c.holds(&cx))
+        })
+    }
+
     /// What a condition is judged against at `now` for a state entered at `since`.
     pub fn context<'a>(&'a self, now: i64, since: i64, inputs_from: usize, spent: &'a [usize]) -> Context<'a> {
         Context {
@@ -496,6 +538,25 @@ impl Incident {
                 (plan, false)
             })
             .collect();
+        // Compiled after the tracks and messages, so scenarios without them keep their slots and draws.
+        let outcomes = s
+            .actions
+            .iter()
+            .filter(|a| !a.outcomes.is_empty())
+            .map(|a| (a.id.clone(), a.outcomes.iter().map(|o| compiler.condition(&o.when)).collect()))
+            .collect();
+        let diagnostics = s
+            .diagnostics
+            .iter()
+            .map(|d| {
+                let outputs = d
+                    .outputs
+                    .iter()
+                    .map(|o| (o.target.clone(), o.when.as_ref().map(|t| compiler.condition(t))))
+                    .collect();
+                (d.id.clone(), outputs)
+            })
+            .collect();
         let watches = compiler.watches.iter().map(|w| (*w, None)).collect();
         use rand::SeedableRng;
         let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(seed.rotate_left(29) ^ 0x6368_616e_6365);
@@ -521,6 +582,8 @@ impl Incident {
             routine: Vec::new(),
             injected: Vec::new(),
             forced: Vec::new(),
+            outcomes,
+            diagnostics,
         }
     }
 }

@@ -132,6 +132,17 @@ impl Sim {
         incident.routine.insert(at, (t, service.to_string(), effects));
     }
 
+    /// Which of an action's `outcomes` applies if it is typed now (the first whose condition holds), if any.
+    /// Judged here because the conditions read the hidden state; the answer is only an index.
+    pub fn action_outcome(&self, action: &str) -> Option<usize> {
+        self.world.resource::<Incident>().action_outcome(action, self.now())
+    }
+
+    /// Which of a diagnostic's `outputs` it shows if run now against `target`, if any.
+    pub fn diagnostic_output(&self, diagnostic: &str, target: Option<&str>) -> Option<usize> {
+        self.world.resource::<Incident>().diagnostic_output(diagnostic, target, self.now())
+    }
+
     /// Takes the events produced since the last call.
     pub fn take_events(&mut self) -> Vec<SimEvent> {
         self.world.resource_mut::<Outbox>().drain()

@@ -415,10 +415,13 @@ pub fn take_transitions(
 fn count_actions(incident: &mut Incident, now: i64) {
     let landed = incident.inputs.partition_point(|(t, _)| *t <= now);
     for k in incident.counted..landed {
-        if let (_, super::Input::Action { action, arg, .. }) = &incident.inputs[k]
-            && let Some(&slot) = incident.action_counters.get(action)
-        {
-            incident.counters[slot] += arg.as_ref().map_or(1.0, |a| a.number);
+        let (action, arg, part) = match &incident.inputs[k].1 {
+            super::Input::Action { action, arg, .. } => (action, arg, 1.0),
+            super::Input::Stage { action, arg, part, .. } => (action, arg, *part),
+            _ => continue,
+        };
+        if let Some(&slot) = incident.action_counters.get(action) {
+            incident.counters[slot] += arg.as_ref().map_or(1.0, |a| a.number) * part;
         }
     }
     incident.counted = incident.counted.max(landed);

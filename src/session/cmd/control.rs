@@ -43,6 +43,22 @@ pub fn help(cx: &Context, command: Option<&str>) -> Result<Outcome, CommandError
             .collect();
         doc.extend(table(rows));
     }
+    if name == "run" {
+        doc.push(Line::styled(Style::Heading, "Diagnostics:"));
+        let rows: Vec<_> = cx
+            .scenario
+            .diagnostics
+            .iter()
+            .map(|d| {
+                let targets = if d.targets.is_empty() { String::new() } else { format!("({})", d.targets.join(", ")) };
+                vec![(Style::Plain, format!("  {}", d.id)), (Style::Plain, d.summary.clone()), (Style::Dim, targets)]
+            })
+            .collect();
+        if rows.is_empty() {
+            doc.push(Line::styled(Style::Dim, "  none in this system"));
+        }
+        doc.extend(table(rows));
+    }
     if name == "hint" {
         let left = cx.scenario.hints.len().saturating_sub(cx.record.hints);
         let cost = cx.scenario.rubric.hint_penalty;

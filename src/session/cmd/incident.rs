@@ -1,7 +1,7 @@
 //! Incident-handling commands: declaring, roles, updates, notes, actions, the diagnosis, hints and runbooks.
 
-use super::{Context, Outcome};
-use crate::scenario::{ActionArg, ArgType, SimDuration};
+use super::{Context, Landing, Outcome};
+use crate::scenario::{ActionArg, ActionResult, ArgType, SimDuration, Stage};
 use crate::scenario::{Objective, Severity, member_owner};
 use crate::session::command::{CommandError, CommandErrorKind};
 use crate::session::event::{EventKind, Role};
@@ -284,17 +284,37 @@ pub fn mitigate(cx: &Context, action: &str, target: Option<&str>, arg: Option<&s
         }
         (t, _) => t.map(str::to_string),
     };
-    // An action's own cost wins over the scenario's `costs` and the default.
-    let cost = spec.cost.map_or_else(|| cx.cost(), |d| d.secs());
-    let result = spec
-        .result
-        .replace("{target}", target.as_deref().unwrap_or(""))
-        .replace("{arg}", arg.as_ref().map_or("", |a: &ArgValue| a.text.as_str()));
-    let mut outcome = Outcome::show(Doc::line(Line::plain(result)), cost).with(EventKind::Action {
+    // The state decides how the action goes (the sim judges the outcome's condition; only its index comes
+    // back), then an outcome's own cost wins over the action's, the scenario's `costs` and the default.
+    let chosen = cx.sim.action_outcome(action).and_then(|i| spec.outcomes.get(i));
+    let result = chosen.map_or(ActionResult::Succeeds, |o| o.result);
+    let cost = chosen.and_then(|o| o.cost).or(spec.cost).map_or_else(|| cx.cost(), |d| d.secs());
+    let arg_text = arg.as_ref().map_or("", |a: &ArgValue| a.text.as_str()).to_string();
+    let fill = |text: &str| text.replace("{target}", target.as_deref().unwrap_or("")).replace("{arg}", &arg_text);
+    let reply = fill(chosen.map(|o| o.reply.as_str()).filter(|r| !r.is_empty()).unwrap_or(&spec.result));
+    let style = match result {
+        ActionResult::Succeeds => Style::Plain,
+        ActionResult::Partial(_) => Style::Warn,
+        ActionResult::Fails | ActionResult::Refused => Style::Bad,
+    };
+    let failed = matches!(result, ActionResult::Fails | ActionResult::Refused);
+    let mut outcome = Outcome::show(Doc::line(Line::styled(style, reply.clone())), cost).with(EventKind::Action {
         action: action.to_string(),
         target: target.clone(),
         arg: arg.as_ref().map(|a| a.text.clone()),
+        result,
+        reply: if result.is_success() { String::new() } else { reply },
     });
+    if failed {
+        // Nothing ran (refused) or nothing took (failed): no input lands, and no routine effect shows.
+        return Ok(outcome);
+    }
+    let stages = match chosen {
+        Some(o) if !o.stages.is_empty() => o.stages.as_slice(),
+        Some(o) if !o.result.is_success() => &[],
+        _ => spec.stages.as_slice(),
+    };
+    outcome.landings = landings(action, &target, &arg, result, stages, cost, &fill);
     outcome.routine = target.as_deref().and_then(|t| {
         let version = |service: &str| {
             let i = s.services.iter().position(|x| x.id == service).unwrap_or(0);
@@ -304,8 +324,50 @@ pub fn mitigate(cx: &Context, action: &str, target: Option<&str>, arg: Option<&s
         let shown_on = member_owner(s, &spec.targets, t).unwrap_or(t);
         crate::session::routine::routine_effects(s, action, shown_on, arg.as_ref().map(|a| a.text.as_str()), version)
     });
-    outcome.input = Some(Input::Action { action: action.to_string(), target, arg });
     Ok(outcome)
+}
+
+/// What an action that runs lands in the simulation: whole when it completes; or stage by stage, each with
+/// the share done so far and the tool's report; or, for a partial result without stages, its share at once.
+fn landings(
+    action: &str,
+    target: &Option<String>,
+    arg: &Option<ArgValue>,
+    result: ActionResult,
+    stages: &[Stage],
+    cost: i64,
+    fill: &dyn Fn(&str) -> String,
+) -> Vec<Landing> {
+    let stage = |done: f64, part: f64| Input::Stage {
+        action: action.to_string(),
+        target: target.clone(),
+        arg: arg.clone(),
+        done,
+        part,
+    };
+    match (stages, result) {
+        ([], ActionResult::Succeeds) => {
+            let input = Input::Action { action: action.to_string(), target: target.clone(), arg: arg.clone() };
+            vec![Landing { after: cost, input, report: None }]
+        }
+        ([], result) => vec![Landing { after: cost, input: stage(result.share(), result.share()), report: None }],
+        (stages, _) => {
+            let mut before = 0.0;
+            stages
+                .iter()
+                .map(|st| {
+                    let part = st.done - before;
+                    before = st.done;
+                    let report = EventKind::ActionReport {
+                        action: action.to_string(),
+                        target: target.clone(),
+                        text: fill(&st.report),
+                    };
+                    Landing { after: cost + st.after.secs(), input: stage(st.done, part), report: Some(report) }
+                })
+                .collect()
+        }
+    }
 }
 
 /// `hint`: the next hint about the first objective not yet met, which costs points; free once they run out.

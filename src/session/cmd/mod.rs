@@ -7,6 +7,7 @@
 //! the drill itself (`help`, `time`, `clear`, `wait`, `resolve`, `quit`) in `control.rs`.
 
 mod control;
+mod diagnostic;
 mod incident;
 mod telemetry;
 mod tools;
@@ -59,8 +60,8 @@ pub(super) struct Outcome {
     pub events: Vec<EventKind>,
     /// Simulated seconds it takes.
     pub cost: i64,
-    /// An input for the simulation that lands when the command completes (an action).
-    pub input: Option<Input>,
+    /// What lands in the simulation, and when (an action, or each stage of one).
+    pub landings: Vec<Landing>,
     /// Set when the command ends the drill.
     pub ends: Option<EndReason>,
     /// What an action visibly does when it lands, on which service (see `session/routine.rs`).
@@ -72,7 +73,7 @@ pub(super) struct Outcome {
 impl Outcome {
     /// Output only.
     pub fn show(doc: Doc, cost: i64) -> Outcome {
-        Outcome { doc, events: Vec::new(), cost, input: None, ends: None, routine: None, unanswered: false }
+        Outcome { doc, events: Vec::new(), cost, landings: Vec::new(), ends: None, routine: None, unanswered: false }
     }
 
     /// Also records `event`.
@@ -80,6 +81,17 @@ impl Outcome {
         self.events.push(event);
         self
     }
+}
+
+/// Something an action does in the simulation: an input landing `after` seconds from when it was typed, and
+/// what the tool reports then (a stage's report; none for an action that lands whole).
+pub(super) struct Landing {
+    /// Seconds after the command was typed.
+    pub after: i64,
+    /// What triggers see.
+    pub input: Input,
+    /// The event the volunteer sees when it lands.
+    pub report: Option<EventKind>,
 }
 
 /// Runs one command against the drill as it stands.
@@ -96,7 +108,7 @@ fn dispatch(cx: &Context, command: &Command) -> Result<Outcome, CommandError> {
     match command {
         Help { command } => control::help(cx, command.as_deref()),
         Status => Ok(telemetry::status(cx)),
-        Alerts => Ok(telemetry::alerts(cx)),
+        Alerts { all } => Ok(telemetry::alerts(cx, *all)),
         Metrics { service, metric, since, step } => {
             telemetry::metrics(cx, service, metric.as_deref(), since.as_deref(), step.as_deref())
         }
@@ -120,6 +132,7 @@ fn dispatch(cx: &Context, command: &Command) -> Result<Outcome, CommandError> {
         Runbook { name } => incident::runbook(cx, name.as_deref()),
         Inbox => Ok(telemetry::inbox(cx)),
         Tickets => Ok(telemetry::tickets(cx)),
+        Run { diagnostic, target } => diagnostic::run(cx, diagnostic, target.as_deref()),
         Declare { severity, title } => incident::declare(cx, severity, &title.join(" ")),
         Role { role, name } => incident::role(cx, role, &name.join(" ")),
         Update { to, text } => incident::update(cx, to.as_deref(), &text.join(" ")),

@@ -11,8 +11,12 @@ pub fn status(cx: &Context) -> Outcome {
     cx.show(observe::status(cx.sim, cx.record))
 }
 
-/// `alerts`.
-pub fn alerts(cx: &Context) -> Outcome {
+/// `alerts [--all]`: firing and recently resolved alerts, then how many rules are quiet; with `--all`, every
+/// rule with its state.
+pub fn alerts(cx: &Context, all: bool) -> Outcome {
+    if all {
+        return cx.show(crate::session::alert_rules::all_rules(cx.sim));
+    }
     cx.show(observe::alerts(cx.sim, cx.record))
 }
 
