@@ -23,6 +23,7 @@ mod test_html_debrief;
 mod test_join_resolve;
 mod test_journal;
 mod test_lint;
+mod test_network_elements;
 mod test_no_input_loses_a_drill;
 mod test_play_command;
 mod test_pool_scenario;

@@ -83,6 +83,9 @@ pub struct Scenario {
     /// On-demand diagnostics the volunteer runs with `run` (a profiler, `EXPLAIN`, a heap dump).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub diagnostics: Vec<super::Diagnostic>,
+    /// Links, gateways, load balancers and DNS zones that dependency edges cross (`via`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub network: Vec<super::NetworkElement>,
 }
 
 /// The Game Master's tools in a scenario: named injects, scripted answers and hint pacing for solo mode.
@@ -414,6 +417,10 @@ pub struct Dependency {
     /// Share of the dependent's requests that touch this dependency (0..=1).
     #[serde(default = "one")]
     pub weight: f64,
+    /// Network elements (in `network`) the calls cross, caller side first; their loss, latency and
+    /// partitions reach the caller.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub via: Vec<String>,
 }
 
 fn one() -> f64 {
@@ -824,6 +831,26 @@ pub enum Symptom {
         template: String,
         /// Lines per minute.
         rate: f64,
+    },
+    /// Impairs a network element (see `network`): the edges that cross it carry it to their callers.
+    Network {
+        /// The element.
+        element: String,
+        /// Packet loss (0..=1) in place of its healthy loss.
+        #[serde(default)]
+        loss: Option<f64>,
+        /// Milliseconds added to its round-trip time.
+        #[serde(default)]
+        latency: Option<f64>,
+        /// Share of the flows across it that are cut (0..=1; 1 is a full partition).
+        #[serde(default)]
+        partition: Option<f64>,
+        /// Reach the full impairment gradually over this long after entering the state.
+        #[serde(default)]
+        ramp: SimDuration,
+        /// Start this long after entering the state.
+        #[serde(default)]
+        delay: SimDuration,
     },
 }
 

@@ -182,7 +182,26 @@ pub fn synthetic(shape: SyntheticShape) -> Scenario {
         processes: Default::default(),
         tools: Vec::new(),
         diagnostics: Vec::new(),
+        network: Vec::new(),
     }
+}
+
+/// The fleet counterpart of [`synthetic`]: the same incident and metrics, but `members` alike hosts in one
+/// service (`svc-1`, the failing one, 10% of its members hit) called by `svc-0`, so a benchmark can compare a
+/// fleet with as many services.
+pub fn synthetic_fleet(members: u32, metrics: usize, history: SimDuration) -> Scenario {
+    let mut s = synthetic(SyntheticShape { services: 2, metrics, history, logging_services: 0, log_rate: 0.0 });
+    s.meta.title = format!("synthetic fleet of {members} hosts");
+    s.services[1].fleet =
+        Some(super::Fleet { count: members, noun: "hosts".into(), names: Vec::new(), weights: Vec::new() });
+    for state in &mut s.tracks[0].states {
+        for symptom in &mut state.symptoms {
+            if let Symptom::Metric { members, .. } = symptom {
+                *members = Members::Fraction(0.1);
+            }
+        }
+    }
+    s
 }
 
 fn service(i: usize, n: usize, shape: SyntheticShape) -> Service {
@@ -221,6 +240,7 @@ fn service(i: usize, n: usize, shape: SyntheticShape) -> Service {
             on: format!("svc-{j}"),
             coupling: if k == 0 { Coupling::Hard } else { Coupling::Soft },
             weight: 0.5,
+            via: Vec::new(),
         })
         .collect();
     let logs = if i < shape.logging_services {
@@ -262,6 +282,19 @@ mod tests {
         let s = synthetic(shape);
         assert_eq!(s.services.len(), 50);
         assert!(s.services.iter().all(|x| x.metrics.len() == 10));
+        super::super::validate::validate(&s).expect("valid");
+    }
+
+    #[test]
+    fn a_synthetic_fleet_validates_and_hits_a_tenth_of_its_members() {
+        let s = synthetic_fleet(1000, 10, SimDuration(3600));
+        assert_eq!(s.services.len(), 2);
+        assert_eq!(s.services[1].fleet.as_ref().map(|f| f.size()), Some(1000));
+        let hit = s.tracks[0].states[1]
+            .symptoms
+            .iter()
+            .any(|x| matches!(x, Symptom::Metric { members: Members::Fraction(f), .. } if *f == 0.1));
+        assert!(hit);
         super::super::validate::validate(&s).expect("valid");
     }
 }

@@ -82,7 +82,7 @@ pub fn validation_rules() -> Vec<String> {
          match; `Command` names a volunteer command; `Metric` names an existing service and metric; `Reached` \
          and `In` name a state in any track, as `state` or `track.state`; `At` is no earlier than the history; \
          `Chance` is within 0..=1; `AfterRandom`'s bounds are in order. `After` and `Gm` are not checked.",
-        "Action `targets` are services or flags; a trigger's target may also name a member of a targeted \
+        "Action `targets` are services, flags or network elements; a trigger's target may also name a member of a targeted \
          fleet (`edge-0042`) or a range of members (`edge-0001..edge-0100`). An action's `arg` has a one-word \
          `name`, `min` <= `max` and, for a `Choice`, distinct one-word choices; `counts` names a counter. An \
          `Action` trigger's `arg` tests an action that takes one, with `Is` for a choice and `Below`, `Above` or \
@@ -103,6 +103,10 @@ pub fn validation_rules() -> Vec<String> {
         "Every evidence has a non-empty `seen` or an `observe`; a `Metric` observation names an existing service \
          and one of its metrics, a `Log` observation an existing service; the text an observation looks for is \
          non-empty.",
+        "`network` element ids are unique, one word without `[` or `]` and no service's id, with `rtt` at least \
+         0 and `loss` and `noise` within 0..=1; a dependency's `via` names elements, each at most once; a \
+         `Network` symptom names an element and sets at least one of `loss` and `partition` (within 0..=1) and \
+         `latency` (at least 0).",
         "`processes` and `tools` name existing services, metrics, states, capacities, controllers and commands; a derived metric's `expr` parses and reads only metrics not derived, or derived earlier; a controller has `min <= max` and `target > 0`; a `Stale` tool answers only `metrics` and `logs`; an `Unavailable` mode says why; an alert's `monitor` names a tool.",
 "Action `outcomes` have a trigger `when`, a `Partial` share within 0..=1, and, when they fail or are \
          refused, a `reply` and no stages; `stages` come in time order with `done` rising to 1 (to the share, \
@@ -647,6 +651,8 @@ fn check_symptom(path: &ValuePath, sym: &Symptom, names: &Names, context: &str) 
             template(&path.field("template"), context, text)?;
             number(&path.field("rate"), context, *rate, (0.0, MAX_LOG_RATE), "rate (lines per minute)")
         }
+        // Checked with the network elements (`network.rs`).
+        Symptom::Network { .. } => Ok(()),
     }
 }
 
@@ -843,7 +849,8 @@ fn check_action_target(path: &ValuePath, action: &str, target: Option<&str>, nam
 
 fn check_actions(s: &Scenario, names: &Names) -> Check {
     let root = ValuePath::root();
-    let mut candidates: Vec<String> = names.services.iter().chain(&names.flags).cloned().collect();
+    let elements = s.network.iter().map(|e| &e.id);
+    let mut candidates: Vec<String> = names.services.iter().chain(&names.flags).chain(elements).cloned().collect();
     candidates.sort();
     for (i, a) in s.actions.iter().enumerate() {
         let here = root.field("actions").index(i);

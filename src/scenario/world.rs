@@ -35,6 +35,7 @@ pub fn check(s: &Scenario) -> Check {
             format!("`{zone}` is not a zone name; expected a word like `UTC` or `PST`"),
         ));
     }
+    super::network::check(s)?;
     let lookup = Lookup::of(s);
     check_processes(s, &lookup)?;
     check_effects(s, &lookup)?;

@@ -392,28 +392,59 @@ pub fn deps(sim: &Sim, service: &str) -> Result<Doc, CommandError> {
             Style::Dim,
             if svc.description.is_empty() { String::new() } else { format!(": {}", svc.description) },
         ));
-    let row = |id: &str, coupling: crate::scenario::Coupling, weight: f64| {
+    // An edge that crosses network elements shows its path, `web -> [lb-east] -> api`.
+    let row = |id: &str, path: String, d: &crate::scenario::Dependency| {
         let i = s.services.iter().position(|x| x.id == id).unwrap_or(0);
         vec![
-            (Style::Plain, format!("  {id}")),
-            (Style::Dim, coupling.label().to_string()),
-            (Style::Dim, format!("{:.0}% of requests", weight * 100.0)),
+            (Style::Plain, format!("  {}", if d.via.is_empty() { id.to_string() } else { path })),
+            (Style::Dim, d.coupling.label().to_string()),
+            (Style::Dim, format!("{:.0}% of requests", d.weight * 100.0)),
             health_cell(sim.health(i)),
         ]
     };
-    let calls: Vec<_> = svc.depends_on.iter().map(|d| row(&d.on, d.coupling, d.weight)).collect();
+    let calls: Vec<_> =
+        svc.depends_on.iter().map(|d| row(&d.on, crate::scenario::path_label(service, &d.via, &d.on), d)).collect();
     doc.plain(if calls.is_empty() { "calls nothing".to_string() } else { "calls:".to_string() });
     doc.extend(table(calls));
-    let callers: Vec<_> = s
+    let incoming: Vec<(&str, &crate::scenario::Dependency)> = s
         .services
         .iter()
-        .flat_map(|other| {
-            other.depends_on.iter().filter(|d| d.on == service).map(move |d| row(&other.id, d.coupling, d.weight))
-        })
+        .flat_map(|other| other.depends_on.iter().filter(|d| d.on == service).map(move |d| (other.id.as_str(), d)))
         .collect();
+    let callers: Vec<_> =
+        incoming.iter().map(|(id, d)| row(id, crate::scenario::path_label(id, &d.via, service), d)).collect();
     doc.plain(if callers.is_empty() { "called by nothing".to_string() } else { "called by:".to_string() });
     doc.extend(table(callers));
+    let mut crossed: Vec<&String> =
+        svc.depends_on.iter().chain(incoming.iter().map(|(_, d)| *d)).flat_map(|d| &d.via).collect();
+    crossed.sort();
+    crossed.dedup();
+    if !crossed.is_empty() {
+        doc.plain("network:");
+        doc.extend(table(crossed.into_iter().map(|id| element_row(sim, id)).collect()));
+    }
     Ok(doc)
+}
+
+/// A network element as its monitoring shows it: health, loss, round-trip time and flows cut when it is
+/// monitored (`visible`), otherwise only that nobody watches it.
+fn element_row(sim: &Sim, id: &str) -> Vec<(Style, String)> {
+    let s = sim.scenario();
+    let Some(k) = s.network.iter().position(|e| e.id == id) else { return vec![(Style::Plain, format!("  [{id}]"))] };
+    let e = &s.network[k];
+    let mut row = vec![(Style::Plain, format!("  [{id}]")), (Style::Dim, e.kind.label().to_string())];
+    match sim.network_element(k).filter(|_| e.visible) {
+        Some(r) => {
+            row.push(health_cell(r.health));
+            row.push((Style::Dim, format!("loss {:.1}%", r.loss * 100.0)));
+            row.push((Style::Dim, format!("rtt {:.0} ms", r.rtt)));
+            if r.cut > 0.0 {
+                row.push((Style::Bad, format!("{:.0}% of flows cut", r.cut * 100.0)));
+            }
+        }
+        None => row.push((Style::Dim, "not monitored".to_string())),
+    }
+    row
 }
 
 /// `changes`: deploys, config and flag changes that have happened, newest first.
@@ -706,7 +737,14 @@ pub fn topology(sim: &Sim) -> Doc {
         .into_iter()
         .map(|i| {
             let svc = &s.services[i];
-            let calls: Vec<String> = svc.depends_on.iter().map(|d| format!("{} ({})", d.on, d.coupling)).collect();
+            let calls: Vec<String> = svc
+                .depends_on
+                .iter()
+                .map(|d| match d.via.as_slice() {
+                    [] => format!("{} ({})", d.on, d.coupling),
+                    via => format!("{} ({}, via [{}])", d.on, d.coupling, via.join("] [")),
+                })
+                .collect();
             vec![
                 (Style::Plain, svc.id.clone()),
                 health_cell(sim.health(i)),

@@ -111,6 +111,31 @@ impl Sim {
             let len = (next - first) as u32;
             built[i] = Some((Model { first: first as u32, len }, vitals, logs));
         }
+        // Network elements: three series each after every service's (loss, round-trip time, share cut),
+        // computed by an entity of their own ranked after the services, so the noise of services is drawn
+        // as before.
+        let mut network = super::network::Network::new(s, next);
+        let mut element_models = Vec::new();
+        for (k, e) in s.network.iter().enumerate() {
+            let first = next;
+            for (j, name) in crate::scenario::ELEMENT_SERIES.iter().enumerate() {
+                series.insert((e.id.clone(), name.to_string()), next);
+                if e.visible {
+                    catalog.add(
+                        &[("__name__", name), ("element", e.id.as_str()), ("kind", e.kind.word())],
+                        Source::Column(next as u32),
+                    );
+                }
+                let (baseline, noise) = match j {
+                    0 => (e.loss, 0.0),
+                    1 => (e.rtt, e.noise),
+                    _ => (0.0, 0.0),
+                };
+                models.push(MetricModel { baseline: baseline as f32, noise: noise as f32, seasonality: 0.0 });
+                next += 1;
+            }
+            element_models.push((TopoRank((s.services.len() + k) as u32), Model { first: first as u32, len: 3 }));
+        }
         world.insert_resource(MetricModels(models));
         // Edges carry their dependency's series, so propagation needs no entity lookups.
         let all_vitals: Vec<Vitals> =
@@ -127,6 +152,7 @@ impl Sim {
                     weight: d.weight as f32,
                     backlog: 0.0,
                     declared: (d.coupling, d.weight as f32),
+                    via: network.path(s, &d.via),
                 })
                 .collect();
             entities[i] = world
@@ -141,6 +167,8 @@ impl Sim {
                 ))
                 .id();
         }
+        // Spawned after the services, so the metric sweep meets them last.
+        world.spawn_batch(element_models);
 
         let history = s.clock.history.secs().max(0) / STEP * STEP;
         world.insert_resource(SimClock {
@@ -186,6 +214,7 @@ impl Sim {
         world.insert_resource(ScenarioRef(scenario.clone()));
         world.insert_resource(super::bounds::Bounds::compile(s, &firsts, &fleets));
         world.insert_resource(fleets);
+        world.insert_resource(network);
         world.insert_resource(super::tools::ToolStatus::new(s, &names));
         let baselines: Vec<f32> = world.resource::<MetricModels>().0.iter().map(|m| m.baseline).collect();
         world.insert_resource(super::process::ProcessRun::compile(s, &series, &baselines));

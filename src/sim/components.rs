@@ -66,6 +66,8 @@ pub struct Edge {
     pub backlog: f32,
     /// The coupling and weight the scenario declares, which states' `couplings` override while they hold.
     pub declared: (Coupling, f32),
+    /// The path of network elements it crosses (in `network::Network`), or `network::DIRECT`.
+    pub via: u32,
 }
 
 /// Position in dependency order (dependencies first); entities are spawned in this order.

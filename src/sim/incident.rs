@@ -622,6 +622,28 @@ fn plan_state(
                     when,
                 }));
             }
+            Symptom::Network { element, loss, latency, partition, ramp, delay } => {
+                // Each impairment moves one of the element's series: loss and the share cut are set, the
+                // latency adds to its round-trip time.
+                let shifts = [
+                    loss.map(crate::scenario::Shift::Set),
+                    latency.map(crate::scenario::Shift::Add),
+                    partition.map(crate::scenario::Shift::Set),
+                ];
+                for (name, shift) in crate::scenario::ELEMENT_SERIES.iter().zip(shifts) {
+                    let (Some(shift), Some(&series)) = (shift, c.series.get(&(element.clone(), name.to_string())))
+                    else {
+                        continue;
+                    };
+                    metric_symptoms.push(MetricSymptom {
+                        series,
+                        shift,
+                        ramp: ramp.secs(),
+                        delay: delay.secs(),
+                        when: None,
+                    });
+                }
+            }
             Symptom::Logs { service, level, template, rate } => log_symptoms.push(LogSymptom {
                 service: c.services[service],
                 level: *level,

@@ -17,6 +17,7 @@ mod fleet;
 mod history;
 mod incident;
 mod logs;
+mod network;
 mod process;
 mod schedule;
 mod slo;
@@ -34,6 +35,7 @@ pub use fleet::{FleetRun, Fleets};
 pub use history::History;
 pub use incident::{ArgValue, Input, Inventory, RecordedChange};
 pub use logs::{LogFilter, LogLine, LogStore};
+pub use network::{CONNECT_TIMEOUT_MS, ElementReading, Impairment, RETRANSMIT_MS};
 pub use schedule::TickSet;
 pub use slo::{DISPLAY_WINDOWS, SloBook, SloRun, Tier, policy_tiers, window_label};
 pub use store::HistoryStore;
@@ -226,6 +228,11 @@ impl Sim {
     /// Latest value of a series.
     pub fn latest(&self, series: usize) -> f32 {
         self.world.resource::<Frame>().0.get(series).copied().unwrap_or(0.0)
+    }
+
+    /// Network element `k` (in the scenario's `network`) as its monitoring reads it after the last tick.
+    pub fn network_element(&self, k: usize) -> Option<ElementReading> {
+        self.world.resource::<network::Network>().reading(k, &self.world.resource::<Frame>().0)
     }
 
     /// The fleet of the service at `index`, if it has one: its members' health as of the last tick.

@@ -190,7 +190,11 @@ pub(super) fn saturate(frame: &mut [f32], vitals: &Vitals) {
 }
 
 /// Carries failure from dependencies to dependents, dependencies first, by coupling.
-pub fn propagate_failures(mut services: Query<(&TopoRank, &Vitals, &mut Dependencies)>, mut frame: ResMut<Frame>) {
+pub fn propagate_failures(
+    mut services: Query<(&TopoRank, &Vitals, &mut Dependencies)>,
+    network: Res<super::network::Network>,
+    mut frame: ResMut<Frame>,
+) {
     let frame = &mut frame.0;
     let excess =
         |frame: &[f32], metric: Option<(u32, f32)>| metric.map_or(0.0, |(s, b)| (frame[s as usize] - b).max(0.0));
@@ -206,7 +210,14 @@ pub fn propagate_failures(mut services: Query<(&TopoRank, &Vitals, &mut Dependen
         previous = Some(rank.0);
         for edge in &mut deps.0 {
             let dep = edge.on;
-            let errors = excess(frame, dep.error_rate);
+            // What the network elements the edge crosses do to its calls comes on top of the dependency's
+            // own failure (see `network.rs`).
+            let net = if edge.via == super::network::DIRECT {
+                super::network::Impairment::default()
+            } else {
+                network.impairment(edge.via, frame)
+            };
+            let errors = net.errors + (1.0 - net.errors) * excess(frame, dep.error_rate);
             let (error_share, latency_share) = match edge.coupling {
                 Coupling::Hard => (1.0, 1.0),
                 Coupling::Soft => (0.05, 0.3),
@@ -220,8 +231,8 @@ pub fn propagate_failures(mut services: Query<(&TopoRank, &Vitals, &mut Dependen
                     continue;
                 }
             };
-            let slow_p50 = excess(frame, dep.latency_p50);
-            let slow_p99 = excess(frame, dep.latency_p99);
+            let slow_p50 = excess(frame, dep.latency_p50) + net.p50;
+            let slow_p99 = excess(frame, dep.latency_p99) + net.p99;
             add(frame, vitals.error_rate, edge.weight * error_share * errors, 1.0);
             add(frame, vitals.latency_p50, edge.weight * latency_share * slow_p50, f32::MAX);
             add(frame, vitals.latency_p99, edge.weight * latency_share * slow_p99, f32::MAX);
