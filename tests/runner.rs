@@ -5,6 +5,7 @@ mod fuzz;
 
 mod test_action_outcomes;
 mod test_alert_rules;
+mod test_calendar_and_time;
 mod test_check_command;
 mod test_determinism;
 mod test_differential;

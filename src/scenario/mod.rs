@@ -13,10 +13,12 @@ mod model;
 mod outcome;
 mod outcome_check;
 mod network;
+mod periodic;
 mod process;
 mod spans;
 mod synthetic;
 mod template;
+mod time_skip;
 mod tools;
 mod validate;
 mod world;
@@ -30,10 +32,12 @@ pub use load::{MAX_FILE, load_file, parse};
 pub use model::*;
 pub use outcome::{ActionOutcome, ActionResult, Diagnostic, DiagnosticOutput, Stage};
 pub use network::{ELEMENT_SERIES, ElementKind, MAX_ELEMENTS, MAX_HOPS, NetworkElement, path_label};
+pub use periodic::{HourSpike, LoadPattern, LoadTarget};
 pub use process::{BinOp, Capacity, ControlMode, Controller, Derived, Expr, ExprError, Func, Processes, Recovery};
 pub use spans::{SpanIndex, ValuePath, line_col};
 pub use synthetic::{SyntheticShape, synthetic, synthetic_fleet};
 pub use template::{REF_POOL, Template, TemplateError};
+pub use time_skip::{MAX_SKIP, TimeSkip};
 pub use tools::{Tool, ToolCondition, ToolMode};
 pub use validate::{
     Located, MAX_COST, MAX_HISTORY, MAX_LOG_RATE, MAX_NAME, MAX_TOTAL_LOG_RATE, MAX_VALUE, MAX_WINDOW,

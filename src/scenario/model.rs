@@ -86,6 +86,9 @@ pub struct Scenario {
     /// Links, gateways, load balancers and DNS zones that dependency edges cross (`via`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub network: Vec<super::NetworkElement>,
+    /// Traffic patterns (daily shape, top-of-hour spikes, weekends and holidays) applied to request rates.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub load: Vec<super::LoadPattern>,
 }
 
 /// The Game Master's tools in a scenario: named injects, scripted answers and hint pacing for solo mode.
@@ -732,6 +735,18 @@ pub struct Track {
     pub initial: String,
     /// Its states.
     pub states: Vec<State>,
+    /// Whether its states appear in the debrief and the score (false: a GM-only track, such as the
+    /// background noise the GM runs, shown only in the GM's view).
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub debrief: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
 }
 
 /// A state of the incident.
@@ -761,6 +776,9 @@ pub struct State {
     /// Dependency edges whose coupling or weight differ while the state is current.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub couplings: Vec<CouplingOverride>,
+    /// On entry (after the page), this much time passes at once, and the responders are told so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skip: Option<super::TimeSkip>,
 }
 
 /// A dependency edge's coupling or weight while a state holds (a service that tolerates a failing dependency
@@ -1648,6 +1666,11 @@ impl Trigger {
 }
 
 impl Scenario {
+    /// Whether the track `track` appears in the debrief and the score (not a GM-only track).
+    pub fn in_debrief(&self, track: &str) -> bool {
+        self.tracks.iter().find(|t| t.id == track).is_none_or(|t| t.debrief)
+    }
+
     /// Whether anything in the scenario happens by chance, so the same walkthrough can end differently
     /// with another seed.
     pub fn has_chance(&self) -> bool {

@@ -91,6 +91,7 @@ pub fn synthetic(shape: SyntheticShape) -> Scenario {
                     on_exit: Vec::new(),
                     transitions: vec![Transition { to: "broken".into(), when: Trigger::At(SimDuration::minutes(-30)) }],
                     couplings: Vec::new(),
+                    skip: None,
                 },
                 State {
                     id: "broken".into(),
@@ -117,6 +118,7 @@ pub fn synthetic(shape: SyntheticShape) -> Scenario {
                         },
                     }],
                     couplings: Vec::new(),
+                    skip: None,
                 },
                 State {
                     id: "fixed".into(),
@@ -127,8 +129,10 @@ pub fn synthetic(shape: SyntheticShape) -> Scenario {
                     on_exit: Vec::new(),
                     transitions: Vec::new(),
                     couplings: Vec::new(),
+                    skip: None,
                 },
             ],
+            debrief: true,
         }],
         actions: vec![Action {
             id: "rollback".into(),
@@ -183,6 +187,7 @@ pub fn synthetic(shape: SyntheticShape) -> Scenario {
         tools: Vec::new(),
         diagnostics: Vec::new(),
         network: Vec::new(),
+        load: Vec::new(),
     }
 }
 

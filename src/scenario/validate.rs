@@ -103,6 +103,10 @@ pub fn validation_rules() -> Vec<String> {
         "Every evidence has a non-empty `seen` or an `observe`; a `Metric` observation names an existing service \
          and one of its metrics, a `Log` observation an existing service; the text an observation looks for is \
          non-empty.",
+        "`load` patterns apply to existing services' metrics, each metric shaped by at most one pattern; `daily` \
+         points are `HH:MM` with factors of 0 or more; `top_of_hour` lasts 1 to 59 minutes; `weekend` and \
+         `holiday` are 0 or more and, with `holidays` (real dates), need `clock.date`. A state's `skip` passes \
+         1m to 24h and says something.",
         "`network` element ids are unique, one word without `[` or `]` and no service's id, with `rtt` at least \
          0 and `loss` and `noise` within 0..=1; a dependency's `via` names elements, each at most once; a \
          `Network` symptom names an element and sets at least one of `loss` and `partition` (within 0..=1) and \

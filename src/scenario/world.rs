@@ -36,6 +36,8 @@ pub fn check(s: &Scenario) -> Check {
         ));
     }
     super::network::check(s)?;
+    super::periodic::check(s)?;
+    super::time_skip::check(s)?;
     let lookup = Lookup::of(s);
     check_processes(s, &lookup)?;
     check_effects(s, &lookup)?;

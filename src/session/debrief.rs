@@ -43,7 +43,7 @@ struct Machine<'a> {
     /// Phrases that read as blame, with suggestions.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     language_notes: Vec<BlameNote>,
-    events: &'a [super::DrillEvent],
+    events: Vec<&'a super::DrillEvent>,
 }
 
 /// The scenario's source, always as an object for machines.
@@ -170,7 +170,8 @@ pub fn debrief(drill: &Drill) -> Debrief {
             EventKind::Rejected { line, error } => {
                 let _ = writeln!(md, "**{}** `{}`: refused: {error}\n", at(e.t), line.replace('`', "'"));
             }
-            EventKind::StateEntered { track, state, phase } => {
+            // A GM-only track (`debrief: false`) stays out of the write-up.
+            EventKind::StateEntered { track, state, phase } if s.in_debrief(track) => {
                 let _ = writeln!(md, "*{}: behind the scenes, `{track}` entered `{state}` ({phase})*\n", at(e.t));
             }
             EventKind::EvidenceFound { id } => {
@@ -202,7 +203,11 @@ pub fn debrief(drill: &Drill) -> Debrief {
         people: people_json(facts),
         audiences: audiences_json(s, facts),
         language_notes: blameless::scan(s, facts),
-        events: drill.events(),
+        events: drill
+            .events()
+            .iter()
+            .filter(|e| !matches!(&e.kind, EventKind::StateEntered { track, .. } if !s.in_debrief(track)))
+            .collect(),
     })
     .unwrap_or_default();
     let html = super::html::debrief_html(drill, &card, &md);

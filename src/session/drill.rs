@@ -262,6 +262,7 @@ impl Drill {
                 }
                 SimEvent::AlertResolved { t, name } => (t, EventKind::AlertResolved { name }),
                 SimEvent::MessageArrived { t, from, channel, text } => (t, EventKind::Message { from, channel, text }),
+                SimEvent::TimeSkipped { t, pass, say } => (t, EventKind::TimeSkipped { pass, say }),
             });
         }
         // Stage reports that are due go in time order with what the simulation produced, each before the

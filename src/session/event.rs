@@ -200,6 +200,8 @@ pub enum EventKind {
     Answered { number: usize, from: String, text: String },
     /// The GM (or solo mode's automatic GM) says something to everyone.
     Announcement { text: String },
+    /// The scenario let `pass` seconds go by at once (a state's `skip`); everyone is told `say`.
+    TimeSkipped { pass: i64, say: String },
     /// The GM accepted or rejected the latest diagnosis.
     Verdict { accepted: bool, diagnosis: String },
     /// Hidden: a line the GM typed at the console.

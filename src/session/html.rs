@@ -426,6 +426,7 @@ fn write_timeline(h: &mut String, drill: &Drill) {
                 let _ =
                     writeln!(h, "<li class=\"refused\">{at}<code>{}</code> refused: {}</li>", esc(line), esc(error));
             }
+            EventKind::StateEntered { track, .. } if !drill.scenario().in_debrief(track) => {}
             EventKind::StateEntered { track, state, phase } => {
                 let _ = writeln!(
                     h,

@@ -3,6 +3,7 @@
 use super::event::{DrillEvent, EventKind, Visibility};
 use super::observe::channel_word;
 use super::text::{Doc, Line, Style, clock_label};
+use crate::scenario::SimDuration;
 
 /// What the volunteer sees for an event, if anything; commands themselves are echoed by the front end.
 pub fn volunteer_view(event: &DrillEvent, page_time_of_day: i64) -> Option<Doc> {
@@ -48,6 +49,13 @@ pub fn volunteer_view(event: &DrillEvent, page_time_of_day: i64) -> Option<Doc> 
         EventKind::Answered { number, from, text } => Doc::line(
             Line::styled(Style::Warn, format!("[{at}] answer #{number} from {from}: "))
                 .push(Style::Plain, text.clone()),
+        ),
+        EventKind::TimeSkipped { pass, say } => Doc::line(
+            Line::styled(
+                Style::Heading,
+                format!("[{at}] {} pass, to {}: ", SimDuration(*pass), clock_label(page_time_of_day, event.t + pass)),
+            )
+            .push(Style::Plain, say.clone()),
         ),
         EventKind::Announcement { text } => {
             Doc::line(Line::styled(Style::Heading, format!("[{at}] GM: ")).push(Style::Plain, text.clone()))

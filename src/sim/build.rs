@@ -10,6 +10,7 @@ use super::fleet::{Fleets, is_sum, member_baseline};
 use super::history::History;
 use super::incident::{Incident, Inventory};
 use super::logs::LogStore;
+use super::periodic::LoadShapes;
 use super::schedule::tick_schedule;
 use super::slo::{SloBook, window_label};
 use super::symptoms::ActiveSymptoms;
@@ -83,6 +84,7 @@ impl Sim {
                     baseline: baseline as f32,
                     noise: m.noise as f32,
                     seasonality: m.seasonality as f32,
+                    load: LoadShapes::slot(s, &svc.id, &m.name),
                 });
                 next += 1;
             }
@@ -96,6 +98,7 @@ impl Sim {
                             baseline: member_baseline(&m.name, m.unit, m.baseline, weight(k)) as f32,
                             noise: m.noise as f32,
                             seasonality: m.seasonality as f32,
+                            load: LoadShapes::slot(s, &svc.id, &m.name),
                         });
                         next += 1;
                     }
@@ -131,7 +134,7 @@ impl Sim {
                     1 => (e.rtt, e.noise),
                     _ => (0.0, 0.0),
                 };
-                models.push(MetricModel { baseline: baseline as f32, noise: noise as f32, seasonality: 0.0 });
+                models.push(MetricModel { baseline: baseline as f32, noise: noise as f32, seasonality: 0.0, load: 0 });
                 next += 1;
             }
             element_models.push((TopoRank((s.services.len() + k) as u32), Model { first: first as u32, len: 3 }));
@@ -215,6 +218,7 @@ impl Sim {
         world.insert_resource(super::bounds::Bounds::compile(s, &firsts, &fleets));
         world.insert_resource(fleets);
         world.insert_resource(network);
+        world.insert_resource(LoadShapes::new(s));
         world.insert_resource(super::tools::ToolStatus::new(s, &names));
         let baselines: Vec<f32> = world.resource::<MetricModels>().0.iter().map(|m| m.baseline).collect();
         world.insert_resource(super::process::ProcessRun::compile(s, &series, &baselines));

@@ -30,6 +30,16 @@ pub struct MetricModel {
     pub noise: f32,
     /// Relative daily amplitude.
     pub seasonality: f32,
+    /// Position of its load pattern's factor in `LoadShapes::factors` (0: none, a factor of 1).
+    pub load: u32,
+}
+
+impl MetricModel {
+    /// The healthy value this tick before noise: the baseline, the daily cycle and the load pattern.
+    #[inline]
+    pub fn base(&self, season: f32, load: &[f32]) -> f32 {
+        self.baseline * (1.0 + self.seasonality * season) * load[self.load as usize]
+    }
 }
 
 /// Series indices (and baselines) of the metrics failure propagation and health read.

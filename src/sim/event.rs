@@ -14,6 +14,8 @@ pub enum SimEvent {
     AlertResolved { t: i64, name: String },
     /// A simulated person sent a message.
     MessageArrived { t: i64, from: String, channel: Channel, text: String },
+    /// A state's `skip` let `pass` seconds go by at once from `t`; the responders are told `say`.
+    TimeSkipped { t: i64, pass: i64, say: String },
 }
 
 impl SimEvent {
@@ -23,7 +25,8 @@ impl SimEvent {
             SimEvent::StateEntered { t, .. }
             | SimEvent::AlertFired { t, .. }
             | SimEvent::AlertResolved { t, .. }
-            | SimEvent::MessageArrived { t, .. } => *t,
+            | SimEvent::MessageArrived { t, .. }
+            | SimEvent::TimeSkipped { t, .. } => *t,
         }
     }
 }

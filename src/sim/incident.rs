@@ -102,6 +102,8 @@ pub struct StatePlan {
     pub random_slots: Vec<usize>,
     /// Dependency edges it overrides while current.
     pub couplings: Vec<EdgeOverride>,
+    /// Time that passes at once on entry.
+    pub skip: Option<crate::scenario::TimeSkip>,
 }
 
 /// A state's override of one dependency edge, resolved.
@@ -176,6 +178,8 @@ pub struct Incident {
     pub outcomes: BTreeMap<String, Vec<Condition>>,
     /// Each diagnostic's outputs, judged when it runs.
     pub diagnostics: BTreeMap<String, Vec<OutputCondition>>,
+    /// Skips of states entered this tick, which `Sim::run_until` carries out once the tick is over.
+    pub skips: Vec<crate::scenario::TimeSkip>,
 }
 
 /// When a diagnostic's output applies: for this target (any, when none) while this condition holds (always,
@@ -584,6 +588,7 @@ impl Incident {
             forced: Vec::new(),
             outcomes,
             diagnostics,
+            skips: Vec::new(),
         }
     }
 }
@@ -668,6 +673,7 @@ fn plan_state(
         .collect();
     StatePlan {
         id: st.id.clone(),
+        skip: st.skip.clone(),
         couplings,
         random_slots,
         phase: st.phase,

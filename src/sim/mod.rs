@@ -18,6 +18,7 @@ mod history;
 mod incident;
 mod logs;
 mod network;
+mod periodic;
 mod process;
 mod schedule;
 mod slo;
@@ -101,7 +102,7 @@ impl Sim {
         self.run_until(target);
     }
 
-    fn run_until(&mut self, target: i64) {
+    fn run_until(&mut self, mut target: i64) {
         loop {
             let clock = *self.world.resource::<SimClock>();
             if clock.tick + clock.step > target {
@@ -109,6 +110,18 @@ impl Sim {
             }
             self.world.resource_mut::<SimClock>().now = clock.tick + clock.step;
             self.schedule.run(&mut self.world);
+            // A state entered on this tick may let hours pass at once: the target moves on by that much,
+            // and every tick in between runs.
+            let skips = std::mem::take(&mut self.world.resource_mut::<Incident>().skips);
+            for skip in skips {
+                let t = self.world.resource::<SimClock>().tick;
+                target += skip.pass.secs();
+                self.world.resource_mut::<Outbox>().push(SimEvent::TimeSkipped {
+                    t,
+                    pass: skip.pass.secs(),
+                    say: skip.say,
+                });
+            }
         }
         self.world.resource_mut::<SimClock>().now = target;
     }

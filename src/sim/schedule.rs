@@ -37,8 +37,8 @@ pub fn tick_schedule() -> Schedule {
     use TickSet::*;
     schedule.configure_sets((Clock, Script, Symptoms, Propagate, Health, Slo, Alerts, Record).chain());
     schedule.add_systems((
-        // Move the clock and the daily cycle.
-        systems::advance_clock.in_set(Clock),
+        // Move the clock and the daily cycle, then set the load patterns' factors from the calendar.
+        (systems::advance_clock, super::periodic::shape_load).chain().in_set(Clock),
         // Take transitions, then rebuild symptoms, judge their conditions, then deliver messages.
         (
             systems::take_transitions,

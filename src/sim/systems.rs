@@ -106,6 +106,7 @@ pub fn compute_metrics(
     clock: Res<SimClock>,
     services: Query<(&TopoRank, &Model)>,
     models: Res<MetricModels>,
+    load: Res<super::periodic::LoadShapes>,
     mut active: ResMut<ActiveSymptoms>,
     mut frame: ResMut<Frame>,
     mut rngs: ResMut<Rngs>,
@@ -121,7 +122,7 @@ pub fn compute_metrics(
         previous = Some(rank.0);
         let range = model.first as usize..(model.first + model.len) as usize;
         for (slot, m) in frame[range.clone()].iter_mut().zip(&models.0[range]) {
-            let base = m.baseline * (1.0 + m.seasonality * season);
+            let base = m.base(season, &load.factors);
             *slot = (base * (1.0 + m.noise * normal(&mut rng))).max(0.0);
         }
     }
@@ -153,7 +154,7 @@ pub fn compute_metrics(
             // model (not the value earlier symptoms left, or `Set(A)` then `Set(B)` would end near A).
             Shift::Set(v) => {
                 let m = models.0[series];
-                let base = m.baseline * (1.0 + m.seasonality * season);
+                let base = m.base(season, &load.factors);
                 if base > 0.0 { v as f32 * healthy / base } else { v as f32 }
             }
             Shift::Scale(f) => x * f as f32,
@@ -408,6 +409,10 @@ pub fn take_transitions(
         incident.changed = true;
         incident.edges_changed = true;
         let entered = &track.states[to];
+        // A skip starts once this tick is over (see `Sim::run_until`); before the page nothing is skipped.
+        if let Some(skip) = entered.skip.clone().filter(|_| now >= 0) {
+            incident.skips.push(skip);
+        }
         for effect in &entered.on_enter {
             apply_effect(effect, now, &services, &mut inventory, &mut pending);
         }
