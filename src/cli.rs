@@ -3,8 +3,10 @@
 
 use crate::journal::{JournalError, JournaledDrill, Participant, default_path, wall_clock};
 use crate::repl::{self, Display, Feed, LineSource};
-use crate::scenario::{BUILTIN, DEFAULT_SCENARIO, Scenario, ScenarioError, builtin, load_file};
-use crate::session::{Drill, briefing_card, check_walkthrough, debrief, gm_only_states, gm_sheet};
+use crate::scenario::{
+    BUILTIN, DEFAULT_SCENARIO, RuleSeverity, Scenario, ScenarioError, builtin, load_file, read_source,
+};
+use crate::session::{CheckReport, Drill, briefing_card, check_source, debrief, gm_sheet};
 use clap::{Parser, Subcommand};
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -581,26 +583,46 @@ fn check(names: &[String]) -> Result<ExitCode, CliError> {
     let mut out = io::stdout().lock();
     let mut failed = false;
     for name in &names {
-        let mut warnings = Vec::new();
-        let verdict = resolve_scenario(name).map(|s| {
-            warnings = gm_only_states(&s);
-            check_walkthrough(Arc::new(s)).map(|ok| ok.to_string())
-        });
-        let line = match verdict {
+        let report = match check_one(name) {
+            Ok(report) => report,
             Err(err) => {
                 failed = true;
-                format!("FAIL {err}")
+                let _ = writeln!(out, "FAIL {err}");
+                continue;
             }
-            Ok(Err(why)) => {
-                failed = true;
-                format!("FAIL {name}: {why}")
-            }
-            Ok(Ok(summary)) => format!("ok   {name}: {summary}"),
         };
-        let _ = writeln!(out, "{line}");
-        for warning in &warnings {
-            let _ = writeln!(out, "warn {name}: {warning}");
+        for finding in &report.findings {
+            let _ = writeln!(out, "{finding}");
+        }
+        let plural = |n: usize, what: &str| if n == 1 { format!("1 {what}") } else { format!("{n} {what}s") };
+        let warnings = match report.count(RuleSeverity::Warning) {
+            0 => String::new(),
+            n => format!("; {}", plural(n, "warning")),
+        };
+        match &report.solved {
+            Some(solved) if report.passed() => {
+                let _ = writeln!(out, "ok   {name}: {solved}{warnings}");
+            }
+            _ => {
+                failed = true;
+                let _ = writeln!(out, "FAIL {name}: {}{warnings}", plural(report.count(RuleSeverity::Error), "error"));
+            }
         }
     }
     Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+/// `wom check` of one scenario, by path or built-in id (whose findings point into `scenarios/<id>.ron`).
+fn check_one(name: &str) -> Result<CheckReport, CliError> {
+    let path = Path::new(name);
+    if name.ends_with(".ron") || path.exists() {
+        return Ok(match read_source(path) {
+            Ok(text) => check_source(&text, name),
+            Err(err) => CheckReport::failed(&err),
+        });
+    }
+    match BUILTIN.iter().find(|(id, _, _)| *id == name) {
+        Some((_, file, text)) => Ok(check_source(text, file)),
+        None => scenario_and_path(name).map(|_| CheckReport { findings: Vec::new(), solved: None }),
+    }
 }

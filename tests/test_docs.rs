@@ -66,7 +66,8 @@ fn quoted_validation_error_is_the_real_one() {
     env.write("scenarios/broken.ron", &text);
     let out = env.run(&["check", "scenarios/broken.ron"], "");
     assert_eq!(out.status, 1, "{out}");
-    let message = out.stdout.trim_end().strip_prefix("FAIL ").expect("a FAIL line").to_string();
+    let message = out.stdout.lines().next().expect("a finding").to_string();
+    assert!(out.stdout.ends_with("FAIL scenarios/broken.ron: 1 error\n"), "{out}");
     assert!(format_reference().contains(&message), "docs/scenario-format.md does not quote `{message}`");
 }
 

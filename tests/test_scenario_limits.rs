@@ -113,7 +113,9 @@ fn a_latin1_byte_gets_a_position() {
     let out = env.run(&["check", "latin1.ron"], "");
     assert_eq!(out.status, 1, "{out}");
     assert!(
-        out.stdout.contains(&format!("FAIL latin1.ron:{line}:{col}: byte 0xe9 is not UTF-8 (a Latin-1 file?)")),
+        out.stdout.contains(&format!(
+            "latin1.ron:{line}:{col}: error[E002 syntax]: byte 0xe9 is not UTF-8 (a Latin-1 file?)"
+        )),
         "{out}"
     );
 }

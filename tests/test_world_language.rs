@@ -65,7 +65,7 @@ fn a_malformed_template_is_refused_with_its_position() {
     assert_eq!(
         out.stdout,
         format!(
-            "FAIL s.ron:{line}:{col}: a log of service `api`: bad log template: empty range `9..2` in `{{n:..}}`; the first number must not exceed the second\n"
+            "s.ron:{line}:{col}: error[E010 invalid-value]: a log of service `api`: bad log template: empty range `9..2` in `{{n:..}}`; the first number must not exceed the second\nFAIL s.ron: 1 error\n"
         )
     );
 }
@@ -294,15 +294,15 @@ fn broken_processes_and_tools_are_refused_with_where_and_what() {
     };
     assert_eq!(
         derive("error_rate *"),
-        "FAIL s.ron:54:73: derived metric `latency_p99` of `api`: bad expression at column 13: the expression ends early; expected a number, a metric or `(`\n"
+        "s.ron:54:73: error[E010 invalid-value]: derived metric `latency_p99` of `api`: bad expression at column 13: the expression ends early; expected a number, a metric or `(`\nFAIL s.ron: 1 error\n"
     );
     assert_eq!(
         derive("eror_rate * 2"),
-        "FAIL s.ron:54:73: unknown metric `eror_rate` in derived metric `latency_p99` of `api` (service `api`); did you mean `error_rate`? (known: `error_rate`, `latency_p99`)\n"
+        "s.ron:54:73: error[E004 unknown-reference]: unknown metric `eror_rate` in derived metric `latency_p99` of `api` (service `api`); did you mean `error_rate`? (known: `error_rate`, `latency_p99`)\nFAIL s.ron: 1 error\n"
     );
     assert_eq!(
         derive("latency_p99 * 2"),
-        "FAIL s.ron:54:73: derived metric `latency_p99` of `api`: `api.latency_p99` is derived here or later; a derived metric reads only metrics derived before it\n"
+        "s.ron:54:73: error[E010 invalid-value]: derived metric `latency_p99` of `api`: `api.latency_p99` is derived here or later; a derived metric reads only metrics derived before it\nFAIL s.ron: 1 error\n"
     );
     let tool = check(&[(
         "    actions: [",
@@ -310,7 +310,7 @@ fn broken_processes_and_tools_are_refused_with_where_and_what() {
     )]);
     assert_eq!(
         tool,
-        "FAIL s.ron:54:92: tool `kibana`: `status` cannot answer stale; a `Stale` tool answers only `metrics` and `logs`\n"
+        "s.ron:54:92: error[E010 invalid-value]: tool `kibana`: `status` cannot answer stale; a `Stale` tool answers only `metrics` and `logs`\nFAIL s.ron: 1 error\n"
     );
     let state = check(&[(
         "    actions: [",
@@ -318,7 +318,7 @@ fn broken_processes_and_tools_are_refused_with_where_and_what() {
     )]);
     assert_eq!(
         state,
-        "FAIL s.ron:54:65: unknown state `brokn` in tool `kibana`; did you mean `broken`? (known: `broken`, `fixed`, `worse`)\n"
+        "s.ron:54:65: error[E004 unknown-reference]: unknown state `brokn` in tool `kibana`; did you mean `broken`? (known: `broken`, `fixed`, `worse`)\nFAIL s.ron: 1 error\n"
     );
 }
 
@@ -369,7 +369,8 @@ fn the_page_has_a_date_weekday_and_zone_and_the_day_turns_at_midnight() {
     );
     let out = env.run(&["check", "s.ron"], "");
     assert_eq!(
-        out.stdout, "FAIL s.ron:13:55: clock.date: `2019-02-29` is not a date; expected `YYYY-MM-DD`\n",
+        out.stdout,
+        "s.ron:13:55: error[E010 invalid-value]: clock.date: `2019-02-29` is not a date; expected `YYYY-MM-DD`\nFAIL s.ron: 1 error\n",
         "{out}"
     );
 }

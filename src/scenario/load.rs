@@ -27,6 +27,11 @@ pub fn parse(text: &str, path: &str) -> Result<Scenario, ScenarioError> {
 
 /// Reads, parses and validates a scenario file.
 pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
+    parse(&read_source(path)?, &path.display().to_string())
+}
+
+/// Reads a scenario file's text: at most [`MAX_FILE`] bytes of UTF-8.
+pub fn read_source(path: &Path) -> Result<String, ScenarioError> {
     let shown = path.display().to_string();
     let io = |message: String| ScenarioError::new(&shown, ScenarioErrorKind::Io { message });
     let size = std::fs::metadata(path).map_err(|err| io(err.to_string()))?.len();
@@ -34,8 +39,7 @@ pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
         return Err(io(format!("the file has {size} bytes; a scenario is at most {MAX_FILE} bytes (4 MiB)")));
     }
     let bytes = std::fs::read(path).map_err(|err| io(err.to_string()))?;
-    let text = decode(&bytes, &shown)?;
-    parse(text, &shown)
+    decode(&bytes, &shown).map(str::to_string)
 }
 
 /// The file as UTF-8, or an error pointing at the first byte that is not.

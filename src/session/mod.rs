@@ -26,7 +26,7 @@ mod sheet;
 mod text;
 mod update_content;
 
-pub use check::{GmOnly, Solved, Unsolved, check_walkthrough, gm_only_states};
+pub use check::{CheckReport, Finding, GmOnly, Solved, Unsolved, check_source, check_walkthrough, gm_only_states};
 pub use cmd::parse_severity;
 pub use command::{
     Command, CommandError, CommandErrorKind, Invocation, Parsed, command_help, command_summaries, command_table, parse,
