@@ -119,9 +119,9 @@ mod check {
         assert_eq!(out.status, 1, "{out}");
         let first = out.stdout.lines().next().unwrap_or_default().to_string();
         assert!(first.starts_with("typo.ron:25:"), "{out}");
-        assert!(
-            first.contains(": error[E002 syntax]: unexpected field named `rmap` in `Metric`, expected one of "),
-            "{out}"
-        );
+        let (_, message) = first.split_once(": error[E002 syntax]: ").expect("a syntax error");
+        // The format reference quotes this very message.
+        let doc = std::fs::read_to_string("docs/scenario-format.md").expect("format reference");
+        assert!(doc.contains(&format!("scenarios/broken.ron:162:88: {message}\n")), "the doc must quote: {message}");
     }
 }
