@@ -123,6 +123,7 @@ fn broken_network_declarations_are_refused_with_where_and_what() {
         assert_eq!(out.status, 1, "{out}");
         assert!(out.stdout.contains(message), "expected `{message}` in\n{out}");
         let line = text.lines().position(|l| l.contains(replace)).expect("line") + 1;
-        assert!(out.stdout.starts_with(&format!("FAIL bad.ron:{line}:")), "{out}");
+        assert!(out.stdout.starts_with(&format!("bad.ron:{line}:")), "{out}");
+        assert!(out.stdout.contains("FAIL bad.ron: 1 error"), "{out}");
     }
 }
