@@ -130,12 +130,6 @@ fn broken_load_patterns_and_skips_are_refused_with_where_and_what() {
     for (find, replace, marker, message) in cases {
         assert!(FIXTURE.contains(find), "{find}");
         let text = FIXTURE.replacen(find, replace, 1);
-        env.write("bad.ron", &text);
-        let out = env.run(&["check", "bad.ron"], "");
-        assert_eq!(out.status, 1, "{out}");
-        assert!(out.stdout.contains(message), "expected `{message}` in\n{out}");
-        let line = text.lines().position(|l| l.contains(marker)).expect("line") + 1;
-        assert!(out.stdout.starts_with(&format!("bad.ron:{line}:")), "{out}");
-        assert!(out.stdout.contains("FAIL bad.ron: 1 error"), "{out}");
+        env.assert_refused_at(&text, marker, message);
     }
 }

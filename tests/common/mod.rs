@@ -76,6 +76,18 @@ impl TestEnvironment {
     }
 
     /// Runs `wom` with `args`, raw bytes on standard input and extra environment variables.
+    /// Checks `text` (a fixture with one mistake) as `bad.ron`: `wom check` fails with one error that
+    /// contains `message` and points at the line containing `marker`, in the linter's format.
+    pub fn assert_refused_at(&self, text: &str, marker: &str, message: &str) {
+        self.write("bad.ron", text);
+        let out = self.run(&["check", "bad.ron"], "");
+        assert_eq!(out.status, 1, "{out}");
+        assert!(out.stdout.contains(message), "expected `{message}` in\n{out}");
+        let line = text.lines().position(|l| l.contains(marker)).expect("line") + 1;
+        assert!(out.stdout.starts_with(&format!("bad.ron:{line}:")), "{out}");
+        assert!(out.stdout.contains("FAIL bad.ron: 1 error"), "{out}");
+    }
+
     pub fn run_with(&self, args: &[&str], stdin: &[u8], env: &[(&str, &str)]) -> CommandOutput {
         let mut child = self.command(args, env).spawn().expect("spawn wom");
         let mut pipe = child.stdin.take().expect("stdin");
