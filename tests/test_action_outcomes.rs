@@ -29,7 +29,7 @@ fn actions(drill: &Drill) -> Vec<(i64, String, ActionResult)> {
     drill.record().actions.iter().map(|a| (a.t, a.action.clone(), a.result)).collect()
 }
 
-fn error_rate(drill: &Drill) -> f32 {
+fn error_rate(drill: &Drill) -> f64 {
     drill.sim().latest(drill.sim().series_index("api", "error_rate").expect("series"))
 }
 

@@ -11,7 +11,7 @@ fn sim(text: &str) -> Sim {
     Sim::new(Arc::new(parse(text, "fixture.ron").expect("fixture loads")), 1)
 }
 
-fn value(sim: &Sim, metric: &str) -> f32 {
+fn value(sim: &Sim, metric: &str) -> f64 {
     sim.latest(sim.series_index("api", metric).expect("series"))
 }
 

@@ -53,7 +53,7 @@ fn fixture() -> Sim {
     Sim::new(Arc::new(parse(FIXTURE, "fixture.ron").expect("fixture loads")), 1)
 }
 
-fn value(sim: &Sim, service: &str, metric: &str) -> f32 {
+fn value(sim: &Sim, service: &str, metric: &str) -> f64 {
     sim.latest(sim.series_index(service, metric).expect("series"))
 }
 

@@ -72,8 +72,10 @@ pub fn run_export(args: ExportArgs) -> Result<ExitCode, CliError> {
     let store = sim.store();
     let ids: Vec<usize> = (0..store.len()).collect();
     let labels: Vec<promql::Labels> = ids.iter().map(|&i| store.labels(i)).collect();
+    // The simulated history, not the baseline backfill before it (30 days of flat lines a query can read).
+    let from = sim.history().first_t() * 1000;
     let samples: Vec<Vec<(i64, f64)>> = store
-        .samples(&ids, i64::MIN / 4, i64::MAX / 4)
+        .samples(&ids, from, i64::MAX / 4)
         .into_iter()
         .map(|s| s.into_iter().map(|(t, v)| (t + page_ms, v)).collect())
         .collect();

@@ -220,7 +220,7 @@ pub fn run_history(args: HistoryArgs) -> Result<ExitCode, CliError> {
     let mut trend = Vec::new();
     for who in &people {
         let scores: Vec<i64> = history.of(who).map(Played::percent).collect();
-        let values: Vec<f32> = scores.iter().map(|p| *p as f32).collect();
+        let values: Vec<f64> = scores.iter().map(|p| *p as f64).collect();
         let line = sparkline(&values, 40);
         let (first, last) = (scores[0], scores[scores.len() - 1]);
         let change = match last - first {

@@ -287,7 +287,10 @@ impl Publisher {
         let from = now.saturating_sub(minutes.saturating_mul(60_000));
         // Whether anything older exists, asked of a few series (all share the history), not of all of them.
         let few: Vec<usize> = (0..store.len().min(16)).collect();
-        let retained_from = store.samples(&few, i64::MIN / 4, from - 1).iter().any(|s| !s.is_empty()).then_some(from);
+        // The simulated history: the baseline backfill before it (30 days of one sample a minute for every
+        // series, see sim/store.rs) stays with the drill's own `query`.
+        let history_from = sim.history().first_t() * 1000;
+        let retained_from = store.samples(&few, history_from, from - 1).iter().any(|s| !s.is_empty()).then_some(from);
         let head = Snapshot {
             by_name: Arc::new(index(&labels)),
             labels: Arc::new(labels),
@@ -297,7 +300,7 @@ impl Publisher {
             retained_from,
         };
         let live = Arc::new(LiveSeries { current: Mutex::new(Arc::new(head.clone())) });
-        let copied_to = retained_from.map_or(i64::MIN / 4, |from| from - 1);
+        let copied_to = retained_from.map_or(history_from, |from| from.max(history_from)) - 1;
         let mut publisher = Publisher { live, head, copied_to, budget };
         publisher.publish(sim);
         publisher
@@ -449,7 +452,8 @@ mod tests {
         let snap = publisher.live().snapshot();
         let store = sim.store();
         let ids: Vec<usize> = (0..store.len()).collect();
-        assert_eq!(snap.samples(&ids, i64::MIN / 4, i64::MAX / 4), store.samples(&ids, i64::MIN / 4, i64::MAX / 4));
+        let from = sim.history().first_t() * 1000;
+        assert_eq!(snap.samples(&ids, i64::MIN / 4, i64::MAX / 4), store.samples(&ids, from, i64::MAX / 4));
         assert_eq!(snap.samples(&ids, -600_000, 120_000), store.samples(&ids, -600_000, 120_000));
         assert!(snap.segment_count() <= 12, "{} segments", snap.segment_count());
         assert_eq!(snap.now(), sim.now() * 1000);

@@ -21,18 +21,15 @@ pub(super) fn aggregate(ev: &mut Evaluator, agg: &AggregateExpr) -> Result<Value
     };
     let op = agg.op.id();
     let modifier = agg.modifier.clone();
+    if agg.param.is_none() && FOLDED.contains(&op) {
+        let Value::Vector(input) = input else { return Ok(Value::Vector(Vec::new())) };
+        return Ok(Value::Vector(fold_series(ev, op, &modifier, input)));
+    }
     let series = ev.step_eval(&[input, param], |args, _| {
         let StepArg::Vector(v) = &args[0] else { return Ok(Vec::new()) };
-        let group_of = |labels: &Labels| -> Labels {
-            match &modifier {
-                Some(LabelModifier::Include(by)) => labels.keep(&by.labels),
-                Some(LabelModifier::Exclude(without)) => labels.remove(&without.labels).without_name(),
-                None => Labels::default(),
-            }
-        };
         let mut groups: BTreeMap<Labels, Vec<(&Labels, f64)>> = BTreeMap::new();
         for &(labels, x) in v {
-            groups.entry(group_of(labels)).or_default().push((labels, x));
+            groups.entry(group_of(&modifier, labels)).or_default().push((labels, x));
         }
         let mut out = Vec::new();
         match (op, &args[1]) {
@@ -88,6 +85,94 @@ pub(super) fn aggregate(ev: &mut Evaluator, agg: &AggregateExpr) -> Result<Value
         Ok(out)
     })?;
     Ok(Value::Vector(series))
+}
+
+/// The aggregations [`fold_series`] computes.
+const FOLDED: [u16; 6] = [token::T_SUM, token::T_AVG, token::T_COUNT, token::T_GROUP, token::T_MIN, token::T_MAX];
+
+/// The group of a series under `by`/`without`.
+fn group_of(modifier: &Option<LabelModifier>, labels: &Labels) -> Labels {
+    match modifier {
+        Some(LabelModifier::Include(by)) => labels.keep(&by.labels),
+        Some(LabelModifier::Exclude(without)) => labels.remove(&without.labels).without_name(),
+        None => Labels::default(),
+    }
+}
+
+/// `sum`, `avg`, `count`, `group`, `min` and `max` series by series rather than step by step: each input
+/// series' group is worked out once, not at every step, and each group's members are folded into one running
+/// [`Fold`] per step in series order, so the result is the per-step fold's, bit for bit.
+fn fold_series(
+    ev: &Evaluator,
+    op: u16,
+    modifier: &Option<LabelModifier>,
+    input: Vec<super::engine::StepSeries>,
+) -> Vec<super::engine::StepSeries> {
+    let steps: Vec<i64> = ev.steps().collect();
+    let keys: Vec<Labels> = input.iter().map(|s| group_of(modifier, &s.labels)).collect();
+    let mut order: Vec<usize> = (0..input.len()).collect();
+    // Stable: members keep series order within their group.
+    order.sort_by(|&a, &b| keys[a].cmp(&keys[b]));
+    let mut folds = vec![Fold::default(); steps.len()];
+    let mut out = Vec::new();
+    for members in order.chunk_by(|&a, &b| keys[a] == keys[b]) {
+        folds.fill(Fold::default());
+        for &m in members {
+            for &(ts, v) in &input[m].points {
+                folds[((ts - ev.start) / ev.interval) as usize].add(v);
+            }
+        }
+        let points = folds.iter().zip(&steps).filter(|(f, _)| f.count > 0).map(|(f, &ts)| (ts, f.value(op))).collect();
+        out.push(super::engine::StepSeries { labels: keys[members[0]].clone(), points });
+    }
+    out
+}
+
+/// A running `sum`/`avg`/`count`/`min`/`max` of one group at one step, fed as [`fold`] reads its values.
+#[derive(Clone, Copy, Debug)]
+struct Fold {
+    count: usize,
+    sum: f64,
+    c: f64,
+    mean: f64,
+    nonfinite: bool,
+    min: f64,
+    max: f64,
+}
+
+impl Default for Fold {
+    fn default() -> Fold {
+        Fold { count: 0, sum: 0.0, c: 0.0, mean: 0.0, nonfinite: false, min: f64::NAN, max: f64::NAN }
+    }
+}
+
+impl Fold {
+    fn add(&mut self, v: f64) {
+        (self.sum, self.c) = kahan_add(v, self.sum, self.c);
+        self.mean += (v - self.mean) / (self.count as f64 + 1.0);
+        self.count += 1;
+        self.nonfinite |= !v.is_finite();
+        if self.min.is_nan() || v < self.min {
+            self.min = v;
+        }
+        if self.max.is_nan() || v > self.max {
+            self.max = v;
+        }
+    }
+
+    fn value(&self, op: u16) -> f64 {
+        let sum = if (self.sum + self.c).is_nan() && !self.sum.is_nan() { self.sum } else { self.sum + self.c };
+        match op {
+            token::T_SUM => sum,
+            // As `fold`: a sum that overflowed while every value is finite gives way to the incremental mean.
+            token::T_AVG if !sum.is_finite() && !self.nonfinite => self.mean,
+            token::T_AVG => sum / self.count as f64,
+            token::T_COUNT => self.count as f64,
+            token::T_GROUP => 1.0,
+            token::T_MIN => self.min,
+            _ => self.max,
+        }
+    }
 }
 
 fn fold(op: u16, values: impl Iterator<Item = f64> + Clone) -> Result<f64, QueryError> {

@@ -18,6 +18,12 @@ pub const SUBQUERY_STEP_MS: i64 = 60 * 1000;
 /// Series fetched from storage at a time, so memory stays bounded on wide selections.
 const BLOCK: usize = 2048;
 
+/// Samples fetched from storage at a time: a long window is read a few series at a time.
+const BLOCK_SAMPLES: usize = 4_000_000;
+
+/// Most samples a range vector answer may hold, as Prometheus's `--query.max-samples` default.
+pub const MAX_SAMPLES: usize = 50_000_000;
+
 /// One series' points over the steps of an evaluation.
 #[derive(Clone, Debug)]
 pub(super) struct StepSeries {
@@ -269,7 +275,7 @@ impl<'s> Evaluator<'s> {
         let reads: Vec<i64> = steps.iter().map(|&ts| self.read_time(&vs.at, &vs.offset, ts)).collect();
         let (Some(&lo), Some(&hi)) = (reads.iter().min(), reads.iter().max()) else { return Ok(Vec::new()) };
         let mut out = Vec::new();
-        for block in ids.chunks(BLOCK) {
+        for block in ids.chunks(self.block_len(lo - LOOKBACK_MS + 1, hi)) {
             let samples = self.store.samples(block, lo - LOOKBACK_MS + 1, hi);
             for (&id, samples) in block.iter().zip(samples) {
                 let mut points = Vec::new();
@@ -296,14 +302,29 @@ impl<'s> Evaluator<'s> {
     /// `x[5m]`).
     fn range_series(&mut self, source: RangeSource, ts: i64) -> Result<Vec<StepSeries>, QueryError> {
         let mut out = Vec::new();
+        let mut held = 0usize;
         self.for_each_range(source, &mut |_, labels, samples, windows| {
             let (from, to) = windows[0];
             let _ = ts;
-            if from < to {
+            held += to.saturating_sub(from);
+            if from < to && held <= MAX_SAMPLES {
                 out.push(StepSeries { labels: labels.clone(), points: samples[from..to].to_vec() });
             }
         })?;
+        if held > MAX_SAMPLES {
+            return Err(QueryError::invalid(
+                "query processing would load too many samples into memory in query execution",
+            ));
+        }
         Ok(out)
+    }
+
+    /// Series per storage read for samples in `mint..=maxt`.
+    fn block_len(&self, mint: i64, maxt: i64) -> usize {
+        match self.store.density(mint, maxt) {
+            0 => BLOCK,
+            d => (BLOCK_SAMPLES / d).clamp(1, BLOCK),
+        }
     }
 
     /// Calls `f` for each series of a range selector or subquery with its samples (stale markers removed)
@@ -336,7 +357,7 @@ impl<'s> Evaluator<'s> {
         match source {
             RangeSource::Selector { vs, .. } => {
                 let ids = self.select(vs);
-                for block in ids.chunks(BLOCK) {
+                for block in ids.chunks(self.block_len(lo + 1, hi)) {
                     let samples = self.store.samples(block, lo + 1, hi);
                     for (&id, s) in block.iter().zip(samples) {
                         visit(&self.store.labels(id), s);

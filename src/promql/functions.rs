@@ -509,8 +509,49 @@ fn instant_call(ev: &mut Evaluator, name: &str, args: &[Box<Expr>]) -> Result<Va
         }
         return Ok(Value::Scalar(out));
     }
+    if name == "histogram_quantile"
+        && let [Value::Scalar(q), Value::Vector(_)] = values.as_mut_slice()
+    {
+        let q = std::mem::take(q);
+        let Some(Value::Vector(buckets)) = values.pop() else { return Ok(Value::Vector(Vec::new())) };
+        return Ok(Value::Vector(histogram_quantile_series(ev, &q, buckets)));
+    }
     let series = ev.step_eval(&values, |args, ts| step_function(name, args, ts, absent.as_ref()))?;
     Ok(Value::Vector(series))
+}
+
+/// `histogram_quantile` series by series: each bucket series' group and `le` are read once, not at every
+/// step; each group's buckets at a step are gathered in series order, as the per-step form gathers them.
+fn histogram_quantile_series(ev: &Evaluator, q: &[f64], input: Vec<StepSeries>) -> Vec<StepSeries> {
+    let steps: Vec<i64> = ev.steps().collect();
+    let le_name = ["le".to_string()];
+    let mut keyed: Vec<(Labels, f64, usize)> = input
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| Some((s.labels.remove(&le_name).without_name(), parse_le(s.labels.get("le"))?, i)))
+        .collect();
+    // Stable: buckets keep series order within their group.
+    keyed.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut at_step: Vec<Vec<(f64, f64)>> = vec![Vec::new(); steps.len()];
+    let mut out = Vec::new();
+    for group in keyed.chunk_by(|a, b| a.0 == b.0) {
+        for buckets in &mut at_step {
+            buckets.clear();
+        }
+        for (_, le, i) in group {
+            for &(ts, v) in &input[*i].points {
+                at_step[((ts - ev.start) / ev.interval) as usize].push((*le, v));
+            }
+        }
+        let points = at_step
+            .iter_mut()
+            .enumerate()
+            .filter(|(_, b)| !b.is_empty())
+            .map(|(k, b)| (steps[k], bucket_quantile(q[k], std::mem::take(b))))
+            .collect();
+        out.push(StepSeries { labels: group[0].0.clone(), points });
+    }
+    out
 }
 
 fn unparen(e: &Expr) -> &Expr {

@@ -33,6 +33,12 @@ pub trait Storage {
 
     /// The samples of each of `ids` with `mint <= t <= maxt`, oldest first (stale markers included).
     fn samples(&self, ids: &[usize], mint: i64, maxt: i64) -> Vec<Vec<(i64, f64)>>;
+
+    /// The most samples one series can hold with `mint <= t <= maxt`, if the store knows (0 if not), so the
+    /// engine reads a long window a few series at a time.
+    fn density(&self, _mint: i64, _maxt: i64) -> usize {
+        0
+    }
 }
 
 /// The metric name a selector's matchers require, if one `__name__="x"` matcher is present.

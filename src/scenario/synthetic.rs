@@ -28,6 +28,14 @@ const WELL_KNOWN: [(&str, Unit, f64); 5] = [
     ("saturation", Unit::Ratio, 0.4),
 ];
 
+const GAUGES: [(&str, Unit, f64); 5] = [
+    ("cpu", Unit::Ratio, 0.35),
+    ("memory_bytes", Unit::Bytes, 512.0 * 1_048_576.0),
+    ("db_pool_in_use", Unit::Count, 6.0),
+    ("db_pool_size", Unit::Count, 25.0),
+    ("db_pool_waiting", Unit::Count, 0.5),
+];
+
 /// A scenario with `shape.services` services of `shape.metrics` metrics each; service `i` depends on
 /// services `i+1` and `2i+1` (when they exist), so every service has callers and failure can travel.
 pub fn synthetic(shape: SyntheticShape) -> Scenario {
@@ -225,10 +233,15 @@ fn service(i: usize, n: usize, shape: SyntheticShape) -> Service {
         })
         .collect();
     for k in WELL_KNOWN.len()..shape.metrics {
+        // The next ones are gauges a Prometheus user knows under their exporters' names (docs/queries.md).
+        let (name, unit, baseline) = match GAUGES.get(k - WELL_KNOWN.len()) {
+            Some(&(name, unit, baseline)) => (name.to_string(), unit, baseline),
+            None => (format!("m{k}"), Unit::Count, 10.0 + k as f64),
+        };
         metrics.push(MetricSpec {
-            name: format!("m{k}"),
-            unit: Unit::Count,
-            baseline: 10.0 + k as f64,
+            name,
+            unit,
+            baseline,
             noise: 0.1,
             seasonality: 0.1,
             help: String::new(),

@@ -141,7 +141,7 @@ fn condition(sim: &Sim, rule: &AlertPlan) -> String {
                 Comparison::Above => ">",
                 Comparison::Below => "<",
             };
-            format!("{} {op} {}", def.metric, format_value(def.threshold as f32, unit))
+            format!("{} {op} {}", def.metric, format_value(def.threshold, unit))
         }
         AlertCondition::Burn { slo, tier } => {
             let slos = sim.slos();

@@ -220,7 +220,7 @@ struct Chart<'a> {
     step: i64,
     start: i64,
     end: i64,
-    values: &'a [f32],
+    values: &'a [f64],
     unit: Unit,
     threshold: Option<(Comparison, f64)>,
     tod: i64,
@@ -236,7 +236,7 @@ impl Chart<'_> {
         let top = self
             .values
             .iter()
-            .map(|v| f64::from(*v))
+            .copied()
             .chain(self.threshold.map(|(_, t)| t))
             .filter(|v| v.is_finite())
             .fold(0.0, f64::max);
@@ -269,7 +269,7 @@ impl Chart<'_> {
                 "<text class=\"tick\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
                 plot_l - 6.0,
                 y(v) + 4.0,
-                esc(&format_value(v as f32, self.unit))
+                esc(&format_value(v, self.unit))
             );
         }
         // The page's own label wins over a start or end label that would overlap it.
@@ -293,7 +293,7 @@ impl Chart<'_> {
                 plot_r,
                 y(threshold) - 4.0,
                 word,
-                esc(&format_value(threshold as f32, self.unit))
+                esc(&format_value(threshold, self.unit))
             );
         }
         let points: Vec<String> = self
@@ -301,7 +301,7 @@ impl Chart<'_> {
             .iter()
             .enumerate()
             .filter(|(_, v)| v.is_finite())
-            .map(|(i, v)| format!("{:.1},{:.1}", self.x(self.t0 + i as i64 * self.step), y(f64::from(*v))))
+            .map(|(i, v)| format!("{:.1},{:.1}", self.x(self.t0 + i as i64 * self.step), y(*v)))
             .collect();
         let _ = writeln!(svg, "<polyline class=\"series\" points=\"{}\"/>", points.join(" "));
         let page = self.x(0);

@@ -9,7 +9,7 @@ use crate::scenario::{AlertSeverity, Channel, Level, Scenario, SimDuration, Unit
 use crate::sim::{DISPLAY_WINDOWS, Health, LogFilter, Sim, window_label};
 
 /// Formats a metric value for its unit.
-pub fn format_value(v: f32, unit: Unit) -> String {
+pub fn format_value(v: f64, unit: Unit) -> String {
     match unit {
         Unit::Ratio => format!("{:.2}%", v * 100.0),
         Unit::Millis if v >= 1000.0 => format!("{:.2}s", v / 1000.0),
@@ -285,11 +285,11 @@ pub fn metrics(
     Ok(doc)
 }
 
-fn min_max(values: &[f32]) -> (f32, f32) {
+fn min_max(values: &[f64]) -> (f64, f64) {
     if values.is_empty() {
         return (0.0, 0.0);
     }
-    values.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)))
+    values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)))
 }
 
 /// Parses a log level word.
@@ -655,7 +655,7 @@ pub fn slo(sim: &Sim, service: Option<&str>) -> Result<Doc, CommandError> {
 /// Most rows `query` prints.
 const QUERY_ROWS: usize = 50;
 
-/// `query [--precise] <expr>`: evaluates a PromQL expression at the newest sample; `precise` prints every
+/// `query [--precise] <expr>`: evaluates a PromQL expression at the drill's now; `precise` prints every
 /// digit of each value as Prometheus does, else at most four decimals.
 pub fn query(sim: &Sim, expr: &str, precise: bool) -> Result<Doc, CommandError> {
     let number = |v: f64| if precise { crate::promql::go_float(v) } else { number(v) };
@@ -664,7 +664,12 @@ pub fn query(sim: &Sim, expr: &str, precise: bool) -> Result<Doc, CommandError> 
         kind: CommandErrorKind::Usage { message: e.to_string().lines().next().unwrap_or("").to_string() },
     })?;
     let page = sim.page_time_of_day();
-    let at = sim.history().last_t().map_or(String::new(), |t| clock_label(page, t));
+    // Evaluated now, as Prometheus evaluates an instant query; a selector reads the newest sample (every minute).
+    let now = clock_label(page, sim.now());
+    let at = match sim.history().last_t() {
+        Some(t) if t != sim.now() => format!("{now} (now; newest samples {})", clock_label(page, t)),
+        _ => now,
+    };
     let mut doc = Doc::line(Line::styled(Style::Dim, format!("{expr} at {at}")));
     match answer.value {
         QueryValue::Scalar(v) => doc.plain(format!("scalar  {}", number(v))),

@@ -181,26 +181,26 @@ pub fn day_clock_label(page_time_of_day: i64, t: i64) -> String {
 }
 
 /// A sparkline of `values` squeezed into at most `width` columns (bucket means).
-pub fn sparkline(values: &[f32], width: usize) -> String {
+pub fn sparkline(values: &[f64], width: usize) -> String {
     const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
     if values.is_empty() || width == 0 {
         return String::new();
     }
     let buckets = values.len().min(width);
-    let means: Vec<f32> = (0..buckets)
+    let means: Vec<f64> = (0..buckets)
         .map(|b| {
             let lo = b * values.len() / buckets;
             let hi = ((b + 1) * values.len() / buckets).max(lo + 1);
-            values[lo..hi].iter().sum::<f32>() / (hi - lo) as f32
+            values[lo..hi].iter().sum::<f64>() / (hi - lo) as f64
         })
         .collect();
     // Scaled from zero, like a dashboard panel: noise on a large value stays small, a drop to zero stands out.
-    let min = means.iter().copied().fold(0.0, f32::min);
-    let max = means.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let min = means.iter().copied().fold(0.0, f64::min);
+    let max = means.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     means
         .iter()
         .map(|v| {
-            if max - min <= f32::EPSILON * max.abs().max(1.0) {
+            if max - min <= f64::from(f32::EPSILON) * max.abs().max(1.0) {
                 BARS[0]
             } else {
                 BARS[(((v - min) / (max - min)) * 7.0).round() as usize]

@@ -36,7 +36,7 @@ pub enum AlertCondition {
         /// Comparison.
         op: Comparison,
         /// Threshold.
-        threshold: f32,
+        threshold: f64,
     },
     /// An SLO burning its budget at a tier of the severity policy.
     Burn {
@@ -67,7 +67,7 @@ pub struct AlertBook {
 
 impl AlertBook {
     /// Evaluates every rule against the frame of time `now` and the SLOs.
-    pub fn evaluate(&mut self, now: i64, frame: &[f32], slos: &SloBook, tools: &ToolStatus, events: &mut Outbox) {
+    pub fn evaluate(&mut self, now: i64, frame: &[f64], slos: &SloBook, tools: &ToolStatus, events: &mut Outbox) {
         for (rule, status) in self.rules.iter().zip(self.status.iter_mut()) {
             // A rule is only as good as the monitoring that evaluates it.
             let mut sustained = rule.sustained;
@@ -78,7 +78,7 @@ impl AlertBook {
                 _ => {}
             }
             let holds = match rule.condition {
-                AlertCondition::Threshold { series, op, threshold } => op.holds(frame[series] as f64, threshold as f64),
+                AlertCondition::Threshold { series, op, threshold } => op.holds(frame[series], threshold),
                 AlertCondition::Burn { slo, tier } => slos.slos[slo].tier_holds(&slos.tiers[tier]),
             };
             if !holds {

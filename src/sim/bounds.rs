@@ -20,7 +20,7 @@ struct Timeout {
     /// The latency series.
     series: u32,
     /// The timeout, in the series' unit (milliseconds).
-    cap: f32,
+    cap: f64,
     /// On `latency_p99`: the `latency_p50` series (capped too) and the `error_rate` series the slow
     /// requests fail into.
     convert: Option<(u32, u32)>,
@@ -30,7 +30,7 @@ struct Timeout {
 #[derive(Resource, Debug, Default)]
 pub struct Bounds {
     /// (series, lowest, highest).
-    ranges: Vec<(u32, f32, f32)>,
+    ranges: Vec<(u32, f64, f64)>,
     timeouts: Vec<Timeout>,
     /// Series rounded to whole numbers.
     whole: Vec<u32>,
@@ -57,9 +57,9 @@ impl Bounds {
                     let series = column(p);
                     // Values are never negative already (symptoms and noise stop at 0): only an upper
                     // bound needs a rule.
-                    let hi = if m.unit == Unit::Ratio { 1.0 } else { f32::MAX };
-                    let hi = m.max.map_or(hi, |max| hi.min(max as f32));
-                    if hi < f32::MAX {
+                    let hi = if m.unit == Unit::Ratio { 1.0 } else { f64::MAX };
+                    let hi = m.max.map_or(hi, |max| hi.min(max));
+                    if hi < f64::MAX {
                         bounds.ranges.push((series, 0.0, hi));
                     }
                     if let Some(t) = m.timeout {
@@ -67,7 +67,7 @@ impl Bounds {
                             ("latency_p99", Some(p50), Some(errors)) => Some((column(p50), column(errors))),
                             _ => None,
                         };
-                        bounds.timeouts.push(Timeout { series, cap: t.secs() as f32 * 1000.0, convert });
+                        bounds.timeouts.push(Timeout { series, cap: t.secs() as f64 * 1000.0, convert });
                     }
                     if m.unit == Unit::Items {
                         bounds.whole.push(series);
@@ -83,7 +83,7 @@ impl Bounds {
 
     /// Applies every bound to `frame`; with `convert`, requests slower than a `latency_p99`'s timeout
     /// first become errors.
-    pub fn apply(&self, frame: &mut [f32], convert: bool) {
+    pub fn apply(&self, frame: &mut [f64], convert: bool) {
         for &(series, lo, hi) in &self.ranges {
             let v = &mut frame[series as usize];
             // `max`/`min` rather than `clamp`: a NaN becomes the lower bound instead of staying NaN.
@@ -112,8 +112,7 @@ impl Bounds {
 
 /// The share of requests slower than `timeout`, for latencies log-normally distributed with this median
 /// and 99th percentile.
-pub fn share_slower_than(p50: f32, p99: f32, timeout: f32) -> f32 {
-    let (p50, p99, timeout) = (f64::from(p50), f64::from(p99), f64::from(timeout));
+pub fn share_slower_than(p50: f64, p99: f64, timeout: f64) -> f64 {
     if timeout <= 0.0 {
         return 1.0;
     }
@@ -127,7 +126,7 @@ pub fn share_slower_than(p50: f32, p99: f32, timeout: f32) -> f32 {
         return if p50 > timeout { 1.0 } else { 0.0 };
     }
     let z = (timeout / p50).ln() / sigma;
-    (0.5 * erfc(z / std::f64::consts::SQRT_2)) as f32
+    0.5 * erfc(z / std::f64::consts::SQRT_2)
 }
 
 /// The complementary error function (Numerical Recipes' `erfcc`, fractional error below 1.2e-7).

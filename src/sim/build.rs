@@ -14,7 +14,7 @@ use super::periodic::LoadShapes;
 use super::schedule::tick_schedule;
 use super::slo::{SloBook, window_label};
 use super::symptoms::ActiveSymptoms;
-use super::{DRILL_HEADROOM, LOG_CAPACITY, STEP, ServiceNames, Sim};
+use super::{DRILL_HEADROOM, LOG_CAPACITY, LONG_TERM, STEP, ServiceNames, Sim};
 use crate::scenario::Template;
 use crate::scenario::{AlertSeverity, Scenario, dependency_order};
 use bevy_ecs::prelude::*;
@@ -67,8 +67,8 @@ impl Sim {
                     _ if is_sum(&m.name, m.unit) => m.baseline * total,
                     _ => m.baseline,
                 };
-                let slot = Some((next as u32, baseline as f32));
-                let member_slot = Some((position as u32, m.baseline as f32));
+                let slot = Some((next as u32, baseline));
+                let member_slot = Some((position as u32, m.baseline));
                 let (own, per_member) = match m.name.as_str() {
                     "error_rate" => (&mut vitals.error_rate, &mut member_vitals.error_rate),
                     "latency_p50" => (&mut vitals.latency_p50, &mut member_vitals.latency_p50),
@@ -81,9 +81,9 @@ impl Sim {
                 *own = slot;
                 *per_member = member_slot;
                 models.push(MetricModel {
-                    baseline: baseline as f32,
-                    noise: m.noise as f32,
-                    seasonality: m.seasonality as f32,
+                    baseline,
+                    noise: m.noise,
+                    seasonality: m.seasonality,
                     load: LoadShapes::slot(s, &svc.id, &m.name),
                 });
                 next += 1;
@@ -95,9 +95,9 @@ impl Sim {
                 for k in 0..members {
                     for m in &svc.metrics {
                         models.push(MetricModel {
-                            baseline: member_baseline(&m.name, m.unit, m.baseline, weight(k)) as f32,
-                            noise: m.noise as f32,
-                            seasonality: m.seasonality as f32,
+                            baseline: member_baseline(&m.name, m.unit, m.baseline, weight(k)),
+                            noise: m.noise,
+                            seasonality: m.seasonality,
                             load: LoadShapes::slot(s, &svc.id, &m.name),
                         });
                         next += 1;
@@ -109,7 +109,7 @@ impl Sim {
             let logs = svc
                 .logs
                 .iter()
-                .map(|l| LogSource { level: l.level, template: Template::parse(&l.template), rate: l.rate as f32 })
+                .map(|l| LogSource { level: l.level, template: Template::parse(&l.template), rate: l.rate })
                 .collect();
             let len = (next - first) as u32;
             built[i] = Some((Model { first: first as u32, len }, vitals, logs));
@@ -134,7 +134,7 @@ impl Sim {
                     1 => (e.rtt, e.noise),
                     _ => (0.0, 0.0),
                 };
-                models.push(MetricModel { baseline: baseline as f32, noise: noise as f32, seasonality: 0.0, load: 0 });
+                models.push(MetricModel { baseline, noise, seasonality: 0.0, load: 0 });
                 next += 1;
             }
             element_models.push((TopoRank((s.services.len() + k) as u32), Model { first: first as u32, len: 3 }));
@@ -152,9 +152,9 @@ impl Sim {
                 .map(|d| Edge {
                     on: all_vitals[names.index[&d.on] as usize],
                     coupling: d.coupling,
-                    weight: d.weight as f32,
+                    weight: d.weight,
                     backlog: 0.0,
-                    declared: (d.coupling, d.weight as f32),
+                    declared: (d.coupling, d.weight),
                     via: network.path(s, &d.via),
                 })
                 .collect();
@@ -211,7 +211,10 @@ impl Sim {
             Some(run) => run.column(member, position),
             None => firsts[service] + position,
         };
-        let exporters = Exporters::new(s, -history, column);
+        let mut exporters = Exporters::new(s, -history, column);
+        exporters.baseline = world.resource::<MetricModels>().0.iter().map(|m| m.baseline).collect();
+        // Back far enough for every SLO window and burn-rate window, and 30 days at least.
+        exporters.backfill = world.resource::<SloBook>().span().max(LONG_TERM) / STEP * STEP;
         catalog_series(&mut catalog, s, &exporters, column);
         world.insert_resource(exporters);
         world.insert_resource(ScenarioRef(scenario.clone()));
@@ -220,7 +223,7 @@ impl Sim {
         world.insert_resource(network);
         world.insert_resource(LoadShapes::new(s));
         world.insert_resource(super::tools::ToolStatus::new(s, &names));
-        let baselines: Vec<f32> = world.resource::<MetricModels>().0.iter().map(|m| m.baseline).collect();
+        let baselines: Vec<f64> = world.resource::<MetricModels>().0.iter().map(|m| m.baseline).collect();
         world.insert_resource(super::process::ProcessRun::compile(s, &series, &baselines));
         world.insert_resource(names);
 
@@ -238,7 +241,7 @@ fn alert_book(s: &Scenario, series: &BTreeMap<(String, String), usize>, slos: &S
             condition: AlertCondition::Threshold {
                 series: series[&(a.service.clone(), a.metric.clone())],
                 op: a.op,
-                threshold: a.threshold as f32,
+                threshold: a.threshold,
             },
             sustained: a.sustained.secs(),
             severity: a.severity,

@@ -25,11 +25,11 @@ pub struct MetricModels(pub Vec<MetricModel>);
 #[derive(Clone, Copy, Debug)]
 pub struct MetricModel {
     /// Mean value.
-    pub baseline: f32,
+    pub baseline: f64,
     /// Relative noise (standard deviation as a fraction).
-    pub noise: f32,
+    pub noise: f64,
     /// Relative daily amplitude.
-    pub seasonality: f32,
+    pub seasonality: f64,
     /// Position of its load pattern's factor in `LoadShapes::factors` (0: none, a factor of 1).
     pub load: u32,
 }
@@ -37,7 +37,7 @@ pub struct MetricModel {
 impl MetricModel {
     /// The healthy value this tick before noise: the baseline, the daily cycle and the load pattern.
     #[inline]
-    pub fn base(&self, season: f32, load: &[f32]) -> f32 {
+    pub fn base(&self, season: f64, load: &[f64]) -> f64 {
         self.baseline * (1.0 + self.seasonality * season) * load[self.load as usize]
     }
 }
@@ -46,17 +46,17 @@ impl MetricModel {
 #[derive(Component, Clone, Copy, Debug, Default)]
 pub struct Vitals {
     /// `error_rate`.
-    pub error_rate: Option<(u32, f32)>,
+    pub error_rate: Option<(u32, f64)>,
     /// `latency_p50`.
-    pub latency_p50: Option<(u32, f32)>,
+    pub latency_p50: Option<(u32, f64)>,
     /// `latency_p99`.
-    pub latency_p99: Option<(u32, f32)>,
+    pub latency_p99: Option<(u32, f64)>,
     /// `queue_depth`.
-    pub queue_depth: Option<(u32, f32)>,
+    pub queue_depth: Option<(u32, f64)>,
     /// `saturation`: utilisation of the scarcest resource (CPU, a connection pool), 0..=1.
-    pub saturation: Option<(u32, f32)>,
+    pub saturation: Option<(u32, f64)>,
     /// `up`: 1 while the process runs, 0 when it is down (on a fleet, the number of members up).
-    pub up: Option<(u32, f32)>,
+    pub up: Option<(u32, f64)>,
 }
 
 /// Edges to the services this one calls.
@@ -71,11 +71,11 @@ pub struct Edge {
     /// How failure travels.
     pub coupling: Coupling,
     /// Share of requests that touch it.
-    pub weight: f32,
+    pub weight: f64,
     /// Work waiting in the dependency's queue because it fails (async coupling).
-    pub backlog: f32,
+    pub backlog: f64,
     /// The coupling and weight the scenario declares, which states' `couplings` override while they hold.
-    pub declared: (Coupling, f32),
+    pub declared: (Coupling, f64),
     /// The path of network elements it crosses (in `network::Network`), or `network::DIRECT`.
     pub via: u32,
 }
@@ -108,7 +108,7 @@ pub struct LogSource {
     /// Parsed template.
     pub template: crate::scenario::Template,
     /// Lines per minute.
-    pub rate: f32,
+    pub rate: f64,
 }
 
 /// The simulated clock. `now` counts seconds from the page and moves with commands; ticks happen on
@@ -124,12 +124,12 @@ pub struct SimClock {
     /// Seconds after midnight at the page.
     pub page_time_of_day: i64,
     /// Daily-cycle factor for the current tick, in -1..=1.
-    pub season: f32,
+    pub season: f64,
 }
 
 /// The frame being computed this tick: one value per series.
 #[derive(Resource, Debug, Default)]
-pub struct Frame(pub Vec<f32>);
+pub struct Frame(pub Vec<f64>);
 
 /// Seeded random streams, one per concern so that adding log lines never shifts metric noise.
 #[derive(Resource, Debug)]

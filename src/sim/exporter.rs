@@ -9,7 +9,9 @@
 //! [`GAUGES`]).
 //!
 //! Counters are not stored: they are a deterministic function of the recorded frames, summed on demand from
-//! checkpoints kept every [`CHECKPOINT`] frames (filled the first time a query needs them), in f64. A
+//! checkpoints kept every [`CHECKPOINT`] frames (filled the first time a query needs them), in f64. Before
+//! the first frame (the backfill, see `store.rs`) every instance serves its baseline, restarting every few
+//! days. A
 //! counter resets to 0 when its process restarts: when the instance comes back after being down (`up` 0,
 //! during which nothing is scraped and its series have no samples) and when a restart-like action lands on
 //! it. Labels carry only what a volunteer may see: service and member names (`job` and `service` are both the
@@ -25,6 +27,10 @@ use std::sync::Mutex;
 
 /// Upper bounds of the latency histogram's buckets, in seconds (the last is `+Inf`).
 pub const BUCKETS: [f64; 12] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, f64::INFINITY];
+
+/// `ln` of the finite bucket bounds.
+static LN_BUCKETS: std::sync::LazyLock<[f64; BUCKETS.len() - 1]> =
+    std::sync::LazyLock::new(|| std::array::from_fn(|b| BUCKETS[b].ln()));
 
 /// Least time an instance has been up when the history starts, and how much more some have.
 const UPTIME: i64 = 3 * 86_400;
@@ -95,34 +101,37 @@ pub struct Instance {
 }
 
 impl Instance {
-    fn is_up(&self, frame: &[f32]) -> bool {
+    fn is_up(&self, frame: &[f64]) -> bool {
         self.up.is_none_or(|c| frame[c as usize] >= 0.5)
     }
 
-    /// Adds one frame's worth of requests, `step` seconds of them, to the counters.
-    fn accumulate(&self, state: &mut State, frame: &[f32], step: f64) {
-        let Some(rate) = self.requests.map(|c| f64::from(frame[c as usize]).max(0.0)) else { return };
+    /// Adds one frame's worth of requests, `step` seconds of them, to the counters; the histogram's too
+    /// unless `histogram` is false (a read of the request counters alone leaves it stale).
+    fn accumulate(&self, state: &mut State, frame: &[f64], step: f64, histogram: bool) {
+        let Some(rate) = self.requests.map(|c| frame[c as usize].max(0.0)) else { return };
         let n = rate * step;
-        let err = self.error_rate.map_or(0.0, |c| f64::from(frame[c as usize]).clamp(0.0, 1.0));
+        let err = self.error_rate.map_or(0.0, |c| frame[c as usize].clamp(0.0, 1.0));
         state[TOTAL] += n;
         state[ERRORS] += n * err;
-        let (Some(p50), Some(p99)) = (self.p50, self.p99) else { return };
-        let fit = LogLogistic::fit(f64::from(frame[p50 as usize]) / 1000.0, f64::from(frame[p99 as usize]) / 1000.0);
+        let (Some(p50), Some(p99), true) = (self.p50, self.p99, histogram) else { return };
+        let fit = LogLogistic::fit(frame[p50 as usize] / 1000.0, frame[p99 as usize] / 1000.0);
         state[SUM] += n * fit.mean();
-        for (b, le) in BUCKETS.iter().enumerate() {
-            state[FIRST_BUCKET + b] += n * fit.cdf(*le);
+        let ln_alpha = fit.alpha.ln();
+        for (b, ln_le) in LN_BUCKETS.iter().enumerate() {
+            state[FIRST_BUCKET + b] += n * fit.cdf_ln(*ln_le, ln_alpha);
         }
+        state[FIRST_BUCKET + BUCKETS.len() - 1] += n;
     }
 
     /// Walks one frame: a restart or a return from down resets the counters first; a down frame adds
     /// nothing.
-    fn step(&self, state: &mut State, frame: &[f32], step: f64, restarted: bool) {
+    fn step(&self, state: &mut State, frame: &[f64], step: f64, restarted: bool, histogram: bool) {
         let up = self.is_up(frame);
         if up && (restarted || state[WAS_UP] == 0.0) {
             *state = [0.0; SLOTS];
         }
         if up {
-            self.accumulate(state, frame, step);
+            self.accumulate(state, frame, step, histogram);
         }
         state[WAS_UP] = if up { 1.0 } else { 0.0 };
     }
@@ -150,7 +159,12 @@ impl LogLogistic {
         if x.is_infinite() {
             return 1.0;
         }
-        1.0 / (1.0 + (-self.beta * (x / self.alpha).ln()).exp())
+        self.cdf_ln(x.ln(), self.alpha.ln())
+    }
+
+    /// [`LogLogistic::cdf`] of `x` given `ln x` and `ln α`: one `exp` per bucket.
+    fn cdf_ln(&self, ln_x: f64, ln_alpha: f64) -> f64 {
+        1.0 / (1.0 + (-self.beta * (ln_x - ln_alpha)).exp())
     }
 
     /// Mean latency in seconds: `α (π/β) / sin(π/β)`.
@@ -169,6 +183,11 @@ pub struct Exporters {
     pub restarts: Vec<Vec<i64>>,
     /// Time of the first frame ever recorded: frame numbers count from it.
     pub origin: i64,
+    /// Every column's baseline: what the system served before the simulated history began (the frame
+    /// `slo` assumes for the minutes before it), read for the backfill.
+    pub baseline: Vec<f64>,
+    /// Seconds before `origin` the store shows the baseline for, at the history's step.
+    pub backfill: i64,
     /// How many landed inputs [`record_restarts`] has looked at.
     landed: usize,
     /// Counter state at every [`CHECKPOINT`]-th frame of each instance, filled on demand.
@@ -201,6 +220,8 @@ impl Exporters {
             instances,
             restarts: vec![Vec::new(); n],
             origin,
+            baseline: Vec::new(),
+            backfill: 0,
             landed: 0,
             checkpoints: Mutex::new(vec![Vec::new(); n]),
         }
@@ -210,57 +231,96 @@ impl Exporters {
         self.restarts[instance].binary_search(&t).is_ok()
     }
 
-    /// Counter state at the start of the history: its processes have been up for a few days already (a
-    /// different while for each instance), serving what they serve in the first frame held, so counters
-    /// start large as real ones do, not at 0 with the history.
-    fn uptime_state(&self, instance: usize, history: &History) -> State {
-        let mut state = [0.0; SLOTS];
-        if history.is_empty() {
-            return state;
-        }
-        let frame = history.frame(0);
+    /// How long instance `instance` has been up when the history starts.
+    fn uptime(instance: usize) -> i64 {
+        UPTIME + (instance as i64 * 7_919) % UPTIME_SPREAD
+    }
+
+    /// Counter state just before the first frame ever recorded: its processes have been up for a few days
+    /// already (a different while for each instance), serving their baseline, so counters start large as
+    /// real ones do, not at 0 with the history, and carry on from the backfill without a step.
+    fn uptime_state(&self, instance: usize, step: i64) -> State {
         let inst = &self.instances[instance];
-        if !inst.is_up(frame) {
-            return state;
+        if self.baseline.is_empty() || !inst.is_up(&self.baseline) {
+            return [0.0; SLOTS];
         }
-        let uptime = UPTIME + (instance as i64 * 7_919) % UPTIME_SPREAD;
-        inst.accumulate(&mut state, frame, uptime as f64);
+        let mut state = [0.0; SLOTS];
+        inst.accumulate(&mut state, &self.baseline, (Exporters::uptime(instance) - step) as f64, true);
         state[WAS_UP] = 1.0;
         state
     }
 
-    /// Counter state just before frame `at` (an absolute frame number), from the nearest checkpoint.
-    fn state_before(&self, instance: usize, at: usize, history: &History) -> State {
+    /// Value of the derived series `what` of an instance at time `t` (seconds) before the first frame: the
+    /// baseline served since its process last started (processes restart every few days, so counters
+    /// reset in a 30-day window as real ones do).
+    pub fn backfill_value(&self, instance: usize, what: Derived, t: i64) -> Option<f64> {
+        let inst = &self.instances[instance];
+        let up = inst.is_up(&self.baseline);
+        match what {
+            Derived::Up => return Some(if up { 1.0 } else { 0.0 }),
+            _ if !up => return None,
+            Derived::InFlight => return in_flight(inst, &self.baseline),
+            _ => {}
+        }
+        let started = self.origin - Exporters::uptime(instance);
+        let age = (t - started).rem_euclid(UPTIME + UPTIME_SPREAD);
+        let mut state = [0.0; SLOTS];
+        inst.accumulate(&mut state, &self.baseline, age as f64, true);
+        Some(read(&state, what))
+    }
+
+    /// Counter state of each of `instances` just before frame `at` (an absolute frame number), from the
+    /// nearest checkpoint. Frames are read one at a time for every instance (time-major, as they are laid
+    /// out), and checkpoints are filled the same way the first time they are needed. The histogram slots are
+    /// exact only with `histogram` (checkpoints always keep them).
+    fn states_before(&self, instances: &[usize], at: usize, history: &History, histogram: bool) -> Vec<State> {
         let step = history.step();
         let first = ((history.first_t() - self.origin) / step) as usize;
-        let inst = &self.instances[instance];
-        let walk = |state: &mut State, from: usize, to: usize| {
-            for f in from.max(first)..to {
-                let frame = history.frame(f - first);
-                inst.step(state, frame, step as f64, self.restarted(instance, self.origin + f as i64 * step));
-            }
-        };
         let wanted = at / CHECKPOINT;
-        let mut state = {
-            let mut all = self.checkpoints.lock().unwrap_or_else(|e| e.into_inner());
-            let marks = &mut all[instance];
-            if marks.is_empty() {
-                marks.push(self.uptime_state(instance, history));
+        let frame_at = |f: usize| (f >= first && f - first < history.len()).then(|| history.frame(f - first));
+        let restarted = |i: usize, f: usize| self.restarted(i, self.origin + f as i64 * step);
+        let mut all = self.checkpoints.lock().unwrap_or_else(|e| e.into_inner());
+        for &i in instances {
+            if all[i].is_empty() {
+                let start = self.uptime_state(i, step);
+                all[i].push(start);
             }
-            while marks.len() <= wanted {
-                let mut state = *marks.last().unwrap_or(&[0.0; SLOTS]);
-                let k = marks.len();
-                walk(&mut state, (k - 1) * CHECKPOINT, k * CHECKPOINT);
-                marks.push(state);
+        }
+        // Instances whose checkpoint `wanted` is missing, with the first one each lacks.
+        let behind: Vec<(usize, usize)> =
+            instances.iter().filter(|&&i| all[i].len() <= wanted).map(|&i| (i, all[i].len())).collect();
+        if let Some(from) = behind.iter().map(|&(_, n)| n).min() {
+            let mut current: Vec<State> = behind.iter().map(|&(i, n)| all[i][n - 1]).collect();
+            for k in from..=wanted {
+                for f in (k - 1) * CHECKPOINT..k * CHECKPOINT {
+                    let Some(frame) = frame_at(f) else { continue };
+                    for (state, &(i, lacks)) in current.iter_mut().zip(&behind) {
+                        if k >= lacks {
+                            self.instances[i].step(state, frame, step as f64, restarted(i, f), true);
+                        }
+                    }
+                }
+                for (state, &(i, lacks)) in current.iter().zip(&behind) {
+                    if k >= lacks {
+                        all[i].push(*state);
+                    }
+                }
             }
-            marks[wanted]
-        };
-        walk(&mut state, wanted * CHECKPOINT, at);
-        state
+        }
+        let mut states: Vec<State> = instances.iter().map(|&i| all[i][wanted]).collect();
+        drop(all);
+        for f in wanted * CHECKPOINT..at {
+            let Some(frame) = frame_at(f) else { continue };
+            for (state, &i) in states.iter_mut().zip(instances) {
+                self.instances[i].step(state, frame, step as f64, restarted(i, f), histogram);
+            }
+        }
+        states
     }
 
     /// Samples of the derived series `what` of each instance, for frames `from..to` (positions in the
-    /// history), appended to `out` in the same order; a down instance has no sample but `up`'s 0.
+    /// history), in the same order; a down instance has no sample but `up`'s 0. Read time-major: each
+    /// frame once, for every instance.
     pub fn samples(
         &self,
         history: &History,
@@ -268,36 +328,37 @@ impl Exporters {
         from: usize,
         to: usize,
     ) -> Vec<Vec<(i64, f64)>> {
-        let mut out = vec![Vec::new(); wanted.len()];
+        let mut out: Vec<Vec<(i64, f64)>> =
+            (0..wanted.len()).map(|_| Vec::with_capacity(to.saturating_sub(from))).collect();
         let mut by_instance: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
         for (k, &(instance, _)) in wanted.iter().enumerate() {
             by_instance.entry(instance).or_default().push(k);
         }
         let step = history.step();
         let first = ((history.first_t() - self.origin) / step) as usize;
-        for (instance, outs) in by_instance {
-            let inst = &self.instances[instance];
-            let needs_counters = outs.iter().any(|&k| !matches!(wanted[k].1, Derived::Up | Derived::InFlight));
-            let mut state =
-                if needs_counters { self.state_before(instance, first + from, history) } else { [0.0; SLOTS] };
-            for f in from..to {
-                let frame = history.frame(f);
-                let t = (history.first_t() + f as i64 * step) * 1000;
-                let restarted = self.restarted(instance, self.origin + (first + f) as i64 * step);
-                if needs_counters {
-                    inst.step(&mut state, frame, step as f64, restarted);
+        let groups: Vec<(usize, Vec<usize>)> = by_instance.into_iter().collect();
+        let needs = |outs: &[usize]| outs.iter().any(|&k| !matches!(wanted[k].1, Derived::Up | Derived::InFlight));
+        let histogram = wanted.iter().any(|w| matches!(w.1, Derived::Bucket(_) | Derived::DurationSum));
+        let counted: Vec<usize> = groups.iter().filter(|(_, outs)| needs(outs)).map(|&(i, _)| i).collect();
+        let mut counted_states = self.states_before(&counted, first + from, history, histogram).into_iter();
+        let mut states: Vec<Option<State>> =
+            groups.iter().map(|(_, outs)| if needs(outs) { counted_states.next() } else { None }).collect();
+        for f in from..to {
+            let frame = history.frame(f);
+            let t = (history.first_t() + f as i64 * step) * 1000;
+            let absolute = self.origin + (first + f) as i64 * step;
+            for ((instance, outs), state) in groups.iter().zip(states.iter_mut()) {
+                let inst = &self.instances[*instance];
+                if let Some(state) = state {
+                    inst.step(state, frame, step as f64, self.restarted(*instance, absolute), histogram);
                 }
                 let up = inst.is_up(frame);
-                for &k in &outs {
+                for &k in outs {
                     let value = match wanted[k].1 {
                         Derived::Up => Some(if up { 1.0 } else { 0.0 }),
                         _ if !up => None,
-                        Derived::Requests(false) => Some(state[TOTAL] - state[ERRORS]),
-                        Derived::Requests(true) => Some(state[ERRORS]),
-                        Derived::Bucket(b) => Some(state[FIRST_BUCKET + b as usize]),
-                        Derived::DurationSum => Some(state[SUM]),
-                        Derived::DurationCount => Some(state[TOTAL]),
                         Derived::InFlight => in_flight(inst, frame),
+                        what => state.as_ref().map(|s| read(s, what)),
                     };
                     if let Some(v) = value {
                         out[k].push((t, v));
@@ -309,11 +370,22 @@ impl Exporters {
     }
 }
 
+/// A counter's value in a counter state.
+fn read(state: &State, what: Derived) -> f64 {
+    match what {
+        Derived::Requests(false) => state[TOTAL] - state[ERRORS],
+        Derived::Requests(true) => state[ERRORS],
+        Derived::Bucket(b) => state[FIRST_BUCKET + b as usize],
+        Derived::DurationSum => state[SUM],
+        Derived::DurationCount => state[TOTAL],
+        Derived::Up | Derived::InFlight => 0.0,
+    }
+}
+
 /// Requests being served at once: rate × mean latency.
-fn in_flight(inst: &Instance, frame: &[f32]) -> Option<f64> {
-    let rate = f64::from(frame[inst.requests? as usize]);
-    let fit =
-        LogLogistic::fit(f64::from(frame[inst.p50? as usize]) / 1000.0, f64::from(frame[inst.p99? as usize]) / 1000.0);
+fn in_flight(inst: &Instance, frame: &[f64]) -> Option<f64> {
+    let rate = frame[inst.requests? as usize];
+    let fit = LogLogistic::fit(frame[inst.p50? as usize] / 1000.0, frame[inst.p99? as usize] / 1000.0);
     Some(rate * fit.mean())
 }
 

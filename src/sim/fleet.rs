@@ -29,9 +29,9 @@ pub struct FleetRun {
     /// Per metric: whether the aggregate is a sum (else a mean).
     pub sums: Vec<bool>,
     /// Per metric: 1 for sums, the member count for means.
-    divisor: Vec<f32>,
+    divisor: Vec<f64>,
     /// Aggregate values before propagation, this tick.
-    before: Vec<f32>,
+    before: Vec<f64>,
     /// The service's vital series, as positions among its metrics.
     vitals: Vitals,
     /// Health of each member as of the last tick.
@@ -56,7 +56,7 @@ impl FleetRun {
 
     /// The member's vitals: the service's, moved to the member's columns.
     fn member_vitals(&self, member: usize) -> Vitals {
-        let at = |slot: Option<(u32, f32)>| slot.map(|(p, b)| (self.column(member, p as usize) as u32, b));
+        let at = |slot: Option<(u32, f64)>| slot.map(|(p, b)| (self.column(member, p as usize) as u32, b));
         Vitals {
             error_rate: at(self.vitals.error_rate),
             latency_p50: at(self.vitals.latency_p50),
@@ -90,7 +90,7 @@ impl Fleets {
         let Some(fleet) = &svc.fleet else { return };
         let members = fleet.size();
         let sums: Vec<bool> = svc.metrics.iter().map(|m| is_sum(&m.name, m.unit)).collect();
-        let divisor = sums.iter().map(|&sum| if sum { 1.0 } else { members as f32 }).collect();
+        let divisor = sums.iter().map(|&sum| if sum { 1.0 } else { members as f64 }).collect();
         self.by_service.insert(service as u32, self.runs.len());
         self.runs.push(FleetRun {
             service: service as u32,
@@ -140,9 +140,9 @@ pub fn aggregate_fleets(mut fleets: ResMut<Fleets>, mut frame: ResMut<Frame>) {
         for p in 0..run.metrics {
             let mut total = 0.0f64;
             for k in 0..run.members {
-                total += f64::from(frame[run.column(k, p)]);
+                total += frame[run.column(k, p)];
             }
-            let value = (total / f64::from(run.divisor[p])) as f32;
+            let value = total / run.divisor[p];
             frame[run.aggregate + p] = value;
             run.before[p] = value;
         }
@@ -159,8 +159,8 @@ pub fn spread_to_members(fleets: Res<Fleets>, mut frame: ResMut<Frame>) {
                 continue;
             }
             // A sum spreads its increase over the members; a mean moves every member by it.
-            let each = if run.sums[p] { added / run.members as f32 } else { added };
-            let cap = if Some(p as u32) == run.vitals.error_rate.map(|(s, _)| s) { 1.0 } else { f32::MAX };
+            let each = if run.sums[p] { added / run.members as f64 } else { added };
+            let cap = if Some(p as u32) == run.vitals.error_rate.map(|(s, _)| s) { 1.0 } else { f64::MAX };
             for k in 0..run.members {
                 let c = run.column(k, p);
                 frame[c] = (frame[c] + each).min(cap);

@@ -1,7 +1,7 @@
-//! Columnar metric history: one `f32` frame of every series per tick, in a bounded ring.
+//! Columnar metric history: one `f64` frame of every series per tick, in a bounded ring.
 //!
 //! Time-major layout keeps a tick's write contiguous and a whole-history scan a linear read. Frames live in
-//! chunks of [`CHUNK`] allocated as the history grows, so memory follows the frames held (4 bytes a sample
+//! chunks of [`CHUNK`] allocated as the history grows, so memory follows the frames held (8 bytes a sample
 //! plus at most one partly filled chunk), not the capacity.
 
 use bevy_ecs::prelude::*;
@@ -16,7 +16,7 @@ pub struct History {
     capacity: usize,
     /// Frames in the first chunk.
     first: usize,
-    chunks: Vec<Box<[f32]>>,
+    chunks: Vec<Box<[f64]>>,
     /// Ring slot of the oldest frame.
     head: usize,
     len: usize,
@@ -76,11 +76,11 @@ impl History {
 
     /// Bytes held by samples.
     pub fn bytes(&self) -> usize {
-        self.chunks.iter().map(|c| c.len()).sum::<usize>() * std::mem::size_of::<f32>()
+        self.chunks.iter().map(|c| c.len()).sum::<usize>() * std::mem::size_of::<f64>()
     }
 
     /// Appends the frame for time `t` (which must follow the newest by one step).
-    pub fn push(&mut self, t: i64, frame: &[f32]) {
+    pub fn push(&mut self, t: i64, frame: &[f64]) {
         debug_assert_eq!(frame.len(), self.width);
         if self.len == 0 {
             self.first_t = t;
@@ -102,14 +102,14 @@ impl History {
         self.slot_mut(slot).copy_from_slice(frame);
     }
 
-    fn slot_mut(&mut self, slot: usize) -> &mut [f32] {
+    fn slot_mut(&mut self, slot: usize) -> &mut [f64] {
         let (chunk, offset) = self.locate(slot);
         let at = offset * self.width;
         &mut self.chunks[chunk][at..at + self.width]
     }
 
     /// The `i`-th frame held, oldest first.
-    pub fn frame(&self, i: usize) -> &[f32] {
+    pub fn frame(&self, i: usize) -> &[f64] {
         let (chunk, offset) = self.locate((self.head + i) % self.capacity);
         let at = offset * self.width;
         &self.chunks[chunk][at..at + self.width]
@@ -124,7 +124,7 @@ impl History {
     }
 
     /// Samples of one series from time `since` on, oldest first, with the time of the first one.
-    pub fn series(&self, series: usize, since: i64) -> (i64, Vec<f32>) {
+    pub fn series(&self, series: usize, since: i64) -> (i64, Vec<f64>) {
         let from = self.index_at(since);
         let values = (from..self.len).map(|i| self.frame(i)[series]).collect();
         (self.first_t + from as i64 * self.step, values)
@@ -139,19 +139,19 @@ mod tests {
     fn first_chunk_fits_the_history_exactly_then_grows_by_chunks() {
         let mut h = History::with_first_chunk(3, 10, 60, 5);
         for k in 0..5 {
-            h.push(k * 60, &[k as f32; 3]);
+            h.push(k * 60, &[k as f64; 3]);
         }
-        assert_eq!(h.bytes(), 5 * 3 * 4);
+        assert_eq!(h.bytes(), 5 * 3 * 8);
         h.push(300, &[5.0; 3]);
-        assert_eq!(h.bytes(), (5 + CHUNK) * 3 * 4);
+        assert_eq!(h.bytes(), (5 + CHUNK) * 3 * 8);
         assert_eq!(h.series(2, 0).1, vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0]);
         // Wrap around the whole ring: capacity is 5 + one chunk.
         for k in 6..(5 + CHUNK as i64 + 3) {
-            h.push(k * 60, &[k as f32; 3]);
+            h.push(k * 60, &[k as f64; 3]);
         }
         assert_eq!(h.len(), 5 + CHUNK);
         assert_eq!(h.series(0, 0).1[0], 3.0);
-        assert_eq!(h.frame(h.len() - 1)[1], (5 + CHUNK + 2) as f32);
+        assert_eq!(h.frame(h.len() - 1)[1], (5 + CHUNK + 2) as f64);
     }
 
     #[test]
@@ -159,14 +159,14 @@ mod tests {
         let mut h = History::new(2, 3, 60);
         // Capacity rounds up to whole chunks.
         for k in 0..(CHUNK as i64 + 2) {
-            h.push(k * 60, &[k as f32, -(k as f32)]);
+            h.push(k * 60, &[k as f64, -(k as f64)]);
         }
         let n = CHUNK as i64 + 2;
         assert_eq!(h.len(), CHUNK);
         assert_eq!(h.first_t(), 120);
         assert_eq!(h.last_t(), Some((n - 1) * 60));
         assert_eq!(h.series(0, 0).1[..3], [2.0, 3.0, 4.0]);
-        assert_eq!(h.series(1, (n - 1) * 60), ((n - 1) * 60, vec![-((n - 1) as f32)]));
-        assert_eq!(h.bytes(), CHUNK * 2 * 4);
+        assert_eq!(h.series(1, (n - 1) * 60), ((n - 1) * 60, vec![-((n - 1) as f64)]));
+        assert_eq!(h.bytes(), CHUNK * 2 * 8);
     }
 }

@@ -53,7 +53,7 @@ pub struct Watch {
     /// Comparison.
     pub op: Comparison,
     /// Threshold.
-    pub value: f32,
+    pub value: f64,
     /// How long it must hold.
     pub sustained: i64,
 }
@@ -116,7 +116,7 @@ pub struct EdgeOverride {
     /// Coupling in force, if overridden.
     pub coupling: Option<crate::scenario::Coupling>,
     /// Weight in force, if overridden.
-    pub weight: Option<f32>,
+    pub weight: Option<f64>,
 }
 
 /// A message with its resolved trigger.
@@ -252,7 +252,7 @@ impl Compiler<'_> {
             }
             Trigger::Metric { service, metric, op, value, sustained } => {
                 let series = self.series[&(service.clone(), metric.clone())];
-                self.watches.push(Watch { series, op: *op, value: *value as f32, sustained: sustained.secs() });
+                self.watches.push(Watch { series, op: *op, value: *value, sustained: sustained.secs() });
                 Condition::Metric { slot: self.watches.len() - 1 }
             }
             Trigger::Gm(name) => Condition::Gm(name.clone()),
@@ -303,7 +303,7 @@ pub struct Context<'a> {
 impl Condition {
     /// For the GM console: how far the time and metric parts of the condition are from holding (`None`
     /// when it has no such parts).
-    pub fn progress(&self, now: i64, since: i64, watches: &[(Watch, Option<i64>)], frame: &[f32]) -> Option<String> {
+    pub fn progress(&self, now: i64, since: i64, watches: &[(Watch, Option<i64>)], frame: &[f64]) -> Option<String> {
         let left = |secs: i64| {
             if secs <= 0 { "due".to_string() } else { format!("in {}", crate::scenario::SimDuration(secs)) }
         };
@@ -653,7 +653,7 @@ fn plan_state(
                 service: c.services[service],
                 level: *level,
                 template: Template::parse(template),
-                rate: *rate as f32,
+                rate: *rate,
                 p50: c.series.get(&(service.clone(), "latency_p50".to_string())).map(|&s| s as u32),
             }),
         }
@@ -668,7 +668,7 @@ fn plan_state(
         .filter_map(|o| {
             let service = c.services[&o.service];
             let edge = c.scenario.services[service as usize].depends_on.iter().position(|d| d.on == o.on)?;
-            Some(EdgeOverride { service, edge, coupling: o.coupling, weight: o.weight.map(|w| w as f32) })
+            Some(EdgeOverride { service, edge, coupling: o.coupling, weight: o.weight })
         })
         .collect();
     StatePlan {

@@ -61,6 +61,8 @@ pub struct ServiceNames {
 
 /// Seconds between ticks (and between history samples).
 pub const STEP: i64 = 60;
+/// How far before the first simulated frame queries still find samples (the backfill), at least.
+pub(crate) const LONG_TERM: i64 = 30 * 86_400;
 /// How long a drill may run after the page before the oldest history is dropped.
 pub(crate) const DRILL_HEADROOM: i64 = 12 * 3600;
 /// Log lines kept.
@@ -219,13 +221,14 @@ impl Sim {
         }
     }
 
-    /// Evaluates a PromQL query at the newest tick.
+    /// Evaluates a PromQL query now, as Prometheus evaluates an instant query at the wall clock's now: an
+    /// instant selector reads the newest sample within the lookback (the tick at or before now).
     pub fn query(&self, text: &str) -> Result<Answer, QueryError> {
-        let Some(t) = self.history().last_t() else {
+        if self.history().is_empty() {
             crate::promql::parse(text)?;
             return Err(QueryError::new(QueryErrorKind::NoSamples));
-        };
-        crate::promql::instant_query(&self.store(), text, t * 1000)
+        }
+        crate::promql::instant_query(&self.store(), text, self.now() * 1000)
     }
 
     /// Index of a service by id.
@@ -239,7 +242,7 @@ impl Sim {
     }
 
     /// Latest value of a series.
-    pub fn latest(&self, series: usize) -> f32 {
+    pub fn latest(&self, series: usize) -> f64 {
         self.world.resource::<Frame>().0.get(series).copied().unwrap_or(0.0)
     }
 

@@ -17,9 +17,9 @@ use crate::scenario::Scenario;
 use bevy_ecs::prelude::*;
 
 /// Retransmission timeout a lost packet costs (Linux's minimum RTO), milliseconds.
-pub const RETRANSMIT_MS: f32 = 200.0;
+pub const RETRANSMIT_MS: f64 = 200.0;
 /// Connect timeout a call across a cut flow waits before failing, milliseconds.
-pub const CONNECT_TIMEOUT_MS: f32 = 1000.0;
+pub const CONNECT_TIMEOUT_MS: f64 = 1000.0;
 /// An edge that crosses no element.
 pub const DIRECT: u32 = u32::MAX;
 
@@ -29,9 +29,9 @@ pub struct ElementRun {
     /// Column of its loss; its round-trip time follows, then the share cut.
     pub first: u32,
     /// Healthy loss.
-    pub loss: f32,
+    pub loss: f64,
     /// Healthy round-trip time, milliseconds.
-    pub rtt: f32,
+    pub rtt: f64,
 }
 
 /// Every network element and every path of elements an edge crosses.
@@ -47,22 +47,22 @@ pub struct Network {
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Impairment {
     /// Share of calls that fail.
-    pub errors: f32,
+    pub errors: f64,
     /// Milliseconds added to the caller's p50.
-    pub p50: f32,
+    pub p50: f64,
     /// Milliseconds added to the caller's p99.
-    pub p99: f32,
+    pub p99: f64,
 }
 
 /// An element as its monitoring reads it.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ElementReading {
     /// Packet loss.
-    pub loss: f32,
+    pub loss: f64,
     /// Round-trip time, milliseconds.
-    pub rtt: f32,
+    pub rtt: f64,
     /// Share of flows cut.
-    pub cut: f32,
+    pub cut: f64,
     /// Health judged from the three.
     pub health: Health,
 }
@@ -74,7 +74,7 @@ impl Network {
             .network
             .iter()
             .enumerate()
-            .map(|(k, e)| ElementRun { first: (first + 3 * k) as u32, loss: e.loss as f32, rtt: e.rtt as f32 })
+            .map(|(k, e)| ElementRun { first: (first + 3 * k) as u32, loss: e.loss, rtt: e.rtt })
             .collect();
         Network { elements, paths: Vec::new() }
     }
@@ -90,9 +90,9 @@ impl Network {
     }
 
     /// What path `path` (from [`Network::path`]) does to calls this tick.
-    pub fn impairment(&self, path: u32, frame: &[f32]) -> Impairment {
+    pub fn impairment(&self, path: u32, frame: &[f64]) -> Impairment {
         let Some(hops) = self.paths.get(path as usize) else { return Impairment::default() };
-        let (mut pass, mut intact, mut added) = (1.0f32, 1.0f32, 0.0f32);
+        let (mut pass, mut intact, mut added) = (1.0f64, 1.0f64, 0.0f64);
         for &k in hops {
             let run = self.elements[k as usize];
             let c = run.first as usize;
@@ -101,7 +101,7 @@ impl Network {
             intact *= 1.0 - frame[c + 2].clamp(0.0, 1.0);
         }
         let (loss, cut) = (1.0 - pass, 1.0 - intact);
-        let onset = |share: f32| (share / 0.01).min(1.0);
+        let onset = |share: f64| (share / 0.01).min(1.0);
         Impairment {
             errors: cut + (1.0 - cut) * loss * loss,
             p50: added,
@@ -110,7 +110,7 @@ impl Network {
     }
 
     /// Element `k` as of the last tick.
-    pub fn reading(&self, k: usize, frame: &[f32]) -> Option<ElementReading> {
+    pub fn reading(&self, k: usize, frame: &[f64]) -> Option<ElementReading> {
         let run = self.elements.get(k)?;
         let c = run.first as usize;
         let (loss, rtt, cut) = (frame[c], frame[c + 1], frame[c + 2]);
@@ -129,7 +129,7 @@ impl Network {
 mod tests {
     use super::*;
 
-    fn one_element(loss: f32, rtt: f32, cut: f32) -> (Network, Vec<f32>) {
+    fn one_element(loss: f64, rtt: f64, cut: f64) -> (Network, Vec<f64>) {
         let network = Network { elements: vec![ElementRun { first: 0, loss: 0.0, rtt: 2.0 }], paths: vec![vec![0]] };
         (network, vec![loss, rtt, cut])
     }

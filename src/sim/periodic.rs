@@ -13,7 +13,7 @@ pub struct LoadShapes {
     /// The page's date, if the scenario gives one.
     date: Option<Date>,
     /// Factor of each pattern this tick, after a leading 1 for series no pattern shapes.
-    pub factors: Vec<f32>,
+    pub factors: Vec<f64>,
 }
 
 impl LoadShapes {
@@ -45,7 +45,7 @@ pub fn shape_load(clock: Res<SimClock>, mut load: ResMut<LoadShapes>) {
     let date = load.date.map(|d| d.plus_days(local.div_euclid(86_400)));
     let load = &mut *load;
     for (slot, pattern) in load.factors[1..].iter_mut().zip(&load.patterns) {
-        *slot = pattern.factor(date, local) as f32;
+        *slot = pattern.factor(date, local);
     }
 }
 

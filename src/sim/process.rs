@@ -52,7 +52,7 @@ struct RecoveryRun {
 
 impl ProcessRun {
     /// Compiles the scenario's processes against the series layout.
-    pub fn compile(s: &Scenario, series: &BTreeMap<(String, String), usize>, baselines: &[f32]) -> ProcessRun {
+    pub fn compile(s: &Scenario, series: &BTreeMap<(String, String), usize>, baselines: &[f64]) -> ProcessRun {
         let at = |service: &str, metric: &str| series[&(service.to_string(), metric.to_string())];
         let p = &s.processes;
         let controllers = p
@@ -69,7 +69,7 @@ impl ProcessRun {
                     min: c.min,
                     max: c.max,
                     max_step: c.max_step,
-                    value: (baselines[adjust] as f64).clamp(c.min, c.max),
+                    value: baselines[adjust].clamp(c.min, c.max),
                     last_watch: None,
                     pending: VecDeque::new(),
                 }
@@ -92,7 +92,7 @@ impl ProcessRun {
                     capacity: r.capacity.clone(),
                     during: r.during.clone(),
                     level: None,
-                    last: baselines[series] as f64,
+                    last: baselines[series],
                 }
             })
             .collect();
@@ -121,19 +121,19 @@ pub fn run_processes(
     let run = &mut *run;
     for c in &mut run.controllers {
         control(c, now, inventory.controls.get(&c.id).copied());
-        frame[c.adjust] = c.value as f32;
+        frame[c.adjust] = c.value;
     }
     // Recoveries first, so a metric derived from a recovering one reads where the recovery stands.
     let current: Vec<&str> = incident.tracks.iter().map(|t| t.states[t.current].id.as_str()).collect();
     recover(&mut run.recoveries, &current, &inventory.capacities, clock.step, frame);
     for (series, expr) in &run.derived {
         let value = expr.eval(&|service, metric| {
-            run.series.get(&(service.to_string(), metric.to_string())).map_or(0.0, |&i| frame[i] as f64)
+            run.series.get(&(service.to_string(), metric.to_string())).map_or(0.0, |&i| frame[i])
         });
-        frame[*series] = if value.is_finite() { value as f32 } else { 0.0 };
+        frame[*series] = if value.is_finite() { value } else { 0.0 };
     }
     for c in &mut run.controllers {
-        c.last_watch = Some(frame[c.watch] as f64);
+        c.last_watch = Some(frame[c.watch]);
     }
 }
 
@@ -181,7 +181,7 @@ fn recover(
     current: &[&str],
     capacities: &BTreeMap<String, f64>,
     step: i64,
-    frame: &mut [f32],
+    frame: &mut [f64],
 ) {
     for r in recoveries.iter_mut() {
         let running = r.during.iter().any(|d| current.contains(&d.as_str()));
@@ -215,9 +215,9 @@ fn recover(
     }
     for r in recoveries.iter_mut() {
         if let Some(level) = r.level {
-            frame[r.series] = level as f32;
+            frame[r.series] = level;
         }
-        r.last = frame[r.series] as f64;
+        r.last = frame[r.series];
     }
 }
 
@@ -234,7 +234,7 @@ mod tests {
         let mut rs = vec![recovery("restarts", 100.0, 110.0), recovery("restarts", 0.0, 1000.0)];
         rs[1].series = 1;
         let caps = BTreeMap::from([("restarts".to_string(), 40.0)]);
-        let mut frame = vec![0.0f32; 2];
+        let mut frame = vec![0.0f64; 2];
         recover(&mut rs, &["restarting"], &caps, 60, &mut frame);
         // 20 each, but the first needs only 10: the second gets the other 30.
         assert_eq!(frame, vec![110.0, 30.0]);

@@ -73,12 +73,12 @@ pub struct SloRun {
     pub window: usize,
     bad_series: usize,
     p50_series: Option<usize>,
-    ring: Vec<f32>,
+    ring: Vec<f64>,
     head: usize,
     /// (window minutes, running sum of bad fractions).
     sums: BTreeMap<usize, f64>,
     /// Bad fraction of every tick simulated, with its time.
-    pub log: Vec<(i64, f32)>,
+    pub log: Vec<(i64, f64)>,
 }
 
 impl SloRun {
@@ -121,7 +121,7 @@ impl SloRun {
 
     /// Fraction of the budget burned by ticks in `from..=to`.
     pub fn burned_between(&self, from: i64, to: i64) -> f64 {
-        let bad: f64 = self.log.iter().filter(|(t, _)| *t >= from && *t <= to).map(|(_, b)| *b as f64).sum();
+        let bad: f64 = self.log.iter().filter(|(t, _)| *t >= from && *t <= to).map(|(_, b)| *b).sum();
         bad / (self.window as f64 * self.allowance())
     }
 
@@ -131,11 +131,11 @@ impl SloRun {
         self.burn_rate(tier.window) >= threshold && tier.short_window.is_none_or(|s| self.burn_rate(s) >= threshold)
     }
 
-    fn push(&mut self, t: i64, bad: f32) {
+    fn push(&mut self, t: i64, bad: f64) {
         let len = self.ring.len();
         for (&minutes, sum) in self.sums.iter_mut() {
             // The sample leaving this window was written `minutes` ticks ago.
-            *sum += bad as f64 - self.ring[(self.head + len - minutes) % len] as f64;
+            *sum += bad - self.ring[(self.head + len - minutes) % len];
         }
         self.ring[self.head] = bad;
         self.head = (self.head + 1) % len;
@@ -172,7 +172,7 @@ impl SloBook {
                 let spec = |m: &str| {
                     s.services.iter().find(|x| x.id == slo.service).and_then(|x| x.metrics.iter().find(|y| y.name == m))
                 };
-                let base = |m: &str| spec(m).map(|x| x.baseline as f32);
+                let base = |m: &str| spec(m).map(|x| x.baseline);
                 let baseline_bad = bad_fraction(
                     slo.kind,
                     base(metric).unwrap_or(0.0),
@@ -192,7 +192,7 @@ impl SloBook {
                     p50_series: lookup("latency_p50"),
                     ring: vec![baseline_bad; longest + 1],
                     head: 0,
-                    sums: minutes.into_iter().map(|m| (m, baseline_bad as f64 * m as f64)).collect(),
+                    sums: minutes.into_iter().map(|m| (m, baseline_bad * m as f64)).collect(),
                     log: Vec::new(),
                 }
             })
@@ -201,13 +201,18 @@ impl SloBook {
     }
 
     /// Records the bad fraction of every SLO for the frame of time `t`.
-    pub fn record(&mut self, t: i64, frame: &[f32]) {
+    pub fn record(&mut self, t: i64, frame: &[f64]) {
         for slo in &mut self.slos {
             let value = frame[slo.bad_series];
             let p50 = slo.p50_series.map_or(value / 4.0, |s| frame[s]);
             let bad = bad_fraction(slo.kind, value, p50);
             slo.push(t, bad);
         }
+    }
+
+    /// Seconds the longest window of any SLO reaches back (its ring).
+    pub fn span(&self) -> i64 {
+        self.slos.iter().map(|s| (s.ring.len() as i64 - 1) * 60).max().unwrap_or(0)
     }
 
     /// The most severe tier that holds for an SLO, if any.
@@ -218,14 +223,14 @@ impl SloBook {
 
 /// Bad fraction of a minute: the error rate for availability; for latency, the share of requests slower
 /// than the threshold under a log-normal fitted to p50 and p99.
-fn bad_fraction(kind: SloKind, value: f32, p50: f32) -> f32 {
+fn bad_fraction(kind: SloKind, value: f64, p50: f64) -> f64 {
     match kind {
         SloKind::Availability => value.clamp(0.0, 1.0),
         SloKind::Latency(threshold) => {
-            let (p50, p99, threshold) = (p50.max(1e-3) as f64, (value as f64).max(1e-3), threshold.max(1e-3));
+            let (p50, p99, threshold) = (p50.max(1e-3), value.max(1e-3), threshold.max(1e-3));
             let sigma = ((p99 / p50).ln() / 2.326).max(1e-6);
             let z = ((threshold / p50).ln()) / sigma;
-            (1.0 - normal_cdf(z)).clamp(0.0, 1.0) as f32
+            (1.0 - normal_cdf(z)).clamp(0.0, 1.0)
         }
     }
 }

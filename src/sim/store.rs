@@ -1,5 +1,10 @@
 //! The simulation's history as a PromQL [`Storage`]: series are the [`Catalog`]'s, times are milliseconds
 //! from the page (negative before it). A selector that names its metric reads only that metric's series.
+//!
+//! Before the first simulated frame the store shows a backfill: every series at its baseline, one sample a
+//! step, back far enough for the longest SLO window (30 days at least). That is what `slo` assumes for the
+//! minutes before the history, so a query over an SLO's window and `slo` read the same minutes. The
+//! backfill is computed when read, never stored.
 
 use super::History;
 use super::catalog::{Catalog, Source};
@@ -44,6 +49,7 @@ impl Storage for HistoryStore<'_> {
         if h.is_empty() {
             return out;
         }
+        self.backfill(ids, mint, maxt, &mut out);
         let step_ms = h.step() * 1000;
         let first_ms = h.first_t() * 1000;
         // Frames with mint <= t <= maxt, read time-major so each frame is one contiguous read.
@@ -65,15 +71,54 @@ impl Storage for HistoryStore<'_> {
             let frame = h.frame(f);
             let t = first_ms + f as i64 * step_ms;
             for &(k, c) in &columns {
-                out[k].push((t, f64::from(frame[c])));
+                out[k].push((t, frame[c]));
             }
         }
         if !derived.is_empty() {
             let wanted: Vec<_> = derived.iter().map(|&(_, w)| w).collect();
             for ((k, _), samples) in derived.iter().zip(self.exporters.samples(h, &wanted, from, to)) {
-                out[*k] = samples;
+                out[*k].extend(samples);
             }
         }
         out
+    }
+
+    fn density(&self, mint: i64, maxt: i64) -> usize {
+        let step_ms = self.history.step().max(1) * 1000;
+        ((maxt - mint).max(0) / step_ms + 1) as usize
+    }
+}
+
+impl HistoryStore<'_> {
+    /// The samples before the first frame ever recorded, back to [`Exporters::backfill`] seconds before it:
+    /// every series at its baseline (derived ones as their exporters would show a baseline day), one a step,
+    /// so a window reaching back 30 days reads what `slo` assumed for those minutes.
+    fn backfill(&self, ids: &[usize], mint: i64, maxt: i64, out: &mut [Vec<(i64, f64)>]) {
+        let e = self.exporters;
+        let step = self.history.step();
+        let (origin, start) = (e.origin, e.origin - e.backfill);
+        // Steps `start..origin` inside `[mint, maxt]`, in seconds, on the history's grid.
+        let first = start.max(mint.div_euclid(1000) + i64::from(mint.rem_euclid(1000) != 0));
+        let first = start + (first - start + step - 1).div_euclid(step) * step;
+        let last = (origin - step).min(maxt.div_euclid(1000));
+        if e.baseline.is_empty() || first > last {
+            return;
+        }
+        for (k, &id) in ids.iter().enumerate() {
+            let samples = &mut out[k];
+            match self.catalog.source(id) {
+                Source::Column(c) => {
+                    let v = e.baseline[c as usize];
+                    samples.extend((first..=last).step_by(step as usize).map(|t| (t * 1000, v)));
+                }
+                Source::Derived { instance, what } => {
+                    for t in (first..=last).step_by(step as usize) {
+                        if let Some(v) = e.backfill_value(instance as usize, what, t) {
+                            samples.push((t * 1000, v));
+                        }
+                    }
+                }
+            }
+        }
     }
 }

@@ -62,14 +62,14 @@ pub struct Anchor {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum AnchorValue {
     /// This many times the healthy value.
-    Relative(f32),
+    Relative(f64),
     /// This value.
-    Absolute(f32),
+    Absolute(f64),
 }
 
 impl AnchorValue {
     /// The anchored value, given this tick's healthy value.
-    pub fn at(self, healthy: f32) -> f32 {
+    pub fn at(self, healthy: f64) -> f64 {
         match self {
             AnchorValue::Relative(r) => healthy * r,
             AnchorValue::Absolute(v) => v,
@@ -87,7 +87,7 @@ pub struct ActiveSymptoms {
     /// Where each metric whose symptoms changed was at the change.
     pub anchors: Vec<Anchor>,
     /// For each metric a symptom touched on the last tick: (series, healthy value, value after symptoms).
-    pub last: Vec<(usize, f32, f32)>,
+    pub last: Vec<(usize, f64, f64)>,
 }
 
 impl ActiveSymptoms {
@@ -135,7 +135,7 @@ pub struct LogSymptom {
     /// Template.
     pub template: Template,
     /// Lines per minute.
-    pub rate: f32,
+    pub rate: f64,
     /// The service's `latency_p50` series, which `{ms}` follows.
     pub p50: Option<u32>,
 }

@@ -16,15 +16,15 @@ use crate::scenario::{Coupling, Effect, Level, Shift};
 use bevy_ecs::prelude::*;
 use rand::Rng;
 
-const DAY: f32 = 86_400.0;
+const DAY: f64 = 86_400.0;
 /// Hour of the daily peak; traffic is lowest twelve hours later.
-const PEAK_SECONDS: f32 = 15.0 * 3600.0;
+const PEAK_SECONDS: f64 = 15.0 * 3600.0;
 
 /// Moves the tick forward one step and computes the daily-cycle factor for it.
 pub fn advance_clock(mut clock: ResMut<SimClock>) {
     clock.tick += clock.step;
-    let time_of_day = (clock.page_time_of_day + clock.tick).rem_euclid(86_400) as f32;
-    clock.season = (std::f32::consts::TAU * (time_of_day - PEAK_SECONDS) / DAY).cos();
+    let time_of_day = (clock.page_time_of_day + clock.tick).rem_euclid(86_400) as f64;
+    clock.season = (std::f64::consts::TAU * (time_of_day - PEAK_SECONDS) / DAY).cos();
 }
 
 /// Rebuilds the active symptom list after a state change; a metric whose symptoms change starts the new
@@ -94,11 +94,11 @@ pub fn gate_symptoms(clock: Res<SimClock>, incident: Res<Incident>, mut active: 
 
 /// Draws a roughly normal value (mean 0, deviation 1) from one 64-bit draw: the sum of four 16-bit uniforms.
 #[inline]
-fn normal(rng: &mut impl Rng) -> f32 {
+fn normal(rng: &mut impl Rng) -> f64 {
     let bits = rng.next_u64();
     let sum = (bits & 0xffff) + ((bits >> 16) & 0xffff) + ((bits >> 32) & 0xffff) + (bits >> 48);
     // Four uniforms on 0..1 sum to mean 2, variance 1/3.
-    (sum as f32 / 65_536.0 - 2.0) * 1.732_050_8
+    (sum as f64 / 65_536.0 - 2.0) * 1.732_050_8
 }
 
 /// Computes every series from its healthy model (baseline, daily cycle, noise), then applies symptoms.
@@ -129,13 +129,13 @@ pub fn compute_metrics(
     rngs.noise = rng;
     let active = &mut *active;
     // (series, healthy value, whether a symptom has acted on it yet this tick).
-    let mut touched: Vec<(usize, f32)> = Vec::new();
+    let mut touched: Vec<(usize, f64)> = Vec::new();
     for &ActiveMetricSymptom { series, shift, start, ramp, holding_since, .. } in &active.metrics {
         let Some(since) = holding_since.map(|h| h.max(start)) else { continue };
         if clock.tick < since {
             continue;
         }
-        let progress = if ramp > 0 { ((clock.tick - since) as f32 / ramp as f32).min(1.0) } else { 1.0 };
+        let progress = if ramp > 0 { ((clock.tick - since) as f64 / ramp as f64).min(1.0) } else { 1.0 };
         let x = frame[series];
         let first = !touched.iter().any(|(s, _)| *s == series);
         if first {
@@ -155,10 +155,10 @@ pub fn compute_metrics(
             Shift::Set(v) => {
                 let m = models.0[series];
                 let base = m.base(season, &load.factors);
-                if base > 0.0 { v as f32 * healthy / base } else { v as f32 }
+                if base > 0.0 { v * healthy / base } else { v }
             }
-            Shift::Scale(f) => x * f as f32,
-            Shift::Add(a) => x + a as f32,
+            Shift::Scale(f) => x * f,
+            Shift::Add(a) => x + a,
         };
         frame[series] = (from + (target - from) * progress).max(0.0);
     }
@@ -167,7 +167,7 @@ pub fn compute_metrics(
 }
 
 /// Highest utilisation the queueing factor is computed for (beyond it latency is capped at this factor).
-const MAX_UTILISATION: f32 = 0.99;
+const MAX_UTILISATION: f64 = 0.99;
 
 /// Stretches a saturated service's latency as a queue would: by (1 - ρ₀) / (1 - ρ), where ρ is its
 /// `saturation` now and ρ₀ its baseline (M/M/1 response time).
@@ -178,7 +178,7 @@ pub fn apply_saturation(services: Query<&Vitals>, mut frame: ResMut<Frame>) {
 }
 
 /// The queueing stretch of [`apply_saturation`] for one set of vital series.
-pub(super) fn saturate(frame: &mut [f32], vitals: &Vitals) {
+pub(super) fn saturate(frame: &mut [f64], vitals: &Vitals) {
     let Some((series, base)) = vitals.saturation else { return };
     let rho = frame[series as usize].clamp(0.0, MAX_UTILISATION);
     let factor = (1.0 - base.clamp(0.0, MAX_UTILISATION)) / (1.0 - rho);
@@ -198,8 +198,8 @@ pub fn propagate_failures(
 ) {
     let frame = &mut frame.0;
     let excess =
-        |frame: &[f32], metric: Option<(u32, f32)>| metric.map_or(0.0, |(s, b)| (frame[s as usize] - b).max(0.0));
-    let add = |frame: &mut [f32], metric: Option<(u32, f32)>, amount: f32, cap: f32| {
+        |frame: &[f64], metric: Option<(u32, f64)>| metric.map_or(0.0, |(s, b)| (frame[s as usize] - b).max(0.0));
+    let add = |frame: &mut [f64], metric: Option<(u32, f64)>, amount: f64, cap: f64| {
         if let Some((s, _)) = metric {
             frame[s as usize] = (frame[s as usize] + amount).min(cap);
         }
@@ -235,8 +235,8 @@ pub fn propagate_failures(
             let slow_p50 = excess(frame, dep.latency_p50) + net.p50;
             let slow_p99 = excess(frame, dep.latency_p99) + net.p99;
             add(frame, vitals.error_rate, edge.weight * error_share * errors, 1.0);
-            add(frame, vitals.latency_p50, edge.weight * latency_share * slow_p50, f32::MAX);
-            add(frame, vitals.latency_p99, edge.weight * latency_share * slow_p99, f32::MAX);
+            add(frame, vitals.latency_p50, edge.weight * latency_share * slow_p50, f64::MAX);
+            add(frame, vitals.latency_p99, edge.weight * latency_share * slow_p99, f64::MAX);
         }
     }
 }
@@ -253,8 +253,8 @@ pub fn judge_health(frame: Res<Frame>, mut services: Query<(&Vitals, &mut Health
 
 /// Health from vital series: down when `up` is 0 or half the requests fail; degraded when errors, p99
 /// latency, saturation or queue depth are well above their baselines.
-pub(super) fn judge(frame: &[f32], vitals: &Vitals) -> Health {
-    let value = |m: Option<(u32, f32)>| m.map(|(s, b)| (frame[s as usize], b));
+pub(super) fn judge(frame: &[f64], vitals: &Vitals) -> Health {
+    let value = |m: Option<(u32, f64)>| m.map(|(s, b)| (frame[s as usize], b));
     let mut judged = Health::Healthy;
     if let Some((up, base)) = value(vitals.up)
         && up < base * 0.5
@@ -326,15 +326,15 @@ pub fn emit_logs(
     let step = clock.step;
     let p50 = |vitals: Option<&Vitals>| vitals.and_then(|v| v.latency_p50).map_or(20.0, |(s, _)| frame.0[s as usize]);
     let mut emit =
-        |service: u32, level: Level, template: &Template, rate: f32, ms: f32, rng: &mut rand_pcg::Pcg64Mcg| {
-            let expected = rate * step as f32 / 60.0;
+        |service: u32, level: Level, template: &Template, rate: f64, ms: f64, rng: &mut rand_pcg::Pcg64Mcg| {
+            let expected = rate * step as f64 / 60.0;
             let mut count = expected.floor() as u32;
-            if rng.random::<f32>() < expected.fract() {
+            if f64::from(rng.random::<f32>()) < expected.fract() {
                 count += 1;
             }
             for _ in 0..count {
                 let t = clock.tick - step + 1 + rng.random_range(0..step);
-                let text = template.render(rng, ms, t);
+                let text = template.render(rng, ms as f32, t);
                 pending.0.push((t, service, level, text));
             }
         };
@@ -468,10 +468,10 @@ fn apply_routine(
 }
 
 /// Metric watches read the frame of the previous tick: conditions lag by one tick.
-fn update_watches(incident: &mut Incident, now: i64, step: i64, last_frame: &[f32]) {
+fn update_watches(incident: &mut Incident, now: i64, step: i64, last_frame: &[f64]) {
     for (watch, since) in &mut incident.watches {
         let value = last_frame.get(watch.series).copied().unwrap_or(0.0);
-        if watch.op.holds(value as f64, watch.value as f64) {
+        if watch.op.holds(value, watch.value) {
             since.get_or_insert(now - step);
         } else {
             *since = None;
