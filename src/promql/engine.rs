@@ -3,6 +3,7 @@
 //! [`Evaluator::step_eval`], range functions slide a window over each series' samples.
 
 use super::error::{QueryError, QueryErrorKind};
+use super::prepass::ExtendedRange;
 use super::storage::Storage;
 use super::value::{Answer, Labels, QueryValue, Sample, Series, is_stale};
 use promql_parser::parser::{AtModifier, Expr, MatrixSelector, Offset, SubqueryExpr, VectorSelector};
@@ -56,7 +57,7 @@ pub(super) type StepOut = Vec<(Labels, f64)>;
 
 /// Evaluates instant query `text` at `t` (milliseconds).
 pub fn instant_query(store: &dyn Storage, text: &str, t: i64) -> Result<Answer, QueryError> {
-    let expr = super::parse(text)?;
+    let expr = super::parse_query(text, 0, 0)?;
     let mut ev = Evaluator::new(store, t, t, 1);
     let value = ev.eval(&expr)?;
     let value = match value {
@@ -86,7 +87,7 @@ pub fn range_query(store: &dyn Storage, text: &str, start: i64, end: i64, step: 
             "exceeded maximum resolution of 11,000 points per timeseries; try decreasing the query resolution (?step=XX)",
         ));
     }
-    let expr = super::parse(text)?;
+    let expr = super::parse_query(text, step, end - start)?;
     let mut ev = Evaluator::new(store, start, end, step);
     let value = match ev.eval(&expr)? {
         Value::Scalar(v) => {
@@ -187,12 +188,18 @@ impl<'s> Evaluator<'s> {
                 )),
                 _ => Err(QueryError::invalid("unary minus needs a number or an instant vector")),
             },
-            Expr::VectorSelector(vs) => Ok(Value::Vector(self.vector_selector(vs, false)?)),
+            Expr::VectorSelector(vs) => match ExtendedRange::of(&vs.matchers) {
+                Some(ExtendedRange::Smoothed) => super::extended::smoothed_selector(self, vs),
+                _ => Ok(Value::Vector(self.vector_selector(vs, false)?)),
+            },
             Expr::MatrixSelector(ms) => {
                 if self.start != self.end {
                     return Err(QueryError::invalid(
                         "invalid expression type \"range vector\" for range query, must be Scalar or instant Vector",
                     ));
+                }
+                if let Some(mode) = ExtendedRange::of(&ms.vs.matchers) {
+                    return super::extended::matrix(self, ms, mode);
                 }
                 let series = self.range_series(ms_source(ms), self.start)?;
                 Ok(Value::Matrix(series))

@@ -152,6 +152,9 @@ fn range_call(ev: &mut Evaluator, name: &str, args: &[Box<Expr>]) -> Result<Valu
     let Some(source) = args.get(matrix_at).and_then(|a| range_source(a)) else {
         return Err(QueryError::invalid(format!("`{name}` takes a range vector such as `x[5m]`")));
     };
+    if let Some(mode) = super::extended::mode_of(&source) {
+        return super::extended::range_call(ev, name, source, mode);
+    }
     // Scalar arguments, one value per step.
     let mut scalars: Vec<Vec<f64>> = Vec::new();
     for (i, a) in args.iter().enumerate() {
@@ -194,7 +197,7 @@ fn range_call(ev: &mut Evaluator, name: &str, args: &[Box<Expr>]) -> Result<Valu
 }
 
 /// Series whose labels became equal (by dropping the name) may not overlap in time.
-fn merge_same_labels(series: Vec<StepSeries>) -> Result<Vec<StepSeries>, QueryError> {
+pub(super) fn merge_same_labels(series: Vec<StepSeries>) -> Result<Vec<StepSeries>, QueryError> {
     let mut index: BTreeMap<Labels, usize> = BTreeMap::new();
     let mut out: Vec<StepSeries> = Vec::with_capacity(series.len());
     for s in series {

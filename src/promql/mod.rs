@@ -11,8 +11,10 @@ mod binary;
 mod depth;
 mod engine;
 mod error;
+mod extended;
 mod functions;
 pub mod openmetrics;
+pub mod prepass;
 pub mod promqltest;
 mod storage;
 mod value;
@@ -26,10 +28,18 @@ pub use value::{Answer, Labels, QueryValue, Sample, Series, escape, format_float
 
 use promql_parser::parser::Expr;
 
-/// Parses `text` into a syntax tree, refusing queries nested deeper than [`MAX_DEPTH`] before the parser
-/// sees them.
+/// Parses `text` as an instant query into a syntax tree, refusing queries nested deeper than [`MAX_DEPTH`]
+/// before the parser sees them.
 pub fn parse(text: &str) -> Result<Expr, QueryError> {
+    parse_query(text, 0, 0)
+}
+
+/// Parses `text` for a query of `step_ms` steps over `range_ms` (both 0 for an instant query): the depth
+/// bound first, then [`prepass`] evaluates duration expressions (`step()`, `range()`) and marks `anchored`
+/// and `smoothed` selectors, then `promql-parser` reads the result.
+pub fn parse_query(text: &str, step_ms: i64, range_ms: i64) -> Result<Expr, QueryError> {
     depth::check(text)?;
-    promql_parser::parser::parse(text)
+    let text = prepass::rewrite(text, step_ms, range_ms)?;
+    promql_parser::parser::parse(&text)
         .map_err(|e| QueryError::new(QueryErrorKind::Parse { message: e.trim().to_string() }))
 }
