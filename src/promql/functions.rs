@@ -70,6 +70,7 @@ pub const FUNCTIONS: &[Function] = &[
     instant("hour"),
     range("idelta"),
     range("increase"),
+    instant("info"),
     range("irate"),
     instant("label_join"),
     instant("label_replace"),
@@ -445,6 +446,7 @@ fn absent_labels(expr: &Expr) -> Labels {
 fn instant_call(ev: &mut Evaluator, name: &str, args: &[Box<Expr>]) -> Result<Value, QueryError> {
     match name {
         "time" => return Ok(Value::Scalar(ev.steps().map(|t| t as f64 / 1000.0).collect())),
+        "info" => return super::info::info(ev, args),
         "pi" => return Ok(Value::Scalar(vec![std::f64::consts::PI; ev.step_count()])),
         // The query's own shape: its step (0 for an instant query), its range, its start and end.
         "step" | "range" | "start" | "end" => {

@@ -13,6 +13,7 @@ mod engine;
 mod error;
 mod extended;
 mod functions;
+mod info;
 pub mod openmetrics;
 pub mod prepass;
 pub mod promqltest;

@@ -9,6 +9,9 @@
 //!   label to be empty selects the same series, so the selection is unchanged; [`ExtendedRange::of`] reads the
 //!   mark back.
 //!
+//! - `info`'s second argument gets a matcher on a reserved label, [`INFO_MARK`], so that a label selector
+//!   whose matchers all accept the empty value (`{data=~".*"}`) parses; `info` ignores it.
+//!
 //! String literals, comments and label matchers are copied untouched. Text the pass cannot read is left as
 //! it was, so the parser reports the error where it is.
 
@@ -20,6 +23,10 @@ pub const ANCHORED_MARK: &str = "__wom_anchored__";
 
 /// The reserved label that marks a `smoothed` selector.
 pub const SMOOTHED_MARK: &str = "__wom_smoothed__";
+
+/// The reserved label added to `info`'s label selector (`{data=~".*"}` may match the empty value, which
+/// the parser refuses of a selector); `info` leaves it out.
+pub const INFO_MARK: &str = "__wom_info__";
 
 /// How a selector reads its range: Prometheus's experimental extended range selectors.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,6 +66,10 @@ pub fn rewrite(text: &str, step_ms: i64, range_ms: i64) -> Result<String, QueryE
         out: String::with_capacity(text.len()),
         target: None,
         ends_expr: false,
+        depth: 0,
+        info_depths: Vec::new(),
+        info_open: false,
+        info_arg: false,
         env: DurationEnv { step: step_ms as f64 / 1000.0, range: range_ms as f64 / 1000.0 },
     };
     pass.run()?;
@@ -88,6 +99,14 @@ struct Prepass<'a> {
     target: Option<Target>,
     /// Whether the last token ends an expression (so a keyword that follows is a modifier, not a name).
     ends_expr: bool,
+    /// Open parentheses.
+    depth: usize,
+    /// The depths of the open `info(` calls' parentheses.
+    info_depths: Vec<usize>,
+    /// An `info` word was just read: the next `(` opens its arguments.
+    info_open: bool,
+    /// A comma of an `info` call was just read: the next `{` is its label selector.
+    info_arg: bool,
     env: DurationEnv,
 }
 
@@ -121,7 +140,27 @@ impl Prepass<'_> {
                 }
                 c if c.is_ascii_whitespace() => self.copy_to(self.i + 1),
                 b'@' => self.at(),
+                b'(' => {
+                    self.depth += 1;
+                    if std::mem::take(&mut self.info_open) {
+                        self.info_depths.push(self.depth);
+                    }
+                    self.copy_to(self.i + 1);
+                    self.target = None;
+                    self.ends_expr = false;
+                }
+                b',' => {
+                    self.info_arg = self.info_depths.last() == Some(&self.depth);
+                    self.copy_to(self.i + 1);
+                    self.target = None;
+                    self.ends_expr = false;
+                }
                 b')' => {
+                    if self.info_depths.last() == Some(&self.depth) {
+                        self.info_depths.pop();
+                    }
+                    self.depth = self.depth.saturating_sub(1);
+                    self.info_arg = false;
                     self.copy_to(self.i + 1);
                     self.target = None;
                     self.ends_expr = true;
@@ -156,6 +195,10 @@ impl Prepass<'_> {
         }
         let inner = self.src[start + 1..j].trim();
         let comma = !inner.is_empty() && !inner.ends_with(',');
+        if std::mem::take(&mut self.info_arg) {
+            self.copy_to(start + 1);
+            self.out.push_str(&format!("{INFO_MARK}=\"1\"{}", if inner.is_empty() { "" } else { "," }));
+        }
         self.copy_to(j);
         self.target = Some(Target::BeforeClose { at: self.out.len(), comma });
         self.copy_to(j + 1);
@@ -218,6 +261,8 @@ impl Prepass<'_> {
         let keyword = KEYWORDS.contains(&lower.as_str());
         self.copy_to(end);
         let next = self.src[end..].trim_start().as_bytes().first().copied();
+        self.info_open = lower == "info" && next == Some(b'(');
+        self.info_arg = false;
         self.target = if keyword || next == Some(b'(') { None } else { Some(Target::AfterName(self.out.len())) };
         self.ends_expr = !keyword;
         Ok(())
@@ -645,6 +690,9 @@ mod tests {
     fn modifiers_mark_their_selector() {
         assert_eq!(rw("rate(x[1m] anchored)"), "rate(x{__wom_anchored__=\"\"}[1m])");
         assert_eq!(rw("rate(x{a=\"}\"}[1m] smoothed)"), "rate(x{a=\"}\",__wom_smoothed__=\"\"}[1m])");
+        assert_eq!(rw("info(x, {a=~\".*\"})"), "info(x, {__wom_info__=\"1\",a=~\".*\"})");
+        assert_eq!(rw("info(f(x, y), {})"), "info(f(x, y), {__wom_info__=\"1\"})");
+        assert_eq!(rw("f(x, {a=\"b\"})"), "f(x, {a=\"b\"})");
         assert_eq!(rw("x{a=\"b\",} smoothed"), "x{a=\"b\",__wom_smoothed__=\"\"}");
         assert_eq!(rw("x smoothed + 1"), "x{__wom_smoothed__=\"\"} + 1");
         assert_eq!(rw("x @ 100 smoothed"), "x{__wom_smoothed__=\"\"} @ 100");
