@@ -62,6 +62,7 @@ pub const FUNCTIONS: &[Function] = &[
     instant("deg"),
     range("delta"),
     range("deriv"),
+    range("double_exponential_smoothing"),
     instant("end"),
     instant("exp"),
     range("first_over_time"),
@@ -112,6 +113,10 @@ pub const FUNCTIONS: &[Function] = &[
     instant("tanh"),
     instant("time"),
     instant("timestamp"),
+    range("ts_of_first_over_time"),
+    range("ts_of_last_over_time"),
+    range("ts_of_max_over_time"),
+    range("ts_of_min_over_time"),
     instant("vector"),
     instant("year"),
 ];
@@ -155,6 +160,9 @@ fn range_call(ev: &mut Evaluator, name: &str, args: &[Box<Expr>]) -> Result<Valu
     };
     if let Some(mode) = super::extended::mode_of(&source) {
         return super::extended::range_call(ev, name, source, mode);
+    }
+    if name == "double_exponential_smoothing" {
+        return super::over_time::double_exponential_smoothing(ev, source, args);
     }
     // Scalar arguments, one value per step.
     let mut scalars: Vec<Vec<f64>> = Vec::new();
@@ -276,6 +284,7 @@ fn range_function(name: &str, s: &[(i64, f64)], w: &Window, arg: f64) -> Result<
         "present_over_time" => 1.0,
         "last_over_time" => s[s.len() - 1].1,
         "first_over_time" => s[0].1,
+        n if n.starts_with("ts_of_") => return Ok(super::over_time::ts_of(n, s)),
         "min_over_time" => values().fold(f64::NAN, |m, v| if m.is_nan() || v < m { v } else { m }),
         "max_over_time" => values().fold(f64::NAN, |m, v| if m.is_nan() || v > m { v } else { m }),
         "stddev_over_time" => variance(values()).sqrt(),

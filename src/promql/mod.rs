@@ -15,6 +15,7 @@ mod extended;
 mod functions;
 mod info;
 pub mod openmetrics;
+mod over_time;
 pub mod prepass;
 pub mod promqltest;
 mod storage;

@@ -64,13 +64,14 @@ impl Labels {
         self.0.is_empty()
     }
 
-    /// These labels without the metric name.
+    /// These labels without the metric name and the metadata labels that describe it, `__type__` and
+    /// `__unit__` (as Prometheus drops them with its type-and-unit-labels feature).
     pub fn without_name(&self) -> Labels {
-        if self.0.first().is_some_and(|(n, _)| &**n == METRIC_NAME) {
-            Labels(self.0[1..].to_vec())
-        } else {
-            self.clone()
+        // Sorted: `__name__`, `__type__` and `__unit__` sort before any label not starting with `__`.
+        if !self.0.first().is_some_and(|(n, _)| n.starts_with("__")) {
+            return self.clone();
         }
+        Labels(self.0.iter().filter(|(n, _)| !matches!(&**n, METRIC_NAME | "__type__" | "__unit__")).cloned().collect())
     }
 
     /// Only the labels named in `names`.
