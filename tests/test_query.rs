@@ -130,8 +130,8 @@ fn errors_are_clear() {
     let e = |q: &str| sim.query(q).unwrap_err().to_string();
     assert!(e("rate(requests)").contains("expected type matrix"), "{}", e("rate(requests)"));
     assert!(
-        e("double_exponential_smoothing(requests[5m], 0.5, 0.5)")
-            .starts_with("function `double_exponential_smoothing` is not supported; supported: abs, absent,")
+        e("histogram_count(requests)")
+            .starts_with("function `histogram_count` is not supported; supported: abs, absent,")
     );
     assert!(e("sum(").starts_with("cannot parse"));
     // Two `error_rate` series per `kind="service"` on the right: the "one" side must be unique.
