@@ -178,14 +178,16 @@ impl<'s> Evaluator<'s> {
             Expr::Paren(p) => self.eval(&p.expr),
             Expr::Unary(u) => match self.eval(&u.expr)? {
                 Value::Scalar(v) => Ok(Value::Scalar(v.into_iter().map(|x| -x).collect())),
-                Value::Vector(v) => Ok(Value::Vector(
+                // Dropping the name may make two series one: fine at different steps, an error at the same.
+                Value::Vector(v) => super::functions::merge_same_labels(
                     v.into_iter()
                         .map(|s| StepSeries {
                             labels: s.labels.without_name(),
                             points: s.points.into_iter().map(|(t, x)| (t, -x)).collect(),
                         })
                         .collect(),
-                )),
+                )
+                .map(Value::Vector),
                 _ => Err(QueryError::invalid("unary minus needs a number or an instant vector")),
             },
             Expr::VectorSelector(vs) => match ExtendedRange::of(&vs.matchers) {

@@ -264,7 +264,8 @@ fn range_function(name: &str, s: &[(i64, f64)], w: &Window, arg: f64) -> Result<
             if s.len() < 2 {
                 return Ok(None);
             }
-            let (slope, intercept) = linear_regression(s, w.end);
+            // Prometheus takes the intercept at the evaluation time, not at the window's (offset or `@`) end.
+            let (slope, intercept) = linear_regression(s, w.ts);
             intercept + slope * arg
         }
         "avg_over_time" => {
@@ -291,6 +292,10 @@ fn range_function(name: &str, s: &[(i64, f64)], w: &Window, arg: f64) -> Result<
         "stdvar_over_time" => variance(values()),
         "quantile_over_time" => quantile(arg, values().collect()),
         "mad_over_time" => {
+            // A NaN makes the median, and so the deviation, undefined.
+            if values().any(f64::is_nan) {
+                return Ok(Some(f64::NAN));
+            }
             let median = quantile(0.5, values().collect());
             quantile(0.5, values().map(|v| (v - median).abs()).collect())
         }
