@@ -134,24 +134,37 @@ struct Fold {
     count: usize,
     sum: f64,
     c: f64,
+    /// The mean and its Kahan compensation, kept once the sum overflows (`incremental`).
     mean: f64,
-    nonfinite: bool,
+    mean_c: f64,
+    incremental: bool,
     min: f64,
     max: f64,
 }
 
 impl Default for Fold {
     fn default() -> Fold {
-        Fold { count: 0, sum: 0.0, c: 0.0, mean: 0.0, nonfinite: false, min: f64::NAN, max: f64::NAN }
+        Fold { count: 0, sum: 0.0, c: 0.0, mean: 0.0, mean_c: 0.0, incremental: false, min: f64::NAN, max: f64::NAN }
     }
 }
 
 impl Fold {
     fn add(&mut self, v: f64) {
-        (self.sum, self.c) = kahan_add(v, self.sum, self.c);
-        self.mean += (v - self.mean) / (self.count as f64 + 1.0);
+        let (sum, c) = kahan_add(v, self.sum, self.c);
+        // As Prometheus's `avg`: once the sum would overflow, the mean goes on incrementally from the sum so
+        // far (`q·mean + v/n`, compensated), which does not.
+        if self.count > 0 && (self.incremental || sum.is_infinite()) {
+            if !self.incremental {
+                self.incremental = true;
+                self.mean = self.sum / self.count as f64;
+                self.mean_c = self.c / self.count as f64;
+            }
+            let n = self.count as f64 + 1.0;
+            let q = (n - 1.0) / n;
+            (self.mean, self.mean_c) = kahan_add(v / n, q * self.mean, q * self.mean_c);
+        }
+        (self.sum, self.c) = (sum, c);
         self.count += 1;
-        self.nonfinite |= !v.is_finite();
         if self.min.is_nan() || v < self.min {
             self.min = v;
         }
@@ -164,9 +177,8 @@ impl Fold {
         let sum = if (self.sum + self.c).is_nan() && !self.sum.is_nan() { self.sum } else { self.sum + self.c };
         match op {
             token::T_SUM => sum,
-            // As `fold`: a sum that overflowed while every value is finite gives way to the incremental mean.
-            token::T_AVG if !sum.is_finite() && !self.nonfinite => self.mean,
-            token::T_AVG => sum / self.count as f64,
+            token::T_AVG if self.incremental => self.mean + self.mean_c,
+            token::T_AVG => self.sum / self.count as f64 + self.c / self.count as f64,
             token::T_COUNT => self.count as f64,
             token::T_GROUP => 1.0,
             token::T_MIN => self.min,
@@ -180,17 +192,9 @@ fn fold(op: u16, values: impl Iterator<Item = f64> + Clone) -> Result<f64, Query
     Ok(match op {
         token::T_SUM => kahan_sum(values),
         token::T_AVG => {
-            let sum = kahan_sum(values.clone());
-            if !sum.is_finite() && values.clone().all(f64::is_finite) {
-                // The sum overflowed; an incremental mean does not.
-                let mut mean = 0.0;
-                for (i, v) in values.enumerate() {
-                    mean += (v - mean) / (i as f64 + 1.0);
-                }
-                mean
-            } else {
-                sum / count
-            }
+            let mut avg = Fold::default();
+            values.for_each(|v| avg.add(v));
+            avg.value(token::T_AVG)
         }
         token::T_COUNT => count,
         token::T_GROUP => 1.0,

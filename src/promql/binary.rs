@@ -143,7 +143,9 @@ fn vector_binop(
     let mut matched: HashSet<Labels> = HashSet::new();
     let mut produced: HashSet<Labels> = HashSet::new();
     let mut out = Vec::new();
-    let (fill_many, fill_one) = if one_to_many { (fill_right, fill_left) } else { (fill_left, fill_right) };
+    // As in Prometheus, which swaps the sides for group_right before reading the fill values: `fill_left`
+    // always fills the "many" side and `fill_right` the "one" side.
+    let (fill_many, fill_one) = (fill_left, fill_right);
     // The "one" side's unmatched series get the fill value on the "many" side, after the matched ones.
     let mut filled_many: Vec<(Labels, f64)> = Vec::new();
     let mut rows: Vec<(&Labels, f64)> = many.to_vec();

@@ -67,7 +67,9 @@ pub const FUNCTIONS: &[Function] = &[
     instant("exp"),
     range("first_over_time"),
     instant("floor"),
+    instant("histogram_fraction"),
     instant("histogram_quantile"),
+    instant("histogram_quantiles"),
     instant("hour"),
     range("idelta"),
     range("increase"),
@@ -461,6 +463,8 @@ fn instant_call(ev: &mut Evaluator, name: &str, args: &[Box<Expr>]) -> Result<Va
     match name {
         "time" => return Ok(Value::Scalar(ev.steps().map(|t| t as f64 / 1000.0).collect())),
         "info" => return super::info::info(ev, args),
+        "histogram_fraction" => return super::buckets::histogram_fraction(ev, args),
+        "histogram_quantiles" => return super::buckets::histogram_quantiles(ev, args),
         "pi" => return Ok(Value::Scalar(vec![std::f64::consts::PI; ev.step_count()])),
         // The query's own shape: its step (0 for an instant query), its range, its start and end.
         "step" | "range" | "start" | "end" => {
@@ -764,7 +768,7 @@ fn histogram_quantile(q: f64, args: &[StepArg]) -> Vec<(Labels, f64)> {
     groups.into_iter().map(|(labels, buckets)| (labels, bucket_quantile(q, buckets))).collect()
 }
 
-fn parse_le(le: &str) -> Option<f64> {
+pub(super) fn parse_le(le: &str) -> Option<f64> {
     match le {
         "" => None,
         "+Inf" | "Inf" | "+inf" | "inf" => Some(f64::INFINITY),
@@ -774,7 +778,7 @@ fn parse_le(le: &str) -> Option<f64> {
 }
 
 /// Prometheus's `bucketQuantile`: linear interpolation inside the bucket holding the rank.
-fn bucket_quantile(q: f64, mut buckets: Vec<(f64, f64)>) -> f64 {
+pub(super) fn bucket_quantile(q: f64, mut buckets: Vec<(f64, f64)>) -> f64 {
     if q.is_nan() {
         return f64::NAN;
     }

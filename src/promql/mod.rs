@@ -8,6 +8,7 @@
 
 mod aggregation;
 mod binary;
+mod buckets;
 mod depth;
 mod engine;
 mod error;
