@@ -177,3 +177,15 @@ fn queries_within_the_depth_limit_evaluate() {
     let minus = format!("{}4", "- ".repeat(depth * 2 - 4));
     assert_eq!(run(&sim, &minus), ["scalar 4"]);
 }
+
+/// `info` reads `target_info` itself: a drill without info metrics keeps `up` as it is, with no did-you-mean
+/// about a metric the user did not type.
+#[test]
+fn info_without_info_metrics_keeps_the_series_and_adds_no_hint() {
+    let sim = sim();
+    let plain = sim.query("up").expect("evaluates");
+    let answer = sim.query("info(up)").expect("evaluates");
+    assert!(matches!(&answer.value, QueryValue::Vector(v) if !v.is_empty()), "{:?}", answer.value);
+    assert_eq!(answer.value, plain.value);
+    assert!(answer.notes.is_empty(), "{:?}", answer.notes);
+}

@@ -72,7 +72,10 @@ pub(super) fn info(ev: &mut Evaluator, args: &[Box<Expr>]) -> Result<Value, Quer
             o if o > 0 => Some(Offset::Pos(Duration::from_millis(o as u64))),
             o => Some(Offset::Neg(Duration::from_millis(o.unsigned_abs()))),
         };
+        // The info selector is not the user's: no did-you-mean for a missing `target_info`.
+        let notes = ev.notes.len();
         let mut series = ev.vector_selector(&vs, true)?;
+        ev.notes.truncate(notes);
         series.retain(|s| identities.iter().all(|(name, values)| values.contains(s.labels.get(name))));
         series
     };

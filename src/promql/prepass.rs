@@ -305,7 +305,7 @@ impl Prepass<'_> {
         if matches!(self.b.get(end), Some(b'-' | b'+')) {
             end += 1;
         }
-        if end < self.b.len() {
+        if self.b.get(end).is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'.') {
             end = word_end(self.b, end);
         }
         if self.src[end..].starts_with("()") {
@@ -698,6 +698,26 @@ mod tests {
         assert_eq!(rw("x @ 100 smoothed"), "x{__wom_smoothed__=\"\"} @ 100");
         assert_eq!(rw("x @ end() smoothed"), "x{__wom_smoothed__=\"\"} @ end()");
         assert_eq!(rw("rate(x[1m] offset 1m anchored)"), "rate(x{__wom_anchored__=\"\"}[1m] offset 1m)");
+    }
+
+    #[test]
+    fn no_text_makes_it_panic() {
+        // Every prefix of queries mixing the constructs, strings and non-ASCII text, with odd tails.
+        let queries = [
+            "rate(x{a=\"é}\"}[1m+1m] anchored) @ é offset -(step()*2) smoothed",
+            "info(x, {a=~\"ü.*\",}) offset min_of(range(), 1s) + y @ end() smoothed",
+            "sum(x[5m:step()] offset (1h/0)) or x @ -é[é]{\"\\é\"} anchored anchored",
+            "x[((((1m))))] offset ((2)) `é` 'é\\' # é\n anchored",
+        ];
+        for q in queries {
+            for (i, _) in q.char_indices().chain([(q.len(), ' ')]) {
+                for tail in ["", "é", "@", "[", "{", "(", "offset", "anchored", "\"", "\\"] {
+                    let text = format!("{}{tail}", &q[..i]);
+                    let _ = rewrite(&text, 5_000, 10_000);
+                    let _ = super::super::parse_query(&text, 5_000, 10_000);
+                }
+            }
+        }
     }
 
     #[test]
