@@ -67,7 +67,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map(|s| s.into_iter().map(|(t, v)| (t + PAGE * 1000, v)).collect())
         .collect();
     let count: usize = samples.iter().map(Vec::len).sum();
-    let text = openmetrics::write(labels.iter().zip(samples.iter().map(Vec::as_slice)));
+    let text = openmetrics::write(labels.iter().copied().zip(samples.iter().map(Vec::as_slice)));
     drop(samples);
     std::fs::File::create(file)?.write_all(text.as_bytes())?;
     eprintln!(

@@ -71,7 +71,7 @@ pub fn run_export(args: ExportArgs) -> Result<ExitCode, CliError> {
     let page_ms = (EXPORT_DAY + sim.page_time_of_day()) * 1000;
     let store = sim.store();
     let ids: Vec<usize> = (0..store.len()).collect();
-    let labels: Vec<promql::Labels> = ids.iter().map(|&i| store.labels(i)).collect();
+    let labels: Vec<promql::Labels> = ids.iter().map(|&i| store.labels(i).clone()).collect();
     // The simulated history, not the baseline backfill before it (30 days of flat lines a query can read).
     let from = sim.history().first_t() * 1000;
     let samples: Vec<Vec<(i64, f64)>> = store

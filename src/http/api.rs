@@ -288,7 +288,7 @@ fn selected(view: &WallClockView<'_>, sets: &[promql_parser::label::Matchers], s
     let ids: BTreeSet<usize> =
         if sets.is_empty() { (0..view.len()).collect() } else { sets.iter().flat_map(|m| view.select(m)).collect() };
     let mut ids: Vec<usize> = ids.into_iter().filter(|&id| view.has_samples(id, start, end)).collect();
-    ids.sort_by_cached_key(|&id| view.labels(id));
+    ids.sort_by(|&a, &b| view.labels(a).cmp(view.labels(b)));
     ids
 }
 

@@ -149,8 +149,8 @@ impl Storage for Snapshot {
         self.labels.len()
     }
 
-    fn labels(&self, id: usize) -> Labels {
-        self.labels[id].clone()
+    fn labels(&self, id: usize) -> &Labels {
+        &self.labels[id]
     }
 
     fn select(&self, matchers: &Matchers) -> Vec<usize> {
@@ -202,7 +202,7 @@ impl Storage for WallClockView<'_> {
         self.snapshot.len()
     }
 
-    fn labels(&self, id: usize) -> Labels {
+    fn labels(&self, id: usize) -> &Labels {
         self.snapshot.labels(id)
     }
 
@@ -278,7 +278,7 @@ impl Publisher {
     /// [`Publisher::new`] holding at most `budget` samples.
     pub fn with_budget(sim: &Sim, budget: usize) -> Publisher {
         let store = sim.store();
-        let labels: Vec<Labels> = (0..store.len()).map(|id| store.labels(id)).collect();
+        let labels: Vec<Labels> = (0..store.len()).map(|id| store.labels(id).clone()).collect();
         let metadata = metadata(sim, &labels);
         let now = sim.now() * 1000;
         // Copy no more of the history than the budget holds at one sample a minute per series (the finest step
@@ -317,7 +317,7 @@ impl Publisher {
         let store = sim.store();
         if store.len() > self.head.labels.len() {
             // Series that appeared since (none today, but a store may grow): readers get the new label table.
-            let labels: Vec<Labels> = (0..store.len()).map(|id| store.labels(id)).collect();
+            let labels: Vec<Labels> = (0..store.len()).map(|id| store.labels(id).clone()).collect();
             self.head.by_name = Arc::new(index(&labels));
             self.head.labels = Arc::new(labels);
         }

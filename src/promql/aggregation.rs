@@ -1,7 +1,7 @@
 //! Aggregation operators (`sum`, `avg`, `count`, `min`, `max`, `group`, `stddev`, `stdvar`, `topk`,
 //! `bottomk`, `quantile`, `count_values`), each group per step, with `by` and `without`.
 
-use super::engine::{Evaluator, StepArg, Value};
+use super::engine::{Evaluator, StepArg, Value, par_parts};
 use super::error::QueryError;
 use super::functions::{kahan_add, quantile};
 use super::value::Labels;
@@ -109,23 +109,36 @@ fn fold_series(
     input: Vec<super::engine::StepSeries>,
 ) -> Vec<super::engine::StepSeries> {
     let steps: Vec<i64> = ev.steps().collect();
-    let keys: Vec<Labels> = input.iter().map(|s| group_of(modifier, &s.labels)).collect();
+    let keys: Vec<Labels> = par_parts(&input, |part| part.iter().map(|s| group_of(modifier, &s.labels)).collect());
     let mut order: Vec<usize> = (0..input.len()).collect();
-    // Stable: members keep series order within their group.
-    order.sort_by(|&a, &b| keys[a].cmp(&keys[b]));
-    let mut folds = vec![Fold::default(); steps.len()];
-    let mut out = Vec::new();
-    for members in order.chunk_by(|&a, &b| keys[a] == keys[b]) {
-        folds.fill(Fold::default());
-        for &m in members {
-            for &(ts, v) in &input[m].points {
-                folds[((ts - ev.start) / ev.interval) as usize].add(v);
-            }
+    // Members keep series order within their group.
+    order.sort_unstable_by(|&a, &b| keys[a].cmp(&keys[b]).then(a.cmp(&b)));
+    let (start, interval) = (ev.start, ev.interval);
+    // Points lie on the steps; `add` is the cheapest update the operator needs.
+    let add_all = |folds: &mut [Fold], points: &[(i64, f64)], add: fn(&mut Fold, f64)| {
+        for &(ts, v) in points {
+            add(&mut folds[((ts - start) / interval) as usize], v);
         }
-        let points = folds.iter().zip(&steps).filter(|(f, _)| f.count > 0).map(|(f, &ts)| (ts, f.value(op))).collect();
-        out.push(super::engine::StepSeries { labels: keys[members[0]].clone(), points });
-    }
-    out
+    };
+    let add: fn(&mut Fold, f64) = match op {
+        token::T_COUNT | token::T_GROUP => Fold::add_count,
+        _ => Fold::add,
+    };
+    let groups: Vec<&[usize]> = order.chunk_by(|&a, &b| keys[a] == keys[b]).collect();
+    par_parts(&groups, |part| {
+        let mut folds = vec![Fold::default(); steps.len()];
+        let mut out = Vec::with_capacity(part.len());
+        for members in part {
+            folds.fill(Fold::default());
+            for &m in *members {
+                add_all(&mut folds, &input[m].points, add);
+            }
+            let points =
+                folds.iter().zip(&steps).filter(|(f, _)| f.count > 0).map(|(f, &ts)| (ts, f.value(op))).collect();
+            out.push(super::engine::StepSeries { labels: keys[members[0]].clone(), points });
+        }
+        out
+    })
 }
 
 /// A running `sum`/`avg`/`count`/`min`/`max` of one group at one step, fed as [`fold`] reads its values.
@@ -149,6 +162,11 @@ impl Default for Fold {
 }
 
 impl Fold {
+    /// Counts `v` only (for `count` and `group`).
+    fn add_count(&mut self, _v: f64) {
+        self.count += 1;
+    }
+
     fn add(&mut self, v: f64) {
         let (sum, c) = kahan_add(v, self.sum, self.c);
         // As Prometheus's `avg`: once the sum would overflow, the mean goes on incrementally from the sum so

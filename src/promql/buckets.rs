@@ -47,7 +47,7 @@ pub(super) fn histogram_quantiles(ev: &mut Evaluator, args: &[Box<Expr>]) -> Res
             };
             let name = openmetrics_float(*q);
             for (labels, buckets) in &groups {
-                out.push((labels.with(label, &name), bucket_quantile(*q, buckets.clone())));
+                out.push((labels.with(label, &name), bucket_quantile(*q, &mut buckets.clone())));
             }
         }
         Ok(out)

@@ -25,6 +25,55 @@ const BLOCK_SAMPLES: usize = 4_000_000;
 /// Most samples a range vector answer may hold, as Prometheus's `--query.max-samples` default.
 pub const MAX_SAMPLES: usize = 50_000_000;
 
+/// Selections of at least this many series are read and evaluated on several threads.
+const PARALLEL_MIN: usize = 4096;
+
+/// Most threads one selection is read with.
+const MAX_THREADS: usize = 4;
+
+/// Runs `f` over contiguous parts of `items` (series, or groups of them), on scoped threads when there are
+/// many and the machine has more than one core, and returns the results in the order of `items`, as one
+/// thread would.
+pub(super) fn par_parts<I: Sync, T: Send>(items: &[I], f: impl Fn(&[I]) -> Vec<T> + Sync) -> Vec<T> {
+    let ids = items;
+    let threads = if ids.len() < PARALLEL_MIN {
+        1
+    } else {
+        std::thread::available_parallelism().map_or(1, |n| n.get()).min(MAX_THREADS)
+    };
+    if threads <= 1 {
+        return f(ids);
+    }
+    let f = &f;
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = ids.chunks(ids.len().div_ceil(threads)).map(|part| scope.spawn(move || f(part))).collect();
+        parts.into_iter().flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
+    })
+}
+
+/// Per window, the half-open range of `samples` with `start < t <= end`; windows come in time order.
+fn window_bounds(windows: &[Window], samples: &[(i64, f64)]) -> Vec<(usize, usize)> {
+    let (mut from, mut to) = (0, 0);
+    windows
+        .iter()
+        .map(|w| {
+            if from > 0 && samples[from - 1].0 > w.start {
+                from = samples.partition_point(|&(t, _)| t <= w.start);
+            }
+            while from < samples.len() && samples[from].0 <= w.start {
+                from += 1;
+            }
+            if to > 0 && samples[to - 1].0 > w.end {
+                to = samples.partition_point(|&(t, _)| t <= w.end);
+            }
+            while to < samples.len() && samples[to].0 <= w.end {
+                to += 1;
+            }
+            (from, to.max(from))
+        })
+        .collect()
+}
+
 /// One series' points over the steps of an evaluation.
 #[derive(Clone, Debug)]
 pub(super) struct StepSeries {
@@ -283,28 +332,31 @@ impl<'s> Evaluator<'s> {
         let steps: Vec<i64> = self.steps().collect();
         let reads: Vec<i64> = steps.iter().map(|&ts| self.read_time(&vs.at, &vs.offset, ts)).collect();
         let (Some(&lo), Some(&hi)) = (reads.iter().min(), reads.iter().max()) else { return Ok(Vec::new()) };
-        let mut out = Vec::new();
-        for block in ids.chunks(self.block_len(lo - LOOKBACK_MS + 1, hi)) {
-            let samples = self.store.samples(block, lo - LOOKBACK_MS + 1, hi);
-            for (&id, samples) in block.iter().zip(samples) {
-                let mut points = Vec::new();
-                for (&ts, &rt) in steps.iter().zip(&reads) {
-                    let i = samples.partition_point(|&(t, _)| t <= rt);
-                    if i == 0 {
-                        continue;
+        let (store, block_len) = (self.store, self.block_len(lo - LOOKBACK_MS + 1, hi));
+        Ok(par_parts(&ids, |part| {
+            let mut out = Vec::new();
+            for block in part.chunks(block_len) {
+                let samples = store.samples(block, lo - LOOKBACK_MS + 1, hi);
+                for (&id, samples) in block.iter().zip(samples) {
+                    let mut points = Vec::with_capacity(steps.len());
+                    for (&ts, &rt) in steps.iter().zip(&reads) {
+                        let i = samples.partition_point(|&(t, _)| t <= rt);
+                        if i == 0 {
+                            continue;
+                        }
+                        let (t, v) = samples[i - 1];
+                        if t <= rt - LOOKBACK_MS || is_stale(v) {
+                            continue;
+                        }
+                        points.push((ts, if timestamps { t as f64 / 1000.0 } else { v }));
                     }
-                    let (t, v) = samples[i - 1];
-                    if t <= rt - LOOKBACK_MS || is_stale(v) {
-                        continue;
+                    if !points.is_empty() {
+                        out.push(StepSeries { labels: store.labels(id).clone(), points });
                     }
-                    points.push((ts, if timestamps { t as f64 / 1000.0 } else { v }));
-                }
-                if !points.is_empty() {
-                    out.push(StepSeries { labels: self.store.labels(id), points });
                 }
             }
-        }
-        Ok(out)
+            out
+        }))
     }
 
     /// The raw samples of a range selector or subquery in the window ending at `ts` (an instant query of
@@ -340,28 +392,13 @@ impl<'s> Evaluator<'s> {
     /// and, per step, the half-open index range of the samples inside that step's window
     /// `(read time - range, read time]`. `f` also gets each step's window bounds through [`Window`].
     pub fn for_each_range(&mut self, source: RangeSource, f: &mut RangeVisitor) -> Result<(), QueryError> {
-        let (range, at, offset) = source.range_at_offset();
-        let windows: Vec<Window> = self
-            .steps()
-            .map(|ts| {
-                let end = self.read_time(at, offset, ts);
-                Window { ts, start: end - range, end }
-            })
-            .collect();
+        let windows = self.windows(&source);
         let (Some(lo), Some(hi)) = (windows.iter().map(|w| w.start).min(), windows.iter().map(|w| w.end).max()) else {
             return Ok(());
         };
         let mut visit = |labels: &Labels, mut samples: Vec<(i64, f64)>| {
             samples.retain(|&(_, v)| !is_stale(v));
-            let bounds: Vec<(usize, usize)> = windows
-                .iter()
-                .map(|w| {
-                    let from = samples.partition_point(|&(t, _)| t <= w.start);
-                    let to = samples.partition_point(|&(t, _)| t <= w.end);
-                    (from, to.max(from))
-                })
-                .collect();
-            f(&windows, labels, &samples, &bounds);
+            f(&windows, labels, &samples, &window_bounds(&windows, &samples));
         };
         match source {
             RangeSource::Selector { vs, .. } => {
@@ -369,7 +406,7 @@ impl<'s> Evaluator<'s> {
                 for block in ids.chunks(self.block_len(lo + 1, hi)) {
                     let samples = self.store.samples(block, lo + 1, hi);
                     for (&id, s) in block.iter().zip(samples) {
-                        visit(&self.store.labels(id), s);
+                        visit(self.store.labels(id), s);
                     }
                 }
             }
@@ -393,6 +430,49 @@ impl<'s> Evaluator<'s> {
             }
         }
         Ok(())
+    }
+
+    /// [`Evaluator::for_each_range`] with a function of each series, on several threads for a wide selector:
+    /// the results come back in series order.
+    pub fn map_range<T: Send>(
+        &mut self,
+        source: RangeSource,
+        f: impl Fn(&[Window], &Labels, &[(i64, f64)], &[(usize, usize)]) -> T + Sync,
+    ) -> Result<Vec<T>, QueryError> {
+        let RangeSource::Selector { vs, .. } = source else {
+            let mut out = Vec::new();
+            self.for_each_range(source, &mut |w, l, s, b| out.push(f(w, l, s, b)))?;
+            return Ok(out);
+        };
+        let windows = self.windows(&source);
+        let (Some(lo), Some(hi)) = (windows.iter().map(|w| w.start).min(), windows.iter().map(|w| w.end).max()) else {
+            return Ok(Vec::new());
+        };
+        let ids = self.select(vs);
+        let (store, block_len) = (self.store, self.block_len(lo + 1, hi));
+        Ok(par_parts(&ids, |part| {
+            let mut out = Vec::with_capacity(part.len());
+            for block in part.chunks(block_len) {
+                for (&id, mut samples) in block.iter().zip(store.samples(block, lo + 1, hi)) {
+                    if samples.iter().any(|&(_, v)| is_stale(v)) {
+                        samples.retain(|&(_, v)| !is_stale(v));
+                    }
+                    out.push(f(&windows, store.labels(id), &samples, &window_bounds(&windows, &samples)));
+                }
+            }
+            out
+        }))
+    }
+
+    /// The window of each step over a range selector or subquery.
+    fn windows(&self, source: &RangeSource) -> Vec<Window> {
+        let (range, at, offset) = source.range_at_offset();
+        self.steps()
+            .map(|ts| {
+                let end = self.read_time(at, offset, ts);
+                Window { ts, start: end - range, end }
+            })
+            .collect()
     }
 
     /// Runs `op` at every step over the per-step values of `args`, collecting its output into series.

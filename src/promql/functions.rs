@@ -181,28 +181,39 @@ fn range_call(ev: &mut Evaluator, name: &str, args: &[Box<Expr>]) -> Result<Valu
         return absent_over_time(ev, source, args);
     }
     let keep_name = matches!(name, "last_over_time" | "first_over_time");
-    let mut out = Vec::new();
-    let mut failure = None;
-    ev.for_each_range(source, &mut |windows, labels, samples, bounds| {
-        let mut points = Vec::new();
+    let results = ev.map_range(source, |windows, labels, samples, bounds| {
+        let mut points = Vec::with_capacity(windows.len());
         for (k, (w, &(from, to))) in windows.iter().zip(bounds).enumerate() {
             if from >= to {
                 continue;
             }
             let arg = scalars.first().map_or(f64::NAN, |s| s[k]);
-            match range_function(name, &samples[from..to], w, arg) {
-                Ok(Some(v)) => points.push((w.ts, v)),
-                Ok(None) => {}
-                Err(e) => failure = Some(e),
+            if let Some(v) = range_function(name, &samples[from..to], w, arg)? {
+                points.push((w.ts, v));
             }
         }
-        if !points.is_empty() {
-            let labels = if keep_name { labels.clone() } else { labels.without_name() };
-            out.push(StepSeries { labels, points });
-        }
+        // The name, or `None` when the series also has `__type__` or `__unit__` (dropped with it).
+        let described = labels.pairs().iter().any(|(n, _)| matches!(&**n, "__type__" | "__unit__"));
+        let metric = labels.pairs().iter().find(|(n, _)| &**n == super::value::METRIC_NAME).map(|(_, v)| v.clone());
+        let metric = if described { Err(()) } else { Ok(metric) };
+        let series = (!points.is_empty())
+            .then(|| StepSeries { labels: if keep_name { labels.clone() } else { labels.without_name() }, points });
+        Ok::<_, QueryError>((series, metric))
     })?;
-    if let Some(e) = failure {
-        return Err(e);
+    let mut out = Vec::with_capacity(results.len());
+    // Dropping the name can make two series' labels equal only when their names (or types and units) differ.
+    let (mut first_name, mut one_name) = (None, true);
+    for r in results {
+        let (series, metric) = r?;
+        match (&first_name, metric) {
+            (_, Err(())) => one_name = false,
+            (None, Ok(m)) => first_name = Some(m),
+            (Some(a), Ok(b)) => one_name &= a.as_deref() == b.as_deref(),
+        }
+        out.extend(series);
+    }
+    if keep_name || one_name {
+        return Ok(Value::Vector(out));
     }
     merge_same_labels(out).map(Value::Vector)
 }
@@ -547,34 +558,36 @@ fn instant_call(ev: &mut Evaluator, name: &str, args: &[Box<Expr>]) -> Result<Va
 /// step; each group's buckets at a step are gathered in series order, as the per-step form gathers them.
 fn histogram_quantile_series(ev: &Evaluator, q: &[f64], input: Vec<StepSeries>) -> Vec<StepSeries> {
     let steps: Vec<i64> = ev.steps().collect();
-    let le_name = ["le".to_string()];
-    let mut keyed: Vec<(Labels, f64, usize)> = input
-        .iter()
-        .enumerate()
-        .filter_map(|(i, s)| Some((s.labels.remove(&le_name).without_name(), parse_le(s.labels.get("le"))?, i)))
-        .collect();
-    // Stable: buckets keep series order within their group.
-    keyed.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut at_step: Vec<Vec<(f64, f64)>> = vec![Vec::new(); steps.len()];
-    let mut out = Vec::new();
-    for group in keyed.chunk_by(|a, b| a.0 == b.0) {
-        for buckets in &mut at_step {
-            buckets.clear();
-        }
-        for (_, le, i) in group {
-            for &(ts, v) in &input[*i].points {
-                at_step[((ts - ev.start) / ev.interval) as usize].push((*le, v));
+    let le_name = [super::value::METRIC_NAME.to_string(), "le".to_string()];
+    let indexed: Vec<(usize, &StepSeries)> = input.iter().enumerate().collect();
+    let mut keyed: Vec<(Labels, f64, usize)> = super::engine::par_parts(&indexed, |part| {
+        part.iter().filter_map(|&(i, s)| Some((s.labels.remove(&le_name), parse_le(s.labels.get("le"))?, i))).collect()
+    });
+    // Buckets keep series order within their group.
+    keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.2.cmp(&b.2)));
+    let groups: Vec<&[(Labels, f64, usize)]> = keyed.chunk_by(|a, b| a.0 == b.0).collect();
+    super::engine::par_parts(&groups, |part| {
+        let mut at_step: Vec<Vec<(f64, f64)>> = vec![Vec::new(); steps.len()];
+        let mut out = Vec::with_capacity(part.len());
+        for group in part {
+            for buckets in &mut at_step {
+                buckets.clear();
             }
+            for (_, le, i) in *group {
+                for &(ts, v) in &input[*i].points {
+                    at_step[((ts - ev.start) / ev.interval) as usize].push((*le, v));
+                }
+            }
+            let points = at_step
+                .iter_mut()
+                .enumerate()
+                .filter(|(_, b)| !b.is_empty())
+                .map(|(k, b)| (steps[k], bucket_quantile(q[k], b)))
+                .collect();
+            out.push(StepSeries { labels: group[0].0.clone(), points });
         }
-        let points = at_step
-            .iter_mut()
-            .enumerate()
-            .filter(|(_, b)| !b.is_empty())
-            .map(|(k, b)| (steps[k], bucket_quantile(q[k], std::mem::take(b))))
-            .collect();
-        out.push(StepSeries { labels: group[0].0.clone(), points });
-    }
-    out
+        out
+    })
 }
 
 fn unparen(e: &Expr) -> &Expr {
@@ -765,7 +778,7 @@ fn histogram_quantile(q: f64, args: &[StepArg]) -> Vec<(Labels, f64)> {
         let Some(le) = parse_le(labels.get("le")) else { continue };
         groups.entry(labels.remove(&["le".to_string()]).without_name()).or_default().push((le, v));
     }
-    groups.into_iter().map(|(labels, buckets)| (labels, bucket_quantile(q, buckets))).collect()
+    groups.into_iter().map(|(labels, mut buckets)| (labels, bucket_quantile(q, &mut buckets))).collect()
 }
 
 pub(super) fn parse_le(le: &str) -> Option<f64> {
@@ -777,8 +790,9 @@ pub(super) fn parse_le(le: &str) -> Option<f64> {
     }
 }
 
-/// Prometheus's `bucketQuantile`: linear interpolation inside the bucket holding the rank.
-pub(super) fn bucket_quantile(q: f64, mut buckets: Vec<(f64, f64)>) -> f64 {
+/// Prometheus's `bucketQuantile`: linear interpolation inside the bucket holding the rank. Sorts and
+/// coalesces `buckets` in place.
+pub(super) fn bucket_quantile(q: f64, buckets: &mut Vec<(f64, f64)>) -> f64 {
     if q.is_nan() {
         return f64::NAN;
     }
@@ -793,14 +807,13 @@ pub(super) fn bucket_quantile(q: f64, mut buckets: Vec<(f64, f64)>) -> f64 {
         return f64::NAN;
     }
     // Coalesce equal bounds.
-    let mut merged: Vec<(f64, f64)> = Vec::with_capacity(buckets.len());
-    for b in buckets {
-        match merged.last_mut() {
-            Some(last) if last.0 == b.0 => last.1 += b.1,
-            _ => merged.push(b),
+    buckets.dedup_by(|b, last| {
+        let same = last.0 == b.0;
+        if same {
+            last.1 += b.1;
         }
-    }
-    let mut buckets = merged;
+        same
+    });
     // Force monotonic counts, ignoring tiny float differences.
     let mut prev = buckets[0].1;
     for b in buckets.iter_mut().skip(1) {
@@ -939,8 +952,8 @@ mod tests {
     #[test]
     fn quantiles_interpolate() {
         assert_eq!(quantile(0.5, vec![1.0, 3.0, 2.0, 4.0]), 2.5);
-        assert_eq!(bucket_quantile(0.5, vec![(1.0, 10.0), (2.0, 20.0), (f64::INFINITY, 20.0)]), 1.0);
-        assert!(bucket_quantile(0.5, vec![(1.0, 10.0)]).is_nan());
+        assert_eq!(bucket_quantile(0.5, &mut vec![(1.0, 10.0), (2.0, 20.0), (f64::INFINITY, 20.0)]), 1.0);
+        assert!(bucket_quantile(0.5, &mut vec![(1.0, 10.0)]).is_nan());
     }
 
     #[test]

@@ -5,8 +5,9 @@ use super::value::Labels;
 use promql_parser::label::{MatchOp, Matchers};
 use std::collections::BTreeMap;
 
-/// A store of series the engine can query. Times are milliseconds.
-pub trait Storage {
+/// A store of series the engine can query. Times are milliseconds. Wide selections are read from several
+/// threads at once, so a store is `Sync`.
+pub trait Storage: Sync {
     /// Number of series; ids run from 0.
     fn len(&self) -> usize;
 
@@ -16,7 +17,7 @@ pub trait Storage {
     }
 
     /// The labels of series `id`, metric name included.
-    fn labels(&self, id: usize) -> Labels;
+    fn labels(&self, id: usize) -> &Labels;
 
     /// Ids of series whose labels satisfy every matcher, ascending.
     fn select(&self, matchers: &Matchers) -> Vec<usize> {
@@ -126,8 +127,8 @@ impl Storage for MemStorage {
         self.labels.len()
     }
 
-    fn labels(&self, id: usize) -> Labels {
-        self.labels[id].clone()
+    fn labels(&self, id: usize) -> &Labels {
+        &self.labels[id]
     }
 
     fn select(&self, matchers: &Matchers) -> Vec<usize> {

@@ -19,9 +19,52 @@ pub fn stale_nan() -> f64 {
 /// The metric name label.
 pub const METRIC_NAME: &str = "__name__";
 
-/// A label set, sorted by name, with no empty values.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// A label set, sorted by name, with no empty values. Equality and order are the pairs' (name, then value,
+/// pair by pair), with a shortcut for strings shared through interning.
+#[derive(Clone, Debug, Default)]
 pub struct Labels(Vec<(Arc<str>, Arc<str>)>);
+
+/// Two strings in order, without reading them when they are the same allocation.
+fn cmp_str(a: &Arc<str>, b: &Arc<str>) -> std::cmp::Ordering {
+    if Arc::ptr_eq(a, b) { std::cmp::Ordering::Equal } else { a.cmp(b) }
+}
+
+impl PartialEq for Labels {
+    fn eq(&self, other: &Labels) -> bool {
+        self.0.len() == other.0.len()
+            && self
+                .0
+                .iter()
+                .zip(&other.0)
+                .all(|((n, v), (m, w))| (Arc::ptr_eq(n, m) || n == m) && (Arc::ptr_eq(v, w) || v == w))
+    }
+}
+
+impl Eq for Labels {}
+
+impl std::hash::Hash for Labels {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+    }
+}
+
+impl Ord for Labels {
+    fn cmp(&self, other: &Labels) -> std::cmp::Ordering {
+        for ((n, v), (m, w)) in self.0.iter().zip(&other.0) {
+            let o = cmp_str(n, m).then_with(|| cmp_str(v, w));
+            if o != std::cmp::Ordering::Equal {
+                return o;
+            }
+        }
+        self.0.len().cmp(&other.0.len())
+    }
+}
+
+impl PartialOrd for Labels {
+    fn partial_cmp(&self, other: &Labels) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
 
 impl Labels {
     /// Labels from pairs in any order; empty values are dropped, the last of duplicate names wins.
@@ -67,8 +110,7 @@ impl Labels {
     /// These labels without the metric name and the metadata labels that describe it, `__type__` and
     /// `__unit__` (as Prometheus drops them with its type-and-unit-labels feature).
     pub fn without_name(&self) -> Labels {
-        // Sorted: `__name__`, `__type__` and `__unit__` sort before any label not starting with `__`.
-        if !self.0.first().is_some_and(|(n, _)| n.starts_with("__")) {
+        if !self.0.iter().any(|(n, _)| matches!(&**n, METRIC_NAME | "__type__" | "__unit__")) {
             return self.clone();
         }
         Labels(self.0.iter().filter(|(n, _)| !matches!(&**n, METRIC_NAME | "__type__" | "__unit__")).cloned().collect())

@@ -22,7 +22,7 @@ use super::components::SimClock;
 use super::incident::{Incident, Input};
 use crate::scenario::{Scenario, ServiceKind};
 use bevy_ecs::prelude::*;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
 /// Upper bounds of the latency histogram's buckets, in seconds (the last is `+Inf`).
@@ -38,6 +38,10 @@ const UPTIME_SPREAD: i64 = 2 * 86_400;
 
 /// Frames between counter checkpoints.
 pub const CHECKPOINT: usize = 30;
+
+/// Memory the recently read blocks of counter states may take (see [`Exporters::samples`]): enough for every
+/// instance of a 10,000-service topology over the last hour, as dashboards refresh it.
+pub const BLOCK_CACHE_BYTES: usize = 192 << 20;
 
 /// Domain series renamed to what their exporters call them: (service kind or any, domain metric,
 /// exporter metric).
@@ -192,6 +196,58 @@ pub struct Exporters {
     landed: usize,
     /// Counter state at every [`CHECKPOINT`]-th frame of each instance, filled on demand.
     checkpoints: Mutex<Vec<Vec<State>>>,
+    /// Counter states frame by frame in the blocks of [`CHECKPOINT`] frames read lately.
+    blocks: Mutex<BlockCache>,
+}
+
+/// Counter states after each frame of a block of [`CHECKPOINT`] frames, per instance and block, for the
+/// blocks read lately: a dashboard refreshing the last hour reads them back instead of summing the frames
+/// again. Frames are never rewritten once recorded, so a block's states stay true; a block of the newest
+/// frames holds fewer than [`CHECKPOINT`] states and grows as the drill goes on. Least recently used blocks
+/// are dropped beyond [`BLOCK_CACHE_BYTES`].
+#[derive(Debug, Default)]
+struct BlockCache {
+    /// By (instance, block number counted from the first frame ever recorded).
+    map: HashMap<(u32, u32), Block>,
+    /// Read counter, for least-recently-used eviction.
+    clock: u64,
+    /// Memory held, approximately.
+    bytes: usize,
+}
+
+#[derive(Debug)]
+struct Block {
+    /// State after each frame of the block, from its first (shared with readers, who emit samples from it
+    /// without holding the lock).
+    states: std::sync::Arc<Vec<State>>,
+    /// `clock` when last read.
+    used: u64,
+}
+
+/// Memory one cached block takes.
+const BLOCK_BYTES: usize = CHECKPOINT * std::mem::size_of::<State>() + 64;
+
+impl BlockCache {
+    /// States held for `instance` in block `b`.
+    fn held(&self, instance: usize, b: usize) -> usize {
+        self.map.get(&(instance as u32, b as u32)).map_or(0, |e| e.states.len())
+    }
+
+    /// Drops the least recently used blocks until three quarters of the budget is used.
+    fn evict(&mut self) {
+        if self.bytes <= BLOCK_CACHE_BYTES {
+            return;
+        }
+        let mut ages: Vec<(u64, (u32, u32))> = self.map.iter().map(|(k, e)| (e.used, *k)).collect();
+        ages.sort_unstable();
+        for (_, key) in ages {
+            if self.bytes <= BLOCK_CACHE_BYTES / 4 * 3 {
+                break;
+            }
+            self.map.remove(&key);
+            self.bytes -= BLOCK_BYTES;
+        }
+    }
 }
 
 impl Exporters {
@@ -224,6 +280,7 @@ impl Exporters {
             backfill: 0,
             landed: 0,
             checkpoints: Mutex::new(vec![Vec::new(); n]),
+            blocks: Mutex::new(BlockCache::default()),
         }
     }
 
@@ -319,8 +376,9 @@ impl Exporters {
     }
 
     /// Samples of the derived series `what` of each instance, for frames `from..to` (positions in the
-    /// history), in the same order; a down instance has no sample but `up`'s 0. Read time-major: each
-    /// frame once, for every instance.
+    /// history), in the same order; a down instance has no sample but `up`'s 0. Counters are read from the
+    /// cached blocks of states, filled where missing (time-major: each frame once, for every instance that
+    /// lacks it).
     pub fn samples(
         &self,
         history: &History,
@@ -330,43 +388,127 @@ impl Exporters {
     ) -> Vec<Vec<(i64, f64)>> {
         let mut out: Vec<Vec<(i64, f64)>> =
             (0..wanted.len()).map(|_| Vec::with_capacity(to.saturating_sub(from))).collect();
+        if from >= to {
+            return out;
+        }
         let mut by_instance: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
         for (k, &(instance, _)) in wanted.iter().enumerate() {
             by_instance.entry(instance).or_default().push(k);
         }
         let step = history.step();
         let first = ((history.first_t() - self.origin) / step) as usize;
-        let groups: Vec<(usize, Vec<usize>)> = by_instance.into_iter().collect();
-        let needs = |outs: &[usize]| outs.iter().any(|&k| !matches!(wanted[k].1, Derived::Up | Derived::InFlight));
-        let histogram = wanted.iter().any(|w| matches!(w.1, Derived::Bucket(_) | Derived::DurationSum));
-        let counted: Vec<usize> = groups.iter().filter(|(_, outs)| needs(outs)).map(|&(i, _)| i).collect();
-        let mut counted_states = self.states_before(&counted, first + from, history, histogram).into_iter();
-        let mut states: Vec<Option<State>> =
-            groups.iter().map(|(_, outs)| if needs(outs) { counted_states.next() } else { None }).collect();
-        for f in from..to {
-            let frame = history.frame(f);
-            let t = (history.first_t() + f as i64 * step) * 1000;
-            let absolute = self.origin + (first + f) as i64 * step;
-            for ((instance, outs), state) in groups.iter().zip(states.iter_mut()) {
-                let inst = &self.instances[*instance];
-                if let Some(state) = state {
-                    inst.step(state, frame, step as f64, self.restarted(*instance, absolute), histogram);
+        let counted: Vec<usize> = by_instance
+            .iter()
+            .filter(|(_, outs)| outs.iter().any(|&k| !matches!(wanted[k].1, Derived::Up | Derived::InFlight)))
+            .map(|(&i, _)| i)
+            .collect();
+        let (lo, hi) = (first + from, first + to);
+        let blocks = lo / CHECKPOINT..=(hi - 1) / CHECKPOINT;
+        // The blocks each instance reads, taken from the cache (filled where missing) under its lock.
+        let held: Vec<Vec<Option<std::sync::Arc<Vec<State>>>>> = {
+            let mut cache = self.blocks.lock().unwrap_or_else(|e| e.into_inner());
+            cache.clock += 1;
+            let now = cache.clock;
+            for b in blocks.clone() {
+                let needed = hi.min((b + 1) * CHECKPOINT) - b * CHECKPOINT;
+                let lacking: Vec<usize> = counted.iter().copied().filter(|&i| cache.held(i, b) < needed).collect();
+                if !lacking.is_empty() {
+                    self.fill(&mut cache, &lacking, b, b * CHECKPOINT + needed, history);
                 }
-                let up = inst.is_up(frame);
+            }
+            let held = by_instance
+                .keys()
+                .map(|&i| {
+                    blocks
+                        .clone()
+                        .map(|b| {
+                            cache.map.get_mut(&(i as u32, b as u32)).map(|e| {
+                                e.used = now;
+                                e.states.clone()
+                            })
+                        })
+                        .collect()
+                })
+                .collect();
+            cache.evict();
+            held
+        };
+        for ((&instance, outs), held) in by_instance.iter().zip(held) {
+            let inst = &self.instances[instance];
+            for (b, block) in blocks.clone().zip(held) {
+                let frames = lo.max(b * CHECKPOINT)..hi.min((b + 1) * CHECKPOINT);
+                let time = |abs: usize| (history.first_t() + (abs - first) as i64 * step) * 1000;
                 for &k in outs {
-                    let value = match wanted[k].1 {
-                        Derived::Up => Some(if up { 1.0 } else { 0.0 }),
-                        _ if !up => None,
-                        Derived::InFlight => in_flight(inst, frame),
-                        what => state.as_ref().map(|s| read(s, what)),
-                    };
-                    if let Some(v) = value {
-                        out[k].push((t, v));
+                    let out = &mut out[k];
+                    match (wanted[k].1, &block) {
+                        (Derived::Up, _) => out.extend(
+                            frames
+                                .clone()
+                                .map(|abs| (time(abs), if inst.is_up(history.frame(abs - first)) { 1.0 } else { 0.0 })),
+                        ),
+                        (Derived::InFlight, _) => out.extend(frames.clone().filter_map(|abs| {
+                            let frame = history.frame(abs - first);
+                            if inst.is_up(frame) { in_flight(inst, frame).map(|v| (time(abs), v)) } else { None }
+                        })),
+                        (what, Some(states)) => {
+                            let states = &states[frames.start - b * CHECKPOINT..frames.end - b * CHECKPOINT];
+                            out.extend(
+                                frames
+                                    .clone()
+                                    .zip(states)
+                                    .filter(|(_, s)| s[WAS_UP] != 0.0)
+                                    .map(|(abs, s)| (time(abs), read(s, what))),
+                            );
+                        }
+                        (_, None) => {}
                     }
                 }
             }
         }
         out
+    }
+
+    /// Steps `instances` through block `b` up to absolute frame `until` (exclusive), each from the last state
+    /// its cached block holds or from its checkpoint, and caches every state.
+    fn fill(&self, cache: &mut BlockCache, instances: &[usize], b: usize, until: usize, history: &History) {
+        let step = history.step();
+        let first = ((history.first_t() - self.origin) / step) as usize;
+        let base = b * CHECKPOINT;
+        let fresh: Vec<usize> = instances.iter().copied().filter(|&i| cache.held(i, b) == 0).collect();
+        let mut fresh_states = self.states_before(&fresh, base, history, true).into_iter();
+        // (instance, its running state, the first frame it lacks)
+        let mut running: Vec<(usize, State, usize)> = instances
+            .iter()
+            .map(|&i| match cache.map.get(&(i as u32, b as u32)) {
+                Some(e) if !e.states.is_empty() => (i, e.states[e.states.len() - 1], base + e.states.len()),
+                _ => (i, fresh_states.next().unwrap_or([0.0; SLOTS]), base),
+            })
+            .collect();
+        let mut grown: Vec<Vec<State>> = running.iter().map(|_| Vec::with_capacity(CHECKPOINT)).collect();
+        let start = running.iter().map(|r| r.2).min().unwrap_or(until);
+        for f in start..until {
+            let frame = (f >= first && f - first < history.len()).then(|| history.frame(f - first));
+            let restart_t = self.origin + f as i64 * step;
+            for ((i, state, lacks), states) in running.iter_mut().zip(grown.iter_mut()) {
+                if f < *lacks {
+                    continue;
+                }
+                if let Some(frame) = frame {
+                    self.instances[*i].step(state, frame, step as f64, self.restarted(*i, restart_t), true);
+                }
+                states.push(*state);
+            }
+        }
+        for ((i, _, _), states) in running.into_iter().zip(grown) {
+            let entry =
+                cache.map.entry((i as u32, b as u32)).or_insert_with(|| Block { states: Default::default(), used: 0 });
+            let held = std::sync::Arc::make_mut(&mut entry.states);
+            if held.is_empty() {
+                held.reserve_exact(CHECKPOINT);
+                cache.bytes += BLOCK_BYTES;
+            }
+            held.extend(states);
+        }
     }
 }
 

@@ -27,8 +27,8 @@ impl Storage for HistoryStore<'_> {
         self.catalog.len()
     }
 
-    fn labels(&self, id: usize) -> Labels {
-        self.catalog.labels(id).clone()
+    fn labels(&self, id: usize) -> &Labels {
+        self.catalog.labels(id)
     }
 
     fn select(&self, matchers: &Matchers) -> Vec<usize> {
