@@ -20,3 +20,8 @@ pub mod scenario;
 pub mod session;
 pub mod sim;
 pub mod wheel;
+
+/// mimalloc for every binary built on wom: queries over wide selections allocate and free hundreds of
+/// thousands of small vectors across threads, which glibc's allocator serves several times slower.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -125,10 +125,15 @@ fn fold_series(
         _ => Fold::add,
     };
     let groups: Vec<&[usize]> = order.chunk_by(|&a, &b| keys[a] == keys[b]).collect();
-    par_parts(&groups, |part| {
+    let mut out = par_parts(&groups, |part| {
         let mut folds = vec![Fold::default(); steps.len()];
         let mut out = Vec::with_capacity(part.len());
         for members in part {
+            if members.len() == 1 {
+                // Filled below from the member's own points.
+                out.push(super::engine::StepSeries { labels: Labels::default(), points: Vec::new() });
+                continue;
+            }
             folds.fill(Fold::default());
             for &m in *members {
                 add_all(&mut folds, &input[m].points, add);
@@ -138,7 +143,27 @@ fn fold_series(
             out.push(super::engine::StepSeries { labels: keys[members[0]].clone(), points });
         }
         out
-    })
+    });
+    // A group of one series: its points, each value folded alone, in place (`by` over labels that tell every
+    // series apart, as `sum by (le, job)` over one instance a job).
+    let (mut input, mut keys) = (input, keys);
+    // `sum`, `avg`, `min` and `max` of one finite, non-zero value are that value; anything else is folded.
+    let identity = matches!(op, token::T_SUM | token::T_AVG | token::T_MIN | token::T_MAX);
+    for (series, members) in out.iter_mut().zip(&groups) {
+        if let [m] = **members {
+            let mut points = std::mem::take(&mut input[m].points);
+            for p in &mut points {
+                if identity && p.1.is_finite() && p.1 != 0.0 {
+                    continue;
+                }
+                let mut f = Fold::default();
+                add(&mut f, p.1);
+                p.1 = f.value(op);
+            }
+            *series = super::engine::StepSeries { labels: std::mem::take(&mut keys[m]), points };
+        }
+    }
+    out
 }
 
 /// A running `sum`/`avg`/`count`/`min`/`max` of one group at one step, fed as [`fold`] reads its values.

@@ -558,14 +558,15 @@ fn instant_call(ev: &mut Evaluator, name: &str, args: &[Box<Expr>]) -> Result<Va
 /// step; each group's buckets at a step are gathered in series order, as the per-step form gathers them.
 fn histogram_quantile_series(ev: &Evaluator, q: &[f64], input: Vec<StepSeries>) -> Vec<StepSeries> {
     let steps: Vec<i64> = ev.steps().collect();
-    let le_name = [super::value::METRIC_NAME.to_string(), "le".to_string()];
-    let indexed: Vec<(usize, &StepSeries)> = input.iter().enumerate().collect();
-    let mut keyed: Vec<(Labels, f64, usize)> = super::engine::par_parts(&indexed, |part| {
-        part.iter().filter_map(|&(i, s)| Some((s.labels.remove(&le_name), parse_le(s.labels.get("le"))?, i))).collect()
-    });
+    // A bucket's group: its labels but the name (with its type and unit) and `le`, compared in place.
+    const IGNORED: [&str; 4] = [super::value::METRIC_NAME, "__type__", "__unit__", "le"];
+    let group_cmp = |a: usize, b: usize| input[a].labels.cmp_ignoring(&input[b].labels, &IGNORED);
+    let mut keyed: Vec<(f64, usize)> =
+        input.iter().enumerate().filter_map(|(i, s)| Some((parse_le(s.labels.get("le"))?, i))).collect();
     // Buckets keep series order within their group.
-    keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.2.cmp(&b.2)));
-    let groups: Vec<&[(Labels, f64, usize)]> = keyed.chunk_by(|a, b| a.0 == b.0).collect();
+    keyed.sort_unstable_by(|a, b| group_cmp(a.1, b.1).then(a.1.cmp(&b.1)));
+    let groups: Vec<&[(f64, usize)]> = keyed.chunk_by(|a, b| group_cmp(a.1, b.1).is_eq()).collect();
+    let ignored: Vec<String> = IGNORED.iter().map(|s| s.to_string()).collect();
     super::engine::par_parts(&groups, |part| {
         let mut at_step: Vec<Vec<(f64, f64)>> = vec![Vec::new(); steps.len()];
         let mut out = Vec::with_capacity(part.len());
@@ -573,7 +574,7 @@ fn histogram_quantile_series(ev: &Evaluator, q: &[f64], input: Vec<StepSeries>) 
             for buckets in &mut at_step {
                 buckets.clear();
             }
-            for (_, le, i) in *group {
+            for (le, i) in *group {
                 for &(ts, v) in &input[*i].points {
                     at_step[((ts - ev.start) / ev.interval) as usize].push((*le, v));
                 }
@@ -584,7 +585,7 @@ fn histogram_quantile_series(ev: &Evaluator, q: &[f64], input: Vec<StepSeries>) 
                 .filter(|(_, b)| !b.is_empty())
                 .map(|(k, b)| (steps[k], bucket_quantile(q[k], b)))
                 .collect();
-            out.push(StepSeries { labels: group[0].0.clone(), points });
+            out.push(StepSeries { labels: input[group[0].1].labels.remove(&ignored), points });
         }
         out
     })

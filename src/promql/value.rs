@@ -116,6 +116,25 @@ impl Labels {
         Labels(self.0.iter().filter(|(n, _)| !matches!(&**n, METRIC_NAME | "__type__" | "__unit__")).cloned().collect())
     }
 
+    /// The order of these labels and `other` as if neither had the labels named in `names`.
+    pub fn cmp_ignoring(&self, other: &Labels, names: &[&str]) -> std::cmp::Ordering {
+        let mut a = self.0.iter().filter(|(n, _)| !names.contains(&&**n));
+        let mut b = other.0.iter().filter(|(n, _)| !names.contains(&&**n));
+        loop {
+            match (a.next(), b.next()) {
+                (None, None) => return std::cmp::Ordering::Equal,
+                (None, Some(_)) => return std::cmp::Ordering::Less,
+                (Some(_), None) => return std::cmp::Ordering::Greater,
+                (Some((n, v)), Some((m, w))) => {
+                    let o = cmp_str(n, m).then_with(|| cmp_str(v, w));
+                    if o != std::cmp::Ordering::Equal {
+                        return o;
+                    }
+                }
+            }
+        }
+    }
+
     /// Only the labels named in `names`.
     pub fn keep(&self, names: &[String]) -> Labels {
         Labels(self.0.iter().filter(|(n, _)| names.iter().any(|k| k == &**n)).cloned().collect())
