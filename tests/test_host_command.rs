@@ -376,3 +376,36 @@ async fn the_host_completes_what_a_responder_types() {
     watcher.connection.send(&ask("lo")).await.unwrap();
     assert_eq!(refused(&mut watcher.connection).await, "observers cannot send commands");
 }
+
+/// CPU time a process has used so far, in clock ticks (Linux: `utime + stime` of `/proc/<pid>/stat`).
+#[cfg(target_os = "linux")]
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("stat");
+    // Fields after the command name (which may hold spaces) in parentheses.
+    let fields: Vec<&str> = stat.rsplit_once(')').expect("comm").1.split_whitespace().collect();
+    fields[11].parse::<u64>().expect("utime") + fields[12].parse::<u64>().expect("stime")
+}
+
+/// A piped `wom join` has no editor asking for completions; it once spun on that closed channel, using a
+/// whole core for as long as it stayed joined. Idle, it must use next to no CPU.
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_piped_participant_uses_no_cpu() {
+    let host = host("signup-outage").await;
+    let mut join = std::process::Command::new(env!("CARGO_BIN_EXE_wom"))
+        .args(["join", &host.addr().to_string(), "--code", CODE, "--name", "idle", "--observe"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn wom join");
+    // Joined and past its first frames, then two idle seconds.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let before = cpu_ticks(join.id());
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let used = cpu_ticks(join.id()) - before;
+    let _ = join.kill();
+    let _ = join.wait();
+    // A spinning loop uses about 200 ticks (at 100 a second) in two seconds.
+    assert!(used < 40, "an idle `wom join` used {used} clock ticks of CPU in 2 s");
+}

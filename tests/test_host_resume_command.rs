@@ -114,6 +114,14 @@ impl Running {
     }
 }
 
+/// A test that fails half way leaves no `wom` running behind it.
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 fn text(buf: &Arc<Mutex<Vec<u8>>>) -> String {
     String::from_utf8_lossy(&buf.lock().expect("lock")).into_owned()
 }

@@ -394,6 +394,8 @@ struct Seat {
     /// Welcomed at least once: a later welcome is a rejoin.
     joined: bool,
     input_done: bool,
+    /// No editor asks for completions any more (or none ever will: piped input has no editor).
+    asks_done: bool,
 }
 
 async fn play(
@@ -422,6 +424,7 @@ async fn play(
         resend: false,
         joined: false,
         input_done: false,
+        asks_done: false,
     };
     loop {
         match seat.converse(&mut connection).await {
@@ -529,8 +532,12 @@ impl Seat {
                         }
                     }
                 },
-                ask = self.asks.recv() => {
-                    let Some((line, reply)) = ask else { continue };
+                ask = self.asks.recv(), if !self.asks_done => {
+                    // A closed channel is ready at once: without this, the loop would spin on it.
+                    let Some((line, reply)) = ask else {
+                        self.asks_done = true;
+                        continue;
+                    };
                     // Only the host knows the scenario's names; it completes as the solo REPL does.
                     if connection.send(&ClientFrame::Complete { line }).await.is_ok() {
                         self.asked.push_back(reply);
