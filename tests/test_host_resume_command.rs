@@ -84,8 +84,15 @@ impl Running {
 
     fn type_line(&mut self, line: &str) {
         let stdin = self.stdin.as_mut().expect("stdin open");
-        stdin.write_all(format!("{line}\n").as_bytes()).expect("write a line");
-        stdin.flush().expect("flush");
+        if let Err(e) = stdin.write_all(format!("{line}\n").as_bytes()).and_then(|()| stdin.flush()) {
+            std::thread::sleep(Duration::from_millis(200));
+            let status = self.child.try_wait();
+            panic!(
+                "typing `{line}` failed ({e}); exit {status:?}\nstdout:\n{}\nstderr:\n{}",
+                text(&self.stdout),
+                text(&self.stderr)
+            );
+        }
     }
 
     fn exited(&mut self) -> bool {

@@ -406,7 +406,7 @@ async fn play(
     terminal: bool,
     prompt: Prompt,
 ) -> Result<JoinEnd, NetError> {
-    let mut connection = Connection::open(&options).await?;
+    let mut connection = first_connection(&options).await?;
     let mut seat = Seat {
         options,
         print,
@@ -443,6 +443,25 @@ async fn play(
                 connection = seat.rejoin().await?;
                 seat.note(format!("Rejoined as {}.", seat.options.name));
             }
+        }
+    }
+}
+
+/// How long the first connection is retried when the host refuses or resets it (a host still starting up).
+const FIRST_CONNECT_FOR: Duration = Duration::from_secs(5);
+
+/// The first connection, retried with backoff for [`FIRST_CONNECT_FOR`] while the host refuses or resets it;
+/// any other error (a wrong code, an old protocol) is final at once.
+async fn first_connection(options: &JoinOptions) -> Result<Connection, NetError> {
+    let started = tokio::time::Instant::now();
+    let mut wait = Duration::from_millis(50);
+    loop {
+        match Connection::open(options).await {
+            Err(NetError::Connect { .. } | NetError::Lost { .. }) if started.elapsed() < FIRST_CONNECT_FOR => {
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(RECONNECT_BACKOFF_MAX);
+            }
+            other => return other,
         }
     }
 }
