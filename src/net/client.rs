@@ -406,7 +406,7 @@ async fn play(
     terminal: bool,
     prompt: Prompt,
 ) -> Result<JoinEnd, NetError> {
-    let mut connection = first_connection(&options).await?;
+    let mut connection = open_within(&options, FIRST_CONNECT_FOR).await?;
     let mut seat = Seat {
         options,
         print,
@@ -450,14 +450,14 @@ async fn play(
 /// How long the first connection is retried when the host refuses or resets it (a host still starting up).
 const FIRST_CONNECT_FOR: Duration = Duration::from_secs(5);
 
-/// The first connection, retried with backoff for [`FIRST_CONNECT_FOR`] while the host refuses or resets it;
-/// any other error (a wrong code, an old protocol) is final at once.
-async fn first_connection(options: &JoinOptions) -> Result<Connection, NetError> {
+/// A connection, retried with backoff for `within` while the host refuses, resets or drops it (then the last
+/// such error); any other error (a wrong code, an old protocol) is final at once.
+async fn open_within(options: &JoinOptions, within: Duration) -> Result<Connection, NetError> {
     let started = tokio::time::Instant::now();
     let mut wait = Duration::from_millis(50);
     loop {
         match Connection::open(options).await {
-            Err(NetError::Connect { .. } | NetError::Lost { .. }) if started.elapsed() < FIRST_CONNECT_FOR => {
+            Err(NetError::Connect { .. } | NetError::Lost { .. }) if started.elapsed() < within => {
                 tokio::time::sleep(wait).await;
                 wait = (wait * 2).min(RECONNECT_BACKOFF_MAX);
             }
@@ -479,20 +479,12 @@ impl Seat {
 
     /// Tries to join again, with backoff, until the host answers or [`RECONNECT_FOR`] has passed.
     async fn rejoin(&mut self) -> Result<Connection, NetError> {
-        let started = tokio::time::Instant::now();
-        let mut wait = Duration::from_millis(50);
-        loop {
-            match Connection::open(&self.options).await {
-                Ok(connection) => return Ok(connection),
-                Err(NetError::Connect { .. } | NetError::Lost { .. }) => {}
-                Err(e) => return Err(e),
+        open_within(&self.options, RECONNECT_FOR).await.map_err(|e| match e {
+            NetError::Connect { .. } | NetError::Lost { .. } => {
+                NetError::HostGone { addr: self.options.addr.clone(), secs: RECONNECT_FOR.as_secs() }
             }
-            if started.elapsed() >= RECONNECT_FOR {
-                return Err(NetError::HostGone { addr: self.options.addr.clone(), secs: RECONNECT_FOR.as_secs() });
-            }
-            tokio::time::sleep(wait).await;
-            wait = (wait * 2).min(RECONNECT_BACKOFF_MAX);
-        }
+            e => e,
+        })
     }
 
     /// Sends the next line when the host is ready for it: first a line the host never got (it vanished

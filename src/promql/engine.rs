@@ -35,36 +35,32 @@ const MAX_THREADS: usize = 4;
 /// many and the machine has more than one core, and returns the results in the order of `items`, as one
 /// thread would.
 pub(super) fn par_parts<I: Sync, T: Send>(items: &[I], f: impl Fn(&[I]) -> Vec<T> + Sync) -> Vec<T> {
-    let ids = items;
-    let threads = if ids.len() < PARALLEL_MIN {
+    let threads = if items.len() < PARALLEL_MIN {
         1
     } else {
         std::thread::available_parallelism().map_or(1, |n| n.get()).min(MAX_THREADS)
     };
     if threads <= 1 {
-        return f(ids);
+        return f(items);
     }
     let f = &f;
     std::thread::scope(|scope| {
-        let parts: Vec<_> = ids.chunks(ids.len().div_ceil(threads)).map(|part| scope.spawn(move || f(part))).collect();
+        let parts: Vec<_> =
+            items.chunks(items.len().div_ceil(threads)).map(|part| scope.spawn(move || f(part))).collect();
         parts.into_iter().flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
     })
 }
 
-/// Per window, the half-open range of `samples` with `start < t <= end`; windows come in time order.
+/// Per window, the half-open range of `samples` with `start < t <= end`. Windows come in time order (steps
+/// ascend and a selector's `@` and offset are the same at every step), so both ends only move forward.
 fn window_bounds(windows: &[Window], samples: &[(i64, f64)]) -> Vec<(usize, usize)> {
+    debug_assert!(windows.windows(2).all(|w| w[0].start <= w[1].start && w[0].end <= w[1].end));
     let (mut from, mut to) = (0, 0);
     windows
         .iter()
         .map(|w| {
-            if from > 0 && samples[from - 1].0 > w.start {
-                from = samples.partition_point(|&(t, _)| t <= w.start);
-            }
             while from < samples.len() && samples[from].0 <= w.start {
                 from += 1;
-            }
-            if to > 0 && samples[to - 1].0 > w.end {
-                to = samples.partition_point(|&(t, _)| t <= w.end);
             }
             while to < samples.len() && samples[to].0 <= w.end {
                 to += 1;
