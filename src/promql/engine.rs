@@ -53,7 +53,7 @@ pub(super) fn par_parts<I: Sync, T: Send>(items: &[I], f: impl Fn(&[I]) -> Vec<T
 
 /// Per window, the half-open range of `samples` with `start < t <= end`. Windows come in time order (steps
 /// ascend and a selector's `@` and offset are the same at every step), so both ends only move forward.
-fn window_bounds(windows: &[Window], samples: &[(i64, f64)]) -> Vec<(usize, usize)> {
+pub(super) fn window_bounds(windows: &[Window], samples: &[(i64, f64)]) -> Vec<(usize, usize)> {
     debug_assert!(windows.windows(2).all(|w| w[0].start <= w[1].start && w[0].end <= w[1].end));
     let (mut from, mut to) = (0, 0);
     windows
@@ -279,7 +279,7 @@ impl<'s> Evaluator<'s> {
     }
 
     /// Series ids a selector picks, noting a did-you-mean when its metric name is unknown.
-    fn select(&mut self, vs: &VectorSelector) -> Vec<usize> {
+    pub(super) fn select(&mut self, vs: &VectorSelector) -> Vec<usize> {
         let mut matchers = vs.matchers.clone();
         if let Some(name) = &vs.name
             && super::storage::required_name(&matchers).is_none()
@@ -461,7 +461,7 @@ impl<'s> Evaluator<'s> {
     }
 
     /// The window of each step over a range selector or subquery.
-    fn windows(&self, source: &RangeSource) -> Vec<Window> {
+    pub(super) fn windows(&self, source: &RangeSource) -> Vec<Window> {
         let (range, at, offset) = source.range_at_offset();
         self.steps()
             .map(|ts| {

@@ -180,6 +180,9 @@ fn range_call(ev: &mut Evaluator, name: &str, args: &[Box<Expr>]) -> Result<Valu
     if name == "absent_over_time" {
         return absent_over_time(ev, source, args);
     }
+    if let Some(value) = super::start_times::range_call(ev, name, &source)? {
+        return Ok(value);
+    }
     let keep_name = matches!(name, "last_over_time" | "first_over_time");
     let results = ev.map_range(source, |windows, labels, samples, bounds| {
         let mut points = Vec::with_capacity(windows.len());
@@ -243,13 +246,13 @@ pub(super) fn merge_same_labels(series: Vec<StepSeries>) -> Result<Vec<StepSerie
 }
 
 /// One range function over the samples of one window (never empty).
-fn range_function(name: &str, s: &[(i64, f64)], w: &Window, arg: f64) -> Result<Option<f64>, QueryError> {
+pub(super) fn range_function(name: &str, s: &[(i64, f64)], w: &Window, arg: f64) -> Result<Option<f64>, QueryError> {
     let values = || s.iter().map(|&(_, v)| v);
     let n = s.len() as f64;
     Ok(Some(match name {
-        "rate" => return Ok(extrapolated_rate(s, w, true, true)),
-        "increase" => return Ok(extrapolated_rate(s, w, true, false)),
-        "delta" => return Ok(extrapolated_rate(s, w, false, false)),
+        "rate" => return Ok(extrapolated_rate(s, &[], w, true, true)),
+        "increase" => return Ok(extrapolated_rate(s, &[], w, true, false)),
+        "delta" => return Ok(extrapolated_rate(s, &[], w, false, false)),
         "irate" | "idelta" => {
             if s.len() < 2 {
                 return Ok(None);
@@ -281,18 +284,7 @@ fn range_function(name: &str, s: &[(i64, f64)], w: &Window, arg: f64) -> Result<
             let (slope, intercept) = linear_regression(s, w.ts);
             intercept + slope * arg
         }
-        "avg_over_time" => {
-            let sum = kahan_sum(values());
-            if !sum.is_finite() && values().all(f64::is_finite) {
-                let mut mean = 0.0;
-                for (i, v) in values().enumerate() {
-                    mean += (v - mean) / (i as f64 + 1.0);
-                }
-                mean
-            } else {
-                sum / n
-            }
-        }
+        "avg_over_time" => super::over_time::avg(s),
         "sum_over_time" => kahan_sum(values()),
         "count_over_time" => n,
         "present_over_time" => 1.0,
@@ -319,40 +311,60 @@ fn range_function(name: &str, s: &[(i64, f64)], w: &Window, arg: f64) -> Result<
 }
 
 /// `rate`, `increase` and `delta` as Prometheus computes them: the change across the window, with counter
-/// resets added back for counters, extrapolated towards the window's edges.
-fn extrapolated_rate(s: &[(i64, f64)], w: &Window, counter: bool, rate: bool) -> Option<f64> {
-    if s.len() < 2 {
-        return None;
-    }
-    let (first_t, first_v) = s[0];
+/// resets added back for counters, extrapolated towards the window's edges. `starts` are the samples'
+/// start timestamps (empty, or 0 where a sample has none): for counters a start after the previous sample
+/// is a reset too, and a first sample whose start lies inside the window counts from zero at its start
+/// instead of extrapolating towards the window's start (so one such sample is enough).
+pub(super) fn extrapolated_rate(
+    s: &[(i64, f64)],
+    starts: &[i64],
+    w: &Window,
+    counter: bool,
+    rate: bool,
+) -> Option<f64> {
+    let starts = if counter { starts } else { &[] };
+    let (first_t, first_v) = *s.first()?;
     let (last_t, last_v) = s[s.len() - 1];
     let mut result = last_v - first_v;
     if counter {
-        for p in s.windows(2) {
-            if p[1].1 < p[0].1 {
+        for (i, p) in s.windows(2).enumerate() {
+            let restarted =
+                starts.len() > i + 1 && super::start_times::is_reset(starts[i], p[0].0, starts[i + 1], p[1].0);
+            if p[1].1 < p[0].1 || restarted {
                 result += p[0].1;
             }
         }
     }
     let mut to_start = (first_t - w.start) as f64 / 1000.0;
     let mut to_end = (w.end - last_t) as f64 / 1000.0;
-    let sampled = (last_t - first_t) as f64 / 1000.0;
-    let average = sampled / (s.len() - 1) as f64;
+    let mut sampled = (last_t - first_t) as f64 / 1000.0;
+    let average = if s.len() > 1 { sampled / (s.len() - 1) as f64 } else { 0.0 };
     let threshold = average * 1.1;
-    if to_start >= threshold {
-        to_start = average / 2.0;
-    }
-    if counter && result > 0.0 && first_v >= 0.0 {
-        // A counter starts at zero: do not extrapolate to before that.
-        let to_zero = sampled * (first_v / result);
-        if to_zero < to_start {
-            to_start = to_zero;
+    match starts.first() {
+        Some(&st) if st != 0 && st > w.start && st < first_t => {
+            // Zero at the first sample's start, which lies inside the window.
+            to_start = 0.0;
+            sampled = (last_t - st) as f64 / 1000.0;
+            result += first_v;
+        }
+        _ if s.len() < 2 => return None,
+        _ => {
+            if to_start >= threshold {
+                to_start = average / 2.0;
+            }
+            if counter && result > 0.0 && first_v >= 0.0 {
+                // A counter starts at zero: do not extrapolate to before that.
+                let to_zero = sampled * (first_v / result);
+                if to_zero < to_start {
+                    to_start = to_zero;
+                }
+            }
         }
     }
     if to_end >= threshold {
         to_end = average / 2.0;
     }
-    let factor = (sampled + to_start + to_end) / sampled;
+    let factor = if sampled != 0.0 { (sampled + to_start + to_end) / sampled } else { 1.0 };
     result *= factor;
     if rate {
         result /= (w.end - w.start) as f64 / 1000.0;

@@ -19,6 +19,7 @@ pub mod openmetrics;
 mod over_time;
 pub mod prepass;
 pub mod promqltest;
+mod start_times;
 mod storage;
 mod value;
 

@@ -1,6 +1,7 @@
 //! Range functions of Prometheus's experimental set that wom adds beside the table's core ones:
 //! `double_exponential_smoothing` (two scalar arguments per step) and the `ts_of_*_over_time` family (the
-//! time of the sample `min_over_time`, `max_over_time`, `first_over_time` or `last_over_time` would pick).
+//! time of the sample `min_over_time`, `max_over_time`, `first_over_time` or `last_over_time` would pick);
+//! and `avg_over_time`'s mean, which switches from a compensated sum to a compensated incremental mean.
 
 use super::engine::{Evaluator, RangeSource, StepSeries, Value};
 use super::error::QueryError;
@@ -70,6 +71,32 @@ fn smooth(s: &[(i64, f64)], sf: f64, tf: f64) -> f64 {
     s1
 }
 
+/// `avg_over_time` of a non-empty window as Prometheus's `funcAvgOverTime` computes it: a Kahan-compensated
+/// sum divided by the count while the sum stays finite; once it would overflow, a Kahan-compensated
+/// incremental mean carried on from the sum so far.
+pub(super) fn avg(s: &[(i64, f64)]) -> f64 {
+    use super::functions::kahan_add;
+    let (mut sum, mut c, mut mean) = (s[0].1, 0.0, 0.0);
+    let mut incremental = false;
+    let mut count = 1.0;
+    for (i, &(_, v)) in s.iter().enumerate().skip(1) {
+        count = (i + 1) as f64;
+        if !incremental {
+            let (new_sum, new_c) = kahan_add(v, sum, c);
+            if !new_sum.is_infinite() {
+                (sum, c) = (new_sum, new_c);
+                continue;
+            }
+            incremental = true;
+            mean = sum / (count - 1.0);
+            c /= count - 1.0;
+        }
+        let q = (count - 1.0) / count;
+        (mean, c) = kahan_add(v / count, q * mean, q * c);
+    }
+    if incremental { mean + c } else { sum / count + c / count }
+}
+
 /// The time, in seconds, of the sample a `ts_of_*_over_time` function picks in a non-empty window; the
 /// latest of equal extremes, as Prometheus's `compareOverTime` keeps it.
 pub(super) fn ts_of(name: &str, s: &[(i64, f64)]) -> Option<f64> {
@@ -95,7 +122,18 @@ pub(super) fn ts_of(name: &str, s: &[(i64, f64)]) -> Option<f64> {
 
 #[cfg(test)]
 mod tests {
-    use super::{smooth, ts_of};
+    use super::{avg, smooth, ts_of};
+
+    #[test]
+    fn the_mean_goes_on_incrementally_past_an_overflow() {
+        let s = [(0, f64::MAX), (1000, f64::MAX), (2000, -f64::MAX)];
+        // The sum overflows at the second sample; the incremental mean does not (as Prometheus's, two ulps
+        // below max / 3).
+        assert_eq!(avg(&s), 5.992310449541051e307);
+        let cancel = [(0, 1e308), (1, 1e308), (2, -1e308), (3, -1e308), (4, 1.0)];
+        assert_eq!(avg(&cancel), 0.2);
+        assert_eq!(avg(&[(0, 1.0), (1000, 2.0), (2000, 4.0)]), 7.0 / 3.0);
+    }
 
     #[test]
     fn smoothing_follows_a_straight_line() {

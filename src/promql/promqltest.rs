@@ -72,14 +72,24 @@ pub fn run(text: &str) -> Report {
             // Classic histograms loaded as native ones too: their cases read native histograms.
             nhcb |= rest.starts_with("_with_nhcb");
             let interval = rest.split_whitespace().last().and_then(parse_duration).unwrap_or(60_000);
+            // A `name{…}@st offsets` line gives the start timestamps of the sample line after it.
+            let mut starts: Option<Vec<Option<i64>>> = None;
             for (_, l) in &body {
+                if let Some(offsets) = start_line(l) {
+                    match offsets {
+                        Some(offsets) => starts = Some(offsets),
+                        None => report.failed.push(format!("line {}: cannot load `{l}`: bad start timestamps", i)),
+                    }
+                    continue;
+                }
+                let starts = starts.take();
                 if l.contains("{{") {
                     let name = l.split(['{', ' ', '\t']).next().unwrap_or("").to_string();
                     if !name.is_empty() && !histograms.contains(&name) {
                         histograms.push(name);
                     }
                 }
-                if let Err(e) = load_series(&mut store, l, interval) {
+                if let Err(e) = load_series(&mut store, l, interval, starts.as_deref()) {
                     report.failed.push(format!("line {}: cannot load `{l}`: {e}", i));
                 }
             }
@@ -320,24 +330,98 @@ fn expand(token: &str) -> Option<Vec<Point>> {
     Some(out)
 }
 
-fn load_series(store: &mut MemStorage, line: &str, interval: i64) -> Result<(), String> {
+/// Loads one series line; `starts` are the offsets of its samples' start timestamps from their times
+/// (`None` where a sample has none), from the `@st` line before it.
+fn load_series(
+    store: &mut MemStorage,
+    line: &str,
+    interval: i64,
+    starts: Option<&[Option<i64>]>,
+) -> Result<(), String> {
     if line.contains("{{") {
         return Ok(());
     }
     let (series, values) = split_series(line).ok_or("no series")?;
     let labels = parse_labels(series).ok_or("bad series")?;
     let mut t = 0;
+    let mut k = 0;
     for token in values.split_whitespace() {
         for p in expand(token).ok_or_else(|| format!("bad value `{token}`"))? {
-            match p {
-                Point::Value(v) => store.add(&labels, t, v),
-                Point::Stale => store.add(&labels, t, stale_nan()),
-                Point::Missing => {}
+            let v = match p {
+                Point::Value(v) => Some(v),
+                Point::Stale => Some(stale_nan()),
+                Point::Missing => None,
+            };
+            match (v, starts.and_then(|s| s.get(k).copied().flatten())) {
+                (Some(v), Some(offset)) => store.add_with_start(&labels, t, v, t + offset),
+                (Some(v), None) => store.add(&labels, t, v),
+                (None, _) => {}
             }
             t += interval;
+            k += 1;
         }
     }
+    if starts.is_some_and(|s| s.len() != k) {
+        return Err(format!("{k} values but {} start timestamps", starts.map_or(0, <[_]>::len)));
+    }
     Ok(())
+}
+
+/// A start-timestamp line, `name{…}@st <offsets>`: `Some` of its offsets in milliseconds (`None` where
+/// omitted), or `Some(None)` if they do not read; `None` for any other line.
+fn start_line(line: &str) -> Option<Option<Vec<Option<i64>>>> {
+    let (series, offsets) = line.trim().split_once([' ', '\t'])?;
+    series.strip_suffix("@st")?;
+    let mut out = Vec::new();
+    for item in offsets.split_whitespace() {
+        match start_item(item) {
+            Some(items) => out.extend(items),
+            None => return Some(None),
+        }
+    }
+    Some(Some(out))
+}
+
+/// One item of an `@st` line, as Prometheus's test loader reads it: `_`, `_xN` (N omitted), `<dur>`,
+/// `<dur>xN` (N+1 equal), `<dur>+<dur>xN` or `<dur>-<dur>xN` (N+1 stepping); durations may be signed.
+fn start_item(item: &str) -> Option<Vec<Option<i64>>> {
+    if item == "_" {
+        return Some(vec![None]);
+    }
+    if let Some(n) = item.strip_prefix("_x") {
+        let n: usize = n.parse().ok().filter(|&n| n > 0)?;
+        return Some(vec![None; n]);
+    }
+    let (base, rest) = signed_duration_prefix(item)?;
+    if rest.is_empty() {
+        return Some(vec![Some(base)]);
+    }
+    let (step, rest) = match rest.as_bytes()[0] {
+        b'x' => (0, rest),
+        b'+' => signed_duration_prefix(&rest[1..])?,
+        b'-' => signed_duration_prefix(&rest[1..]).map(|(d, r)| (-d, r))?,
+        _ => return None,
+    };
+    let n: usize = rest.strip_prefix('x')?.parse().ok()?;
+    Some((0..=n as i64).map(|k| Some(base + k * step)).collect())
+}
+
+/// A duration with an optional sign at the start of `s` (its unit stops before an `x`), and the rest.
+fn signed_duration_prefix(s: &str) -> Option<(i64, &str)> {
+    let (negative, body) = match s.as_bytes().first()? {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let digits = body.bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 {
+        return None;
+    }
+    let unit = body[digits..].bytes().take_while(|b| b.is_ascii_alphabetic() && *b != b'x').count();
+    let text = &body[..digits + unit];
+    // A bare number is only a duration when it is 0, as Prometheus's `model.ParseDuration` reads it.
+    let ms = if unit == 0 { (text.parse::<i64>().ok()? == 0).then_some(0)? } else { parse_duration(text)? };
+    Some((if negative { -ms } else { ms }, &body[digits + unit..]))
 }
 
 /// A duration such as `5m`, `1h30m`, `100ms` or `0`, in milliseconds; a leading `-` negates it.
@@ -476,7 +560,20 @@ fn close(a: f64, b: f64) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{parse_duration, run};
+    use super::{parse_duration, run, start_item, start_line};
+
+    #[test]
+    fn start_timestamp_lines() {
+        assert_eq!(start_item("-30s-1mx2"), Some(vec![Some(-30_000), Some(-90_000), Some(-150_000)]));
+        assert_eq!(start_item("_x2"), Some(vec![None, None]));
+        assert_eq!(start_item("+1m"), Some(vec![Some(60_000)]));
+        assert_eq!(start_item("-0msx1"), Some(vec![Some(0), Some(0)]));
+        assert_eq!(start_item("1ms+1sx1"), Some(vec![Some(1), Some(1001)]));
+        assert_eq!(start_item("5"), None);
+        assert_eq!(start_line("x{a=\"b\"}@st _ 0"), Some(Some(vec![None, Some(0)])));
+        assert_eq!(start_line("x{a=\"b\"} 1 2"), None);
+        assert_eq!(start_line("x@st 1q"), Some(None));
+    }
 
     #[test]
     fn durations() {

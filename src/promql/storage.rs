@@ -40,6 +40,19 @@ pub trait Storage: Sync {
     fn density(&self, _mint: i64, _maxt: i64) -> usize {
         0
     }
+
+    /// Whether any series holds start timestamps (see [`Storage::start_times`]); most stores hold none.
+    fn has_start_times(&self) -> bool {
+        false
+    }
+
+    /// The start timestamps of series `id`'s samples with `mint <= t <= maxt`, aligned with what
+    /// [`Storage::samples`] returns (0 where a sample has none), or `None` when the series holds none: the
+    /// time each cumulative sample counts from (OpenMetrics 2's and OTel's start time), which `rate`,
+    /// `increase`, `irate` and `resets` read to find resets and the counter's zero point.
+    fn start_times(&self, _id: usize, _mint: i64, _maxt: i64) -> Option<Vec<i64>> {
+        None
+    }
 }
 
 /// The metric name a selector's matchers require, if one `__name__="x"` matcher is present.
@@ -73,6 +86,8 @@ pub struct MemStorage {
     samples: Vec<Vec<(i64, f64)>>,
     index: BTreeMap<Labels, usize>,
     by_name: BTreeMap<String, Vec<usize>>,
+    /// Start timestamps of the few series that have them, aligned with their samples (0 for none).
+    starts: BTreeMap<usize, Vec<i64>>,
 }
 
 impl MemStorage {
@@ -84,6 +99,15 @@ impl MemStorage {
     /// Adds a sample to the series with `labels`, creating it if needed. Samples may come in any order; a
     /// second sample at the same time replaces the first.
     pub fn add(&mut self, labels: &Labels, t: i64, v: f64) {
+        self.insert(labels, t, v, None);
+    }
+
+    /// [`MemStorage::add`] with the sample's start timestamp (milliseconds; 0 means none).
+    pub fn add_with_start(&mut self, labels: &Labels, t: i64, v: f64, start: i64) {
+        self.insert(labels, t, v, Some(start));
+    }
+
+    fn insert(&mut self, labels: &Labels, t: i64, v: f64, start: Option<i64>) {
         let id = match self.index.get(labels) {
             Some(&id) => id,
             None => {
@@ -96,13 +120,29 @@ impl MemStorage {
             }
         };
         let series = &mut self.samples[id];
-        match series.last() {
-            Some(&(last, _)) if last < t => series.push((t, v)),
-            None => series.push((t, v)),
+        let (at, new) = match series.last() {
+            Some(&(last, _)) if last < t => (series.len(), true),
+            None => (0, true),
             _ => match series.binary_search_by_key(&t, |&(x, _)| x) {
-                Ok(i) => series[i].1 = v,
-                Err(i) => series.insert(i, (t, v)),
+                Ok(i) => (i, false),
+                Err(i) => (i, true),
             },
+        };
+        if new {
+            series.insert(at, (t, v));
+        } else {
+            series[at].1 = v;
+        }
+        let len = series.len();
+        match (self.starts.get_mut(&id), start) {
+            (Some(starts), start) if new => starts.insert(at, start.unwrap_or(0)),
+            (Some(starts), start) => starts[at] = start.unwrap_or(0),
+            (None, Some(start)) if start != 0 => {
+                let mut starts = vec![0; len];
+                starts[at] = start;
+                self.starts.insert(id, starts);
+            }
+            (None, _) => {}
         }
     }
 
@@ -142,11 +182,29 @@ impl Storage for MemStorage {
     fn samples(&self, ids: &[usize], mint: i64, maxt: i64) -> Vec<Vec<(i64, f64)>> {
         ids.iter()
             .map(|&id| {
-                let s = &self.samples[id];
-                let from = s.partition_point(|&(t, _)| t < mint);
-                let to = s.partition_point(|&(t, _)| t <= maxt);
-                s[from..to.max(from)].to_vec()
+                let (from, to) = self.span(id, mint, maxt);
+                self.samples[id][from..to].to_vec()
             })
             .collect()
+    }
+
+    fn has_start_times(&self) -> bool {
+        !self.starts.is_empty()
+    }
+
+    fn start_times(&self, id: usize, mint: i64, maxt: i64) -> Option<Vec<i64>> {
+        let starts = self.starts.get(&id)?;
+        let (from, to) = self.span(id, mint, maxt);
+        Some(starts[from..to].to_vec())
+    }
+}
+
+impl MemStorage {
+    /// The index range of series `id`'s samples with `mint <= t <= maxt`.
+    fn span(&self, id: usize, mint: i64, maxt: i64) -> (usize, usize) {
+        let s = &self.samples[id];
+        let from = s.partition_point(|&(t, _)| t < mint);
+        let to = s.partition_point(|&(t, _)| t <= maxt);
+        (from, to.max(from))
     }
 }
