@@ -23,7 +23,16 @@ pub(super) fn aggregate(ev: &mut Evaluator, agg: &AggregateExpr) -> Result<Value
     let modifier = agg.modifier.clone();
     if agg.param.is_none() && FOLDED.contains(&op) {
         let Value::Vector(input) = input else { return Ok(Value::Vector(Vec::new())) };
-        return Ok(Value::Vector(fold_series(ev, op, &modifier, input)));
+        let marked = marked_groups(&modifier, &input);
+        let mut out = fold_series(ev, op, &modifier, input);
+        if !marked.is_empty() {
+            for s in &mut out {
+                if marked.binary_search(&s.labels).is_ok() {
+                    s.labels = s.labels.drop_name(true);
+                }
+            }
+        }
+        return Ok(Value::Vector(out));
     }
     let series = ev.step_eval(&[input, param], |args, _| {
         let StepArg::Vector(v) = &args[0] else { return Ok(Vec::new()) };
@@ -31,6 +40,14 @@ pub(super) fn aggregate(ev: &mut Evaluator, agg: &AggregateExpr) -> Result<Value
         for &(labels, x) in v {
             groups.entry(group_of(&modifier, labels)).or_default().push((labels, x));
         }
+        // Under delayed name removal a group whose members had their names dropped drops its own.
+        let groups = groups.into_iter().map(|(group, members)| {
+            if members.iter().any(|(l, _)| l.name_dropped()) {
+                (group.drop_name(true), members)
+            } else {
+                (group, members)
+            }
+        });
         let mut out = Vec::new();
         match (op, &args[1]) {
             (token::T_TOPK | token::T_BOTTOMK, StepArg::Scalar(k)) => {
@@ -89,6 +106,17 @@ pub(super) fn aggregate(ev: &mut Evaluator, agg: &AggregateExpr) -> Result<Value
 
 /// The aggregations [`fold_series`] computes.
 const FOLDED: [u16; 6] = [token::T_SUM, token::T_AVG, token::T_COUNT, token::T_GROUP, token::T_MIN, token::T_MAX];
+
+/// Under delayed name removal, the groups of the series whose names were dropped: the group drops its
+/// name at the end too (Prometheus's `groupedAggregation.dropName`), though its members share one group
+/// with series whose names stay.
+fn marked_groups(modifier: &Option<LabelModifier>, input: &[super::engine::StepSeries]) -> Vec<Labels> {
+    let mut out: Vec<Labels> =
+        input.iter().filter(|s| s.labels.name_dropped()).map(|s| group_of(modifier, &s.labels)).collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
 
 /// The group of a series under `by`/`without`.
 fn group_of(modifier: &Option<LabelModifier>, labels: &Labels) -> Labels {

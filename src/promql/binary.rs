@@ -15,6 +15,7 @@ pub(super) fn binary(ev: &mut Evaluator, bin: &BinaryExpr) -> Result<Value, Quer
     let lhs = ev.eval(&bin.lhs)?;
     let rhs = ev.eval(&bin.rhs)?;
     let comparison = op.is_comparison_operator();
+    let delayed = ev.delayed_names;
     match (&lhs, &rhs) {
         (Value::Scalar(a), Value::Scalar(b)) => {
             let mut out = Vec::with_capacity(a.len());
@@ -45,7 +46,7 @@ pub(super) fn binary(ev: &mut Evaluator, bin: &BinaryExpr) -> Result<Value, Quer
                     } else if !keep {
                         continue;
                     }
-                    let labels = if return_bool || !comparison { labels.without_name() } else { labels.clone() };
+                    let labels = if return_bool || !comparison { labels.drop_name(delayed) } else { labels.clone() };
                     out.push((labels, v));
                 }
                 Ok(out)
@@ -68,7 +69,7 @@ pub(super) fn binary(ev: &mut Evaluator, bin: &BinaryExpr) -> Result<Value, Quer
                 let (StepArg::Vector(l), StepArg::Vector(r)) = (&args[0], &args[1]) else { return Ok(Vec::new()) };
                 match op.id() {
                     token::T_LAND | token::T_LOR | token::T_LUNLESS => Ok(set_operation(op, l, r, modifier)),
-                    _ => vector_binop(op, l, r, modifier),
+                    _ => vector_binop(op, l, r, modifier, delayed),
                 }
             })?;
             Ok(Value::Vector(series))
@@ -77,12 +78,13 @@ pub(super) fn binary(ev: &mut Evaluator, bin: &BinaryExpr) -> Result<Value, Quer
     }
 }
 
-/// The labels two series are matched on.
+/// The labels two series are matched on: those named in `on(…)`, or all but those in `ignoring(…)` and the
+/// metric name (`__type__` and `__unit__`, where a series still has them, take part, as in Prometheus).
 fn signature(labels: &Labels, matching: &Option<LabelModifier>) -> Labels {
     match matching {
         Some(LabelModifier::Include(on)) => labels.keep(&on.labels),
-        Some(LabelModifier::Exclude(ignoring)) => labels.remove(&ignoring.labels).without_name(),
-        None => labels.without_name(),
+        Some(LabelModifier::Exclude(ignoring)) => labels.match_key(&ignoring.labels),
+        None => labels.match_key(&[]),
     }
 }
 
@@ -111,6 +113,7 @@ fn vector_binop(
     lhs: &[(&Labels, f64)],
     rhs: &[(&Labels, f64)],
     m: &BinModifier,
+    delayed: bool,
 ) -> Result<StepOut, QueryError> {
     // `fill(v)`, `fill_left(v)`, `fill_right(v)`: a series missing on one side is matched with `v`.
     let (fill_left, fill_right) = (m.fill_values.lhs, m.fill_values.rhs);
@@ -139,7 +142,6 @@ fn vector_binop(
         one_by_sig.insert(sig, (labels, v));
     }
     let comparison = op.is_comparison_operator();
-    let drop_name = m.return_bool || !comparison;
     let mut matched: HashSet<Labels> = HashSet::new();
     let mut produced: HashSet<Labels> = HashSet::new();
     let mut out = Vec::new();
@@ -173,9 +175,17 @@ fn vector_binop(
         if m.return_bool {
             value = if keep { 1.0 } else { 0.0 };
         }
-        let mut result = if drop_name { labels.without_name() } else { labels.clone() };
+        // Arithmetic drops the name at once, delayed removal or not; a comparison with `bool` drops it (or
+        // marks it); a filtering one keeps the left-hand side's labels, and under delayed removal takes any
+        // earlier mark off them, as Prometheus's `VectorBinop` does.
+        let mut result = match (comparison, m.return_bool) {
+            (false, _) => labels.without_name(),
+            (true, true) => labels.drop_name(delayed),
+            (true, false) => labels.keep_name(),
+        };
         if one_to_one {
             result = match &m.matching {
+                Some(LabelModifier::Include(on)) if result.name_dropped() => result.keep(&on.labels).drop_name(true),
                 Some(LabelModifier::Include(on)) => result.keep(&on.labels),
                 Some(LabelModifier::Exclude(ignoring)) => result.remove(&ignoring.labels),
                 None => result,

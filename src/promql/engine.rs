@@ -100,11 +100,32 @@ pub(super) enum StepArg<'a> {
 /// Output of an operator at one step.
 pub(super) type StepOut = Vec<(Labels, f64)>;
 
+/// How queries are evaluated where Prometheus has a switch for it; the default is Prometheus's.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct QueryOptions {
+    /// Prometheus's `enable-delayed-name-removal` (on in its test engine): an operation that drops the metric
+    /// name only marks it, later operations still read it (`label_replace(rate(x[5m]), "n", "$1",
+    /// "__name__", "(.+)")`, `sum by (__name__)`), and the end of the query drops it.
+    pub delayed_name_removal: bool,
+}
+
 /// Evaluates instant query `text` at `t` (milliseconds).
 pub fn instant_query(store: &dyn Storage, text: &str, t: i64) -> Result<Answer, QueryError> {
+    instant_query_with(store, text, t, QueryOptions::default())
+}
+
+/// [`instant_query`] with `options`.
+pub fn instant_query_with(
+    store: &dyn Storage,
+    text: &str,
+    t: i64,
+    options: QueryOptions,
+) -> Result<Answer, QueryError> {
     let expr = super::parse_query(text, 0, 0)?;
     let mut ev = Evaluator::new(store, t, t, 1);
+    ev.delayed_names = options.delayed_name_removal;
     let value = ev.eval(&expr)?;
+    let value = ev.finish_name_drops(value)?;
     let value = match value {
         Value::Scalar(v) => QueryValue::Scalar(v[0]),
         Value::String(s) => QueryValue::String(s),
@@ -121,6 +142,18 @@ pub fn instant_query(store: &dyn Storage, text: &str, t: i64) -> Result<Answer, 
 
 /// Evaluates `text` at every `step` milliseconds from `start` to `end`.
 pub fn range_query(store: &dyn Storage, text: &str, start: i64, end: i64, step: i64) -> Result<Answer, QueryError> {
+    range_query_with(store, text, start, end, step, QueryOptions::default())
+}
+
+/// [`range_query`] with `options`.
+pub fn range_query_with(
+    store: &dyn Storage,
+    text: &str,
+    start: i64,
+    end: i64,
+    step: i64,
+    options: QueryOptions,
+) -> Result<Answer, QueryError> {
     if step <= 0 {
         return Err(QueryError::invalid("the step of a range query must be positive"));
     }
@@ -134,7 +167,9 @@ pub fn range_query(store: &dyn Storage, text: &str, start: i64, end: i64, step: 
     }
     let expr = super::parse_query(text, step, end - start)?;
     let mut ev = Evaluator::new(store, start, end, step);
-    let value = match ev.eval(&expr)? {
+    ev.delayed_names = options.delayed_name_removal;
+    let value = ev.eval(&expr)?;
+    let value = match ev.finish_name_drops(value)? {
         Value::Scalar(v) => {
             let points = ev.steps().zip(v).collect();
             QueryValue::Matrix(vec![Series { labels: Vec::new(), points }])
@@ -168,11 +203,38 @@ pub(super) struct Evaluator<'s> {
     query_end: i64,
     depth: usize,
     pub notes: Vec<String>,
+    /// Delayed name removal ([`QueryOptions::delayed_name_removal`]).
+    pub delayed_names: bool,
 }
 
 impl<'s> Evaluator<'s> {
     fn new(store: &'s dyn Storage, start: i64, end: i64, interval: i64) -> Evaluator<'s> {
-        Evaluator { store, start, end, interval, query_start: start, query_end: end, depth: 0, notes: Vec::new() }
+        Evaluator {
+            store,
+            start,
+            end,
+            interval,
+            query_start: start,
+            query_end: end,
+            depth: 0,
+            notes: Vec::new(),
+            delayed_names: false,
+        }
+    }
+
+    /// The end of a query under delayed name removal: the names marked to go are dropped; series that
+    /// become the same are merged when they do not meet at a step, and are an error when they do.
+    fn finish_name_drops(&self, value: Value) -> Result<Value, QueryError> {
+        match value {
+            Value::Vector(series) if self.delayed_names && series.iter().any(|s| s.labels.name_dropped()) => {
+                let series = series
+                    .into_iter()
+                    .map(|s| StepSeries { labels: s.labels.finish_name_drop(), points: s.points })
+                    .collect();
+                super::functions::merge_same_labels(series).map(Value::Vector)
+            }
+            value => Ok(value),
+        }
     }
 
     /// A child evaluator over other steps (a subquery).
@@ -186,6 +248,7 @@ impl<'s> Evaluator<'s> {
             query_end: self.query_end,
             depth: self.depth,
             notes: Vec::new(),
+            delayed_names: self.delayed_names,
         }
     }
 
@@ -227,7 +290,7 @@ impl<'s> Evaluator<'s> {
                 Value::Vector(v) => super::functions::merge_same_labels(
                     v.into_iter()
                         .map(|s| StepSeries {
-                            labels: s.labels.without_name(),
+                            labels: s.labels.drop_name(self.delayed_names),
                             points: s.points.into_iter().map(|(t, x)| (t, -x)).collect(),
                         })
                         .collect(),

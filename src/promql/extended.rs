@@ -54,6 +54,7 @@ pub(super) fn range_call(
     let wide_range = Duration::from_millis((range_ms + LOOKBACK_MS + after) as u64);
     let smoothed = mode == ExtendedRange::Smoothed;
     let mut out = Vec::new();
+    let delayed = ev.delayed_names;
     ev.for_each_range(
         RangeSource::Selector { vs: &wide, range: wide_range },
         &mut |windows, labels, samples, bounds| {
@@ -76,7 +77,7 @@ pub(super) fn range_call(
                 }
             }
             if !points.is_empty() {
-                out.push(StepSeries { labels: labels.without_name(), points });
+                out.push(StepSeries { labels: labels.drop_name(delayed), points });
             }
         },
     )?;

@@ -184,6 +184,7 @@ fn range_call(ev: &mut Evaluator, name: &str, args: &[Box<Expr>]) -> Result<Valu
         return Ok(value);
     }
     let keep_name = matches!(name, "last_over_time" | "first_over_time");
+    let delayed = ev.delayed_names;
     let results = ev.map_range(source, |windows, labels, samples, bounds| {
         let mut points = Vec::with_capacity(windows.len());
         for (k, (w, &(from, to))) in windows.iter().zip(bounds).enumerate() {
@@ -200,7 +201,7 @@ fn range_call(ev: &mut Evaluator, name: &str, args: &[Box<Expr>]) -> Result<Valu
         let metric = labels.pairs().iter().find(|(n, _)| &**n == super::value::METRIC_NAME).map(|(_, v)| v.clone());
         let metric = if described { Err(()) } else { Ok(metric) };
         let series = (!points.is_empty())
-            .then(|| StepSeries { labels: if keep_name { labels.clone() } else { labels.without_name() }, points });
+            .then(|| StepSeries { labels: if keep_name { labels.clone() } else { labels.drop_name(delayed) }, points });
         Ok::<_, QueryError>((series, metric))
     })?;
     let mut out = Vec::with_capacity(results.len());
@@ -520,7 +521,7 @@ fn instant_call(ev: &mut Evaluator, name: &str, args: &[Box<Expr>]) -> Result<Va
                 return Ok(Value::Vector(
                     series
                         .into_iter()
-                        .map(|s| StepSeries { labels: s.labels.without_name(), points: s.points })
+                        .map(|s| StepSeries { labels: s.labels.drop_name(ev.delayed_names), points: s.points })
                         .collect(),
                 ));
             }
@@ -562,7 +563,8 @@ fn instant_call(ev: &mut Evaluator, name: &str, args: &[Box<Expr>]) -> Result<Va
         let Some(Value::Vector(buckets)) = values.pop() else { return Ok(Value::Vector(Vec::new())) };
         return Ok(Value::Vector(histogram_quantile_series(ev, &q, buckets)));
     }
-    let series = ev.step_eval(&values, |args, ts| step_function(name, args, ts, absent.as_ref()))?;
+    let delayed = ev.delayed_names;
+    let series = ev.step_eval(&values, |args, ts| step_function(name, args, ts, delayed, absent.as_ref()))?;
     Ok(Value::Vector(series))
 }
 
@@ -622,6 +624,7 @@ fn step_function(
     name: &str,
     args: &[StepArg],
     _ts: i64,
+    delayed: bool,
     absent: Option<&Labels>,
 ) -> Result<Vec<(Labels, f64)>, QueryError> {
     let scalar = |k: usize| match args.get(k) {
@@ -643,7 +646,7 @@ fn step_function(
         _ => &[],
     };
     let map = |f: &dyn Fn(f64) -> f64| -> Vec<(Labels, f64)> {
-        input.iter().map(|&(l, v)| (l.without_name(), f(v))).collect()
+        input.iter().map(|&(l, v)| (l.drop_name(delayed), f(v))).collect()
     };
     Ok(match name {
         "absent" => {
@@ -734,10 +737,10 @@ fn step_function(
             let mut out = Vec::with_capacity(input.len());
             for &(l, v) in input {
                 if v.is_nan() || v.is_infinite() {
-                    out.push((l.without_name(), f64::NAN));
+                    out.push((l.drop_name(delayed), f64::NAN));
                     continue;
                 }
-                out.push((l.without_name(), date_part(n, v)));
+                out.push((l.drop_name(delayed), date_part(n, v)));
             }
             out
         }
@@ -897,6 +900,8 @@ fn label_function(ev: &mut Evaluator, name: &str, args: &[Box<Expr>]) -> Result<
             Some(caps) => {
                 let mut value = String::new();
                 caps.expand(&replacement, &mut value);
+                // Writing the name keeps it, though an earlier operation marked it to go.
+                let labels = if dst == METRIC_NAME { labels.keep_name() } else { labels.clone() };
                 labels.with(&dst, &value)
             }
             None => labels.clone(),
@@ -905,6 +910,7 @@ fn label_function(ev: &mut Evaluator, name: &str, args: &[Box<Expr>]) -> Result<
         let (separator, sources) = (strings[1].clone(), strings[2..].to_vec());
         Box::new(move |labels: &Labels| {
             let joined: Vec<&str> = sources.iter().map(|s| labels.get(s)).collect();
+            let labels = if dst == METRIC_NAME { labels.keep_name() } else { labels.clone() };
             labels.with(&dst, &joined.join(&separator))
         })
     };

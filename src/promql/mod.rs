@@ -24,7 +24,7 @@ mod storage;
 mod value;
 
 pub use depth::MAX_DEPTH;
-pub use engine::{LOOKBACK_MS, instant_query, range_query};
+pub use engine::{LOOKBACK_MS, QueryOptions, instant_query, instant_query_with, range_query, range_query_with};
 pub use error::{QueryError, QueryErrorKind};
 pub use functions::{AGGREGATIONS, FUNCTIONS, Function, FunctionKind, KEYWORDS, lookup};
 pub use storage::{MemStorage, Storage, required_name, select_indexed};

@@ -26,6 +26,7 @@ pub(super) fn double_exponential_smoothing(
     };
     let mut out = Vec::new();
     let mut failure = None;
+    let delayed = ev.delayed_names;
     ev.for_each_range(source, &mut |windows, labels, samples, bounds| {
         let mut points = Vec::new();
         for (k, (w, &(from, to))) in windows.iter().zip(bounds).enumerate() {
@@ -45,7 +46,7 @@ pub(super) fn double_exponential_smoothing(
             points.push((w.ts, smooth(s, sf, tf)));
         }
         if !points.is_empty() {
-            out.push(StepSeries { labels: labels.without_name(), points });
+            out.push(StepSeries { labels: labels.drop_name(delayed), points });
         }
     })?;
     if let Some(message) = failure {

@@ -7,7 +7,7 @@
 
 use super::storage::MemStorage;
 use super::value::{Labels, QueryValue, stale_nan};
-use super::{instant_query, range_query};
+use super::{QueryOptions, instant_query_with, range_query_with};
 use promql_parser::parser::Expr;
 
 /// What a test file's cases came to.
@@ -462,10 +462,13 @@ pub fn parse_duration(s: &str) -> Option<i64> {
     Some(if negative { -total } else { total })
 }
 
+/// The options of Prometheus's test engine (`promqltest.NewTestEngine`), which its test files assume.
+const PROMETHEUS_TEST_ENGINE: QueryOptions = QueryOptions { delayed_name_removal: true };
+
 fn check(store: &MemStorage, case: &Case) -> Result<(), String> {
     let result = match case.range {
-        Some((s, e, st)) => range_query(store, &case.expr, s, e, st),
-        None => instant_query(store, &case.expr, case.at),
+        Some((s, e, st)) => range_query_with(store, &case.expr, s, e, st, PROMETHEUS_TEST_ENGINE),
+        None => instant_query_with(store, &case.expr, case.at, PROMETHEUS_TEST_ENGINE),
     };
     let answer = match (result, case.fail) {
         (Err(_), true) => return Ok(()),
@@ -580,6 +583,29 @@ mod tests {
         assert_eq!(parse_duration("1h30m"), Some(5_400_000));
         assert_eq!(parse_duration("0"), Some(0));
         assert_eq!(parse_duration("-10s"), Some(-10_000));
+    }
+
+    #[test]
+    fn names_go_at_once_outside_the_test_engine() {
+        use super::super::instant_query;
+        use super::MemStorage;
+        use crate::promql::{Labels, QueryValue};
+        let mut store = MemStorage::new();
+        for t in 0..=10 {
+            store.add(&Labels::new([("__name__", "cpu_seconds_total"), ("host", "a")]), t * 60_000, 6.0 * t as f64);
+        }
+        store.add(&Labels::new([("__name__", "temp_celsius"), ("__type__", "gauge"), ("room", "1")]), 0, 20.0);
+        store.add(&Labels::new([("__name__", "temp_celsius"), ("__type__", "gauge"), ("room", "2")]), 0, 25.0);
+        store.add(&Labels::new([("__name__", "target_celsius"), ("room", "1")]), 0, 21.0);
+        let labels = |query: &str, t: i64| match instant_query(&store, query, t).map(|a| a.value) {
+            Ok(QueryValue::Vector(samples)) => samples.into_iter().map(|s| Labels::new(s.labels).to_string()).collect(),
+            other => vec![format!("{other:?}")],
+        };
+        // Prometheus's default: rate drops the name before label_replace can read it.
+        let replaced = r#"label_replace(rate(cpu_seconds_total[5m]), "m", "$1", "__name__", "(.*)")"#;
+        assert_eq!(labels(replaced, 600_000), vec![r#"{host="a"}"#]);
+        // `+ 0` drops `__type__` with the name, so the gauge of room 1 matches the target.
+        assert_eq!(labels("(temp_celsius + 0) unless target_celsius", 0), vec![r#"{room="2"}"#]);
     }
 
     #[test]

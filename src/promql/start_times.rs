@@ -54,7 +54,7 @@ pub(super) fn range_call(ev: &mut Evaluator, name: &str, source: &RangeSource) -
             }
         }
         if !points.is_empty() {
-            out.push(StepSeries { labels: store.labels(id).without_name(), points });
+            out.push(StepSeries { labels: store.labels(id).drop_name(ev.delayed_names), points });
         }
     }
     merge_same_labels(out).map(|series| Some(Value::Vector(series)))

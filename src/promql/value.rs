@@ -19,6 +19,10 @@ pub fn stale_nan() -> f64 {
 /// The metric name label.
 pub const METRIC_NAME: &str = "__name__";
 
+/// The mark of a series whose metric name an operation dropped under delayed name removal: a label no
+/// query can name (it starts with a NUL), sorted before every other, taken off at the end of the query.
+pub(super) const NAME_DROPPED: &str = "\u{0}name_dropped";
+
 /// A label set, sorted by name, with no empty values. Equality and order are the pairs' (name, then value,
 /// pair by pair), with a shortcut for strings shared through interning.
 #[derive(Clone, Debug, Default)]
@@ -110,10 +114,62 @@ impl Labels {
     /// These labels without the metric name and the metadata labels that describe it, `__type__` and
     /// `__unit__` (as Prometheus drops them with its type-and-unit-labels feature).
     pub fn without_name(&self) -> Labels {
-        if !self.0.iter().any(|(n, _)| matches!(&**n, METRIC_NAME | "__type__" | "__unit__")) {
+        if !self.0.iter().any(|(n, _)| matches!(&**n, METRIC_NAME | "__type__" | "__unit__" | NAME_DROPPED)) {
             return self.clone();
         }
-        Labels(self.0.iter().filter(|(n, _)| !matches!(&**n, METRIC_NAME | "__type__" | "__unit__")).cloned().collect())
+        Labels(
+            self.0
+                .iter()
+                .filter(|(n, _)| !matches!(&**n, METRIC_NAME | "__type__" | "__unit__" | NAME_DROPPED))
+                .cloned()
+                .collect(),
+        )
+    }
+
+    /// These labels once an operation drops the metric name: without it at once, or with delayed name
+    /// removal (`delayed`) kept and marked, so later operations still read it and the end of the query
+    /// drops it ([`Labels::finish_name_drop`]).
+    pub(super) fn drop_name(&self, delayed: bool) -> Labels {
+        if !delayed {
+            return self.without_name();
+        }
+        let described = self.0.iter().any(|(n, _)| matches!(&**n, METRIC_NAME | "__type__" | "__unit__"));
+        if !described || self.name_dropped() {
+            return self.clone();
+        }
+        // The mark's name sorts first.
+        let mut out = Vec::with_capacity(self.0.len() + 1);
+        out.push((Arc::from(NAME_DROPPED), Arc::from("1")));
+        out.extend(self.0.iter().cloned());
+        Labels(out)
+    }
+
+    /// Whether the name is marked to be dropped at the end of the query (delayed name removal).
+    pub(super) fn name_dropped(&self) -> bool {
+        self.0.first().is_some_and(|(n, _)| &**n == NAME_DROPPED)
+    }
+
+    /// These labels with the mark of a delayed name drop taken off: the name stays.
+    pub(super) fn keep_name(&self) -> Labels {
+        if self.name_dropped() { Labels(self.0[1..].to_vec()) } else { self.clone() }
+    }
+
+    /// At the end of a query with delayed name removal: the name dropped if it was marked so.
+    pub(super) fn finish_name_drop(&self) -> Labels {
+        if self.name_dropped() { self.without_name() } else { self.clone() }
+    }
+
+    /// The labels two series are matched on when `ignoring` these: all others but the metric name (and
+    /// the mark of a delayed drop); `__type__` and `__unit__` take part, as in Prometheus's
+    /// `HashWithoutLabels`.
+    pub(super) fn match_key(&self, ignoring: &[String]) -> Labels {
+        Labels(
+            self.0
+                .iter()
+                .filter(|(n, _)| !matches!(&**n, METRIC_NAME | NAME_DROPPED) && !ignoring.iter().any(|k| k == &**n))
+                .cloned()
+                .collect(),
+        )
     }
 
     /// The order of these labels and `other` as if neither had the labels named in `names`.
