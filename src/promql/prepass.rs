@@ -12,7 +12,10 @@
 //! - `info`'s second argument gets a matcher on a reserved label, [`INFO_MARK`], so that a label selector
 //!   whose matchers all accept the empty value (`{data=~".*"}`) parses; `info` ignores it.
 //!
-//! String literals, comments and label matchers are copied untouched. Text the pass cannot read is left as
+//! - Byte escapes in string literals (`"\xc3\xa9"`) are read as Go reads them, as bytes of UTF-8, where
+//!   the parser would read each as a character of its own.
+//!
+//! String literals (but for those byte escapes), comments and label matchers are copied untouched. Text the pass cannot read is left as
 //! it was, so the parser reports the error where it is.
 
 use super::error::QueryError;
@@ -59,6 +62,7 @@ impl ExtendedRange {
 /// Rewrites `text` for the parser: duration expressions evaluated with the query's `step_ms` and `range_ms`
 /// (both 0 for an instant query), `anchored`/`smoothed` turned into marks on their selectors.
 pub fn rewrite(text: &str, step_ms: i64, range_ms: i64) -> Result<String, QueryError> {
+    let text = &byte_escapes(text)?;
     let mut pass = Prepass {
         src: text,
         b: text.as_bytes(),
@@ -349,6 +353,80 @@ impl Prepass<'_> {
         });
         Ok(())
     }
+}
+
+/// String literals whose `\x` or octal escapes stand for bytes of multi-byte UTF-8 characters, read as Go
+/// (and Prometheus) reads them: `"\xc3\xa9"` is `é`, where the parser would take each escape for a
+/// character of its own. Those escapes are written as the characters they make; ASCII escapes stay. A
+/// string whose bytes are not UTF-8 (`"\xff"`) is refused: Prometheus refuses it as a label name and wom
+/// cannot hold it as a label value.
+fn byte_escapes(text: &str) -> Result<String, QueryError> {
+    let b = text.as_bytes();
+    let byte_escape = |j: usize| match b.get(j + 1) {
+        Some(b'x') => b.get(j + 2..j + 4).and_then(|h| u8::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok()),
+        Some(b'0'..=b'3') => b.get(j + 1..j + 4).and_then(|o| u8::from_str_radix(std::str::from_utf8(o).ok()?, 8).ok()),
+        _ => None,
+    };
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'#' => {
+                let end = text[i..].find('\n').map_or(b.len(), |n| i + n);
+                out.push_str(&text[i..end]);
+                i = end;
+            }
+            b'`' => {
+                let end = string_end(b, i);
+                out.push_str(&text[i..end]);
+                i = end;
+            }
+            b'"' | b'\'' => {
+                let end = string_end(b, i);
+                let literal = &text[i..end];
+                if !(i..end).any(|j| b[j] == b'\\' && byte_escape(j).is_some_and(|v| v >= 0x80)) {
+                    out.push_str(literal);
+                    i = end;
+                    continue;
+                }
+                // Non-ASCII byte escapes become raw bytes; everything else is copied as written.
+                let mut bytes = Vec::with_capacity(literal.len());
+                let mut j = i;
+                while j < end {
+                    if b[j] == b'\\' && j + 1 < end {
+                        match byte_escape(j) {
+                            Some(v) if v >= 0x80 => {
+                                bytes.push(v);
+                                j += 4;
+                            }
+                            _ => {
+                                bytes.extend_from_slice(&b[j..j + 2]);
+                                j += 2;
+                            }
+                        }
+                    } else {
+                        bytes.push(b[j]);
+                        j += 1;
+                    }
+                }
+                match String::from_utf8(bytes) {
+                    Ok(s) => out.push_str(&s),
+                    Err(_) => {
+                        return Err(QueryError::new(super::error::QueryErrorKind::Parse {
+                            message: format!("string {literal} is not valid UTF-8"),
+                        }));
+                    }
+                }
+                i = end;
+            }
+            _ => {
+                let len = text[i..].chars().next().map_or(1, char::len_utf8);
+                out.push_str(&text[i..i + len]);
+                i += len;
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// The index just past the string literal starting at `start` (or the end of the text).
@@ -643,6 +721,15 @@ mod tests {
 
     fn rw(text: &str) -> String {
         rewrite(text, 5_000, 10_000).unwrap_or_else(|e| format!("error: {e}"))
+    }
+
+    #[test]
+    fn byte_escapes_read_as_go_reads_them() {
+        assert_eq!(rw(r#"x{a="\xc3\xa9"}"#), r#"x{a="é"}"#);
+        assert_eq!(rw(r#"x{a="\303\251\x41\n"}"#), r#"x{a="é\x41\n"}"#);
+        assert_eq!(rw(r#"x{a=`\xff`}"#), r#"x{a=`\xff`}"#);
+        assert!(super::rewrite(r#"label_replace(x, "\xff", "", "a", "(.*)")"#, 0, 0).is_err());
+        assert!(super::rewrite(r#"count_values("a\xc5z", x)"#, 0, 0).is_err());
     }
 
     #[test]
