@@ -107,6 +107,7 @@ pub const FUNCTIONS: &[Function] = &[
     instant("sort_desc"),
     instant("sqrt"),
     instant("start"),
+    instant("start_timestamp"),
     range("stddev_over_time"),
     range("stdvar_over_time"),
     instant("step"),
@@ -527,6 +528,7 @@ fn instant_call(ev: &mut Evaluator, name: &str, args: &[Box<Expr>]) -> Result<Va
             }
         }
         "label_replace" | "label_join" => return label_function(ev, name, args),
+        "start_timestamp" => return super::start_times::start_timestamp(ev, args),
         _ => {}
     }
     let mut values = Vec::with_capacity(args.len());

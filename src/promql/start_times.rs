@@ -9,10 +9,11 @@
 //!
 //! [`Storage::has_start_times`]: super::storage::Storage::has_start_times
 
-use super::engine::{Evaluator, RangeSource, StepSeries, Value, Window, window_bounds};
+use super::engine::{Evaluator, LOOKBACK_MS, RangeSource, StepSeries, Value, Window, window_bounds};
 use super::error::QueryError;
 use super::functions::{extrapolated_rate, merge_same_labels, range_function};
 use super::value::is_stale;
+use promql_parser::parser::Expr;
 
 /// The functions that read start timestamps.
 const READERS: &[&str] = &["rate", "increase", "irate", "resets"];
@@ -58,6 +59,53 @@ pub(super) fn range_call(ev: &mut Evaluator, name: &str, source: &RangeSource) -
         }
     }
     merge_same_labels(out).map(|series| Some(Value::Vector(series)))
+}
+
+/// `start_timestamp(v)`: for each series of selector `v`, the start time (in seconds) of the sample the
+/// selector reads at each step, 0 where that sample has none, as Prometheus's `funcStartTimestamp`. Only a
+/// selector carries start times: over any other expression, and over a store that holds none (as
+/// Prometheus without `use-start-timestamps`), the result is empty.
+pub(super) fn start_timestamp(ev: &mut Evaluator, args: &[Box<Expr>]) -> Result<Value, QueryError> {
+    let Some(arg) = args.first() else {
+        return Err(QueryError::invalid("`start_timestamp` takes an instant vector"));
+    };
+    let Expr::VectorSelector(vs) = &**arg else {
+        // Evaluated for its errors; an expression's samples have no start times.
+        return match ev.eval(arg)? {
+            Value::Vector(_) => Ok(Value::Vector(Vec::new())),
+            _ => Err(QueryError::invalid("`start_timestamp` takes an instant vector")),
+        };
+    };
+    let ids = ev.select(vs);
+    let store = ev.store;
+    if !store.has_start_times() {
+        return Ok(Value::Vector(Vec::new()));
+    }
+    let steps: Vec<(i64, i64)> = ev.steps().map(|ts| (ts, ev.read_time(&vs.at, &vs.offset, ts))).collect();
+    let (Some(lo), Some(hi)) = (steps.iter().map(|s| s.1).min(), steps.iter().map(|s| s.1).max()) else {
+        return Ok(Value::Vector(Vec::new()));
+    };
+    let (mint, maxt) = (lo - LOOKBACK_MS + 1, hi);
+    let mut out = Vec::new();
+    for id in ids {
+        let Some(samples) = store.samples(&[id], mint, maxt).pop() else { continue };
+        let starts = store.start_times(id, mint, maxt);
+        let mut points = Vec::new();
+        for &(ts, rt) in &steps {
+            // The sample an instant selector reads: the newest within the lookback, unless stale.
+            let i = samples.partition_point(|&(t, _)| t <= rt);
+            let Some(&(t, v)) = i.checked_sub(1).and_then(|k| samples.get(k)) else { continue };
+            if t <= rt - LOOKBACK_MS || is_stale(v) {
+                continue;
+            }
+            let start = starts.as_ref().map_or(0, |s| s[i - 1]);
+            points.push((ts, start as f64 / 1000.0));
+        }
+        if !points.is_empty() {
+            out.push(StepSeries { labels: store.labels(id).drop_name(ev.delayed_names), points });
+        }
+    }
+    Ok(Value::Vector(out))
 }
 
 /// One window of `name` over samples `s` with their start times `st` (0 where none).
