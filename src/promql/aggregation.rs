@@ -89,8 +89,18 @@ pub(super) fn aggregate(ev: &mut Evaluator, agg: &AggregateExpr) -> Result<Value
                     out.push((group, quantile(*q, values)));
                 }
             }
-            (token::T_LIMITK | token::T_LIMIT_RATIO, _) => {
-                return Err(QueryError::unsupported(format!("`{}` is not supported", agg.op)));
+            (token::T_LIMITK | token::T_LIMIT_RATIO, StepArg::Scalar(p)) => {
+                if p.is_nan() {
+                    return Err(QueryError::invalid(format!("parameter value is NaN for {}", agg.op)));
+                }
+                for (_, members) in groups {
+                    let kept = if op == token::T_LIMITK {
+                        super::limit::limitk(*p, members)?
+                    } else {
+                        super::limit::limit_ratio(*p, members)?
+                    };
+                    out.extend(kept.into_iter().map(|(l, v)| (l.clone(), v)));
+                }
             }
             _ => {
                 for (group, members) in groups {

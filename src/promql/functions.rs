@@ -125,8 +125,22 @@ pub const FUNCTIONS: &[Function] = &[
 ];
 
 /// Aggregation operators the evaluator knows.
-pub const AGGREGATIONS: &[&str] =
-    &["avg", "bottomk", "count", "count_values", "group", "max", "min", "quantile", "stddev", "stdvar", "sum", "topk"];
+pub const AGGREGATIONS: &[&str] = &[
+    "avg",
+    "bottomk",
+    "count",
+    "count_values",
+    "group",
+    "limit_ratio",
+    "limitk",
+    "max",
+    "min",
+    "quantile",
+    "stddev",
+    "stdvar",
+    "sum",
+    "topk",
+];
 
 /// Keywords worth completing inside a query.
 pub const KEYWORDS: &[&str] =

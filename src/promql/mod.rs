@@ -15,6 +15,7 @@ mod error;
 mod extended;
 mod functions;
 mod info;
+mod limit;
 pub mod openmetrics;
 mod over_time;
 pub mod prepass;
