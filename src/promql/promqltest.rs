@@ -72,17 +72,27 @@ pub fn run(text: &str) -> Report {
             // Classic histograms loaded as native ones too: their cases read native histograms.
             nhcb |= rest.starts_with("_with_nhcb");
             let interval = rest.split_whitespace().last().and_then(parse_duration).unwrap_or(60_000);
-            // A `name{…}@st offsets` line gives the start timestamps of the sample line after it.
-            let mut starts: Option<Vec<Option<i64>>> = None;
-            for (_, l) in &body {
-                if let Some(offsets) = start_line(l) {
+            // A `name{…}@st offsets` line gives the start timestamps of the sample line after it, which
+            // must be the same series.
+            let mut starts: Option<(usize, Option<Labels>, Vec<Option<i64>>)> = None;
+            for &(n, l) in &body {
+                if let Some((series, offsets)) = start_line(l) {
+                    if let Some((at, ..)) = starts.take() {
+                        report.failed.push(format!("line {at}: start timestamps with no sample line after them"));
+                    }
                     match offsets {
-                        Some(offsets) => starts = Some(offsets),
-                        None => report.failed.push(format!("line {}: cannot load `{l}`: bad start timestamps", i)),
+                        Some(offsets) => starts = Some((n, parse_labels(series), offsets)),
+                        None => report.failed.push(format!("line {n}: cannot load `{l}`: bad start timestamps")),
                     }
                     continue;
                 }
-                let starts = starts.take();
+                let starts = match starts.take() {
+                    Some((at, series, _)) if series != split_series(l).and_then(|(s, _)| parse_labels(s)) => {
+                        report.failed.push(format!("line {at}: start timestamps of another series than line {n}'s"));
+                        None
+                    }
+                    starts => starts.map(|(.., offsets)| offsets),
+                };
                 if l.contains("{{") {
                     let name = l.split(['{', ' ', '\t']).next().unwrap_or("").to_string();
                     if !name.is_empty() && !histograms.contains(&name) {
@@ -90,8 +100,11 @@ pub fn run(text: &str) -> Report {
                     }
                 }
                 if let Err(e) = load_series(&mut store, l, interval, starts.as_deref()) {
-                    report.failed.push(format!("line {}: cannot load `{l}`: {e}", i));
+                    report.failed.push(format!("line {n}: cannot load `{l}`: {e}"));
                 }
+            }
+            if let Some((at, ..)) = starts {
+                report.failed.push(format!("line {at}: start timestamps with no sample line after them"));
             }
         } else if line.starts_with("eval") {
             match parse_case(line, &body, i) {
@@ -367,19 +380,19 @@ fn load_series(
     Ok(())
 }
 
-/// A start-timestamp line, `name{…}@st <offsets>`: `Some` of its offsets in milliseconds (`None` where
-/// omitted), or `Some(None)` if they do not read; `None` for any other line.
-fn start_line(line: &str) -> Option<Option<Vec<Option<i64>>>> {
+/// A start-timestamp line, `name{…}@st <offsets>`: its series and `Some` of its offsets in milliseconds
+/// (`None` where omitted), or `None` if they do not read; `None` for any other line.
+fn start_line(line: &str) -> Option<(&str, Option<Vec<Option<i64>>>)> {
     let (series, offsets) = line.trim().split_once([' ', '\t'])?;
-    series.strip_suffix("@st")?;
+    let series = series.strip_suffix("@st")?;
     let mut out = Vec::new();
     for item in offsets.split_whitespace() {
         match start_item(item) {
             Some(items) => out.extend(items),
-            None => return Some(None),
+            None => return Some((series, None)),
         }
     }
-    Some(Some(out))
+    Some((series, Some(out)))
 }
 
 /// One item of an `@st` line, as Prometheus's test loader reads it: `_`, `_xN` (N omitted), `<dur>`,
@@ -573,9 +586,13 @@ mod tests {
         assert_eq!(start_item("-0msx1"), Some(vec![Some(0), Some(0)]));
         assert_eq!(start_item("1ms+1sx1"), Some(vec![Some(1), Some(1001)]));
         assert_eq!(start_item("5"), None);
-        assert_eq!(start_line("x{a=\"b\"}@st _ 0"), Some(Some(vec![None, Some(0)])));
+        assert_eq!(start_line("x{a=\"b\"}@st _ 0"), Some(("x{a=\"b\"}", Some(vec![None, Some(0)]))));
         assert_eq!(start_line("x{a=\"b\"} 1 2"), None);
-        assert_eq!(start_line("x@st 1q"), Some(None));
+        assert_eq!(start_line("x@st 1q"), Some(("x", None)));
+        // The series after the start timestamps must be theirs, and have as many values.
+        let report = run("load 1m\n  x@st 0 0\n  y 1 2\n  z@st 0\n  z 1 2\n  w@st 0\n");
+        assert_eq!(report.failed.len(), 3, "{report:?}");
+        assert!(report.failed[0].starts_with("line 2: start timestamps of another series"), "{report:?}");
     }
 
     #[test]
