@@ -102,3 +102,28 @@ fn export_writes_the_visible_history_as_openmetrics() {
     let hidden = ["root_cause", "gm_summary", "walkthrough"];
     assert!(hidden.iter().all(|h| !out.stdout.contains(h)));
 }
+
+#[test]
+fn query_reads_limits_escapes_and_names_as_prometheus_does() {
+    let env = TestEnvironment::new();
+    env.write("data.om", DATA);
+    let run = |q: &str| env.run(&["query", "--load", "data.om", q], "");
+    assert_eq!(run("count(limitk(1, up))").stdout, "{} => 1 @[1767276120]\n");
+    let out = run("limit_ratio(1, up)");
+    assert_eq!(
+        out.stdout,
+        "up{instance=\"a\", job=\"api\"} => 1 @[1767276120]\nup{instance=\"b\", job=\"api\"} => 0 @[1767276120]\n"
+    );
+    // Byte escapes read as Go reads them; bytes that are not UTF-8 are refused in one line.
+    assert_eq!(
+        run(r#"up{job="\x61pi", instance="\141"}"#).stdout,
+        "up{instance=\"a\", job=\"api\"} => 1 @[1767276120]\n"
+    );
+    let out = run(r#"up{job="\xff"}"#);
+    assert_eq!((out.status, out.stderr.as_str()), (2, "error: cannot parse: string \"\\xff\" is not valid UTF-8\n"));
+    // Outside Prometheus's test engine the name goes at once: label_replace no longer reads it.
+    let out = run(r#"label_replace(rate(http_requests_total[2m]), "m", "$1", "__name__", "(.+)")"#);
+    assert_eq!(out.stdout, "{instance=\"a\", job=\"api\"} => 1 @[1767276120]\n", "{out}");
+    // No start times in OpenMetrics 1: start_timestamp has nothing to read.
+    assert_eq!(run("start_timestamp(up)").stdout, "\n");
+}
