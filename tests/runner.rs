@@ -12,6 +12,7 @@ mod test_differential;
 mod test_docs;
 mod test_exporter_series;
 mod test_fleet;
+mod test_fused_queries;
 mod test_fuzz;
 mod test_game_master;
 mod test_grafana_requests;

@@ -11,6 +11,9 @@ use std::collections::BTreeMap;
 
 /// Evaluates an aggregation over all steps.
 pub(super) fn aggregate(ev: &mut Evaluator, agg: &AggregateExpr) -> Result<Value, QueryError> {
+    if let Some(value) = super::fused::aggregate_range(ev, agg) {
+        return value;
+    }
     let input = ev.eval(&agg.expr)?;
     if !matches!(input, Value::Vector(_)) {
         return Err(QueryError::invalid(format!("`{}` aggregates an instant vector", agg.op)));
@@ -115,7 +118,8 @@ pub(super) fn aggregate(ev: &mut Evaluator, agg: &AggregateExpr) -> Result<Value
 }
 
 /// The aggregations [`fold_series`] computes.
-const FOLDED: [u16; 6] = [token::T_SUM, token::T_AVG, token::T_COUNT, token::T_GROUP, token::T_MIN, token::T_MAX];
+pub(super) const FOLDED: [u16; 6] =
+    [token::T_SUM, token::T_AVG, token::T_COUNT, token::T_GROUP, token::T_MIN, token::T_MAX];
 
 /// Under delayed name removal, the groups of the series whose names were dropped: the group drops its
 /// name at the end too (Prometheus's `groupedAggregation.dropName`), though its members share one group
@@ -129,7 +133,7 @@ fn marked_groups(modifier: &Option<LabelModifier>, input: &[super::engine::StepS
 }
 
 /// The group of a series under `by`/`without`.
-fn group_of(modifier: &Option<LabelModifier>, labels: &Labels) -> Labels {
+pub(super) fn group_of(modifier: &Option<LabelModifier>, labels: &Labels) -> Labels {
     match modifier {
         Some(LabelModifier::Include(by)) => labels.keep(&by.labels),
         Some(LabelModifier::Exclude(without)) => labels.remove(&without.labels).without_name(),
@@ -206,8 +210,8 @@ fn fold_series(
 
 /// A running `sum`/`avg`/`count`/`min`/`max` of one group at one step, fed as [`fold`] reads its values.
 #[derive(Clone, Copy, Debug)]
-struct Fold {
-    count: usize,
+pub(super) struct Fold {
+    pub count: usize,
     sum: f64,
     c: f64,
     /// The mean and its Kahan compensation, kept once the sum overflows (`incremental`).
@@ -226,11 +230,18 @@ impl Default for Fold {
 
 impl Fold {
     /// Counts `v` only (for `count` and `group`).
-    fn add_count(&mut self, _v: f64) {
+    pub fn add_count(&mut self, _v: f64) {
         self.count += 1;
     }
 
-    fn add(&mut self, v: f64) {
+    /// Adds `v` to the sum only (for `sum`, which reads nothing else).
+    pub fn add_sum(&mut self, v: f64) {
+        (self.sum, self.c) = kahan_add(v, self.sum, self.c);
+        self.count += 1;
+    }
+
+    /// Adds `v` to every running figure.
+    pub fn add(&mut self, v: f64) {
         let (sum, c) = kahan_add(v, self.sum, self.c);
         // As Prometheus's `avg`: once the sum would overflow, the mean goes on incrementally from the sum so
         // far (`q·mean + v/n`, compensated), which does not.
@@ -254,7 +265,7 @@ impl Fold {
         }
     }
 
-    fn value(&self, op: u16) -> f64 {
+    pub fn value(&self, op: u16) -> f64 {
         let sum = if (self.sum + self.c).is_nan() && !self.sum.is_nan() { self.sum } else { self.sum + self.c };
         match op {
             token::T_SUM => sum,

@@ -26,48 +26,102 @@ const BLOCK_SAMPLES: usize = 4_000_000;
 pub const MAX_SAMPLES: usize = 50_000_000;
 
 /// Selections of at least this many series are read and evaluated on several threads.
-const PARALLEL_MIN: usize = 4096;
+pub(super) const PARALLEL_MIN: usize = 4096;
 
 /// Most threads one selection is read with.
 const MAX_THREADS: usize = 4;
+
+/// Threads a wide selection is evaluated on: the cores, at most [`MAX_THREADS`].
+pub(super) fn threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get()).min(MAX_THREADS)
+}
 
 /// Runs `f` over contiguous parts of `items` (series, or groups of them), on scoped threads when there are
 /// many and the machine has more than one core, and returns the results in the order of `items`, as one
 /// thread would.
 pub(super) fn par_parts<I: Sync, T: Send>(items: &[I], f: impl Fn(&[I]) -> Vec<T> + Sync) -> Vec<T> {
-    let threads = if items.len() < PARALLEL_MIN {
-        1
-    } else {
-        std::thread::available_parallelism().map_or(1, |n| n.get()).min(MAX_THREADS)
-    };
+    par_weighted(items, |_| 1, f)
+}
+
+/// [`par_parts`] over items of different weights (groups, weighed by their members): parallel when the
+/// items weigh at least [`PARALLEL_MIN`] in all, in parts of about equal weight.
+pub(super) fn par_weighted<I: Sync, T: Send>(
+    items: &[I],
+    weight: impl Fn(&I) -> usize,
+    f: impl Fn(&[I]) -> Vec<T> + Sync,
+) -> Vec<T> {
+    let total: usize = items.iter().map(&weight).sum();
+    let threads = if total < PARALLEL_MIN || items.len() < 2 { 1 } else { threads() };
     if threads <= 1 {
         return f(items);
     }
+    // Cut where the running weight passes each thread's share.
+    let mut parts = Vec::with_capacity(threads);
+    let (mut from, mut acc) = (0, 0);
+    for (i, item) in items.iter().enumerate() {
+        acc += weight(item);
+        if acc * threads >= total * (parts.len() + 1) && parts.len() + 1 < threads {
+            parts.push(&items[from..=i]);
+            from = i + 1;
+        }
+    }
+    parts.push(&items[from..]);
     let f = &f;
     std::thread::scope(|scope| {
-        let parts: Vec<_> =
-            items.chunks(items.len().div_ceil(threads)).map(|part| scope.spawn(move || f(part))).collect();
-        parts.into_iter().flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
+        let handles: Vec<_> = parts.into_iter().map(|part| scope.spawn(move || f(part))).collect();
+        handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
     })
 }
 
-/// Per window, the half-open range of `samples` with `start < t <= end`. Windows come in time order (steps
-/// ascend and a selector's `@` and offset are the same at every step), so both ends only move forward.
-pub(super) fn window_bounds(windows: &[Window], samples: &[(i64, f64)]) -> Vec<(usize, usize)> {
+/// Sorts `v` by `cmp`, a total order (no two items equal, so the result is the one order), each part on
+/// its own thread when `v` is long, then merged.
+pub(super) fn par_sort_by<T: Send + Copy>(v: &mut Vec<T>, cmp: impl Fn(&T, &T) -> std::cmp::Ordering + Sync) {
+    let threads = if v.len() < PARALLEL_MIN { 1 } else { threads() };
+    if threads <= 1 {
+        v.sort_unstable_by(cmp);
+        return;
+    }
+    let len = v.len().div_ceil(threads);
+    let cmp = &cmp;
+    std::thread::scope(|scope| {
+        for part in v.chunks_mut(len) {
+            scope.spawn(move || part.sort_unstable_by(cmp));
+        }
+    });
+    let mut heads: Vec<&[T]> = v.chunks(len).collect();
+    let mut merged = Vec::with_capacity(v.len());
+    while let Some(k) =
+        (0..heads.len()).filter(|&k| !heads[k].is_empty()).min_by(|&a, &b| cmp(&heads[a][0], &heads[b][0]))
+    {
+        merged.push(heads[k][0]);
+        heads[k] = &heads[k][1..];
+    }
+    *v = merged;
+}
+
+/// Per window, the half-open range of `samples` with `start < t <= end`, into `out`. Windows come in time
+/// order (steps ascend and a selector's `@` and offset are the same at every step), so both ends only move
+/// forward.
+pub(super) fn window_bounds(windows: &[Window], samples: &[(i64, f64)], out: &mut Vec<(usize, usize)>) {
     debug_assert!(windows.windows(2).all(|w| w[0].start <= w[1].start && w[0].end <= w[1].end));
+    out.clear();
     let (mut from, mut to) = (0, 0);
-    windows
-        .iter()
-        .map(|w| {
-            while from < samples.len() && samples[from].0 <= w.start {
-                from += 1;
-            }
-            while to < samples.len() && samples[to].0 <= w.end {
-                to += 1;
-            }
-            (from, to.max(from))
-        })
-        .collect()
+    out.extend(windows.iter().map(|w| {
+        while from < samples.len() && samples[from].0 <= w.start {
+            from += 1;
+        }
+        while to < samples.len() && samples[to].0 <= w.end {
+            to += 1;
+        }
+        (from, to.max(from))
+    }));
+}
+
+/// [`window_bounds`] into a new vector.
+fn bounds_of(windows: &[Window], samples: &[(i64, f64)]) -> Vec<(usize, usize)> {
+    let mut out = Vec::with_capacity(windows.len());
+    window_bounds(windows, samples, &mut out);
+    out
 }
 
 /// One series' points over the steps of an evaluation.
@@ -208,7 +262,7 @@ pub(super) struct Evaluator<'s> {
 }
 
 impl<'s> Evaluator<'s> {
-    fn new(store: &'s dyn Storage, start: i64, end: i64, interval: i64) -> Evaluator<'s> {
+    pub(super) fn new(store: &'s dyn Storage, start: i64, end: i64, interval: i64) -> Evaluator<'s> {
         Evaluator {
             store,
             start,
@@ -440,7 +494,7 @@ impl<'s> Evaluator<'s> {
     }
 
     /// Series per storage read for samples in `mint..=maxt`.
-    fn block_len(&self, mint: i64, maxt: i64) -> usize {
+    pub(super) fn block_len(&self, mint: i64, maxt: i64) -> usize {
         match self.store.density(mint, maxt) {
             0 => BLOCK,
             d => (BLOCK_SAMPLES / d).clamp(1, BLOCK),
@@ -457,7 +511,7 @@ impl<'s> Evaluator<'s> {
         };
         let mut visit = |labels: &Labels, mut samples: Vec<(i64, f64)>| {
             samples.retain(|&(_, v)| !is_stale(v));
-            f(&windows, labels, &samples, &window_bounds(&windows, &samples));
+            f(&windows, labels, &samples, &bounds_of(&windows, &samples));
         };
         match source {
             RangeSource::Selector { vs, .. } => {
@@ -516,7 +570,7 @@ impl<'s> Evaluator<'s> {
                     if samples.iter().any(|&(_, v)| is_stale(v)) {
                         samples.retain(|&(_, v)| !is_stale(v));
                     }
-                    out.push(f(&windows, store.labels(id), &samples, &window_bounds(&windows, &samples)));
+                    out.push(f(&windows, store.labels(id), &samples, &bounds_of(&windows, &samples)));
                 }
             }
             out

@@ -339,18 +339,32 @@ pub(super) fn extrapolated_rate(
     rate: bool,
 ) -> Option<f64> {
     let starts = if counter { starts } else { &[] };
-    let (first_t, first_v) = *s.first()?;
-    let (last_t, last_v) = s[s.len() - 1];
-    let mut result = last_v - first_v;
+    let mut change = s.last()?.1 - s[0].1;
     if counter {
         for (i, p) in s.windows(2).enumerate() {
             let restarted =
                 starts.len() > i + 1 && super::start_times::is_reset(starts[i], p[0].0, starts[i + 1], p[1].0);
             if p[1].1 < p[0].1 || restarted {
-                result += p[0].1;
+                change += p[0].1;
             }
         }
     }
+    extrapolate(s, starts, w, change, counter, rate)
+}
+
+/// The `change` across the samples `s` (not empty) of window `w`, extrapolated towards the window's edges as
+/// [`extrapolated_rate`] does, and per second with `rate`.
+pub(super) fn extrapolate(
+    s: &[(i64, f64)],
+    starts: &[i64],
+    w: &Window,
+    change: f64,
+    counter: bool,
+    rate: bool,
+) -> Option<f64> {
+    let (first_t, first_v) = s[0];
+    let last_t = s[s.len() - 1].0;
+    let mut result = change;
     let mut to_start = (first_t - w.start) as f64 / 1000.0;
     let mut to_end = (w.end - last_t) as f64 / 1000.0;
     let mut sampled = (last_t - first_t) as f64 / 1000.0;
@@ -504,6 +518,11 @@ fn instant_call(ev: &mut Evaluator, name: &str, args: &[Box<Expr>]) -> Result<Va
         "info" => return super::info::info(ev, args),
         "histogram_fraction" => return super::buckets::histogram_fraction(ev, args),
         "histogram_quantiles" => return super::buckets::histogram_quantiles(ev, args),
+        "histogram_quantile" => {
+            if let Some(value) = super::fused::histogram_quantile(ev, args) {
+                return value;
+            }
+        }
         "pi" => return Ok(Value::Scalar(vec![std::f64::consts::PI; ev.step_count()])),
         // The query's own shape: its step (0 for an instant query), its range, its start and end.
         "step" | "range" | "start" | "end" => {

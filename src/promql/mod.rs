@@ -14,6 +14,7 @@ mod engine;
 mod error;
 mod extended;
 mod functions;
+mod fused;
 mod info;
 mod limit;
 pub mod openmetrics;

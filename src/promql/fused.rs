@@ -1,0 +1,345 @@
+//! Fused evaluation of the shapes dashboard panels ask most, an aggregation over a range function of a
+//! selector (`sum by (job) (rate(http_requests_total[5m]))`) and `histogram_quantile` over one
+//! (`histogram_quantile(0.99, sum by (le, job) (rate(x_bucket[5m])))`): each series' function values are
+//! folded straight into its group's running folds, step by step, and a histogram's buckets straight into its
+//! quantile, without building a vector per series or per bucket first. The answer is the unfused
+//! evaluation's, bit for bit: the same groups in the same order, each group's members folded in series order
+//! by the same [`Fold`], each histogram's buckets gathered in the same order. Shapes it does not cover
+//! (subqueries, extended ranges, functions with scalar arguments, series whose names would collide once
+//! dropped, delayed name removal, start timestamps, few large groups) are left to the general path.
+
+use super::aggregation::{FOLDED, Fold, group_of};
+use super::engine::{
+    Evaluator, PARALLEL_MIN, RangeSource, StepSeries, Value, Window, par_parts, par_sort_by, par_weighted,
+    range_source, threads, window_bounds,
+};
+use super::error::QueryError;
+use super::functions::{bucket_quantile, extrapolate, parse_le, range_function};
+use super::storage::Storage;
+use super::value::{Labels, METRIC_NAME, is_stale};
+use promql_parser::parser::token;
+use promql_parser::parser::{AggregateExpr, Expr, LabelModifier};
+
+/// Range functions of one argument whose value depends on one window only.
+const FUSED: &[&str] = &[
+    "rate",
+    "increase",
+    "delta",
+    "irate",
+    "idelta",
+    "deriv",
+    "avg_over_time",
+    "sum_over_time",
+    "count_over_time",
+    "present_over_time",
+    "min_over_time",
+    "max_over_time",
+    "stddev_over_time",
+    "stdvar_over_time",
+    "mad_over_time",
+    "last_over_time",
+    "first_over_time",
+    "changes",
+    "resets",
+    "ts_of_first_over_time",
+    "ts_of_last_over_time",
+    "ts_of_max_over_time",
+    "ts_of_min_over_time",
+];
+
+/// Fewest groups per thread for the fused path: with fewer, one large group would keep one core busy while
+/// the general path spreads its members over all of them.
+const GROUPS_PER_THREAD: usize = 8;
+
+/// Series read from storage at a time: few enough that their samples stay in the core's cache between
+/// being read and being folded.
+const FUSED_BLOCK: usize = 512;
+
+/// The labels a bucket's histogram is told apart by: all but these.
+const NOT_HISTOGRAM: [&str; 4] = [METRIC_NAME, "__type__", "__unit__", "le"];
+
+/// An aggregation over a range function of a selector, its series selected and grouped.
+struct Plan<'e, 's> {
+    function: &'e str,
+    op: u16,
+    store: &'s dyn Storage,
+    /// Selected series, ascending.
+    ids: Vec<usize>,
+    /// Each selected series' group.
+    keys: Vec<Labels>,
+    windows: Vec<Window>,
+    /// Samples are read with `lo < t <= hi`.
+    lo: i64,
+    hi: i64,
+    block_len: usize,
+}
+
+impl<'s> Plan<'_, 's> {
+    /// The plan for `agg`, or `None` when its shape is not one this covers.
+    fn of<'e>(ev: &mut Evaluator<'s>, agg: &'e AggregateExpr) -> Option<Plan<'e, 's>> {
+        let op = agg.op.id();
+        // Names dropped late, and start timestamps, are the general path's to read.
+        if agg.param.is_some() || !FOLDED.contains(&op) || ev.delayed_names || ev.store.has_start_times() {
+            return None;
+        }
+        let Expr::Call(call) = unparen(&agg.expr) else { return None };
+        let function = call.func.name;
+        if !FUSED.contains(&function) || call.args.args.len() != 1 {
+            return None;
+        }
+        let source = range_source(&call.args.args[0])?;
+        let RangeSource::Selector { vs, .. } = source else { return None };
+        if super::extended::mode_of(&source).is_some() {
+            return None;
+        }
+        let modifier = &agg.modifier;
+        if let Some(LabelModifier::Include(by)) = modifier
+            && by.labels.iter().any(|l| matches!(l.as_str(), METRIC_NAME | "__type__" | "__unit__"))
+        {
+            return None;
+        }
+        let windows = ev.windows(&source);
+        let (Some(lo), Some(hi)) = (windows.iter().map(|w| w.start).min(), windows.iter().map(|w| w.end).max()) else {
+            return None;
+        };
+        let ids = ev.select(vs);
+        let store = ev.store;
+        // Dropping the name merges series whose names (or types and units) differ: the general path's case.
+        let first_name = ids.first().map(|&id| store.labels(id).name());
+        let one_name = ids.iter().all(|&id| {
+            let labels = store.labels(id);
+            Some(labels.name()) == first_name
+                && !labels.pairs().iter().any(|(n, _)| matches!(&**n, "__type__" | "__unit__"))
+        });
+        if !one_name {
+            return None;
+        }
+        let keys = par_parts(&ids, |part| part.iter().map(|&id| group_of(modifier, store.labels(id))).collect());
+        let block_len = ev.block_len(lo + 1, hi).min(FUSED_BLOCK);
+        Some(Plan { function, op, store, ids, keys, windows, lo, hi, block_len })
+    }
+
+    /// Whether `groups` (of positions in `ids`) are enough to keep every thread busy.
+    fn parallel_enough(&self, groups: usize) -> bool {
+        self.ids.len() < PARALLEL_MIN || groups >= GROUPS_PER_THREAD * threads()
+    }
+
+    /// Folds each of `groups` (positions in `ids`, members in series order) over the steps, calling `emit`
+    /// with each group's index and folds, in order, once all its members are in.
+    fn fold(&self, groups: &[&[usize]], mut emit: impl FnMut(usize, &[Fold])) -> Result<(), QueryError> {
+        let add: fn(&mut Fold, f64) = match self.op {
+            token::T_COUNT | token::T_GROUP => Fold::add_count,
+            token::T_SUM => Fold::add_sum,
+            _ => Fold::add,
+        };
+        let counter = matches!(self.function, "rate" | "increase");
+        let mut folds = vec![Fold::default(); self.windows.len()];
+        let members: Vec<(usize, usize)> =
+            groups.iter().enumerate().flat_map(|(g, m)| m.iter().map(move |&i| (g, i))).collect();
+        let mut current = 0;
+        let mut block_ids = Vec::with_capacity(self.block_len);
+        let mut bounds = Vec::with_capacity(self.windows.len());
+        for block in members.chunks(self.block_len) {
+            block_ids.clear();
+            block_ids.extend(block.iter().map(|&(_, i)| self.ids[i]));
+            for (&(g, _), mut samples) in block.iter().zip(self.store.samples(&block_ids, self.lo + 1, self.hi)) {
+                while current < g {
+                    emit(current, &folds);
+                    folds.fill(Fold::default());
+                    current += 1;
+                }
+                if samples.iter().any(|&(_, v)| is_stale(v)) {
+                    samples.retain(|&(_, v)| !is_stale(v));
+                }
+                // A counter that never falls has no reset to add back in any window.
+                let monotonic = counter && samples.windows(2).all(|p| !(p[1].1 < p[0].1));
+                window_bounds(&self.windows, &samples, &mut bounds);
+                for ((fold, w), &(from, to)) in folds.iter_mut().zip(&self.windows).zip(&bounds) {
+                    if from >= to {
+                        continue;
+                    }
+                    let s = &samples[from..to];
+                    let value = if monotonic {
+                        extrapolate(s, &[], w, s[s.len() - 1].1 - s[0].1, true, self.function == "rate")
+                    } else {
+                        range_function(self.function, s, w, f64::NAN)?
+                    };
+                    if let Some(v) = value {
+                        add(fold, v);
+                    }
+                }
+            }
+        }
+        while current < groups.len() {
+            emit(current, &folds);
+            folds.fill(Fold::default());
+            current += 1;
+        }
+        Ok(())
+    }
+
+    /// A group's points from its folds: the steps where it had a value.
+    fn points(&self, folds: &[Fold]) -> Vec<(i64, f64)> {
+        folds.iter().zip(&self.windows).filter(|(f, _)| f.count > 0).map(|(f, w)| (w.ts, f.value(self.op))).collect()
+    }
+}
+
+/// `agg by (…) (f(x[r]))` evaluated series by series into its groups, or `None` when the shape is not one
+/// this covers (the caller evaluates it the general way).
+pub(super) fn aggregate_range(ev: &mut Evaluator, agg: &AggregateExpr) -> Option<Result<Value, QueryError>> {
+    let plan = Plan::of(ev, agg)?;
+    let keys = &plan.keys;
+    let mut order: Vec<usize> = (0..plan.ids.len()).collect();
+    par_sort_by(&mut order, |&a, &b| keys[a].cmp(&keys[b]).then(a.cmp(&b)));
+    let groups: Vec<&[usize]> = order.chunk_by(|&a, &b| keys[a] == keys[b]).collect();
+    if !plan.parallel_enough(groups.len()) {
+        return None;
+    }
+    let results = par_weighted(
+        &groups,
+        |g| g.len(),
+        |part| {
+            let mut out = Vec::with_capacity(part.len());
+            let folded = plan.fold(part, |g, folds| {
+                let points = plan.points(folds);
+                if !points.is_empty() {
+                    out.push(StepSeries { labels: keys[part[g][0]].clone(), points });
+                }
+            });
+            vec![folded.map(|()| out)]
+        },
+    );
+    collect(results, groups.len())
+}
+
+/// `histogram_quantile(φ, agg by (le, …) (f(x[r])))` with each histogram's buckets folded and read into its
+/// quantile in place, or `None` when the shape is not one this covers.
+pub(super) fn histogram_quantile(ev: &mut Evaluator, args: &[Box<Expr>]) -> Option<Result<Value, QueryError>> {
+    let [q, buckets] = args else { return None };
+    let Expr::Aggregate(agg) = unparen(buckets) else { return None };
+    let q = match ev.eval(q) {
+        Ok(Value::Scalar(q)) => q,
+        _ => return None,
+    };
+    let plan = Plan::of(ev, agg)?;
+    let keys = &plan.keys;
+    // Each aggregation group's bound; groups without a valid `le` are no bucket.
+    let bounds: Vec<Option<f64>> = keys.iter().map(|k| parse_le(k.get("le"))).collect();
+    let histogram = |a: usize, b: usize| keys[a].cmp_ignoring(&keys[b], &NOT_HISTOGRAM);
+    let mut order: Vec<usize> = (0..plan.ids.len()).filter(|&i| bounds[i].is_some()).collect();
+    // Histograms in their labels' order, each one's buckets in their groups' order (as the aggregation
+    // emits them), each bucket's members in series order.
+    par_sort_by(&mut order, |&a, &b| histogram(a, b).then_with(|| keys[a].cmp(&keys[b])).then(a.cmp(&b)));
+    let buckets: Vec<&[usize]> = order.chunk_by(|&a, &b| keys[a] == keys[b]).collect();
+    let histograms: Vec<&[&[usize]]> = buckets.chunk_by(|a, b| histogram(a[0], b[0]).is_eq()).collect();
+    if !plan.parallel_enough(histograms.len()) {
+        return None;
+    }
+    let ignored: Vec<String> = NOT_HISTOGRAM.iter().map(|s| s.to_string()).collect();
+    let steps = plan.windows.len();
+    let results = par_weighted(
+        &histograms,
+        |h| h.iter().map(|b| b.len()).sum(),
+        |part| {
+            // The part's buckets in order, each with its histogram's position in the part.
+            let of: Vec<usize> = part.iter().enumerate().flat_map(|(h, b)| std::iter::repeat_n(h, b.len())).collect();
+            let buckets: Vec<&[usize]> = part.iter().flat_map(|h| h.iter().copied()).collect();
+            let mut out = Vec::with_capacity(part.len());
+            let mut at_step: Vec<Vec<(f64, f64)>> = vec![Vec::new(); steps];
+            let mut current = 0;
+            let mut finish = |h: usize, at_step: &mut [Vec<(f64, f64)>]| {
+                let points: Vec<(i64, f64)> = at_step
+                    .iter_mut()
+                    .zip(&plan.windows)
+                    .enumerate()
+                    .filter(|(_, (b, _))| !b.is_empty())
+                    .map(|(k, (b, w))| (w.ts, bucket_quantile(q[k], b)))
+                    .collect();
+                if !points.is_empty() {
+                    out.push(StepSeries { labels: keys[part[h][0][0]].remove(&ignored), points });
+                }
+                for b in at_step {
+                    b.clear();
+                }
+            };
+            let folded = plan.fold(&buckets, |g, folds| {
+                if of[g] != current {
+                    finish(current, &mut at_step);
+                    current = of[g];
+                }
+                let le = bounds[buckets[g][0]].unwrap_or(f64::NAN);
+                for (k, f) in folds.iter().enumerate() {
+                    if f.count > 0 {
+                        at_step[k].push((le, f.value(plan.op)));
+                    }
+                }
+            });
+            if !part.is_empty() {
+                finish(current, &mut at_step);
+            }
+            vec![folded.map(|()| out)]
+        },
+    );
+    collect(results, histograms.len())
+}
+
+/// The parts' series in order, or the first error.
+fn collect(results: Vec<Result<Vec<StepSeries>, QueryError>>, len: usize) -> Option<Result<Value, QueryError>> {
+    let mut series = Vec::with_capacity(len);
+    for r in results {
+        match r {
+            Ok(s) => series.extend(s),
+            Err(e) => return Some(Err(e)),
+        }
+    }
+    Some(Ok(Value::Vector(series)))
+}
+
+fn unparen(e: &Expr) -> &Expr {
+    match e {
+        Expr::Paren(p) => unparen(&p.expr),
+        _ => e,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Evaluator, Plan};
+    use crate::promql::{Labels, MemStorage};
+    use promql_parser::parser::Expr;
+
+    /// Whether `query`'s aggregation (at the top, or inside `histogram_quantile`) takes the fused path.
+    fn fused(query: &str) -> bool {
+        let mut store = MemStorage::new();
+        for job in ["a", "b"] {
+            for t in 0..10 {
+                store.add(&Labels::new([("__name__", "x"), ("job", job), ("le", "1")]), t * 15_000, t as f64);
+                store.add(&Labels::new([("__name__", "y"), ("job", job)]), t * 15_000, t as f64);
+            }
+        }
+        let expr = crate::promql::parse(query).expect("parses");
+        let agg = match &expr {
+            Expr::Aggregate(agg) => agg,
+            Expr::Call(call) => match &*call.args.args[1] {
+                Expr::Aggregate(agg) => agg,
+                _ => panic!("no aggregation"),
+            },
+            _ => panic!("no aggregation"),
+        };
+        let mut ev = Evaluator::new(&store, 150_000, 150_000, 1);
+        Plan::of(&mut ev, agg).is_some()
+    }
+
+    #[test]
+    fn the_dashboard_shapes_are_fused_and_the_rest_are_not() {
+        assert!(fused("sum by (job) (rate(x[5m]))"));
+        assert!(fused("avg without (le) (increase(x[1m] offset 1m))"));
+        assert!(fused("histogram_quantile(0.9, sum by (le, job) (rate(x[5m])))"));
+        assert!(!fused("sum by (job) (rate(x[5m:1m]))"), "a subquery");
+        assert!(!fused("sum by (__name__) (last_over_time(x[5m]))"), "grouped by the dropped name");
+        assert!(!fused("sum by (job) (quantile_over_time(0.5, x[5m]))"), "a scalar argument");
+        assert!(!fused("topk by (job) (1, rate(x[5m]))"), "a parameter");
+        assert!(!fused("sum by (job) (rate({__name__=~\"x|y\"}[5m]))"), "names that collide once dropped");
+        assert!(fused("sum by (job) (rate({__name__=~\"x|z\"}[5m]))"), "one name");
+    }
+}
