@@ -118,7 +118,7 @@ pub(super) fn window_bounds(windows: &[Window], samples: &[(i64, f64)], out: &mu
 }
 
 /// [`window_bounds`] into a new vector.
-fn bounds_of(windows: &[Window], samples: &[(i64, f64)]) -> Vec<(usize, usize)> {
+pub(super) fn bounds_of(windows: &[Window], samples: &[(i64, f64)]) -> Vec<(usize, usize)> {
     let mut out = Vec::with_capacity(windows.len());
     window_bounds(windows, samples, &mut out);
     out

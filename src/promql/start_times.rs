@@ -9,7 +9,7 @@
 //!
 //! [`Storage::has_start_times`]: super::storage::Storage::has_start_times
 
-use super::engine::{Evaluator, LOOKBACK_MS, RangeSource, StepSeries, Value, Window, window_bounds};
+use super::engine::{Evaluator, LOOKBACK_MS, RangeSource, StepSeries, Value, Window, bounds_of};
 use super::error::QueryError;
 use super::functions::{extrapolated_rate, merge_same_labels, range_function};
 use super::value::is_stale;
@@ -41,7 +41,7 @@ pub(super) fn range_call(ev: &mut Evaluator, name: &str, source: &RangeSource) -
         }
         samples.retain(|&(_, v)| !is_stale(v));
         let mut points = Vec::new();
-        for (w, &(from, to)) in windows.iter().zip(&window_bounds(&windows, &samples)) {
+        for (w, &(from, to)) in windows.iter().zip(&bounds_of(&windows, &samples)) {
             if from >= to {
                 continue;
             }
