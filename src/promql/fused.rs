@@ -152,7 +152,7 @@ impl<'s> Plan<'_, 's> {
                     samples.retain(|&(_, v)| !is_stale(v));
                 }
                 // A counter that never falls has no reset to add back in any window.
-                let monotonic = counter && samples.windows(2).all(|p| !(p[1].1 < p[0].1));
+                let monotonic = counter && !samples.windows(2).any(|p| p[1].1 < p[0].1);
                 window_bounds(&self.windows, &samples, &mut bounds);
                 for ((fold, w), &(from, to)) in folds.iter_mut().zip(&self.windows).zip(&bounds) {
                     if from >= to {
