@@ -90,12 +90,12 @@ fn assert_same(store: &MemStorage, query: &str, f: &str) {
         assert_eq!(a.as_ref().map(Vec::len).ok(), b.as_ref().map(Vec::len).ok(), "{fused} at {t}");
         assert_eq!(a, b, "{fused} at {t}");
     }
-    for (start, end, step) in [(0, 2_500_000, 47_000)] {
-        let a = range_query(store, &fused, start, end, step).map(|a| exact(a.value));
-        let b = range_query(store, &general, start, end, step).map(|a| exact(a.value));
-        assert!(a.as_ref().is_ok_and(|a| !a.is_empty()), "{fused}: {a:?}");
-        assert_eq!(a, b, "{fused} from {start} to {end} by {step}");
-    }
+    // A step that does not divide the samples' spacing, from before the first sample.
+    let (start, end, step) = (0, 2_500_000, 47_000);
+    let a = range_query(store, &fused, start, end, step).map(|a| exact(a.value));
+    let b = range_query(store, &general, start, end, step).map(|a| exact(a.value));
+    assert!(a.as_ref().is_ok_and(|a| !a.is_empty()), "{fused}: {a:?}");
+    assert_eq!(a, b, "{fused} from {start} to {end} by {step}");
 }
 
 #[test]
