@@ -565,12 +565,15 @@ impl<'s> Evaluator<'s> {
         let (store, block_len) = (self.store, self.block_len(lo + 1, hi));
         Ok(par_parts(&ids, |part| {
             let mut out = Vec::with_capacity(part.len());
+            let (mut read, mut bounds) = (Vec::new(), Vec::with_capacity(windows.len()));
             for block in part.chunks(block_len) {
-                for (&id, mut samples) in block.iter().zip(store.samples(block, lo + 1, hi)) {
+                store.samples_into(block, lo + 1, hi, &mut read);
+                for (&id, samples) in block.iter().zip(read.iter_mut()) {
                     if samples.iter().any(|&(_, v)| is_stale(v)) {
                         samples.retain(|&(_, v)| !is_stale(v));
                     }
-                    out.push(f(&windows, store.labels(id), &samples, &bounds_of(&windows, &samples)));
+                    window_bounds(&windows, samples, &mut bounds);
+                    out.push(f(&windows, store.labels(id), samples, &bounds));
                 }
             }
             out

@@ -65,8 +65,9 @@ struct Plan<'e, 's> {
     store: &'s dyn Storage,
     /// Selected series, ascending.
     ids: Vec<usize>,
-    /// Each selected series' group.
-    keys: Vec<Labels>,
+    /// Each selected series' group, as labels borrowed from the series' own.
+    keys: Keys<'s>,
+    modifier: &'e Option<LabelModifier>,
     windows: Vec<Window>,
     /// Samples are read with `lo < t <= hi`.
     lo: i64,
@@ -114,9 +115,14 @@ impl<'s> Plan<'_, 's> {
         if !one_name {
             return None;
         }
-        let keys = par_parts(&ids, |part| part.iter().map(|&id| group_of(modifier, store.labels(id))).collect());
+        let keys = Keys::of(store, &ids, modifier);
         let block_len = ev.block_len(lo + 1, hi).min(FUSED_BLOCK);
-        Some(Plan { function, op, store, ids, keys, windows, lo, hi, block_len })
+        Some(Plan { function, op, store, ids, keys, modifier, windows, lo, hi, block_len })
+    }
+
+    /// The labels of the group of the series at position `i` of `ids`.
+    fn group_labels(&self, i: usize) -> Labels {
+        group_of(self.modifier, self.store.labels(self.ids[i]))
     }
 
     /// Whether `groups` (of positions in `ids`) are enough to keep every thread busy.
@@ -139,10 +145,12 @@ impl<'s> Plan<'_, 's> {
         let mut current = 0;
         let mut block_ids = Vec::with_capacity(self.block_len);
         let mut bounds = Vec::with_capacity(self.windows.len());
+        let mut read = Vec::new();
         for block in members.chunks(self.block_len) {
             block_ids.clear();
             block_ids.extend(block.iter().map(|&(_, i)| self.ids[i]));
-            for (&(g, _), mut samples) in block.iter().zip(self.store.samples(&block_ids, self.lo + 1, self.hi)) {
+            self.store.samples_into(&block_ids, self.lo + 1, self.hi, &mut read);
+            for (&(g, _), samples) in block.iter().zip(read.iter_mut()) {
                 while current < g {
                     emit(current, &folds);
                     folds.fill(Fold::default());
@@ -153,7 +161,7 @@ impl<'s> Plan<'_, 's> {
                 }
                 // A counter that never falls has no reset to add back in any window.
                 let monotonic = counter && !samples.windows(2).any(|p| p[1].1 < p[0].1);
-                window_bounds(&self.windows, &samples, &mut bounds);
+                window_bounds(&self.windows, samples, &mut bounds);
                 for ((fold, w), &(from, to)) in folds.iter_mut().zip(&self.windows).zip(&bounds) {
                     if from >= to {
                         continue;
@@ -180,7 +188,11 @@ impl<'s> Plan<'_, 's> {
 
     /// A group's points from its folds: the steps where it had a value.
     fn points(&self, folds: &[Fold]) -> Vec<(i64, f64)> {
-        folds.iter().zip(&self.windows).filter(|(f, _)| f.count > 0).map(|(f, w)| (w.ts, f.value(self.op))).collect()
+        let mut points = Vec::with_capacity(folds.len());
+        points.extend(
+            folds.iter().zip(&self.windows).filter(|(f, _)| f.count > 0).map(|(f, w)| (w.ts, f.value(self.op))),
+        );
+        points
     }
 }
 
@@ -190,8 +202,8 @@ pub(super) fn aggregate_range(ev: &mut Evaluator, agg: &AggregateExpr) -> Option
     let plan = Plan::of(ev, agg)?;
     let keys = &plan.keys;
     let mut order: Vec<usize> = (0..plan.ids.len()).collect();
-    par_sort_by(&mut order, |&a, &b| keys[a].cmp(&keys[b]).then(a.cmp(&b)));
-    let groups: Vec<&[usize]> = order.chunk_by(|&a, &b| keys[a] == keys[b]).collect();
+    par_sort_by(&mut order, |&a, &b| keys.get(a).cmp(keys.get(b)).then(a.cmp(&b)));
+    let groups: Vec<&[usize]> = order.chunk_by(|&a, &b| keys.get(a) == keys.get(b)).collect();
     if !plan.parallel_enough(groups.len()) {
         return None;
     }
@@ -203,7 +215,7 @@ pub(super) fn aggregate_range(ev: &mut Evaluator, agg: &AggregateExpr) -> Option
             let folded = plan.fold(part, |g, folds| {
                 let points = plan.points(folds);
                 if !points.is_empty() {
-                    out.push(StepSeries { labels: keys[part[g][0]].clone(), points });
+                    out.push(StepSeries { labels: plan.group_labels(part[g][0]), points });
                 }
             });
             vec![folded.map(|()| out)]
@@ -224,13 +236,25 @@ pub(super) fn histogram_quantile(ev: &mut Evaluator, args: &[Box<Expr>]) -> Opti
     let plan = Plan::of(ev, agg)?;
     let keys = &plan.keys;
     // Each aggregation group's bound; groups without a valid `le` are no bucket.
-    let bounds: Vec<Option<f64>> = keys.iter().map(|k| parse_le(k.get("le"))).collect();
-    let histogram = |a: usize, b: usize| keys[a].cmp_ignoring(&keys[b], &NOT_HISTOGRAM);
+    let bounds: Vec<Option<f64>> = (0..plan.ids.len())
+        .map(|i| parse_le(keys.get(i).iter().find(|(n, _)| *n == "le").map_or("", |(_, v)| v)))
+        .collect();
+    let bound = |i: usize| bounds[i].unwrap_or(f64::NAN);
+    let histogram = |a: usize, b: usize| {
+        let outside = |(n, _): &&(&str, &str)| !NOT_HISTOGRAM.contains(n);
+        keys.get(a).iter().filter(outside).cmp(keys.get(b).iter().filter(outside))
+    };
     let mut order: Vec<usize> = (0..plan.ids.len()).filter(|&i| bounds[i].is_some()).collect();
-    // Histograms in their labels' order, each one's buckets in their groups' order (as the aggregation
-    // emits them), each bucket's members in series order.
-    par_sort_by(&mut order, |&a, &b| histogram(a, b).then_with(|| keys[a].cmp(&keys[b])).then(a.cmp(&b)));
-    let buckets: Vec<&[usize]> = order.chunk_by(|&a, &b| keys[a] == keys[b]).collect();
+    // Histograms in their labels' order; each one's buckets by bound, then in their groups' order (the order
+    // `bucket_quantile`'s stable sort by bound leaves the aggregation's output in, so it finds them sorted);
+    // each bucket's members in series order.
+    par_sort_by(&mut order, |&a, &b| {
+        histogram(a, b)
+            .then_with(|| bound(a).total_cmp(&bound(b)))
+            .then_with(|| keys.get(a).cmp(keys.get(b)))
+            .then(a.cmp(&b))
+    });
+    let buckets: Vec<&[usize]> = order.chunk_by(|&a, &b| keys.get(a) == keys.get(b)).collect();
     let histograms: Vec<&[&[usize]]> = buckets.chunk_by(|a, b| histogram(a[0], b[0]).is_eq()).collect();
     if !plan.parallel_enough(histograms.len()) {
         return None;
@@ -248,15 +272,17 @@ pub(super) fn histogram_quantile(ev: &mut Evaluator, args: &[Box<Expr>]) -> Opti
             let mut at_step: Vec<Vec<(f64, f64)>> = vec![Vec::new(); steps];
             let mut current = 0;
             let mut finish = |h: usize, at_step: &mut [Vec<(f64, f64)>]| {
-                let points: Vec<(i64, f64)> = at_step
-                    .iter_mut()
-                    .zip(&plan.windows)
-                    .enumerate()
-                    .filter(|(_, (b, _))| !b.is_empty())
-                    .map(|(k, (b, w))| (w.ts, bucket_quantile(q[k], b)))
-                    .collect();
+                let mut points = Vec::with_capacity(steps);
+                points.extend(
+                    at_step
+                        .iter_mut()
+                        .zip(&plan.windows)
+                        .enumerate()
+                        .filter(|(_, (b, _))| !b.is_empty())
+                        .map(|(k, (b, w))| (w.ts, bucket_quantile(q[k], b))),
+                );
                 if !points.is_empty() {
-                    out.push(StepSeries { labels: keys[part[h][0][0]].remove(&ignored), points });
+                    out.push(StepSeries { labels: plan.group_labels(part[h][0][0]).remove(&ignored), points });
                 }
                 for b in at_step {
                     b.clear();
@@ -267,7 +293,7 @@ pub(super) fn histogram_quantile(ev: &mut Evaluator, args: &[Box<Expr>]) -> Opti
                     finish(current, &mut at_step);
                     current = of[g];
                 }
-                let le = bounds[buckets[g][0]].unwrap_or(f64::NAN);
+                let le = bound(buckets[g][0]);
                 for (k, f) in folds.iter().enumerate() {
                     if f.count > 0 {
                         at_step[k].push((le, f.value(plan.op)));
@@ -281,6 +307,53 @@ pub(super) fn histogram_quantile(ev: &mut Evaluator, args: &[Box<Expr>]) -> Opti
         },
     );
     collect(results, histograms.len())
+}
+
+/// Each selected series' group labels, borrowed from the series' own (no label set built per series):
+/// compared pair by pair, then by length, as [`Labels`] compare.
+struct Keys<'s> {
+    pairs: Vec<(&'s str, &'s str)>,
+    /// Where each series' pairs end in `pairs`.
+    ends: Vec<usize>,
+}
+
+impl<'s> Keys<'s> {
+    /// The keys of `ids` under `modifier`: the labels [`group_of`] keeps.
+    fn of(store: &'s dyn Storage, ids: &[usize], modifier: &Option<LabelModifier>) -> Keys<'s> {
+        let kept = |n: &str| match modifier {
+            Some(LabelModifier::Include(by)) => by.labels.iter().any(|k| k == n),
+            Some(LabelModifier::Exclude(without)) => {
+                !without.labels.iter().any(|k| k == n) && !matches!(n, METRIC_NAME | "__type__" | "__unit__")
+            }
+            None => false,
+        };
+        let parts = par_parts(ids, |part| {
+            let mut pairs = Vec::with_capacity(part.len() * 2);
+            let mut lens = Vec::with_capacity(part.len());
+            for &id in part {
+                let before = pairs.len();
+                pairs.extend(store.labels(id).pairs().iter().filter(|(n, _)| kept(n)).map(|(n, v)| (&**n, &**v)));
+                lens.push(pairs.len() - before);
+            }
+            vec![(pairs, lens)]
+        });
+        let mut keys = Keys { pairs: Vec::new(), ends: Vec::with_capacity(ids.len()) };
+        for (pairs, lens) in parts {
+            let mut end = keys.pairs.len();
+            for len in lens {
+                end += len;
+                keys.ends.push(end);
+            }
+            keys.pairs.extend(pairs);
+        }
+        keys
+    }
+
+    /// The key of the series at position `i`.
+    fn get(&self, i: usize) -> &[(&'s str, &'s str)] {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.pairs[start..self.ends[i]]
+    }
 }
 
 /// The parts' series in order, or the first error.

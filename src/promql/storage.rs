@@ -35,6 +35,12 @@ pub trait Storage: Sync {
     /// The samples of each of `ids` with `mint <= t <= maxt`, oldest first (stale markers included).
     fn samples(&self, ids: &[usize], mint: i64, maxt: i64) -> Vec<Vec<(i64, f64)>>;
 
+    /// [`Storage::samples`] into `out`, one vector per id, reusing the vectors' memory: a reader going
+    /// through a wide selection a block at a time allocates for the first block only.
+    fn samples_into(&self, ids: &[usize], mint: i64, maxt: i64, out: &mut Vec<Vec<(i64, f64)>>) {
+        *out = self.samples(ids, mint, maxt);
+    }
+
     /// The most samples one series can hold with `mint <= t <= maxt`, if the store knows (0 if not), so the
     /// engine reads a long window a few series at a time.
     fn density(&self, _mint: i64, _maxt: i64) -> usize {

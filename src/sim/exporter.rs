@@ -376,7 +376,8 @@ impl Exporters {
     }
 
     /// Samples of the derived series `what` of each instance, for frames `from..to` (positions in the
-    /// history), in the same order; a down instance has no sample but `up`'s 0. Counters are read from the
+    /// history), appended to `out[targets[k]]` for the `k`-th of `wanted`; a down instance has no sample but
+    /// `up`'s 0. Counters are read from the
     /// cached blocks of states, filled where missing (time-major: each frame once, for every instance that
     /// lacks it).
     pub fn samples(
@@ -385,11 +386,14 @@ impl Exporters {
         wanted: &[(usize, Derived)],
         from: usize,
         to: usize,
-    ) -> Vec<Vec<(i64, f64)>> {
-        let mut out: Vec<Vec<(i64, f64)>> =
-            (0..wanted.len()).map(|_| Vec::with_capacity(to.saturating_sub(from))).collect();
+        targets: &[usize],
+        out: &mut [Vec<(i64, f64)>],
+    ) {
         if from >= to {
-            return out;
+            return;
+        }
+        for &k in targets {
+            out[k].reserve(to - from);
         }
         let mut by_instance: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
         for (k, &(instance, _)) in wanted.iter().enumerate() {
@@ -439,7 +443,7 @@ impl Exporters {
                 let frames = lo.max(b * CHECKPOINT)..hi.min((b + 1) * CHECKPOINT);
                 let time = |abs: usize| (history.first_t() + (abs - first) as i64 * step) * 1000;
                 for &k in outs {
-                    let out = &mut out[k];
+                    let out = &mut out[targets[k]];
                     match (wanted[k].1, &block) {
                         (Derived::Up, _) => out.extend(
                             frames
@@ -465,7 +469,6 @@ impl Exporters {
                 }
             }
         }
-        out
     }
 
     /// Steps `instances` through block `b` up to absolute frame `until` (exclusive), each from the last state

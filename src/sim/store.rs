@@ -44,27 +44,40 @@ impl Storage for HistoryStore<'_> {
     }
 
     fn samples(&self, ids: &[usize], mint: i64, maxt: i64) -> Vec<Vec<(i64, f64)>> {
-        let h = self.history;
-        let mut out: Vec<Vec<(i64, f64)>> = vec![Vec::new(); ids.len()];
-        if h.is_empty() {
-            return out;
+        let mut out = Vec::new();
+        self.samples_into(ids, mint, maxt, &mut out);
+        out
+    }
+
+    fn samples_into(&self, ids: &[usize], mint: i64, maxt: i64, out: &mut Vec<Vec<(i64, f64)>>) {
+        out.resize_with(ids.len(), Vec::new);
+        for v in out.iter_mut() {
+            v.clear();
         }
-        self.backfill(ids, mint, maxt, &mut out);
+        let h = self.history;
+        if h.is_empty() {
+            return;
+        }
+        self.backfill(ids, mint, maxt, out);
         let step_ms = h.step() * 1000;
         let first_ms = h.first_t() * 1000;
         // Frames with mint <= t <= maxt, read time-major so each frame is one contiguous read.
         let from = if mint <= first_ms { 0 } else { ((mint - first_ms) + step_ms - 1) / step_ms };
         if maxt < first_ms {
-            return out;
+            return;
         }
         let to = (((maxt - first_ms) / step_ms) + 1).min(h.len() as i64);
         let (from, to) = (from.max(0) as usize, to.max(0) as usize);
         let mut columns = Vec::new();
         let mut derived = Vec::new();
+        let mut targets = Vec::new();
         for (k, &id) in ids.iter().enumerate() {
             match self.catalog.source(id) {
                 Source::Column(c) => columns.push((k, c as usize)),
-                Source::Derived { instance, what } => derived.push((k, (instance as usize, what))),
+                Source::Derived { instance, what } => {
+                    derived.push((instance as usize, what));
+                    targets.push(k);
+                }
             }
         }
         for f in from..to {
@@ -75,12 +88,8 @@ impl Storage for HistoryStore<'_> {
             }
         }
         if !derived.is_empty() {
-            let wanted: Vec<_> = derived.iter().map(|&(_, w)| w).collect();
-            for ((k, _), samples) in derived.iter().zip(self.exporters.samples(h, &wanted, from, to)) {
-                out[*k].extend(samples);
-            }
+            self.exporters.samples(h, &derived, from, to, &targets, out);
         }
-        out
     }
 
     fn density(&self, mint: i64, maxt: i64) -> usize {
