@@ -117,6 +117,35 @@ fn counters_reset_when_processes_restart() {
 }
 
 #[test]
+fn a_rolling_restart_resets_each_stage_share_of_the_fleet_in_member_order() {
+    let whole = r#"cost: "1m", result: "Restarted `{target}`.")"#;
+    assert!(FLEET.contains(whole), "the fixture's restart action");
+    let staged = FLEET.replace(
+        whole,
+        r#"cost: "1m", result: "Restarting `{target}`.",
+           stages: [(after: "0s", done: 0.5, report: "restarted 5 of 10 {target} hosts"),
+                    (after: "2m", done: 1.0, report: "restarted 10 of 10 {target} hosts")])"#,
+    );
+    let mut d = Drill::start(Arc::new(parse(&staged, "fleet.ron").expect("staged fixture loads")), 7);
+    let resets = |d: &Drill, host: &str| {
+        one(d.sim(), &format!("resets(http_requests_total{{instance=\"{host}\",code=\"200\"}}[10m])"))
+    };
+    d.respond("mitigate restart edge");
+    d.respond("wait 90s");
+    // The first stage (at 10:01) restarted the first half of the fleet, edge-01 to edge-05 (edge-01, -03 and
+    // -06 are down: their counters come back fresh, with no sample before to fall from).
+    assert_eq!(resets(&d, "edge-04"), 1.0);
+    assert_eq!(resets(&d, "edge-05"), 1.0);
+    assert_eq!(resets(&d, "edge-07"), 0.0);
+    assert_eq!(resets(&d, "edge-08"), 0.0);
+    d.respond("wait 3m");
+    // The second (at 10:03) restarted the rest, and none of the first half again.
+    assert_eq!(resets(&d, "edge-04"), 1.0);
+    assert_eq!(resets(&d, "edge-07"), 1.0);
+    assert_eq!(resets(&d, "edge-08"), 1.0);
+}
+
+#[test]
 fn exporter_labels_carry_nothing_but_names_a_volunteer_sees() {
     let d = drill();
     let sim = d.sim();

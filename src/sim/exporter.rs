@@ -557,7 +557,13 @@ pub fn record_restarts(
     exporters.landed = landed;
     let s = &*scenario.0;
     for (_, input) in &incident.inputs[from..landed] {
-        let Input::Action { action, target: Some(target), .. } = input else { continue };
+        // The share of the target's instances this landing restarts: all of them for an action landed whole,
+        // the next ones in member order for a stage or a partial result (a rolling restart).
+        let (action, target, before, done) = match input {
+            Input::Action { action, target: Some(target), .. } => (action, target, 0.0, 1.0),
+            Input::Stage { action, target: Some(target), done, part, .. } => (action, target, done - part, *done),
+            _ => continue,
+        };
         if !restarts_processes(action) {
             continue;
         }
@@ -575,10 +581,16 @@ pub fn record_restarts(
         };
         let tick = clock.tick;
         let exporters = &mut *exporters;
-        for (k, inst) in exporters.instances.iter().enumerate() {
-            if inst.service == service && members.as_ref().is_none_or(|m| m.contains(&(inst.member as usize))) {
-                exporters.restarts[k].push(tick);
-            }
+        let chosen: Vec<usize> = (0..exporters.instances.len())
+            .filter(|&k| {
+                let inst = &exporters.instances[k];
+                inst.service == service && members.as_ref().is_none_or(|m| m.contains(&(inst.member as usize)))
+            })
+            .collect();
+        // Instances `[cut(before), cut(done))`: the first stage of a rolling restart restarts the first of them.
+        let cut = |share: f64| ((share * chosen.len() as f64 - 1e-9).ceil().max(0.0) as usize).min(chosen.len());
+        for &k in &chosen[cut(before)..cut(done).max(cut(before))] {
+            exporters.restarts[k].push(tick);
         }
     }
 }
