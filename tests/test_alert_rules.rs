@@ -39,3 +39,20 @@ fn help_says_what_all_does() {
     let out = transcript("help alerts\n");
     assert!(out.contains("--all   List every alert rule, firing, pending or inactive, grouped by service"), "{out}");
 }
+
+#[test]
+fn two_slos_on_one_service_get_burn_rules_of_their_own() {
+    let one = r#"slos: [(service: "api", target: 0.999)],"#;
+    assert!(FIXTURE.contains(one), "the fixture's SLO");
+    let two = FIXTURE.replace(
+        one,
+        r#"slos: [(service: "api", target: 0.999), (service: "api", kind: Latency(500.0), target: 0.99)],"#,
+    );
+    let env = TestEnvironment::new();
+    let path = env.write("two-slos.ron", &two);
+    let out = env.run(&["play", "--seed", "1", path.to_str().expect("utf-8 path")], "alerts --all\n");
+    assert_eq!(out.status, 0, "{out}");
+    assert!(out.stdout.contains("SloBurnFast-api-availability"), "{out}");
+    assert!(out.stdout.contains("SloBurnFast-api-latency"), "{out}");
+    assert!(!out.stdout.contains("SloBurnFast-api "), "{out}");
+}

@@ -231,6 +231,27 @@ impl Sim {
     }
 }
 
+/// The name of SLO `i`'s burn rule for `tier`: `SloBurn<Tier>-<service>`, with the SLO's kind after it when
+/// its service has several SLOs (`SloBurnFast-web-latency`), and its position when that is not enough, so
+/// that no two rules share a name.
+fn burn_rule_name(tier: &str, slos: &[super::slo::SloRun], i: usize) -> String {
+    let slo = &slos[i];
+    let kind = |s: &super::slo::SloRun| match s.kind {
+        crate::scenario::SloKind::Availability => "availability",
+        crate::scenario::SloKind::Latency(_) => "latency",
+    };
+    let same_service = slos.iter().filter(|s| s.service == slo.service).count();
+    let same_kind = slos.iter().filter(|s| s.service == slo.service && kind(s) == kind(slo)).count();
+    match (same_service, same_kind) {
+        (1, _) => format!("SloBurn{tier}-{}", slo.service),
+        (_, 1) => format!("SloBurn{tier}-{}-{}", slo.service, kind(slo)),
+        _ => {
+            let nth = slos[..i].iter().filter(|s| s.service == slo.service && kind(s) == kind(slo)).count() + 1;
+            format!("SloBurn{tier}-{}-{}-{nth}", slo.service, kind(slo))
+        }
+    }
+}
+
 fn alert_book(s: &Scenario, series: &BTreeMap<(String, String), usize>, slos: &SloBook) -> AlertBook {
     let mut rules: Vec<AlertPlan> = s
         .alerts
@@ -254,7 +275,7 @@ fn alert_book(s: &Scenario, series: &BTreeMap<(String, String), usize>, slos: &S
             let what = slo.describe();
             let short = tier.short_window.map_or(String::new(), |m| format!(" and the last {}", window_label(m)));
             rules.push(AlertPlan {
-                name: format!("SloBurn{}-{}", tier.name, slo.service),
+                name: burn_rule_name(&tier.name, &slos.slos, i),
                 service: slo.service.clone(),
                 condition: AlertCondition::Burn { slo: i, tier: k },
                 sustained: 0,
