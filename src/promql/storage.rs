@@ -194,6 +194,15 @@ impl Storage for MemStorage {
             .collect()
     }
 
+    fn samples_into(&self, ids: &[usize], mint: i64, maxt: i64, out: &mut Vec<Vec<(i64, f64)>>) {
+        out.resize_with(ids.len(), Vec::new);
+        for (o, &id) in out.iter_mut().zip(ids) {
+            let (from, to) = self.span(id, mint, maxt);
+            o.clear();
+            o.extend_from_slice(&self.samples[id][from..to]);
+        }
+    }
+
     fn has_start_times(&self) -> bool {
         !self.starts.is_empty()
     }
