@@ -229,11 +229,17 @@ pub(super) fn aggregate_range(ev: &mut Evaluator, agg: &AggregateExpr) -> Option
 pub(super) fn histogram_quantile(ev: &mut Evaluator, args: &[Box<Expr>]) -> Option<Result<Value, QueryError>> {
     let [q, buckets] = args else { return None };
     let Expr::Aggregate(agg) = unparen(buckets) else { return None };
+    // Left to the general path, φ is read again: its notes (a subquery's are not deduplicated) go with it.
+    let noted = ev.notes.len();
+    let fallback = |ev: &mut Evaluator| {
+        ev.notes.truncate(noted);
+        None
+    };
     let q = match ev.eval(q) {
         Ok(Value::Scalar(q)) => q,
-        _ => return None,
+        _ => return fallback(ev),
     };
-    let plan = Plan::of(ev, agg)?;
+    let Some(plan) = Plan::of(ev, agg) else { return fallback(ev) };
     let keys = &plan.keys;
     // Each aggregation group's bound; groups without a valid `le` are no bucket.
     let bounds: Vec<Option<f64>> = (0..plan.ids.len())
@@ -257,7 +263,7 @@ pub(super) fn histogram_quantile(ev: &mut Evaluator, args: &[Box<Expr>]) -> Opti
     let buckets: Vec<&[usize]> = order.chunk_by(|&a, &b| keys.get(a) == keys.get(b)).collect();
     let histograms: Vec<&[&[usize]]> = buckets.chunk_by(|a, b| histogram(a[0], b[0]).is_eq()).collect();
     if !plan.parallel_enough(histograms.len()) {
-        return None;
+        return fallback(ev);
     }
     let ignored: Vec<String> = NOT_HISTOGRAM.iter().map(|s| s.to_string()).collect();
     let steps = plan.windows.len();
