@@ -268,6 +268,9 @@ fn odd_corners_of_real_data_match_the_general_path_bit_for_bit() {
         "resets(c_total[5m])",
         "ts_of_max_over_time(c_total[5m])",
         "present_over_time(c_total[5m])",
+        "rate(c_total[5m] @ end())",
+        "rate(c_total[5m] @ end() offset 10m)",
+        "increase(c_total[5m] offset -5m)",
     ];
     for f in functions {
         for agg in [
@@ -281,6 +284,10 @@ fn odd_corners_of_real_data_match_the_general_path_bit_for_bit() {
             "avg without (__name__, job) ({f})",
             "sum by (instance, job) ({f})",
             "max({f})",
+            "sum by () ({f})",
+            "sum without () ({f})",
+            "max_over_time(sum by (job) ({f})[30m:1m])",
+            "sum by (job) ({f}) / on (job) group_left count by (job) ({f})",
         ] {
             assert_same(&store, agg, f);
         }
@@ -299,6 +306,7 @@ fn histograms_with_odd_bounds_match_the_general_path_bit_for_bit() {
             "histogram_quantile(0, sum by (le, job) ({f}))",
             "histogram_quantile(1, count by (le, job) ({f}))",
             "histogram_quantile(0.5, avg without (job, instance) ({f}))",
+            "max_over_time(histogram_quantile(0.9, sum by (le, job) ({f}))[30m:1m])",
         ] {
             assert_same(&store, query, f);
         }
