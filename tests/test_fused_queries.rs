@@ -331,3 +331,36 @@ fn a_histogram_quantile_left_to_the_general_path_notes_an_unknown_metric_once() 
     let notes = instant_query(&store, &fused, 1_234_567).expect("an answer").notes;
     assert_eq!(notes, vec!["no metric `c_totl`; did you mean `c_total`?".to_string()]);
 }
+
+#[test]
+fn fused_queries_over_a_drills_exporter_series_match_the_general_path() {
+    use std::sync::Arc;
+    let scenario = wom::scenario::parse(include_str!("fixtures/fleet.ron"), "fleet.ron").expect("fixture loads");
+    let mut drill = wom::session::Drill::start(Arc::new(scenario), 7);
+    // A restart, so the counters read from the drill's store reset.
+    drill.respond("mitigate restart edge-02");
+    drill.respond("wait 4m");
+    let sim = drill.sim();
+    let store = sim.store();
+    let now = sim.now() * 1000;
+    let exact = |a: Result<Answer, QueryError>| a.map(exact).map_err(|e| e.to_string());
+    for (query, f) in [
+        ("sum by (job) ({f})", "rate(http_requests_total[5m])"),
+        ("sum by (instance, code) ({f})", "increase(http_requests_total[10m])"),
+        ("max by (job) ({f})", "resets(http_requests_total[10m])"),
+        ("avg without (instance) ({f})", "irate(http_requests_total[3m])"),
+        ("histogram_quantile(0.99, sum by (le, job) ({f}))", "rate(http_request_duration_seconds_bucket[5m])"),
+        ("histogram_quantile(0.5, sum by (le, instance) ({f}))", "rate(http_request_duration_seconds_bucket[5m])"),
+    ] {
+        let (fused, general) = both(query, f);
+        let (a, b) = (exact(instant_query(&store, &fused, now)), exact(instant_query(&store, &general, now)));
+        assert!(a.as_ref().is_ok_and(|a| !a.is_empty()), "{fused}: {a:?}");
+        assert_eq!(a, b, "{fused} at {now}");
+        // Back past the first frame, into the backfilled history.
+        let (start, step) = (now - 2 * 3_600_000, 47_000);
+        let a = exact(range_query(&store, &fused, start, now, step));
+        let b = exact(range_query(&store, &general, start, now, step));
+        assert!(a.as_ref().is_ok_and(|a| !a.is_empty()), "{fused}: {a:?}");
+        assert_eq!(a, b, "{fused} from {start} to {now} by {step}");
+    }
+}
