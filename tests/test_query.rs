@@ -145,6 +145,9 @@ fn unknown_metric_is_empty_with_a_hint() {
     let answer = sim.query("sum(error_rte)").expect("evaluates");
     assert_eq!(answer.value, QueryValue::Vector(Vec::new()));
     assert_eq!(answer.notes, ["no metric `error_rte`; did you mean `error_rate`?"]);
+    // Once, however often the query reads it, in subqueries too.
+    let answer = sim.query("max_over_time(error_rte[5m:1m]) or max_over_time(error_rte[10m:1m])").expect("evaluates");
+    assert_eq!(answer.notes, ["no metric `error_rte`; did you mean `error_rate`?"]);
 }
 
 /// Inputs that overflowed the stack before the depth bound: each gets one line naming the limit.

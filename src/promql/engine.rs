@@ -536,7 +536,11 @@ impl<'s> Evaluator<'s> {
                     Value::Scalar(_) => return Err(QueryError::invalid("a subquery needs an instant vector")),
                     _ => return Err(QueryError::invalid("a subquery needs an instant vector expression")),
                 };
-                self.notes.extend(child.notes);
+                for note in child.notes {
+                    if !self.notes.contains(&note) {
+                        self.notes.push(note);
+                    }
+                }
                 for s in series {
                     visit(&s.labels, s.points);
                 }
