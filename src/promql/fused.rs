@@ -104,6 +104,10 @@ impl<'s> Plan<'_, 's> {
             return None;
         };
         let ids = ev.select(vs);
+        // Without `by` or `without` there is one group: the general path spreads a wide one over the cores.
+        if modifier.is_none() && ids.len() >= PARALLEL_MIN {
+            return None;
+        }
         let store = ev.store;
         // Dropping the name merges series whose names (or types and units) differ: the general path's case.
         let first_name = ids.first().map(|&id| store.labels(id).name());
