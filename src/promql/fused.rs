@@ -19,6 +19,7 @@ use super::storage::Storage;
 use super::value::{Labels, METRIC_NAME, is_stale};
 use promql_parser::parser::token;
 use promql_parser::parser::{AggregateExpr, Expr, LabelModifier};
+use std::hash::{Hash, Hasher};
 
 /// Range functions of one argument whose value depends on one window only.
 const FUSED: &[&str] = &[
@@ -76,8 +77,9 @@ struct Plan<'e, 's> {
 }
 
 impl<'s> Plan<'_, 's> {
-    /// The plan for `agg`, or `None` when its shape is not one this covers.
-    fn of<'e>(ev: &mut Evaluator<'s>, agg: &'e AggregateExpr) -> Option<Plan<'e, 's>> {
+    /// The plan for `agg`, or `None` when its shape is not one this covers or its groups, told apart without
+    /// the labels named in `ignoring`, are too few to keep every thread busy.
+    fn of<'e>(ev: &mut Evaluator<'s>, agg: &'e AggregateExpr, ignoring: &[&str]) -> Option<Plan<'e, 's>> {
         let op = agg.op.id();
         // Names dropped late, and start timestamps, are the general path's to read.
         if agg.param.is_some() || !FOLDED.contains(&op) || ev.delayed_names || ev.store.has_start_times() {
@@ -119,6 +121,9 @@ impl<'s> Plan<'_, 's> {
         if !one_name {
             return None;
         }
+        if !parallel_enough(store, &ids, modifier, ignoring) {
+            return None;
+        }
         let keys = Keys::of(store, &ids, modifier);
         let block_len = ev.block_len(lo + 1, hi).min(FUSED_BLOCK);
         Some(Plan { function, op, store, ids, keys, modifier, windows, lo, hi, block_len })
@@ -127,11 +132,6 @@ impl<'s> Plan<'_, 's> {
     /// The labels of the group of the series at position `i` of `ids`.
     fn group_labels(&self, i: usize) -> Labels {
         group_of(self.modifier, self.store.labels(self.ids[i]))
-    }
-
-    /// Whether `groups` (of positions in `ids`) are enough to keep every thread busy.
-    fn parallel_enough(&self, groups: usize) -> bool {
-        self.ids.len() < PARALLEL_MIN || groups >= GROUPS_PER_THREAD * threads()
     }
 
     /// Folds each of `groups` (positions in `ids`, members in series order) over the steps, calling `emit`
@@ -203,14 +203,11 @@ impl<'s> Plan<'_, 's> {
 /// `agg by (…) (f(x[r]))` evaluated series by series into its groups, or `None` when the shape is not one
 /// this covers (the caller evaluates it the general way).
 pub(super) fn aggregate_range(ev: &mut Evaluator, agg: &AggregateExpr) -> Option<Result<Value, QueryError>> {
-    let plan = Plan::of(ev, agg)?;
+    let plan = Plan::of(ev, agg, &[])?;
     let keys = &plan.keys;
     let mut order: Vec<usize> = (0..plan.ids.len()).collect();
     par_sort_by(&mut order, |&a, &b| keys.get(a).cmp(keys.get(b)).then(a.cmp(&b)));
     let groups: Vec<&[usize]> = order.chunk_by(|&a, &b| keys.get(a) == keys.get(b)).collect();
-    if !plan.parallel_enough(groups.len()) {
-        return None;
-    }
     let results = par_weighted(
         &groups,
         |g| g.len(),
@@ -243,7 +240,7 @@ pub(super) fn histogram_quantile(ev: &mut Evaluator, args: &[Box<Expr>]) -> Opti
         Ok(Value::Scalar(q)) => q,
         _ => return fallback(ev),
     };
-    let Some(plan) = Plan::of(ev, agg) else { return fallback(ev) };
+    let Some(plan) = Plan::of(ev, agg, &NOT_HISTOGRAM) else { return fallback(ev) };
     let keys = &plan.keys;
     // Each aggregation group's bound; groups without a valid `le` are no bucket.
     let bounds: Vec<Option<f64>> = (0..plan.ids.len())
@@ -266,9 +263,6 @@ pub(super) fn histogram_quantile(ev: &mut Evaluator, args: &[Box<Expr>]) -> Opti
     });
     let buckets: Vec<&[usize]> = order.chunk_by(|&a, &b| keys.get(a) == keys.get(b)).collect();
     let histograms: Vec<&[&[usize]]> = buckets.chunk_by(|a, b| histogram(a[0], b[0]).is_eq()).collect();
-    if !plan.parallel_enough(histograms.len()) {
-        return fallback(ev);
-    }
     let ignored: Vec<String> = NOT_HISTOGRAM.iter().map(|s| s.to_string()).collect();
     let steps = plan.windows.len();
     let results = par_weighted(
@@ -319,6 +313,39 @@ pub(super) fn histogram_quantile(ev: &mut Evaluator, args: &[Box<Expr>]) -> Opti
     collect(results, histograms.len())
 }
 
+/// Whether a label named `n` is part of a group under `modifier`: the labels [`group_of`] keeps.
+fn kept(modifier: &Option<LabelModifier>, n: &str) -> bool {
+    match modifier {
+        Some(LabelModifier::Include(by)) => by.labels.iter().any(|k| k == n),
+        Some(LabelModifier::Exclude(without)) => {
+            !without.labels.iter().any(|k| k == n) && !matches!(n, METRIC_NAME | "__type__" | "__unit__")
+        }
+        None => false,
+    }
+}
+
+/// Whether the groups of `ids` under `modifier`, told apart without the labels named in `ignoring`, are
+/// enough to keep every thread busy. Read before any key is built, from a hash of each series' group labels:
+/// two groups that share a hash count once, so this may say no where the answer is yes, which only costs
+/// speed.
+fn parallel_enough(store: &dyn Storage, ids: &[usize], modifier: &Option<LabelModifier>, ignoring: &[&str]) -> bool {
+    if ids.len() < PARALLEL_MIN {
+        return true;
+    }
+    let wanted = GROUPS_PER_THREAD * threads();
+    let mut seen = std::collections::HashSet::new();
+    ids.iter().any(|&id| {
+        let mut h = std::hash::DefaultHasher::new();
+        for (n, v) in store.labels(id).pairs() {
+            if kept(modifier, n) && !ignoring.contains(&&**n) {
+                (&**n, &**v).hash(&mut h);
+            }
+        }
+        seen.insert(h.finish());
+        seen.len() >= wanted
+    })
+}
+
 /// Each selected series' group labels, borrowed from the series' own (no label set built per series):
 /// compared pair by pair, then by length, as [`Labels`] compare.
 struct Keys<'s> {
@@ -330,19 +357,14 @@ struct Keys<'s> {
 impl<'s> Keys<'s> {
     /// The keys of `ids` under `modifier`: the labels [`group_of`] keeps.
     fn of(store: &'s dyn Storage, ids: &[usize], modifier: &Option<LabelModifier>) -> Keys<'s> {
-        let kept = |n: &str| match modifier {
-            Some(LabelModifier::Include(by)) => by.labels.iter().any(|k| k == n),
-            Some(LabelModifier::Exclude(without)) => {
-                !without.labels.iter().any(|k| k == n) && !matches!(n, METRIC_NAME | "__type__" | "__unit__")
-            }
-            None => false,
-        };
         let parts = par_parts(ids, |part| {
             let mut pairs = Vec::with_capacity(part.len() * 2);
             let mut lens = Vec::with_capacity(part.len());
             for &id in part {
                 let before = pairs.len();
-                pairs.extend(store.labels(id).pairs().iter().filter(|(n, _)| kept(n)).map(|(n, v)| (&**n, &**v)));
+                pairs.extend(
+                    store.labels(id).pairs().iter().filter(|(n, _)| kept(modifier, n)).map(|(n, v)| (&**n, &**v)),
+                );
                 lens.push(pairs.len() - before);
             }
             vec![(pairs, lens)]
@@ -410,7 +432,7 @@ mod tests {
             _ => panic!("no aggregation"),
         };
         let mut ev = Evaluator::new(&store, 150_000, 150_000, 1);
-        Plan::of(&mut ev, agg).is_some()
+        Plan::of(&mut ev, agg, &[]).is_some()
     }
 
     #[test]
