@@ -132,12 +132,20 @@ fn marked_groups(modifier: &Option<LabelModifier>, input: &[super::engine::StepS
     out
 }
 
-/// The group of a series under `by`/`without`.
+/// The group of a series under `by`/`without`: its labels [`in_group`] keeps.
 pub(super) fn group_of(modifier: &Option<LabelModifier>, labels: &Labels) -> Labels {
+    Labels::from_sorted(labels.pairs().iter().filter(|(n, _)| in_group(modifier, n)).cloned().collect())
+}
+
+/// Whether a label named `n` is part of a series' group under `by`/`without`: a `by` label; under `without`,
+/// any label not listed that does not go with the name.
+pub(super) fn in_group(modifier: &Option<LabelModifier>, n: &str) -> bool {
     match modifier {
-        Some(LabelModifier::Include(by)) => labels.keep(&by.labels),
-        Some(LabelModifier::Exclude(without)) => labels.remove(&without.labels).without_name(),
-        None => Labels::default(),
+        Some(LabelModifier::Include(by)) => by.labels.iter().any(|k| k == n),
+        Some(LabelModifier::Exclude(without)) => {
+            !without.labels.iter().any(|k| k == n) && !super::value::is_name_label(n)
+        }
+        None => false,
     }
 }
 

@@ -681,6 +681,14 @@ pub(super) fn ms_source(ms: &MatrixSelector) -> RangeSource<'_> {
     RangeSource::Selector { vs: &ms.vs, range: ms.range }
 }
 
+/// `expr` without the parentheses around it.
+pub(super) fn unparen(expr: &Expr) -> &Expr {
+    match expr {
+        Expr::Paren(p) => unparen(&p.expr),
+        e => e,
+    }
+}
+
 /// The range argument of a function call, through parentheses: `rate((x[5m]))` reads `x[5m]`.
 pub(super) fn range_source(expr: &Expr) -> Option<RangeSource<'_>> {
     match expr {

@@ -3,7 +3,7 @@
 //! they cannot drift from what the evaluator does.
 
 use super::aggregation::{kahan_sum, variance};
-use super::engine::{Evaluator, RangeSource, StepArg, StepSeries, Value, Window, range_source};
+use super::engine::{Evaluator, RangeSource, StepArg, StepSeries, Value, Window, range_source, unparen};
 use super::error::{QueryError, QueryErrorKind};
 use super::value::{Labels, METRIC_NAME};
 use promql_parser::parser::Expr;
@@ -603,19 +603,21 @@ fn instant_call(ev: &mut Evaluator, name: &str, args: &[Box<Expr>]) -> Result<Va
     Ok(Value::Vector(series))
 }
 
+/// The labels a bucket's histogram is not told apart by: the name, with its type and unit, and `le`.
+pub(super) const NOT_HISTOGRAM: [&str; 4] = [METRIC_NAME, "__type__", "__unit__", "le"];
+
 /// `histogram_quantile` series by series: each bucket series' group and `le` are read once, not at every
 /// step; each group's buckets at a step are gathered in series order, as the per-step form gathers them.
 fn histogram_quantile_series(ev: &Evaluator, q: &[f64], input: Vec<StepSeries>) -> Vec<StepSeries> {
     let steps: Vec<i64> = ev.steps().collect();
     // A bucket's group: its labels but the name (with its type and unit) and `le`, compared in place.
-    const IGNORED: [&str; 4] = [super::value::METRIC_NAME, "__type__", "__unit__", "le"];
-    let group_cmp = |a: usize, b: usize| input[a].labels.cmp_ignoring(&input[b].labels, &IGNORED);
+    let group_cmp = |a: usize, b: usize| input[a].labels.cmp_ignoring(&input[b].labels, &NOT_HISTOGRAM);
     let mut keyed: Vec<(f64, usize)> =
         input.iter().enumerate().filter_map(|(i, s)| Some((parse_le(s.labels.get("le"))?, i))).collect();
     // Buckets keep series order within their group.
     keyed.sort_unstable_by(|a, b| group_cmp(a.1, b.1).then(a.1.cmp(&b.1)));
     let groups: Vec<&[(f64, usize)]> = keyed.chunk_by(|a, b| group_cmp(a.1, b.1).is_eq()).collect();
-    let ignored: Vec<String> = IGNORED.iter().map(|s| s.to_string()).collect();
+    let ignored: Vec<String> = NOT_HISTOGRAM.iter().map(|s| s.to_string()).collect();
     super::engine::par_parts(&groups, |part| {
         let mut at_step: Vec<Vec<(f64, f64)>> = vec![Vec::new(); steps.len()];
         let mut out = Vec::with_capacity(part.len());
@@ -638,13 +640,6 @@ fn histogram_quantile_series(ev: &Evaluator, q: &[f64], input: Vec<StepSeries>) 
         }
         out
     })
-}
-
-fn unparen(e: &Expr) -> &Expr {
-    match e {
-        Expr::Paren(p) => unparen(&p.expr),
-        _ => e,
-    }
 }
 
 fn is_date_function(name: &str) -> bool {

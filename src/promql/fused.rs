@@ -8,15 +8,15 @@
 //! (subqueries, extended ranges, functions with scalar arguments, series whose names would collide once
 //! dropped, delayed name removal, start timestamps, few large groups) are left to the general path.
 
-use super::aggregation::{FOLDED, Fold, group_of};
+use super::aggregation::{FOLDED, Fold, group_of, in_group};
 use super::engine::{
     Evaluator, PARALLEL_MIN, RangeSource, StepSeries, Value, Window, par_parts, par_sort_by, par_weighted,
-    range_source, threads, window_bounds,
+    range_source, threads, unparen, window_bounds,
 };
 use super::error::QueryError;
-use super::functions::{bucket_quantile, extrapolate, parse_le, range_function};
+use super::functions::{NOT_HISTOGRAM, bucket_quantile, extrapolate, parse_le, range_function};
 use super::storage::Storage;
-use super::value::{Labels, METRIC_NAME, is_stale};
+use super::value::{Labels, is_name_label, is_stale};
 use promql_parser::parser::token;
 use promql_parser::parser::{AggregateExpr, Expr, LabelModifier};
 use std::hash::{Hash, Hasher};
@@ -56,9 +56,6 @@ const GROUPS_PER_THREAD: usize = 8;
 /// being read and being folded.
 const FUSED_BLOCK: usize = 512;
 
-/// The labels a bucket's histogram is told apart by: all but these.
-const NOT_HISTOGRAM: [&str; 4] = [METRIC_NAME, "__type__", "__unit__", "le"];
-
 /// An aggregation over a range function of a selector, its series selected and grouped.
 struct Plan<'e, 's> {
     function: &'e str,
@@ -97,7 +94,7 @@ impl<'s> Plan<'_, 's> {
         }
         let modifier = &agg.modifier;
         if let Some(LabelModifier::Include(by)) = modifier
-            && by.labels.iter().any(|l| matches!(l.as_str(), METRIC_NAME | "__type__" | "__unit__"))
+            && by.labels.iter().any(|l| is_name_label(l))
         {
             return None;
         }
@@ -313,17 +310,6 @@ pub(super) fn histogram_quantile(ev: &mut Evaluator, args: &[Box<Expr>]) -> Opti
     collect(results, histograms.len())
 }
 
-/// Whether a label named `n` is part of a group under `modifier`: the labels [`group_of`] keeps.
-fn kept(modifier: &Option<LabelModifier>, n: &str) -> bool {
-    match modifier {
-        Some(LabelModifier::Include(by)) => by.labels.iter().any(|k| k == n),
-        Some(LabelModifier::Exclude(without)) => {
-            !without.labels.iter().any(|k| k == n) && !matches!(n, METRIC_NAME | "__type__" | "__unit__")
-        }
-        None => false,
-    }
-}
-
 /// Whether the groups of `ids` under `modifier`, told apart without the labels named in `ignoring`, are
 /// enough to keep every thread busy. Read before any key is built, from a hash of each series' group labels:
 /// two groups that share a hash count once, so this may say no where the answer is yes, which only costs
@@ -337,7 +323,7 @@ fn parallel_enough(store: &dyn Storage, ids: &[usize], modifier: &Option<LabelMo
     ids.iter().any(|&id| {
         let mut h = std::hash::DefaultHasher::new();
         for (n, v) in store.labels(id).pairs() {
-            if kept(modifier, n) && !ignoring.contains(&&**n) {
+            if in_group(modifier, n) && !ignoring.contains(&&**n) {
                 (&**n, &**v).hash(&mut h);
             }
         }
@@ -355,7 +341,7 @@ struct Keys<'s> {
 }
 
 impl<'s> Keys<'s> {
-    /// The keys of `ids` under `modifier`: the labels [`group_of`] keeps.
+    /// The keys of `ids` under `modifier`: the labels [`in_group`] keeps.
     fn of(store: &'s dyn Storage, ids: &[usize], modifier: &Option<LabelModifier>) -> Keys<'s> {
         let parts = par_parts(ids, |part| {
             let mut pairs = Vec::with_capacity(part.len() * 2);
@@ -363,7 +349,7 @@ impl<'s> Keys<'s> {
             for &id in part {
                 let before = pairs.len();
                 pairs.extend(
-                    store.labels(id).pairs().iter().filter(|(n, _)| kept(modifier, n)).map(|(n, v)| (&**n, &**v)),
+                    store.labels(id).pairs().iter().filter(|(n, _)| in_group(modifier, n)).map(|(n, v)| (&**n, &**v)),
                 );
                 lens.push(pairs.len() - before);
             }
@@ -398,13 +384,6 @@ fn collect(results: Vec<Result<Vec<StepSeries>, QueryError>>, len: usize) -> Opt
         }
     }
     Some(Ok(Value::Vector(series)))
-}
-
-fn unparen(e: &Expr) -> &Expr {
-    match e {
-        Expr::Paren(p) => unparen(&p.expr),
-        _ => e,
-    }
 }
 
 #[cfg(test)]

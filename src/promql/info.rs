@@ -11,7 +11,7 @@
 //! - A label two info metrics give different values is an error, as are two info series of one identity at
 //!   the same sample time; of two at different times the newer wins.
 
-use super::engine::{Evaluator, StepSeries, Value};
+use super::engine::{Evaluator, StepSeries, Value, unparen};
 use super::error::QueryError;
 use super::prepass::INFO_MARK;
 use super::value::{Labels, METRIC_NAME};
@@ -148,13 +148,6 @@ fn offset_ms(offset: &Option<Offset>) -> i64 {
         None => 0,
         Some(Offset::Pos(d)) => d.as_millis() as i64,
         Some(Offset::Neg(d)) => -(d.as_millis() as i64),
-    }
-}
-
-fn unparen(e: &Expr) -> &Expr {
-    match e {
-        Expr::Paren(p) => unparen(&p.expr),
-        e => e,
     }
 }
 

@@ -23,6 +23,13 @@ pub const METRIC_NAME: &str = "__name__";
 /// query can name (it starts with a NUL), sorted before every other, taken off at the end of the query.
 pub(super) const NAME_DROPPED: &str = "\u{0}name_dropped";
 
+/// Whether `n` goes with the metric name when it is dropped: the name, the metadata labels that describe it
+/// (`__type__`, `__unit__`, as Prometheus's type-and-unit-labels feature drops them) and the delayed-removal
+/// mark.
+pub(super) fn is_name_label(n: &str) -> bool {
+    matches!(n, METRIC_NAME | "__type__" | "__unit__" | NAME_DROPPED)
+}
+
 /// A label set, sorted by name, with no empty values. Equality and order are the pairs' (name, then value,
 /// pair by pair), with a shortcut for strings shared through interning.
 #[derive(Clone, Debug, Default)]
@@ -114,16 +121,10 @@ impl Labels {
     /// These labels without the metric name and the metadata labels that describe it, `__type__` and
     /// `__unit__` (as Prometheus drops them with its type-and-unit-labels feature).
     pub fn without_name(&self) -> Labels {
-        if !self.0.iter().any(|(n, _)| matches!(&**n, METRIC_NAME | "__type__" | "__unit__" | NAME_DROPPED)) {
+        if !self.0.iter().any(|(n, _)| is_name_label(n)) {
             return self.clone();
         }
-        Labels(
-            self.0
-                .iter()
-                .filter(|(n, _)| !matches!(&**n, METRIC_NAME | "__type__" | "__unit__" | NAME_DROPPED))
-                .cloned()
-                .collect(),
-        )
+        Labels(self.0.iter().filter(|(n, _)| !is_name_label(n)).cloned().collect())
     }
 
     /// These labels once an operation drops the metric name: without it at once, or with delayed name
